@@ -1,0 +1,1 @@
+"""C sources shipped as package data of tfsparse (kernels, runtime, board support)."""

@@ -1,0 +1,74 @@
+"""The wheel ships templates and firmware sources as package data and works from any directory."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+
+DATA_DIRS = {"templates": "tfsparse._templates", "firmware": "tfsparse._firmware"}
+SHIPPED_SUFFIXES = {".j2", ".c", ".h", ".cc", ".ld", ".S", ".mk"}
+
+
+def _tracked_data_files(repo):
+    out = subprocess.run(["git", "ls-files", *DATA_DIRS], cwd=repo, capture_output=True, text=True, check=True)
+    files = set()
+    for line in out.stdout.splitlines():
+        p = pathlib.Path(line)
+        if p.suffix in SHIPPED_SUFFIXES or p.name == "Makefile" or p.name == "__init__.py":
+            files.add(line)
+    return files
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory, repo_root):
+    """Build the wheel, install it non-editable into a fresh venv; return that venv's python."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"), str(repo_root)],
+        check=True,
+    )
+    wheels = list((tmp / "dist").glob("tfsparse-*.whl"))
+    assert len(wheels) == 1, wheels
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    # TensorFlow and friends come from the project venv (no second download); the wheel's own
+    # site-packages stays first on sys.path, so tfsparse is imported from the wheel.
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    pathlib.Path(site, "project_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheels[0])], check=True)
+    return py
+
+
+@pytest.mark.slow
+def test_wheel_ships_templates_and_firmware(installed_wheel, repo_root, tmp_path):
+    code = (
+        "import importlib.resources as r, pathlib, tfsparse\n"
+        "print(pathlib.Path(tfsparse.__file__).parent)\n"
+        f"for pkg in {sorted(DATA_DIRS.values())!r}:\n"
+        "    root = r.files(pkg)\n"
+        "    for p in sorted(pathlib.Path(str(root)).rglob('*')):\n"
+        "        if p.is_file() and '__pycache__' not in p.parts:\n"
+        "            print(pkg, p.relative_to(pathlib.Path(str(root))).as_posix())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([str(installed_wheel), "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    package_dir = pathlib.Path(lines[0])
+    assert repo_root not in package_dir.parents, f"tfsparse imported from the source tree: {package_dir}"
+    shipped = set()
+    inverse = {v: k for k, v in DATA_DIRS.items()}
+    for line in lines[1:]:
+        pkg, rel = line.split(" ", 1)
+        shipped.add(f"{inverse[pkg]}/{rel}")
+    expected = _tracked_data_files(repo_root)
+    assert expected, "no templates or firmware sources are tracked"
+    missing = expected - shipped
+    assert not missing, f"files missing from the wheel: {sorted(missing)}"
