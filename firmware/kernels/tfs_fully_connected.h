@@ -1,0 +1,67 @@
+/* tfsparse: int8 fully-connected kernel over CSR-encoded (or dense) weights.
+ *
+ * TFLM's arithmetic: acc = bias[r] + sum_c w[r][c] * x[c] (input zero point already folded into
+ * bias by the converter), out = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[r], shift[r])
+ * + output_zero_point, activation_min, activation_max), TFLM's default double rounding.
+ *
+ * One header, two implementations with identical results: the portable C99 one
+ * (kernels/fully_connected.c) and the Cortex-M optimized twin (kernels/cortex_m/fully_connected.c),
+ * chosen at build time. The CSR byte layouts are specified in tfsparse/convert/ir.py.
+ */
+#ifndef TFS_FULLY_CONNECTED_H_
+#define TFS_FULLY_CONNECTED_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  TFS_OK = 0,
+  TFS_ERROR_BAD_PARAMS = 1,
+  TFS_ERROR_UNSUPPORTED = 2
+} tfs_status_t;
+
+/* Weight encodings; values match tfsparse.convert.ir.ENCODINGS order of the C side (stable ABI). */
+typedef enum {
+  TFS_ENC_DENSE = 0,   /* values: rows*cols int8, row-major [out][in]; row_ptr/indices unused */
+  TFS_ENC_ABS_U8 = 1,  /* indices: uint8_t column per nonzero (cols <= 256) */
+  TFS_ENC_ABS_U16 = 2, /* indices: uint16_t column per nonzero (cols <= 65536) */
+  TFS_ENC_ABS_U32 = 3, /* indices: uint32_t column per nonzero */
+  TFS_ENC_REL8 = 4,    /* indices: uint8_t gap per entry, 255 = escape (skip 255 columns, no value) */
+  TFS_ENC_REL4 = 5     /* indices: 4-bit gaps, two per byte, low nibble first, 15 = escape */
+} tfs_encoding_t;
+
+/* Op data: everything Eval needs, all of it const data the generator places in flash. */
+typedef struct {
+  int32_t rows;                /* output units */
+  int32_t cols;                /* input units */
+  tfs_encoding_t encoding;
+  const int8_t *values;        /* nonzeros row by row (CSR), or the dense matrix */
+  const void *row_ptr;         /* rows + 1 offsets into the index entries (CSR only) */
+  uint8_t row_ptr_bytes;       /* 2 (uint16_t) or 4 (uint32_t) */
+  const void *indices;         /* see tfs_encoding_t */
+  const int32_t *bias;         /* rows, input zero point folded in */
+  const int32_t *multiplier;   /* rows (per-tensor layers repeat one value) */
+  const int32_t *shift;        /* rows, TFLM convention: > 0 shifts left */
+  int32_t output_zero_point;
+  int32_t activation_min;
+  int32_t activation_max;
+} tfs_fc_params_t;
+
+/* Prepare-time checks (dimensions, encoding, pointers, ranges). Returns TFS_OK or an error. */
+tfs_status_t tfs_fully_connected_prepare(const tfs_fc_params_t *params);
+
+/* Eval: input int8[batches][cols] -> output int8[batches][rows]. No allocation, no checks. */
+void tfs_fully_connected_eval(const tfs_fc_params_t *params, int32_t batches, const int8_t *input,
+                              int8_t *output);
+
+/* Name of the implementation linked in ("portable" or "cortex-m-dsp"), for reports. */
+const char *tfs_fully_connected_impl(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TFS_FULLY_CONNECTED_H_ */
