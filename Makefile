@@ -33,14 +33,16 @@ system-deps:
 	  else echo "tfsparse set-up: cannot install$$missing: not root and no sudo." \
 	            "Install them with: apt-get install$$missing" >&2; exit 1; fi; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  ( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing ) \
-	    || { echo "tfsparse set-up: apt-get failed; install these Debian packages by hand:$$missing" >&2; exit 1; }; \
+	  ( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing > /tmp/tfsparse-apt.log 2>&1 ) \
+	    || { tail -20 /tmp/tfsparse-apt.log >&2; echo "tfsparse set-up: apt-get failed; install these Debian packages by hand:$$missing" >&2; exit 1; }; \
 	fi
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[test]'
+	@echo "tfsparse set-up: installing tfsparse and its test extras into $(VENV) (log: $(VENV)/install.log)"
+	@$(VPY) -m pip install --upgrade pip > $(VENV)/install.log 2>&1 \
+	  && $(VPY) -m pip install -e '.[test]' >> $(VENV)/install.log 2>&1 \
+	  || { tail -40 $(VENV)/install.log >&2; echo "tfsparse set-up: pip install failed (see $(VENV)/install.log)" >&2; exit 1; }
 	@touch $(STAMP)
 
 demo: setup
