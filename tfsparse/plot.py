@@ -1,0 +1,469 @@
+"""Plots for the places where people would rather look than read.
+
+Every function returns a :class:`matplotlib.figure.Figure` drawn with the Agg canvas: nothing touches
+``pyplot``'s global state, so the functions work in scripts, tests and notebooks alike (a notebook shows
+the figure when it is the cell's value, or with ``display(fig)``); save one with ``fig.savefig(path)``.
+
+Inputs are plain data or tfsparse objects, duck-typed so that this module imports neither TensorFlow
+nor Keras:
+
+* :func:`sparsity_schedule` -- any schedule callable as ``schedule(step) -> (should_prune, sparsity)``;
+* :func:`accuracy_vs_sparsity` -- ``{label: (sparsities, accuracies)}`` plus an optional dense accuracy;
+* :func:`layer_density` -- a Keras model, a :class:`tfsparse.SparseModel` or ``{layer: density}``;
+* :func:`spy` -- one layer's weights: an int8/float array, a CSR matrix or a fully-connected op;
+* :func:`bytes_per_nonzero` -- weights as for :func:`spy` (or a whole ``SparseModel``);
+* :func:`instructions` and :func:`memory` -- ``{label: number}`` from firmware runs and builds.
+
+Requires matplotlib (``pip install tfsparse[plot]``).
+
+Example:
+    >>> import tfsparse
+    >>> from tfsparse import plot
+    >>> fig = plot.sparsity_schedule(tfsparse.PolynomialDecay(0.0, 0.9, 0, 1000, frequency=100))  # doctest: +SKIP
+    >>> fig.savefig("schedule.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = [
+    "sparsity_schedule",
+    "accuracy_vs_sparsity",
+    "layer_density",
+    "spy",
+    "bytes_per_nonzero",
+    "entropy_bound",
+    "instructions",
+    "memory",
+]
+
+_ENCODING_ORDER = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4")
+
+
+def _figure(width=6.4, height=4.0, ncols=1, width_ratios=None):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("tfsparse.plot needs matplotlib: pip install 'tfsparse[plot]' (or matplotlib)") from e
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols, width_ratios=width_ratios)
+    return fig, axes
+
+
+def _scalar(x):
+    """A Python number from a NumPy/TensorFlow scalar (eager tensors support ``np.asarray``)."""
+    if hasattr(x, "numpy"):
+        x = x.numpy()
+    return np.asarray(x).item()
+
+
+def _default_steps(schedule):
+    begin = int(getattr(schedule, "begin_step", 0) or 0)
+    end = int(getattr(schedule, "end_step", -1) if getattr(schedule, "end_step", None) is not None else -1)
+    frequency = int(getattr(schedule, "frequency", 100) or 100)
+    if end < 0:  # prunes forever (tfmot's end_step=-1): show ten mask updates
+        end = begin + 10 * frequency
+    margin = max(frequency, (end - begin) // 10, 1)
+    return range(max(0, begin - margin), end + margin + 1)
+
+
+def sparsity_schedule(schedule, steps=None, *, steps_per_epoch=None, title=None):
+    """The target sparsity of a pruning schedule over training steps, with the mask-update points.
+
+    Args:
+        schedule: a callable ``schedule(step) -> (should_prune, sparsity)``, such as
+            :class:`tfsparse.PolynomialDecay` or :class:`tfsparse.ConstantSparsity`.
+        steps: the steps to evaluate (an iterable of ints). Default: from a little before
+            ``schedule.begin_step`` to a little after ``schedule.end_step``.
+        steps_per_epoch: when given, epoch boundaries are drawn as faint vertical lines.
+        title: figure title (default: the schedule's class name).
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        TypeError: ``schedule`` is not callable or does not return ``(should_prune, sparsity)``.
+
+    Example:
+        >>> fig = sparsity_schedule(lambda step: (step % 10 == 0, min(step / 100, 0.9)), range(120))
+        >>> fig.axes[0].get_ylabel()
+        'target sparsity'
+    """
+    if not callable(schedule):
+        raise TypeError(f"schedule must be callable as schedule(step) -> (should_prune, sparsity), got {type(schedule).__name__}")
+    steps = list(_default_steps(schedule) if steps is None else steps)
+    if not steps:
+        raise ValueError("steps is empty: pass the training steps to plot, e.g. range(0, 2000)")
+    sparsity = np.empty(len(steps))
+    update = np.zeros(len(steps), dtype=bool)
+    for i, step in enumerate(steps):
+        try:
+            should_prune, s = schedule(step)
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"schedule({step}) must return (should_prune, sparsity); calling {type(schedule).__name__} failed: {e}"
+            ) from e
+        sparsity[i] = _scalar(s)
+        update[i] = bool(_scalar(should_prune))
+    steps = np.asarray(steps)
+    fig, ax = _figure()
+    ax.plot(steps, sparsity, color="C0", label="target sparsity")
+    ax.scatter(steps[update], sparsity[update], color="C3", s=14, zorder=3,
+               label=f"mask updates ({int(update.sum())})")
+    if steps_per_epoch:
+        for b in range(int(steps[0]) // steps_per_epoch + 1, int(steps[-1]) // steps_per_epoch + 1):
+            ax.axvline(b * steps_per_epoch, color="0.85", lw=0.8, zorder=0)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("target sparsity")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title(title or f"{type(schedule).__name__} pruning schedule")
+    return fig
+
+
+def accuracy_vs_sparsity(curves, dense_accuracy=None, *, title="Accuracy vs sparsity"):
+    """Test accuracy against final sparsity for one or more pruning methods.
+
+    Args:
+        curves: ``{label: (sparsities, accuracies)}``, e.g. ``{"tfsparse": ([.5, .9], [.97, .96]),
+            "tfmot": (...)}``; sparsities and accuracies are fractions in [0, 1].
+        dense_accuracy: accuracy of the unpruned model, drawn as a horizontal line.
+        title: figure title.
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        ValueError: a curve whose sparsities and accuracies differ in length.
+
+    Example:
+        >>> fig = accuracy_vs_sparsity({"tfsparse": ([0.5, 0.9], [0.96, 0.95])}, dense_accuracy=0.97)
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['dense (0.970)', 'tfsparse']
+    """
+    fig, ax = _figure()
+    if dense_accuracy is not None:
+        ax.axhline(float(dense_accuracy), color="0.4", ls="--", label=f"dense ({float(dense_accuracy):.3f})")
+    markers = "osD^v<>"
+    for i, (label, (sparsities, accuracies)) in enumerate(curves.items()):
+        s, a = np.asarray(sparsities, dtype=float), np.asarray(accuracies, dtype=float)
+        if s.shape != a.shape:
+            raise ValueError(f"curve {label!r}: {s.size} sparsities but {a.size} accuracies; give one accuracy per sparsity")
+        order = np.argsort(s)
+        ax.plot(s[order] * 100, a[order], marker=markers[i % len(markers)], label=str(label))
+    ax.set_xlabel("sparsity (% of weights pruned)")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left")
+    ax.set_title(title)
+    return fig
+
+
+def _layer_densities(source) -> dict:
+    """``{layer name: fraction of nonzero weights}`` from a mapping, a SparseModel or a Keras model."""
+    if isinstance(source, Mapping):
+        return {str(k): float(v) for k, v in source.items()}
+    if hasattr(source, "ops") and hasattr(source, "tensors"):  # tfsparse.SparseModel
+        out = {}
+        for op in source.ops:
+            w = getattr(op, "weights", None)
+            if w is not None and hasattr(w, "nnz"):
+                rows, cols = w.shape
+                out[op.name] = w.nnz / (rows * cols)
+        return out
+    if hasattr(source, "layers"):  # a Keras model (pruning wrappers expose the wrapped layer's kernel)
+        out = {}
+        for layer in source.layers:
+            inner = getattr(layer, "layer", layer)
+            kernel = getattr(inner, "kernel", None)
+            if kernel is None:
+                continue
+            k = np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel)
+            out[getattr(inner, "name", layer.name)] = float(np.count_nonzero(k)) / k.size
+        return out
+    raise TypeError(
+        f"layer_density takes a Keras model, a tfsparse.SparseModel or a {{layer: density}} mapping, "
+        f"got {type(source).__name__}"
+    )
+
+
+def layer_density(source, *, title="Per-layer density"):
+    """Fraction of nonzero weights per layer, as horizontal bars.
+
+    Args:
+        source: a Keras model (pruned, stripped or dense), a :class:`tfsparse.SparseModel`, or a
+            mapping ``{layer name: density}``.
+        title: figure title.
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        TypeError: ``source`` is none of the above.
+        ValueError: ``source`` has no layer with weights.
+
+    Example:
+        >>> fig = layer_density({"fc1": 0.1, "fc2": 0.1, "fc3": 0.5})
+        >>> len(fig.axes[0].patches)
+        3
+    """
+    dens = _layer_densities(source)
+    if not dens:
+        raise ValueError("layer_density: the model has no layer with a kernel (Dense/fully-connected) to show")
+    names = list(dens)
+    fig, ax = _figure(height=max(2.0, 0.5 * len(names) + 1.2))
+    y = np.arange(len(names))
+    bars = ax.barh(y, [dens[n] for n in names], color="C0")
+    for bar, n in zip(bars, names):
+        ax.text(bar.get_width() + 0.01, bar.get_y() + bar.get_height() / 2, f"{dens[n]:.1%}", va="center")
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel("density (fraction of nonzero weights)")
+    ax.set_title(title)
+    return fig
+
+
+def _dense_matrix(weights) -> np.ndarray:
+    """A dense ``[rows, cols]`` array from an array, a CSR/dense matrix record or a fully-connected op."""
+    w = getattr(weights, "weights", weights)  # FullyConnected op -> its matrix
+    if hasattr(w, "encoding"):
+        from .convert.csr import decode
+
+        return decode(w)
+    arr = np.asarray(w.numpy() if hasattr(w, "numpy") else w)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 2-D weight matrix, got shape {arr.shape}")
+    return arr
+
+
+def _layer_label(weights, default="weights"):
+    return getattr(weights, "name", None) or default
+
+
+def spy(weights, *, title=None, transpose=False):
+    """Where the nonzero weights of one layer are (black = kept), with per-row counts beside it.
+
+    Args:
+        weights: a 2-D array (Keras kernels are ``[in, out]``; TFLite and tfsparse use ``[out, in]``),
+            a CSR/dense matrix record of a :class:`tfsparse.SparseModel`, or one of its
+            fully-connected ops (e.g. ``sparse_model.ops[0]``).
+        title: figure title (default: layer name, shape, density and encoding).
+        transpose: transpose the matrix before drawing (e.g. to show a Keras kernel as ``[out, in]``).
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        ValueError: the weights are not a 2-D matrix.
+
+    Example:
+        >>> import numpy as np
+        >>> fig = spy(np.eye(8, dtype=np.int8))
+        >>> fig.axes[0].get_xlabel()
+        'input (column)'
+    """
+    dense = _dense_matrix(weights)
+    if transpose:
+        dense = dense.T
+    mask = dense != 0
+    rows, cols = mask.shape
+    fig, (ax, side) = _figure(width=7.2, height=4.2, ncols=2, width_ratios=[4, 1])
+    ax.imshow(mask, cmap="gray_r", aspect="auto", interpolation="nearest", vmin=0, vmax=1)
+    ax.set_xlabel("input (column)")
+    ax.set_ylabel("output (row)")
+    per_row = mask.sum(axis=1)
+    side.barh(np.arange(rows), per_row, height=1.0, color="C0")
+    side.set_ylim(rows - 0.5, -0.5)
+    side.set_xlabel("nonzeros per row")
+    side.set_yticks([])
+    enc = getattr(getattr(weights, "weights", weights), "encoding", None)
+    density = mask.mean() if mask.size else 0.0
+    label = _layer_label(weights, "layer")
+    fig.suptitle(title or f"{label}: {rows}x{cols}, density {density:.1%}" + (f", {enc}" if enc else ""))
+    return fig
+
+
+def entropy_bound(dense) -> float:
+    """Bits per nonzero that no lossless code can beat on average for this matrix.
+
+    Positions cost ``log2 C(rows*cols, nnz)`` bits (every choice of which weights survive equally
+    likely), values their empirical entropy (``-sum p log2 p`` over the nonzero int8 values).
+
+    Args:
+        dense: a 2-D integer matrix.
+
+    Returns:
+        Bits per nonzero (``nan`` when the matrix has no nonzero).
+
+    Example:
+        >>> import numpy as np
+        >>> round(entropy_bound(np.array([[1, 0], [0, 1]], dtype=np.int8)), 3)  # log2 C(4,2)/2, one value
+        1.292
+    """
+    dense = np.asarray(dense)
+    n, k = dense.size, int(np.count_nonzero(dense))
+    if k == 0:
+        return float("nan")
+    position_bits = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
+    _, counts = np.unique(dense[dense != 0], return_counts=True)
+    p = counts / k
+    value_bits = float(-(p * np.log2(p)).sum())
+    return position_bits / k + value_bits
+
+
+def _matrices(weights) -> list:
+    if hasattr(weights, "ops") and hasattr(weights, "tensors"):  # a whole SparseModel
+        return [_dense_matrix(op) for op in weights.ops if hasattr(getattr(op, "weights", None), "encoding")]
+    return [_dense_matrix(weights)]
+
+
+def bytes_per_nonzero(weights, *, encodings=_ENCODING_ORDER, title=None):
+    """Bytes each nonzero weight costs in every CSR encoding, beside dense int8 and the entropy bound.
+
+    Sizes count values, row pointers and indices (what the firmware keeps in flash), as
+    :func:`tfsparse.convert.csr.encoded_nbytes` computes them; the bound is :func:`entropy_bound`.
+
+    Args:
+        weights: one int8 matrix (array, CSR record or fully-connected op) or a whole
+            :class:`tfsparse.SparseModel` (all its fully-connected layers added up).
+        encodings: the encodings to show; those that cannot address the layer's width are left out.
+        title: figure title.
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        ValueError: the weights have no nonzero or are not int8.
+
+    Example:
+        >>> import numpy as np
+        >>> w = (np.random.default_rng(0).random((100, 784)) < 0.1).astype(np.int8)
+        >>> fig = bytes_per_nonzero(w)
+        >>> fig.axes[0].get_ylabel()
+        'bytes per nonzero weight'
+    """
+    from .convert.csr import available_encodings, encoded_nbytes
+
+    mats = [np.asarray(m) for m in _matrices(weights)]
+    for m in mats:
+        if m.dtype != np.int8:
+            raise ValueError(f"bytes_per_nonzero needs int8 weights (quantize first), got {m.dtype}")
+    nnz = sum(int(np.count_nonzero(m)) for m in mats)
+    if nnz == 0:
+        raise ValueError("bytes_per_nonzero: the weights have no nonzero entry")
+    sizes = {"dense int8": sum(m.size for m in mats)}
+    for enc in encodings:
+        if all(enc in available_encodings(m.shape[1]) for m in mats):
+            sizes[enc] = sum(encoded_nbytes(m, enc) for m in mats)
+    bound_bits = sum(entropy_bound(m) * np.count_nonzero(m) for m in mats if np.count_nonzero(m))
+    bound = bound_bits / 8 / nnz
+    fig, ax = _figure()
+    labels = list(sizes)
+    per_nz = [sizes[k] / nnz for k in labels]
+    bars = ax.bar(labels, per_nz, color=["0.6"] + [f"C{i}" for i in range(len(labels) - 1)])
+    for bar, v in zip(bars, per_nz):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}", ha="center", va="bottom")
+    ax.axhline(bound, color="C3", ls="--", label=f"entropy bound ({bound:.2f} B)")
+    ax.set_ylabel("bytes per nonzero weight")
+    total = sum(m.size for m in mats)
+    ax.set_title(title or f"Encoded size, {nnz} nonzeros of {total} ({nnz / total:.1%} dense)")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def _bar_comparison(values, ylabel, title, fmt, baseline):
+    if not values:
+        raise ValueError(f"{title}: nothing to plot; pass {{label: number}}")
+    labels = [str(k) for k in values]
+    nums = [float(v) for v in values.values()]
+    base = float(values[baseline]) if baseline in values else None
+    fig, ax = _figure()
+    bars = ax.bar(labels, nums, color=[f"C{i}" for i in range(len(labels))])
+    for label, bar, v in zip(labels, bars, nums):
+        note = fmt(v)
+        if base and v and label != str(baseline):
+            note += f"\n({base / v:.1f}x)"
+        ax.text(bar.get_x() + bar.get_width() / 2, v, note, ha="center", va="bottom")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, max(nums) * 1.25 if max(nums) > 0 else 1)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def instructions(counts, *, baseline="dense", title="Instructions per inference"):
+    """Instructions per inference of several firmware builds, with the speed-up over a baseline.
+
+    Args:
+        counts: ``{label: instructions per inference}``, e.g. ``{"dense": 1.2e6, "sparse": 2.1e5}``
+            (``tfsparse.run(...).instructions`` of each build).
+        baseline: the label the others are compared with (``"dense"``); no ratios when absent.
+        title: figure title.
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        ValueError: ``counts`` is empty.
+
+    Example:
+        >>> fig = instructions({"dense": 1_000_000, "sparse": 250_000})
+        >>> fig.axes[0].get_ylabel()
+        'instructions per inference'
+    """
+    return _bar_comparison(counts, "instructions per inference", title, lambda v: f"{v:,.0f}", baseline)
+
+
+def memory(sizes, *, baseline="dense", title="Firmware memory"):
+    """Flash and RAM of several firmware builds, side by side, with the saving over a baseline.
+
+    Args:
+        sizes: ``{label: (flash bytes, ram bytes)}``.
+        baseline: the label the others are compared with (``"dense"``).
+        title: figure title.
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        ValueError: ``sizes`` is empty or an entry is not a (flash, ram) pair.
+
+    Example:
+        >>> fig = memory({"dense": (300_000, 20_000), "sparse": (60_000, 20_000)})
+        >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        ['flash', 'RAM']
+    """
+    if not sizes:
+        raise ValueError("memory: nothing to plot; pass {label: (flash bytes, ram bytes)}")
+    for label, pair in sizes.items():
+        if len(pair) != 2:
+            raise ValueError(f"memory: {label!r} must be (flash bytes, ram bytes), got {pair!r}")
+    fig, ax = _figure()
+    width = 0.8 / len(sizes)
+    x = np.arange(2)
+    base = sizes.get(baseline)
+    for i, (label, pair) in enumerate(sizes.items()):
+        kib = np.asarray(pair, dtype=float) / 1024
+        bars = ax.bar(x + (i - (len(sizes) - 1) / 2) * width, kib, width, label=str(label), color=f"C{i}")
+        for j, (bar, v) in enumerate(zip(bars, kib)):
+            note = f"{v:,.1f}"
+            if base is not None and label != baseline and pair[j]:
+                note += f"\n({base[j] / pair[j]:.1f}x)"
+            ax.text(bar.get_x() + bar.get_width() / 2, v, note, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, ["flash", "RAM"])
+    ax.set_ylabel("KiB")
+    top = max(float(v) for pair in sizes.values() for v in pair) / 1024
+    ax.set_ylim(0, top * 1.3 if top > 0 else 1)
+    ax.legend()
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
