@@ -1,0 +1,141 @@
+/* tfsparse: portable C99 Eval of the int8 fully-connected kernel, every weight encoding.
+ *
+ * acc = bias[r] + sum over the stored nonzeros of w * x (input zero point folded into bias), then
+ * TFLM's requantization (tfs_quant.h). Rows are independent; each encoding has its own loop so the
+ * inner loop carries no branch on the encoding. The Cortex-M twin (cortex_m/fully_connected.c)
+ * replaces this file and must give bit-identical results.
+ */
+#include "tfs_fully_connected.h"
+#include "tfs_quant.h"
+
+/* Row pointers are uint16 or uint32; read the row's end through one of two typed pointers. */
+typedef struct {
+  const uint16_t *p16;
+  const uint32_t *p32;
+} row_ptr_t;
+
+static inline uint32_t row_end(row_ptr_t rp, int32_t r) {
+  return rp.p16 != 0 ? rp.p16[r + 1] : rp.p32[r + 1];
+}
+
+static inline row_ptr_t row_ptr_of(const tfs_fc_params_t *p) {
+  row_ptr_t rp;
+  rp.p16 = p->row_ptr_bytes == 2 ? (const uint16_t *)p->row_ptr : 0;
+  rp.p32 = p->row_ptr_bytes == 2 ? 0 : (const uint32_t *)p->row_ptr;
+  return rp;
+}
+
+static inline int8_t finish(const tfs_fc_params_t *p, int32_t r, int32_t acc) {
+  return tfs_requantize(tfs_add_wrap(acc, p->bias[r]), p->multiplier[r], p->shift[r], p->output_zero_point,
+                        p->activation_min, p->activation_max);
+}
+
+static void eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t *y) {
+  const int8_t *w = p->values;
+  for (int32_t r = 0; r < p->rows; ++r) {
+    int32_t acc = 0;
+    for (int32_t c = 0; c < p->cols; ++c) {
+      acc += (int32_t)w[c] * (int32_t)x[c];
+    }
+    w += p->cols;
+    y[r] = finish(p, r, acc);
+  }
+}
+
+/* Absolute indices: entry e holds value e and its column. */
+#define TFS_DEFINE_EVAL_ABS(NAME, INDEX_T)                                      \
+  static void NAME(const tfs_fc_params_t *p, const int8_t *x, int8_t *y) {      \
+    const INDEX_T *idx = (const INDEX_T *)p->indices;                           \
+    const row_ptr_t rp = row_ptr_of(p);                                         \
+    uint32_t e = 0;                                                             \
+    for (int32_t r = 0; r < p->rows; ++r) {                                     \
+      const uint32_t end = row_end(rp, r);                                      \
+      int32_t acc = 0;                                                          \
+      for (; e < end; ++e) {                                                    \
+        acc += (int32_t)p->values[e] * (int32_t)x[idx[e]];                      \
+      }                                                                         \
+      y[r] = finish(p, r, acc);                                                 \
+    }                                                                           \
+  }
+
+TFS_DEFINE_EVAL_ABS(eval_abs_u8, uint8_t)
+TFS_DEFINE_EVAL_ABS(eval_abs_u16, uint16_t)
+TFS_DEFINE_EVAL_ABS(eval_abs_u32, uint32_t)
+
+/* Relative gaps: an entry equal to the escape code skips `escape` columns and consumes no value;
+ * any other entry g skips g columns, multiplies the next value with x[col], then steps one column. */
+static void eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *y) {
+  const uint8_t *g = (const uint8_t *)p->indices;
+  const int8_t *v = p->values;
+  const row_ptr_t rp = row_ptr_of(p);
+  uint32_t e = 0;
+  for (int32_t r = 0; r < p->rows; ++r) {
+    const uint32_t end = row_end(rp, r);
+    const int8_t *xc = x;
+    int32_t acc = 0;
+    for (; e < end; ++e) {
+      const uint32_t gap = g[e];
+      if (gap == 255u) {
+        xc += 255;
+      } else {
+        xc += gap;
+        acc += (int32_t)(*v++) * (int32_t)(*xc++);
+      }
+    }
+    y[r] = finish(p, r, acc);
+  }
+}
+
+static void eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *y) {
+  const uint8_t *g = (const uint8_t *)p->indices;
+  const int8_t *v = p->values;
+  const row_ptr_t rp = row_ptr_of(p);
+  uint32_t e = 0;
+  for (int32_t r = 0; r < p->rows; ++r) {
+    const uint32_t end = row_end(rp, r);
+    const int8_t *xc = x;
+    int32_t acc = 0;
+    for (; e < end; ++e) {
+      /* Rows need not start on a byte boundary: entry e is nibble (e & 1) of byte e >> 1. */
+      const uint32_t gap = (uint32_t)(g[e >> 1] >> ((e & 1u) << 2)) & 0x0Fu;
+      if (gap == 15u) {
+        xc += 15;
+      } else {
+        xc += gap;
+        acc += (int32_t)(*v++) * (int32_t)(*xc++);
+      }
+    }
+    y[r] = finish(p, r, acc);
+  }
+}
+
+void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, int8_t *output) {
+  for (int32_t b = 0; b < batches; ++b) {
+    const int8_t *x = input + (int32_t)b * p->cols;
+    int8_t *y = output + (int32_t)b * p->rows;
+    switch (p->encoding) {
+      case TFS_ENC_DENSE:
+        eval_dense(p, x, y);
+        break;
+      case TFS_ENC_ABS_U8:
+        eval_abs_u8(p, x, y);
+        break;
+      case TFS_ENC_ABS_U16:
+        eval_abs_u16(p, x, y);
+        break;
+      case TFS_ENC_ABS_U32:
+        eval_abs_u32(p, x, y);
+        break;
+      case TFS_ENC_REL8:
+        eval_rel8(p, x, y);
+        break;
+      case TFS_ENC_REL4:
+        eval_rel4(p, x, y);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+const char *tfs_fully_connected_impl(void) { return "portable"; }

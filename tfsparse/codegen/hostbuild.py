@@ -1,0 +1,160 @@
+"""Host (x86/any gcc) builds of the firmware kernels, for tests and for checking a kernel twin.
+
+The harness ``firmware/tests/host_harness.c`` runs fully-connected and softmax cases read from a file;
+:func:`build_harness` compiles it with any implementation of ``tfs_fully_connected.h`` (the portable
+``kernels/fully_connected.c`` by default, or e.g. ``kernels/cortex_m/fully_connected.c`` built for the
+host) and :func:`run_cases` feeds it records.
+
+Example:
+    >>> exe = build_harness(tmp_path / "h", sanitize=True)            # doctest: +SKIP
+    >>> run_cases(exe, [FCCase.from_dense(w, bias, mult, shift, x)])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import pathlib
+import shutil
+import struct
+import subprocess
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..convert.ir import CSRMatrix, DenseMatrix
+from ..errors import FirmwareError
+
+__all__ = ["firmware_root", "ENCODING_IDS", "FCCase", "SoftmaxCase", "build_harness", "run_cases"]
+
+#: tfs_encoding_t values of firmware/kernels/tfs_fully_connected.h.
+ENCODING_IDS = {"dense": 0, "abs_u8": 1, "abs_u16": 2, "abs_u32": 3, "rel8": 4, "rel4": 5}
+
+WARNINGS = ("-Wall", "-Wextra", "-Werror", "-pedantic")
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+
+
+def firmware_root() -> pathlib.Path:
+    """The C sources shipped as package data (``firmware/`` in the source tree)."""
+    return pathlib.Path(str(importlib.resources.files("tfsparse._firmware")))
+
+
+def build_harness(out: pathlib.Path, *, fc_source: Optional[pathlib.Path] = None, sanitize: bool = True,
+                  cc: str = "gcc", extra_flags: Sequence[str] = ()) -> pathlib.Path:
+    """Compile the host harness with ``-Wall -Wextra -Werror`` (and ASan + UBSan when ``sanitize``).
+
+    Args:
+        out: path of the executable to write.
+        fc_source: the fully-connected Eval implementation; default the portable kernel.
+        sanitize: add ``-fsanitize=address,undefined`` (aborting on the first report).
+        cc: host C compiler.
+        extra_flags: more compiler flags (e.g. ``-DTFS_FORCE_PORTABLE``).
+
+    Returns:
+        The executable's path.
+
+    Raises:
+        FirmwareError: the compiler is missing or fails (its output and exit code are shown).
+    """
+    root = firmware_root()
+    kernels = root / "kernels"
+    sources = [root / "tests" / "host_harness.c", kernels / "fully_connected_common.c",
+               pathlib.Path(fc_source) if fc_source else kernels / "fully_connected.c", kernels / "softmax.c"]
+    if shutil.which(cc) is None:
+        raise FirmwareError(f"host C compiler {cc!r} not found; install the Debian package 'gcc'")
+    out = pathlib.Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [cc, "-std=c99", *WARNINGS, "-O1", "-g", *(SANITIZE if sanitize else ()), *extra_flags,
+           f"-I{kernels}", *map(str, sources), "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise FirmwareError("host build of the kernels failed", command=cmd, returncode=proc.returncode,
+                            output=proc.stdout + proc.stderr)
+    return out
+
+
+def _i32(*values) -> bytes:
+    return struct.pack(f"<{len(values)}i", *(int(v) for v in values))
+
+
+@dataclasses.dataclass
+class FCCase:
+    """One fully-connected layer and its input batch, as the harness reads it."""
+
+    weights: object  # CSRMatrix or DenseMatrix
+    bias: np.ndarray
+    multiplier: np.ndarray
+    shift: np.ndarray
+    output_zero_point: int
+    activation_min: int
+    activation_max: int
+    input: np.ndarray  # int8 [batches, cols]
+
+    def pack(self) -> bytes:
+        w = self.weights
+        rows, cols = w.shape
+        x = np.ascontiguousarray(self.input, dtype=np.int8).reshape(-1, cols)
+        if isinstance(w, DenseMatrix):
+            values, row_ptr, indices, rp_bytes = w.weights.astype(np.int8).tobytes(), b"", b"", 4
+        else:
+            assert isinstance(w, CSRMatrix)
+            values, row_ptr, indices = w.values.tobytes(), w.row_ptr.tobytes(), w.indices.tobytes()
+            rp_bytes = w.row_ptr.itemsize
+        head = _i32(0, rows, cols, ENCODING_IDS[w.encoding], rp_bytes, len(values), len(indices),
+                    self.output_zero_point, self.activation_min, self.activation_max, x.shape[0])
+        arrays = [values, row_ptr, indices] + [np.asarray(a, dtype="<i4").tobytes()
+                                               for a in (self.bias, self.multiplier, self.shift)]
+        return head + b"".join(arrays) + x.tobytes()
+
+    def output_size(self) -> int:
+        return int(np.asarray(self.input).size // self.weights.shape[1] * self.weights.shape[0])
+
+
+@dataclasses.dataclass
+class SoftmaxCase:
+    """One int8 softmax over the last axis of ``input`` (int8 [outer, depth])."""
+
+    input_multiplier: int
+    input_left_shift: int
+    diff_min: int
+    input: np.ndarray
+
+    def pack(self) -> bytes:
+        x = np.ascontiguousarray(self.input, dtype=np.int8)
+        x2 = x.reshape(-1, x.shape[-1])
+        return _i32(1, x2.shape[0], x2.shape[1], self.input_multiplier, self.input_left_shift,
+                    self.diff_min) + x2.tobytes()
+
+    def output_size(self) -> int:
+        return int(np.asarray(self.input).size)
+
+
+def run_cases(exe: pathlib.Path, cases: Sequence, workdir: Optional[pathlib.Path] = None):
+    """Run ``cases`` through a harness; returns a list of (status, int8 outputs or None), one per case.
+
+    Raises:
+        FirmwareError: the harness crashed or a sanitizer reported (output and exit code shown).
+    """
+    exe = pathlib.Path(exe)
+    workdir = pathlib.Path(workdir) if workdir else exe.parent
+    cases_file, out_file = workdir / "cases.bin", workdir / "outputs.bin"
+    cases_file.write_bytes(b"".join(c.pack() for c in cases))
+    cmd = [str(exe), str(cases_file), str(out_file)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise FirmwareError("the kernel host harness failed", command=cmd, returncode=proc.returncode,
+                            output=proc.stdout + proc.stderr)
+    data = out_file.read_bytes()
+    results, pos = [], 0
+    for case in cases:
+        (status,) = struct.unpack_from("<i", data, pos)
+        pos += 4
+        if status == 0:
+            n = case.output_size()
+            results.append((0, np.frombuffer(data, dtype=np.int8, count=n, offset=pos).copy()))
+            pos += n
+        else:
+            results.append((status, None))
+    if pos != len(data):
+        raise FirmwareError(f"the harness wrote {len(data)} bytes, expected {pos}")
+    return results
