@@ -1,0 +1,149 @@
+"""The tfsparse command line: help, argument checks, error messages and exit codes (no TensorFlow work)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tfsparse import cli
+
+COMMANDS = ("export", "build", "run", "report")
+
+
+def _main(argv, capsys):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:  # argparse: --help, --version, bad arguments
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_every_command_and_exit_codes(capsys):
+    code, out, _ = _main(["--help"], capsys)
+    assert code == 0
+    for command in COMMANDS:
+        assert command in out
+    assert "exit codes" in out and "130" in out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help_with_an_example(command, capsys):
+    code, out, _ = _main([command, "--help"], capsys)
+    assert code == 0
+    assert f"usage: tfsparse {command}" in out
+    assert f"tfsparse {command} " in out.split("example", 1)[1]
+
+
+def test_version(capsys):
+    import tfsparse
+
+    code, out, _ = _main(["--version"], capsys)
+    assert code == 0 and out.strip() == f"tfsparse {tfsparse.__version__}"
+
+
+def test_no_command_prints_usage_and_exits_2(capsys):
+    code, _, err = _main([], capsys)
+    assert code == cli.EXIT_USAGE
+    assert "usage: tfsparse" in err
+
+
+def test_help_does_not_import_tensorflow():
+    code = "import sys, tfsparse.cli as c; c.build_parser().format_help(); print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["export", "missing.keras", "--calibration", "x.npy", "--out", "o"], "MODEL 'missing.keras' does not exist"),
+        (["build", "no_such_dir"], "DIR 'no_such_dir' does not exist"),
+        (["run", "no_such_dir", "--inputs", "x.npy"], "DIR 'no_such_dir' does not exist"),
+        (["report", "nothing.tflite"], "TARGET 'nothing.tflite' does not exist"),
+    ],
+)
+def test_missing_paths_exit_2_naming_the_argument(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _main(argv, capsys)
+    assert code == cli.EXIT_USAGE
+    assert message in err and err.startswith(f"tfsparse {argv[0]}: error:")
+
+
+def test_bad_option_values_exit_2(capsys):
+    code, _, err = _main(["export", "m.keras", "--out", "o", "--max-samples", "0"], capsys)
+    assert code == 2 and "positive integer" in err
+    code, _, err = _main(["export", "m.keras"], capsys)
+    assert code == 2 and "--out" in err
+
+
+def test_unknown_model_suffix_is_explained(capsys, tmp_path):
+    model = tmp_path / "model.h5"
+    model.write_bytes(b"not a model")
+    code, _, err = _main(["report", str(model)], capsys)
+    assert code == 2 and ".keras" in err and "model.save('model.keras')" in err
+
+
+def test_keras_export_requires_calibration(capsys, tmp_path):
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"zip")
+    code, _, err = _main(["export", str(model), "--out", str(tmp_path / "fw")], capsys)
+    assert code == 2 and "--calibration DATA.npy is required" in err
+
+
+def test_unreadable_calibration_file(capsys, tmp_path):
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"zip")
+    bad = tmp_path / "x.npy"
+    bad.write_text("1,2,3\n")
+    code, _, err = _main(["export", str(model), "--calibration", str(bad), "--out", str(tmp_path / "fw")], capsys)
+    assert code == 2 and "--calibration" in err and "numpy.save" in err
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.array([[np.nan, 1.0]], dtype=np.float32))
+    code, _, err = _main(["export", str(model), "--calibration", str(nan), "--out", str(tmp_path / "fw")], capsys)
+    assert code == 2 and "NaN" in err
+
+
+def test_export_refuses_a_directory_holding_user_files(capsys, tmp_path):
+    model = tmp_path / "model.tflite"
+    model.write_bytes(b"tfl3")
+    out = tmp_path / "fw"
+    out.mkdir()
+    mine = out / "notes.txt"
+    mine.write_text("my notes")
+    code, _, err = _main(["export", str(model), "--out", str(out)], capsys)
+    assert code == 2 and "not empty" in err and "--force" in err
+    code, _, err = _main(["export", str(model), "--out", str(out), "--force"], capsys)
+    assert code == 2 and "did not write" in err
+    assert mine.read_text() == "my notes"  # nothing the user owns is touched
+
+
+def test_report_on_a_directory_that_is_not_an_export(capsys, tmp_path):
+    code, _, err = _main(["report", str(tmp_path)], capsys)
+    assert code == 2 and "not a directory made by 'tfsparse export'" in err
+
+
+def test_check_samples_accepts_one_sample_and_explains_reshapes():
+    x = np.zeros((784,), np.float32)
+    assert cli._check_samples(x, (784,), "--inputs", "x.npy").shape == (1, 784)
+    with pytest.raises(cli.UsageError, match=r"reshape it with x.reshape\(len\(x\), 784\)"):
+        cli._check_samples(np.zeros((5, 28, 28)), (784,), "--inputs", "x.npy")
+    with pytest.raises(cli.UsageError, match=r"expected \(N, 64\)"):
+        cli._check_samples(np.zeros((5, 10)), (64,), "--inputs", "x.npy")
+
+
+def test_table_printer_aligns_columns():
+    import io
+
+    rows = [{"layer": "fc1", "shape": [300, 784], "nonzero": 23520, "sparsity": 0.9, "encoding": "rel4",
+             "bytes": 36000, "dense_bytes": 235200, "saving": 6.53}]
+    buf = io.StringIO()
+    cli._print_table(rows, cli._SPARSE_COLUMNS, buf)
+    lines = buf.getvalue().splitlines()
+    assert lines[0].split() == ["layer", "shape", "nonzero", "sparsity", "encoding", "bytes", "dense", "int8", "saving"]
+    assert lines[2].split() == ["fc1", "300x784", "23,520", "90.0%", "rel4", "36,000", "235,200", "6.5x"]
+    assert len({len(line) for line in lines}) == 1

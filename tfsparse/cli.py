@@ -1,0 +1,574 @@
+"""The ``tfsparse`` command: export a Keras model to firmware, build it, run it, report on it.
+
+``tfsparse --help`` lists the commands; ``tfsparse COMMAND --help`` explains one. Exit codes:
+
+* 0 -- success;
+* 1 -- the work failed: conversion, compilation or the emulator (the tool's output is shown);
+* 2 -- usage: a bad argument, a missing or unreadable file, an output directory that holds other files;
+* 130 -- interrupted (Ctrl-C).
+
+TensorFlow is imported only by the commands that need it, so ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+__all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_EXIT_CODES = """exit codes:
+  0    success
+  1    the work failed (conversion, compiler or emulator; their output is shown)
+  2    usage error: bad argument, missing or unreadable file, output directory in use
+  130  interrupted"""
+
+
+class UsageError(Exception):
+    """A problem with the command line or the files it names (exit code 2)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Progress: one line per step, with a bar for steps that count items.
+
+
+class _Progress:
+    """Progress on stderr: a redrawn bar on a terminal, a line per step otherwise (logs, CI)."""
+
+    def __init__(self, command: str, quiet: bool = False, stream=None):
+        self.command = command
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def _write(self, text: str):
+        if not self.quiet:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def step(self, label: str):
+        """Context manager timing a step: ``with progress.step("quantize"): ...``."""
+        return _Step(self, label)
+
+    def bar(self, label: str, total: int):
+        return _Bar(self, label, total)
+
+
+class _Step:
+    def __init__(self, progress, label):
+        self.progress, self.label = progress, label
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.progress._write(f"{self.progress.command}: {self.label} ..." + ("" if self.progress.tty else "\n"))
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        dt = time.monotonic() - self.t0
+        status = "done" if exc_type is None else "failed"
+        prefix = " " if self.progress.tty else f"{self.progress.command}: {self.label} "
+        self.progress._write(f"{prefix}{status} ({dt:.1f} s)\n")
+        return False
+
+
+class _Bar:
+    WIDTH = 30
+
+    def __init__(self, progress, label, total):
+        self.progress, self.label, self.total, self.done = progress, label, max(int(total), 1), 0
+        self.t0 = time.monotonic()
+        self._last_line = -1
+
+    def update(self, n: int):
+        self.done = min(self.total, self.done + int(n))
+        frac = self.done / self.total
+        elapsed = time.monotonic() - self.t0
+        if self.progress.tty:
+            filled = int(frac * self.WIDTH)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            self.progress._write(f"\r{self.progress.command}: {self.label} [{bar}] {self.done}/{self.total} {elapsed:.1f} s")
+            if self.done == self.total:
+                self.progress._write("\n")
+        else:  # a line per 25%, so logs stay short
+            quarter = int(frac * 4)
+            if quarter != self._last_line:
+                self._last_line = quarter
+                self.progress._write(f"{self.progress.command}: {self.label} {self.done}/{self.total} ({elapsed:.1f} s)\n")
+
+
+# --------------------------------------------------------------------------------------------------
+# Argument checks shared by the commands.
+
+
+def _existing(path: str, what: str, *, kind: str = "file") -> pathlib.Path:
+    p = pathlib.Path(path)
+    if not p.exists():
+        raise UsageError(f"{what} {path!r} does not exist")
+    if kind == "file" and not p.is_file():
+        raise UsageError(f"{what} {path!r} is not a file")
+    if kind == "dir" and not p.is_dir():
+        raise UsageError(f"{what} {path!r} is not a directory")
+    return p
+
+
+def _load_npy(path: str, option: str):
+    import numpy as np
+
+    p = _existing(path, option)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except ValueError as e:
+        raise UsageError(f"{option} {path!r} is not a NumPy .npy array without pickled objects ({e}); "
+                         "save it with numpy.save(path, array)") from e
+    except OSError as e:
+        raise UsageError(f"{option} {path!r} cannot be read: {e}") from e
+    if not isinstance(arr, np.ndarray):
+        raise UsageError(f"{option} {path!r} holds several arrays (.npz); save one array with numpy.save")
+    if arr.dtype.kind not in "biuf":
+        raise UsageError(f"{option} {path!r} has dtype {arr.dtype}; expected numbers")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise UsageError(f"{option} {path!r} contains NaN or infinite values")
+    return arr
+
+
+def _check_samples(arr, feature_shape, option: str, path: str):
+    """Samples along the first axis with the model's per-sample shape (one sample may omit the axis)."""
+    feature_shape = tuple(int(d) for d in feature_shape)
+    if tuple(arr.shape) == feature_shape:
+        return arr[None, ...]
+    if arr.ndim >= 1 and tuple(arr.shape[1:]) == feature_shape and arr.shape[0] > 0:
+        return arr
+    size = 1
+    for d in feature_shape:
+        size *= d
+    hint = ""
+    if arr.ndim >= 1 and arr.shape[0] and arr.size // arr.shape[0] == size:
+        hint = f"; reshape it with x.reshape(len(x), {', '.join(map(str, feature_shape))})"
+    raise UsageError(
+        f"{option} {path!r} has shape {arr.shape}; the model takes samples of shape {feature_shape}, "
+        f"so expected (N, {', '.join(map(str, feature_shape))}){hint}"
+    )
+
+
+def _model_kind(path: pathlib.Path) -> str:
+    if path.is_dir():
+        return "dir"
+    suffix = path.suffix.lower()
+    if suffix == ".keras":
+        return "keras"
+    if suffix == ".tflite":
+        return "tflite"
+    raise UsageError(
+        f"{str(path)!r} is neither a Keras model (.keras), an int8 .tflite file nor a directory made by "
+        "'tfsparse export'; save Keras models with model.save('model.keras')"
+    )
+
+
+def _load_keras(path: pathlib.Path):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    try:  # registers tfsparse's pruning wrapper, so pruned (unstripped) models load too
+        import tfsparse.pruning.wrapper  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as e:  # Keras raises many types for unreadable archives
+        raise UsageError(f"cannot load Keras model {str(path)!r}: {e}") from e
+
+
+def _output_dir(path: str, force: bool) -> pathlib.Path:
+    """An output directory that is new, empty, or (with --force) a previous export."""
+    out = pathlib.Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {path!r} is a file; give a directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise UsageError(
+                f"--out {path!r} is not empty; choose a new directory, or pass --force to replace a previous "
+                "tfsparse export there"
+            )
+        if not _is_export(out):
+            raise UsageError(
+                f"--out {path!r} holds files that 'tfsparse export' did not write; tfsparse will not overwrite "
+                "them even with --force: choose a new directory"
+            )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading what 'tfsparse export' wrote.
+
+_TFLITE_NAME = "model_int8.tflite"
+
+
+def _is_export(out: pathlib.Path) -> bool:
+    return (out / _TFLITE_NAME).is_file()
+
+
+def _export_tflite(out: pathlib.Path) -> pathlib.Path:
+    p = out / _TFLITE_NAME
+    if not p.is_file():
+        raise UsageError(f"{str(out)!r} is not a directory made by 'tfsparse export' (no {_TFLITE_NAME} in it)")
+    return p
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands.
+
+
+def _cmd_export(args, progress) -> int:
+    import numpy as np
+
+    import tfsparse
+
+    model_path = _existing(args.model, "MODEL")
+    kind = _model_kind(model_path)
+    if kind == "dir":
+        raise UsageError(f"MODEL {args.model!r} is a directory; give a .keras or .tflite file")
+    out = _output_dir(args.out, args.force)
+    if kind == "keras":
+        if args.calibration is None:
+            raise UsageError("--calibration DATA.npy is required to quantize a .keras model "
+                             "(a few hundred training inputs, shaped like the model input)")
+        data = _load_npy(args.calibration, "--calibration")
+        with progress.step(f"load {model_path.name}"):
+            model = _load_keras(model_path)
+        data = _check_samples(data, model.inputs[0].shape[1:], "--calibration", args.calibration)
+        data = data[: args.max_samples].astype(np.float32)
+        with progress.step(f"quantize to int8 ({len(data)} calibration samples)"):
+            tflite = tfsparse.quantize(model, data)
+    else:
+        tflite = model_path.read_bytes()
+    with progress.step(f"convert to CSR (encoding: {args.encoding})"):
+        sparse = tfsparse.convert(tflite, encoding=args.encoding)
+    with progress.step(f"generate {args.target} firmware sources"):
+        tfsparse.generate(sparse, out, target=args.target)
+        (out / _TFLITE_NAME).write_bytes(tflite)
+    rows = _sparse_rows(sparse)
+    _print_table(rows, _SPARSE_COLUMNS)
+    print(f"exported to {out}/ ({_TFLITE_NAME} + firmware sources); next: tfsparse build {out}")
+    return EXIT_OK
+
+
+def _cmd_build(args, progress) -> int:
+    import tfsparse
+
+    out = _existing(args.dir, "DIR", kind="dir")
+    with progress.step(f"build {out}"):
+        result = tfsparse.build(out)
+    for key, value in _build_fields(result).items():
+        print(f"{key}: {value}")
+    return EXIT_OK
+
+
+def _build_fields(result) -> dict:
+    fields = {}
+    for name in ("elf", "flash", "ram"):
+        value = getattr(result, name, None)
+        if value is not None:
+            fields[name] = f"{value:,} bytes" if isinstance(value, int) else str(value)
+    return fields or {"result": str(result)}
+
+
+def _cmd_run(args, progress) -> int:
+    import numpy as np
+
+    import tfsparse
+
+    out = _existing(args.dir, "DIR", kind="dir")
+    inputs = _load_npy(args.inputs, "--inputs")
+    labels = _load_npy(args.labels, "--labels") if args.labels else None
+    if labels is not None and (labels.ndim != 1 or len(labels) != len(inputs)):
+        raise UsageError(f"--labels {args.labels!r} has shape {labels.shape}; expected ({len(inputs)},), one label per input")
+    if args.out:
+        out_path = pathlib.Path(args.out)
+        if out_path.exists() and not args.force:
+            raise UsageError(f"--out {args.out!r} exists; choose a new file or pass --force to overwrite it")
+    bar = progress.bar(f"run on {out.name}", len(inputs))
+    outputs, instructions = [], []
+    for start in range(0, len(inputs), args.chunk):
+        chunk = inputs[start:start + args.chunk]
+        result = tfsparse.run(out, chunk)
+        outputs.append(np.asarray(result.outputs))
+        instructions.append(np.atleast_1d(np.asarray(result.instructions, dtype=np.float64)))
+        bar.update(len(chunk))
+    outputs = np.concatenate(outputs)
+    per_inference = np.concatenate(instructions)
+    print(f"inputs: {len(inputs)}")
+    print(f"instructions per inference: {per_inference.mean():,.0f}")
+    if labels is not None:
+        acc = float((outputs.reshape(len(outputs), -1).argmax(axis=1) == labels).mean())
+        print(f"accuracy: {acc:.4f}")
+    if args.out:
+        np.save(args.out, outputs)
+        print(f"outputs ({outputs.dtype}, shape {outputs.shape}) written to {args.out}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------------
+# report: the per-layer table.
+
+_KERAS_COLUMNS = (("layer", "layer"), ("kernel", "shape"), ("params", "params"), ("nonzero", "nonzero"),
+                  ("sparsity", "sparsity"), ("float32 KiB", "float32_kib"))
+_SPARSE_COLUMNS = (("layer", "layer"), ("shape", "shape"), ("nonzero", "nonzero"), ("sparsity", "sparsity"),
+                   ("encoding", "encoding"), ("bytes", "bytes"), ("dense int8", "dense_bytes"), ("saving", "saving"))
+
+
+def _keras_rows(model) -> list:
+    import numpy as np
+
+    rows = []
+    for layer in model.layers:
+        inner = getattr(layer, "layer", layer)
+        kernel = getattr(inner, "kernel", None)
+        if kernel is None:
+            continue
+        k = np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel)
+        nnz = int(np.count_nonzero(k))
+        rows.append({"layer": inner.name, "shape": list(k.shape), "params": int(k.size), "nonzero": nnz,
+                     "sparsity": 1 - nnz / k.size, "float32_kib": k.size * 4 / 1024})
+    return rows
+
+
+def _sparse_rows(sparse) -> list:
+    rows = []
+    for op in sparse.ops:
+        w = getattr(op, "weights", None)
+        if w is None or not hasattr(w, "nnz"):
+            continue
+        r, c = w.shape
+        rows.append({"layer": op.name, "shape": [int(r), int(c)], "nonzero": int(w.nnz), "sparsity": 1 - w.nnz / (r * c),
+                     "encoding": w.encoding, "bytes": int(w.nbytes), "dense_bytes": int(r * c),
+                     "saving": (r * c) / w.nbytes if w.nbytes else float("inf")})
+    return rows
+
+
+def _fmt(key, value):
+    if key == "sparsity":
+        return f"{value:.1%}"
+    if key == "saving":
+        return f"{value:.1f}x"
+    if key == "shape":
+        return "x".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _print_table(rows, columns, stream=None):
+    stream = stream or sys.stdout
+    cells = [[title for title, _ in columns]] + [[_fmt(key, row[key]) for _, key in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    for n, line in enumerate(cells):
+        stream.write("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))).rstrip() + "\n")
+        if n == 0:
+            stream.write("  ".join("-" * w for w in widths) + "\n")
+
+
+def _totals(rows, kind) -> dict:
+    if kind == "keras":
+        params = sum(r["params"] for r in rows)
+        nnz = sum(r["nonzero"] for r in rows)
+        return {"params": params, "nonzero": nnz, "sparsity": 1 - nnz / params if params else 0.0}
+    dense = sum(r["dense_bytes"] for r in rows)
+    enc = sum(r["bytes"] for r in rows)
+    nnz = sum(r["nonzero"] for r in rows)
+    return {"nonzero": nnz, "bytes": enc, "dense_bytes": dense, "saving": dense / enc if enc else float("inf"),
+            "sparsity": 1 - nnz / dense if dense else 0.0}
+
+
+def _cmd_report(args, progress) -> int:
+    path = _existing(args.target, "TARGET", kind="any")
+    kind = _model_kind(path)
+    import tfsparse
+
+    sparse = None
+    if kind == "keras":
+        with progress.step(f"load {path.name}"):
+            model = _load_keras(path)
+        rows, columns = _keras_rows(model), _KERAS_COLUMNS
+    else:
+        tflite = _export_tflite(path) if kind == "dir" else path
+        with progress.step(f"convert {tflite.name}"):
+            kwargs = {} if args.encoding is None else {"encoding": args.encoding}
+            sparse = tfsparse.convert(tflite.read_bytes(), **kwargs)
+        rows, columns = _sparse_rows(sparse), _SPARSE_COLUMNS
+    totals = _totals(rows, "keras" if kind == "keras" else "sparse")
+    if args.plots:
+        saved = _save_plots(pathlib.Path(args.plots), model if kind == "keras" else sparse, kind)
+    if args.json:
+        json.dump({"source": str(path), "kind": kind, "layers": rows, "totals": totals}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_table(rows, columns)
+        print("total: " + ", ".join(f"{k} {_fmt(k, v)}" for k, v in totals.items()))
+    if args.plots:
+        for p in saved:
+            print(f"plot written to {p}", file=sys.stderr if args.json else sys.stdout)
+    return EXIT_OK
+
+
+def _save_plots(plots_dir: pathlib.Path, source, kind) -> list:
+    from . import plot
+
+    if plots_dir.exists() and not plots_dir.is_dir():
+        raise UsageError(f"--plots {str(plots_dir)!r} is a file; give a directory")
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    figures = {"layer_density": plot.layer_density(source)}
+    if kind != "keras":
+        figures["bytes_per_nonzero"] = plot.bytes_per_nonzero(source)
+        for op in source.ops:
+            if hasattr(getattr(op, "weights", None), "encoding"):
+                figures[f"spy_{op.name}"] = plot.spy(op)
+    saved = []
+    for name, fig in figures.items():
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+        p = plots_dir / f"{safe}.png"
+        fig.savefig(p, dpi=100)
+        saved.append(p)
+    return saved
+
+
+# --------------------------------------------------------------------------------------------------
+# Parser.
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tfsparse`` argument parser (exposed for documentation tools and tests)."""
+    from . import __version__
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="tfsparse",
+        description="Pruned Keras model -> int8 CSR -> C firmware for Cortex-M, bit-exact with TFLite Micro.",
+        epilog="typical use:\n"
+               "  tfsparse export model.keras --calibration x_train.npy --out fw\n"
+               "  tfsparse build fw\n"
+               "  tfsparse run fw --inputs x_test.npy --out y.npy\n"
+               "  tfsparse report model.keras\n\n" + _EXIT_CODES,
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"tfsparse {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "export", help="quantize, convert and generate firmware sources", formatter_class=fmt,
+        description="Quantize a Keras model to int8 (calibrated on --calibration), convert its weights to CSR and "
+                    "generate a firmware project in --out. A .tflite that is already full-integer int8 skips "
+                    "quantization.",
+        epilog="example:\n  tfsparse export model.keras --calibration x_train.npy --out fw --target cortex-m4\n\n"
+               + _EXIT_CODES,
+    )
+    p.add_argument("model", metavar="MODEL", help="a Keras model (.keras, pruned or stripped) or an int8 .tflite")
+    p.add_argument("--calibration", metavar="DATA.npy",
+                   help="calibration inputs: a .npy array (N, *input shape), e.g. a few hundred training samples")
+    p.add_argument("--out", metavar="DIR", required=True, help="output directory (new or empty)")
+    p.add_argument("--target", default="cortex-m4", help="firmware target (default: cortex-m4)")
+    p.add_argument("--encoding", default="smallest",
+                   help="weight encoding: smallest (default), fastest, or one of abs_u8, abs_u16, abs_u32, rel8, "
+                        "rel4, dense")
+    p.add_argument("--max-samples", type=_positive_int, default=500, metavar="N",
+                   help="use at most N calibration samples (default 500)")
+    p.add_argument("--force", action="store_true", help="replace a previous tfsparse export in --out")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "build", help="compile a generated project with arm-none-eabi-gcc", formatter_class=fmt,
+        description="Compile the firmware project that 'tfsparse export' generated; prints flash and RAM.",
+        epilog="example:\n  tfsparse build fw\n\n" + _EXIT_CODES,
+    )
+    p.add_argument("dir", metavar="DIR", help="a directory made by 'tfsparse export'")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "run", help="run the built firmware on emulated Cortex-M (QEMU)", formatter_class=fmt,
+        description="Run every input through the firmware on QEMU; prints instructions per inference "
+                    "(and accuracy with --labels), saves the int8 outputs with --out.",
+        epilog="example:\n  tfsparse run fw --inputs x_test.npy --labels y_test.npy --out y.npy\n\n" + _EXIT_CODES,
+    )
+    p.add_argument("dir", metavar="DIR", help="a directory made by 'tfsparse export' (built or not)")
+    p.add_argument("--inputs", metavar="X.npy", required=True, help="inputs: a .npy array (N, *input shape)")
+    p.add_argument("--out", metavar="Y.npy", help="save the outputs (N, classes) to this .npy file")
+    p.add_argument("--labels", metavar="LABELS.npy", help="integer labels (N,): print the accuracy")
+    p.add_argument("--chunk", type=_positive_int, default=250, metavar="N",
+                   help="inputs per emulator launch (progress granularity; default 250)")
+    p.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "report", help="per-layer sparsity and size table", formatter_class=fmt,
+        description="The per-layer table of a Keras model (sparsity, float32 size), an int8 .tflite or an "
+                    "exported directory (nonzeros, encoding, bytes vs dense int8).",
+        epilog="examples:\n  tfsparse report model.keras\n  tfsparse report fw --json\n"
+               "  tfsparse report model_int8.tflite --plots plots/\n\n" + _EXIT_CODES,
+    )
+    p.add_argument("target", metavar="MODEL.keras|MODEL.tflite|DIR", help="what to report on")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--encoding", default=None,
+                   help="encoding to report a .tflite with (default: the converter's default)")
+    p.add_argument("--plots", metavar="DIR", help="also save PNG plots (density, spy per layer, bytes per nonzero)")
+    p.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``tfsparse`` console script.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 success, 1 the work failed, 2 usage error, 130 interrupted.
+
+    Example:
+        >>> main(["report", "model.keras", "--json"])  # doctest: +SKIP
+        0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    progress = _Progress(args.command, quiet=args.quiet)
+    from .errors import TfsparseError
+
+    try:
+        return args.func(args, progress)
+    except UsageError as e:
+        print(f"tfsparse {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except TfsparseError as e:
+        print(f"tfsparse {args.command}: failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"tfsparse {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
