@@ -1,0 +1,149 @@
+"""Keras callbacks: ``UpdatePruningStep`` (required to train) and ``PruningSummaries`` (TensorBoard).
+
+Example:
+    >>> model.fit(x, y, epochs=2, callbacks=[UpdatePruningStep(), PruningSummaries("logs")])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import tensorflow as tf
+
+from .wrapper import PruneLowMagnitude
+
+__all__ = ["UpdatePruningStep", "PruningSummaries", "pruned_layers", "link_global_ranking"]
+
+
+def pruned_layers(model):
+    """Every :class:`PruneLowMagnitude` in ``model`` (nested models and subclassed attributes included)."""
+    if isinstance(model, PruneLowMagnitude):
+        return [model]
+    return [layer for layer in model._flatten_layers(include_self=False, recursive=True) if isinstance(layer, PruneLowMagnitude)]
+
+
+def link_global_ranking(layers):
+    """Link the ``ranking="global"`` wrappers among ``layers`` so they share one threshold.
+
+    Raises:
+        ValueError: they do not all use the same schedule (one threshold needs one sparsity).
+    """
+    group = [layer for layer in layers if layer.ranking == "global"]
+    schedules = {repr(layer.pruning_schedule) for layer in group}
+    if len(schedules) > 1:
+        raise ValueError(
+            "layers pruned with ranking='global' must share one pruning schedule, got: "
+            + "; ".join(f"{layer.name}: {layer.pruning_schedule!r}" for layer in group)
+            + ". Use one schedule, or ranking='local' for per-layer schedules."
+        )
+    for layer in group:
+        object.__setattr__(layer, "_pruning_group", group)
+    return group
+
+
+class UpdatePruningStep(keras.callbacks.Callback):
+    """Starts the pruning step counter; required when training a pruned model (as in tfmot).
+
+    At ``on_train_begin`` it sets every wrapper's ``pruning_step`` from -1 (never trained) to 0 and
+    leaves a restored step alone (so a reloaded checkpoint resumes where it stopped), and links the
+    layers ranked globally. Steps are then counted inside the compiled train step, so batch hooks
+    are not needed (and ``steps_per_execution > 1`` counts every step). ``on_epoch_end`` re-applies
+    the masks, a no-op with Keras optimizers, a guard for hand-written update rules.
+
+    In a custom training loop: ``cb.set_model(model); cb.on_train_begin()`` before the first step;
+    ``cb.on_train_batch_begin(batch)`` may be called as with tfmot (it does nothing).
+
+    Raises:
+        ValueError: at ``on_train_begin``, if the model has no layer wrapped by prune_low_magnitude.
+
+    Example:
+        >>> model.fit(x, y, callbacks=[tfsparse.UpdatePruningStep()])  # doctest: +SKIP
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.prunable_layers = []
+
+    def on_train_begin(self, logs=None):
+        self.prunable_layers = pruned_layers(self.model)
+        if not self.prunable_layers:
+            raise ValueError(
+                f"UpdatePruningStep: model {self.model.name!r} has no layer wrapped by "
+                "tfsparse.prune_low_magnitude; prune the model first (or drop this callback)."
+            )
+        for layer in self.prunable_layers:
+            if not layer.built:
+                continue
+            if int(keras.ops.convert_to_numpy(layer.pruning_step.value)) < 0:
+                layer.pruning_step.assign(0)
+        link_global_ranking(self.prunable_layers)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for layer in self.prunable_layers:
+            if layer.built:
+                layer.apply_masks()
+
+
+class PruningSummaries(keras.callbacks.TensorBoard):
+    """TensorBoard callback that also writes each pruned weight's sparsity and threshold.
+
+    Scalars ``<layer>/<weight>/sparsity`` (fraction of zeros in the mask) and
+    ``<layer>/<weight>/threshold`` go to ``log_dir/metrics``, at the pruning step, every epoch (and
+    every ``update_freq`` batches when it is an integer or ``"batch"``).
+
+    Args:
+        log_dir: directory for the event files (created if missing).
+        update_freq: ``"epoch"``, ``"batch"`` or an integer number of batches.
+        **kwargs: any other ``keras.callbacks.TensorBoard`` argument.
+
+    Raises:
+        ValueError: an empty ``log_dir``.
+
+    Example:
+        >>> model.fit(x, y, callbacks=[UpdatePruningStep(), PruningSummaries("logs")])  # doctest: +SKIP
+    """
+
+    def __init__(self, log_dir, update_freq="epoch", **kwargs):
+        if not log_dir:
+            raise ValueError("PruningSummaries needs a log_dir (the directory TensorBoard reads), e.g. 'logs'.")
+        super().__init__(log_dir=log_dir, update_freq=update_freq, **kwargs)
+        self._pruning_writer = None
+        self._batches_seen = 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._batches_seen = 0
+        if self._pruning_writer is None:
+            self._pruning_writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "metrics"))
+
+    def _log_pruning(self):
+        layers = [layer for layer in pruned_layers(self.model) if layer.built]
+        if not layers or self._pruning_writer is None:
+            return
+        step = int(keras.ops.convert_to_numpy(layers[0].pruning_step.value))
+        with self._pruning_writer.as_default():
+            for layer in layers:
+                for w, mask, threshold in layer.pruning_vars:
+                    tag = f"{layer.name}/{w.path.split('/')[-1]}"
+                    tf.summary.scalar(tag + "/sparsity", 1.0 - tf.reduce_mean(tf.cast(mask.value, tf.float32)), step=step)
+                    tf.summary.scalar(tag + "/threshold", threshold.value, step=step)
+        self._pruning_writer.flush()
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.update_freq == "epoch":
+            return
+        self._batches_seen += 1
+        freq = 1 if self.update_freq == "batch" else int(self.update_freq)
+        if self._batches_seen % freq == 0:
+            self._log_pruning()
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        self._log_pruning()
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self._pruning_writer is not None:
+            self._pruning_writer.flush()

@@ -1,0 +1,105 @@
+"""``sparsity_report``: nonzeros and sparsity of every prunable weight of a model, as a table.
+
+Example:
+    >>> print(sparsity_report(model))  # doctest: +SKIP
+    layer  weight  shape       nonzeros  sparsity
+    fc1    kernel  (784, 300)  23520     90.00%
+    ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from .wrapper import PruneLowMagnitude, is_prunable, prunable_weights
+
+__all__ = ["WeightSparsity", "SparsityReport", "sparsity_report"]
+
+
+@dataclass(frozen=True)
+class WeightSparsity:
+    """One prunable weight: its layer, name, shape, nonzero count and sparsity (fraction of zeros)."""
+
+    layer: str
+    weight: str
+    shape: tuple
+    nonzeros: int
+    size: int
+
+    @property
+    def sparsity(self) -> float:
+        return 1.0 - self.nonzeros / self.size if self.size else 0.0
+
+
+class SparsityReport(list):
+    """A list of :class:`WeightSparsity` rows that prints as a table (with a total line)."""
+
+    @property
+    def nonzeros(self) -> int:
+        return sum(r.nonzeros for r in self)
+
+    @property
+    def size(self) -> int:
+        return sum(r.size for r in self)
+
+    @property
+    def sparsity(self) -> float:
+        """Sparsity over all the prunable weights together."""
+        return 1.0 - self.nonzeros / self.size if self.size else 0.0
+
+    def __str__(self) -> str:
+        rows = [("layer", "weight", "shape", "nonzeros", "sparsity")]
+        rows += [(r.layer, r.weight, str(r.shape), str(r.nonzeros), f"{r.sparsity:.2%}") for r in self]
+        rows.append(("total", "", "", str(self.nonzeros), f"{self.sparsity:.2%}"))
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+    def _repr_pretty_(self, printer, cycle):  # IPython / Jupyter display
+        printer.text(str(self))
+
+
+def sparsity_report(model):
+    """Nonzeros and sparsity of every prunable weight of ``model`` (pruned, stripped or plain).
+
+    Args:
+        model: a Keras 3 model or layer. Wrapped layers report their pruned weights; unwrapped
+            Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding and PrunableLayer layers their kernels.
+
+    Returns:
+        A :class:`SparsityReport` (a list of :class:`WeightSparsity`) that prints as a table.
+
+    Raises:
+        TypeError: ``model`` is not a Keras layer or model.
+        ValueError: the model is not built or has no prunable weight.
+
+    Example:
+        >>> print(sparsity_report(tfsparse.strip_pruning(pruned)))  # doctest: +SKIP
+    """
+    if not isinstance(model, keras.layers.Layer):
+        raise TypeError(f"sparsity_report expects a Keras model or layer, got {type(model).__name__}.")
+    layers = model._flatten_layers(include_self=True, recursive=True)
+    report = SparsityReport()
+    inside_wrappers = {id(l.layer) for l in layers if isinstance(l, PruneLowMagnitude)}
+    for layer in layers:
+        if id(layer) in inside_wrappers or isinstance(layer, keras.Model) or not layer.built:
+            continue
+        if isinstance(layer, PruneLowMagnitude):
+            owner, weights = layer.layer, [w for w, _, _ in layer.pruning_vars]
+        elif is_prunable(layer):
+            owner, weights = layer, prunable_weights(layer)
+        else:
+            continue
+        for w in weights:
+            value = keras.ops.convert_to_numpy(w.value)
+            report.append(
+                WeightSparsity(owner.name, w.path.split("/")[-1], tuple(value.shape), int(np.count_nonzero(value)), int(value.size))
+            )
+    if not report:
+        raise ValueError(
+            f"sparsity_report: {model.name!r} has no built prunable weight (Dense, Conv1D, Conv2D, "
+            "DepthwiseConv2D, Embedding or PrunableLayer); build the model first."
+        )
+    return report

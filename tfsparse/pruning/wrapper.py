@@ -1,0 +1,311 @@
+"""``PruneLowMagnitude``: the Keras 3 layer wrapper that holds masks and prunes inside the train step.
+
+How it keeps pruned weights at exactly 0.0 everywhere:
+
+* the wrapper adds, per prunable weight, a ``mask`` (ones at start) and a ``threshold`` variable, and
+  one ``pruning_step`` counter (-1 until :class:`~tfsparse.pruning.callbacks.UpdatePruningStep`
+  starts training);
+* in a training call it asks the schedule about the current step, recomputes the masks when told,
+  zeroes the pruned weights, and counts the step, all inside the graph, so ``steps_per_execution > 1``,
+  ``jit_compile=True`` and ``tf.distribute`` see every step;
+* the mask is also installed as the weight's Keras constraint, which the optimizer applies right after
+  every update: weights read between steps, saved checkpoints and stripped models never hold the small
+  values tfmot leaks between updates.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import keras
+import tensorflow as tf
+
+from .masks import magnitude_masks
+from .schedules import ConstantSparsity, PruningSchedule
+
+__all__ = ["PrunableLayer", "PruneLowMagnitude", "prunable_weights", "is_prunable", "check_backend"]
+
+#: Built-in layers and the attribute holding the weight pruned in each.
+_PRUNABLE_ATTRS = (
+    (keras.layers.Dense, "kernel"),
+    (keras.layers.Conv1D, "kernel"),
+    (keras.layers.Conv2D, "kernel"),
+    (keras.layers.DepthwiseConv2D, "kernel"),
+    (keras.layers.Embedding, "embeddings"),
+)
+RANKINGS = ("local", "global")
+
+CALLBACK_ERROR = (
+    "Training a model pruned with tfsparse requires the tfsparse.UpdatePruningStep callback: pass "
+    "callbacks=[tfsparse.UpdatePruningStep()] to model.fit, or in a custom training loop call "
+    "callback.set_model(model) and callback.on_train_begin() before the first step."
+)
+
+
+def check_backend(what):
+    """Raise if Keras does not run on TensorFlow (masks and step counting are TensorFlow ops)."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise RuntimeError(
+            f"{what} needs Keras on the TensorFlow backend, but Keras runs on {backend!r}. "
+            "Set the environment variable KERAS_BACKEND=tensorflow before importing keras."
+        )
+
+
+class PrunableLayer(abc.ABC):
+    """Mixin for custom layers that can be pruned: declare which weights to prune.
+
+    Example:
+        >>> class MyDense(keras.layers.Dense, PrunableLayer):  # doctest: +SKIP
+        ...     def get_prunable_weights(self):
+        ...         return [self.kernel]
+    """
+
+    @abc.abstractmethod
+    def get_prunable_weights(self):
+        """The layer's variables to prune (a list; called after the layer is built)."""
+
+
+def _declares_prunable(layer):
+    return isinstance(layer, PrunableLayer) or callable(getattr(layer, "get_prunable_weights", None))
+
+
+def is_prunable(layer):
+    """True if ``layer`` is a built-in prunable layer or declares ``get_prunable_weights()``."""
+    return _declares_prunable(layer) or any(isinstance(layer, cls) for cls, _ in _PRUNABLE_ATTRS)
+
+
+def prunable_weights(layer):
+    """The variables pruning applies to in a built ``layer`` (empty if it has none)."""
+    if _declares_prunable(layer):
+        return list(layer.get_prunable_weights())
+    for cls, attr in _PRUNABLE_ATTRS:
+        if isinstance(layer, cls):
+            return [getattr(layer, attr)]
+    return []
+
+
+class _MaskConstraint:
+    """Keras constraint ``w -> inner(w) * mask``, applied by the optimizer after every update."""
+
+    def __init__(self, mask, inner=None):
+        self.mask = mask
+        self.inner = inner
+
+    def __call__(self, w):
+        if self.inner is not None:
+            w = self.inner(w)
+        return w * tf.cast(self.mask, w.dtype)
+
+
+def _short_name(variable):
+    return variable.path.split("/")[-1] if hasattr(variable, "path") else variable.name.split(":")[0]
+
+
+@keras.saving.register_keras_serializable(package="tfsparse")
+class PruneLowMagnitude(keras.layers.Wrapper):
+    """A layer whose prunable weights are magnitude-pruned during training (tfmot's wrapper, Keras 3).
+
+    Usually created by :func:`tfsparse.prune_low_magnitude`. Training it requires the
+    :class:`tfsparse.UpdatePruningStep` callback.
+
+    Args:
+        layer: the Keras layer to prune: Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding, or a
+            layer implementing :class:`PrunableLayer`.
+        pruning_schedule: a :class:`PruningSchedule` (default ``ConstantSparsity(0.5, 0)``).
+        block_size: only ``(1, 1)`` (unstructured) is implemented.
+        block_pooling_type: ``"AVG"`` or ``"MAX"`` (unused while ``block_size == (1, 1)``).
+        sparsity_m_by_n: not implemented yet (must be None).
+        ranking: ``"local"`` (each weight keeps its own top ``1 - sparsity``) or ``"global"`` (one
+            threshold across every ``"global"`` wrapper of the model being trained).
+        **kwargs: Keras layer arguments (``name``...; default name ``prune_low_magnitude_<layer>``).
+
+    Raises:
+        TypeError: ``layer`` is not a Keras layer, or the schedule is not a PruningSchedule.
+        ValueError: the layer cannot be pruned, or is already wrapped; a bad ``ranking``.
+        NotImplementedError: ``block_size != (1, 1)`` or ``sparsity_m_by_n``.
+
+    Example:
+        >>> dense = PruneLowMagnitude(keras.layers.Dense(10), ConstantSparsity(0.8, 0))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        layer,
+        pruning_schedule=None,
+        block_size=(1, 1),
+        block_pooling_type="AVG",
+        sparsity_m_by_n=None,
+        ranking="local",
+        **kwargs,
+    ):
+        check_backend("PruneLowMagnitude")
+        if isinstance(layer, PruneLowMagnitude):
+            raise ValueError(f"layer {layer.name!r} is already wrapped by PruneLowMagnitude; wrap it only once.")
+        if not isinstance(layer, keras.layers.Layer):
+            raise TypeError(
+                f"PruneLowMagnitude wraps a Keras 3 layer, got {type(layer).__module__}.{type(layer).__name__}. "
+                "(A tf_keras / Keras 2 layer cannot be wrapped: build the model with `import keras`.)"
+            )
+        if isinstance(layer, keras.Model):
+            raise ValueError(
+                f"{layer.name!r} is a model: prune a model with tfsparse.prune_low_magnitude(model), "
+                "which wraps its prunable layers."
+            )
+        if not is_prunable(layer):
+            raise ValueError(
+                f"layer {layer.name!r} ({type(layer).__name__}) cannot be pruned: tfsparse prunes Dense, "
+                "Conv1D, Conv2D, DepthwiseConv2D and Embedding kernels; for a custom layer, subclass "
+                "tfsparse.PrunableLayer and return its weights to prune from get_prunable_weights()."
+            )
+        if pruning_schedule is None:
+            pruning_schedule = ConstantSparsity(0.5, 0)
+        if isinstance(pruning_schedule, dict):
+            pruning_schedule = keras.saving.deserialize_keras_object(pruning_schedule)
+        if not isinstance(pruning_schedule, PruningSchedule):
+            raise TypeError(
+                f"pruning_schedule must be a tfsparse.PruningSchedule (e.g. PolynomialDecay(0, 0.9, 0, 1000)), "
+                f"got {pruning_schedule!r}."
+            )
+        if tuple(block_size) != (1, 1):
+            raise NotImplementedError(
+                f"block_size={tuple(block_size)} (block sparsity) is not implemented yet; use block_size=(1, 1)."
+            )
+        if block_pooling_type not in ("AVG", "MAX"):
+            raise ValueError(f"block_pooling_type={block_pooling_type!r} must be 'AVG' or 'MAX'.")
+        if sparsity_m_by_n is not None:
+            raise NotImplementedError(
+                f"sparsity_m_by_n={sparsity_m_by_n!r} (N:M structured sparsity) is not implemented yet; "
+                "leave it None."
+            )
+        if ranking not in RANKINGS:
+            raise ValueError(f"ranking={ranking!r} must be 'local' or 'global'.")
+        kwargs.setdefault("name", f"prune_low_magnitude_{layer.name}")
+        super().__init__(layer, **kwargs)
+        self.pruning_schedule = pruning_schedule
+        self.block_size = tuple(block_size)
+        self.block_pooling_type = block_pooling_type
+        self.sparsity_m_by_n = sparsity_m_by_n
+        self.ranking = ranking
+        # [(weight, mask, threshold)], set untracked: the weights belong to the inner layer.
+        object.__setattr__(self, "pruning_vars", [])
+        # Wrappers ranked together (ranking="global"); linked by UpdatePruningStep.on_train_begin and by
+        # prune_low_magnitude(model), as a plain attribute so Keras does not track it as sublayers.
+        object.__setattr__(self, "_pruning_group", None)
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            self.layer.build(input_shape)
+            self.layer.built = True
+        weights = prunable_weights(self.layer)
+        if not weights:
+            raise ValueError(
+                f"layer {self.layer.name!r} declares no weights to prune (get_prunable_weights() returned none)."
+            )
+        pruning_vars = []
+        for w in weights:
+            name = _short_name(w)
+            mask = self.add_weight(
+                name=f"{name}_mask", shape=w.shape, dtype=w.dtype, initializer="ones",
+                trainable=False, aggregation="only_first_replica",
+            )
+            threshold = self.add_weight(
+                name=f"{name}_threshold", shape=(), dtype="float32", initializer="zeros",
+                trainable=False, aggregation="only_first_replica",
+            )
+            w.constraint = _MaskConstraint(mask, w.constraint)
+            pruning_vars.append((w, mask, threshold))
+        object.__setattr__(self, "pruning_vars", pruning_vars)
+        self.pruning_step = self.add_weight(
+            name="pruning_step", shape=(), dtype="int64", initializer=keras.initializers.Constant(-1),
+            trainable=False, aggregation="only_first_replica",
+        )
+        self.built = True
+
+    # -- training-time update ---------------------------------------------------------------------
+
+    def _group_vars(self):
+        """(weights ranked together, index of this wrapper's first weight among them)."""
+        if self.ranking == "local":
+            return [w for w, _, _ in self.pruning_vars], 0
+        group = self._pruning_group
+        if not group or self not in group:
+            raise RuntimeError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
+        weights, offset = [], 0
+        for member in group:
+            if member is self:
+                offset = len(weights)
+            weights.extend(w for w, _, _ in member.pruning_vars)
+        return weights, offset
+
+    def _update_masks(self, sparsity):
+        if self.ranking == "local":
+            results = [magnitude_masks([w], sparsity) for w, _, _ in self.pruning_vars]
+        else:
+            weights, offset = self._group_vars()
+            threshold, masks = magnitude_masks(weights, sparsity)
+            results = [(threshold, [m]) for m in masks[offset : offset + len(self.pruning_vars)]]
+        for (w, mask, threshold), (new_threshold, (new_mask,)) in zip(self.pruning_vars, results):
+            mask.assign(new_mask)
+            threshold.assign(tf.cast(new_threshold, threshold.dtype))
+            w.assign(w * new_mask)
+
+    def _training_update(self):
+        step = tf.convert_to_tensor(self.pruning_step)
+        started = step >= 0
+        if tf.executing_eagerly():
+            if not bool(started):
+                raise RuntimeError(f"{self.name}: " + CALLBACK_ERROR)
+            deps = []
+        else:
+            # XLA drops asserts; there the step then simply stays at -1 and nothing is pruned.
+            deps = [tf.debugging.Assert(started, [f"{self.name}: " + CALLBACK_ERROR])]
+        self._group_vars()  # fails early (at trace time) when global ranking is not linked
+        with tf.control_dependencies(deps):
+            should_prune, sparsity = self.pruning_schedule(step)
+            tf.cond(
+                tf.logical_and(started, should_prune),
+                lambda: self._update_masks(sparsity),
+                lambda: None,
+            )
+            self.pruning_step.assign_add(tf.cast(started, tf.int64))
+
+    def call(self, inputs, training=None, **kwargs):
+        if training is None:
+            training = False
+        if isinstance(training, bool):
+            if training:
+                self._training_update()
+        else:
+            tf.cond(tf.cast(training, tf.bool), self._training_update, lambda: None)
+        return self.layer(inputs, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def apply_masks(self):
+        """Multiply every pruned weight by its mask now (idempotent; used at epoch ends)."""
+        for w, mask, _ in self.pruning_vars:
+            w.assign(w * mask)
+
+    # -- serialization ----------------------------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "pruning_schedule": keras.saving.serialize_keras_object(self.pruning_schedule),
+                "block_size": list(self.block_size),
+                "block_pooling_type": self.block_pooling_type,
+                "sparsity_m_by_n": self.sparsity_m_by_n,
+                "ranking": self.ranking,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        layer = keras.saving.deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
+        schedule = keras.saving.deserialize_keras_object(config.pop("pruning_schedule"), custom_objects=custom_objects)
+        return cls(layer, schedule, **config)
