@@ -24,6 +24,7 @@ __all__ = [
     "RELATIVE",
     "encode",
     "decode",
+    "coordinates",
     "choose",
     "encoded_nbytes",
     "available_encodings",
@@ -131,16 +132,12 @@ def _unpacked_entries(m: CSRMatrix) -> np.ndarray:
     return m.indices[: m.num_entries].astype(np.uint8)
 
 
-def decode(m) -> np.ndarray:
-    """The dense int8 ``[rows, cols]`` matrix an encoded matrix stands for (inverse of :func:`encode`)."""
-    if isinstance(m, DenseMatrix):
-        return m.weights
-    rows, cols = m.shape
-    out = np.zeros((rows, cols), dtype=np.int8)
+def coordinates(m):
+    """Row and column of every stored value of a CSR matrix, in ``values`` order (int64 arrays)."""
+    rows = m.shape[0]
     row_of_entry = np.repeat(np.arange(rows), np.diff(m.row_ptr.astype(np.int64)))
     if m.encoding in ABSOLUTE:
-        out[row_of_entry, m.indices.astype(np.int64)] = m.values
-        return out
+        return row_of_entry, m.indices[: m.num_entries].astype(np.int64)
     if m.encoding not in RELATIVE:
         raise ValueError(f"unknown encoding {m.encoding!r}")
     escape = (1 << RELATIVE[m.encoding]) - 1
@@ -153,7 +150,16 @@ def decode(m) -> np.ndarray:
     before = np.concatenate(([0], cum))[start]
     col_after = cum - np.repeat(before, np.diff(m.row_ptr.astype(np.int64)))
     keep = ~is_esc
-    out[row_of_entry[keep], col_after[keep] - 1] = m.values
+    return row_of_entry[keep], col_after[keep] - 1
+
+
+def decode(m) -> np.ndarray:
+    """The dense int8 ``[rows, cols]`` matrix an encoded matrix stands for (inverse of :func:`encode`)."""
+    if isinstance(m, DenseMatrix):
+        return m.weights
+    out = np.zeros(tuple(m.shape), dtype=np.int8)
+    r, c = coordinates(m)
+    out[r, c] = m.values
     return out
 
 

@@ -171,7 +171,26 @@ class Reshape:
 
 @dataclass
 class Softmax:
-    """SOFTMAX int8 -> int8 with TFLM's fixed-point parameters (computed in the converter)."""
+    """SOFTMAX int8 -> int8 with TFLM's fixed-point parameters (computed in the converter).
+
+    The output is always scale 1/256, zero point -128 (TFLM requires it). The three integers are
+    exactly the ``SoftmaxParams`` fields TFLM's ``SoftmaxPrepare`` fills for int8 -> int8, so a C
+    kernel can pass them to TFLM's ``reference_ops::Softmax`` (or an equivalent) as they are:
+
+    ``beta``
+        the op's float32 ``beta`` (documentation only; already folded into ``input_multiplier``).
+    ``input_multiplier``
+        int32 Q31 significand of ``min(beta * input_scale * 2**26, 2**31 - 1)`` (TFLM's
+        ``PreprocessSoftmaxScaling`` with 5 integer bits; ``QuantizeMultiplier`` on the double).
+    ``input_left_shift``
+        its exponent (>= 0): ``input_multiplier * 2**(input_left_shift - 31)`` is that real value.
+        Per row, ``diff = x[c] - max(x)`` becomes the Q5.26 value
+        ``SaturatingRoundingDoublingHighMul(diff * 2**input_left_shift, input_multiplier)``
+        (TFLM's ``MultiplyByQuantizedMultiplierGreaterThanOne``).
+    ``diff_min``
+        ``-floor((2**5 - 1) * 2**26 / 2**input_left_shift)`` (TFLM's ``CalculateInputRadius``): entries
+        with ``diff < diff_min`` contribute nothing to the sum of exponentials and output -128.
+    """
 
     name: str
     input: int
@@ -190,8 +209,17 @@ Op = Union[FullyConnected, Reshape, Softmax]
 class SparseModel:
     """A converted model: tensors, ops in execution order, graph input and output.
 
-    Methods that compute (``predict``, ``summary``, ``to_tflite``...) are attached by
-    :mod:`tfsparse.convert.model` so that this record stays plain data.
+    Made by :func:`tfsparse.convert`. ``tensors`` keeps every tensor of the ``.tflite`` at its index;
+    activations have ``data is None``. Constants an op consumed (weights, biases, shapes) keep the
+    file's data for reference, but op records carry everything a kernel needs (``FullyConnected.weights``
+    holds the CSR form): generators emit op records and activation tensors only.
+
+    The methods that compute delegate to :mod:`tfsparse.convert.executor`,
+    :mod:`tfsparse.convert.summary` and :mod:`tfsparse.convert.to_tflite`, so the record stays plain data.
+
+    Example:
+        >>> sparse = tfsparse.convert("model.tflite")  # doctest: +SKIP
+        >>> probs = sparse.dequantize_output(sparse.predict(sparse.quantize_input(x)))  # doctest: +SKIP
     """
 
     name: str
@@ -215,3 +243,90 @@ class SparseModel:
 
     def replace(self, **changes) -> "SparseModel":
         return dataclasses.replace(self, **changes)
+
+    @property
+    def fully_connected(self) -> list:
+        """The FULLY_CONNECTED op records, in execution order."""
+        return [op for op in self.ops if op.kind == "FULLY_CONNECTED"]
+
+    def predict(self, x) -> np.ndarray:
+        """Run the model on int8 inputs, bit-exact with the TFLite Micro interpreter.
+
+        Args:
+            x: int8 array of shape ``(N, *input_shape[1:])`` (TFLM's own shapes have batch 1; this
+                runs N invocations at once).
+
+        Returns:
+            int8 array of shape ``(N, *output_shape[1:])``.
+
+        Raises:
+            TypeError: ``x`` is not int8 (use :meth:`quantize_input`).
+            ValueError: ``x`` has the wrong shape.
+
+        Example:
+            >>> y = sparse.predict(sparse.quantize_input(x_test))  # doctest: +SKIP
+        """
+        from .executor import predict
+
+        return predict(self, x)
+
+    def quantize_input(self, x) -> np.ndarray:
+        """Float inputs -> int8 with the input tensor's scale and zero point (round half away from zero).
+
+        Args:
+            x: float array shaped like the model input (any batch size).
+
+        Returns:
+            int8 array of the same shape.
+        """
+        from .executor import quantize_input
+
+        return quantize_input(self, x)
+
+    def dequantize_output(self, y) -> np.ndarray:
+        """int8 outputs -> float32 ``scale * (y - zero_point)`` of the output tensor.
+
+        Args:
+            y: int8 array from :meth:`predict`.
+
+        Returns:
+            float32 array of the same shape.
+        """
+        from .executor import dequantize_output
+
+        return dequantize_output(self, y)
+
+    def summary(self, print_fn=print) -> dict:
+        """Per-layer sizes: shape, density, encoding, dense int8 bytes, sparse bytes, bytes per nonzero.
+
+        Args:
+            print_fn: called with the formatted table (``None`` prints nothing).
+
+        Returns:
+            ``{"layers": [one dict per FULLY_CONNECTED layer], "total": {...}}`` with the same numbers.
+
+        Example:
+            >>> report = sparse.summary()  # doctest: +SKIP
+            >>> report["total"]["compression"]  # doctest: +SKIP
+        """
+        from .summary import summary
+
+        return summary(self, print_fn=print_fn)
+
+    def to_tflite(self) -> bytes:
+        """The same graph as a ``.tflite`` for TFLM where each CSR layer is a CUSTOM op.
+
+        Sparse FULLY_CONNECTED layers become ``TFSPARSE_FULLY_CONNECTED`` custom ops whose CSR arrays,
+        folded bias, multipliers and shifts are constant tensors and whose options are a flexbuffer
+        map (see :mod:`tfsparse.convert.ops.sparse_fully_connected`); the dense weight buffers are gone.
+        Layers kept dense stay builtin FULLY_CONNECTED. ``tfsparse.convert`` reads the result back.
+
+        Returns:
+            The flatbuffer as bytes.
+
+        Example:
+            >>> pathlib.Path("model_sparse.tflite").write_bytes(sparse.to_tflite())  # doctest: +SKIP
+        """
+        from .to_tflite import to_tflite
+
+        return to_tflite(self)

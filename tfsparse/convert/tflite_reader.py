@@ -1,0 +1,168 @@
+"""``.tflite`` flatbuffer -> :class:`tfsparse.convert.ir.SparseModel` (no TensorFlow import).
+
+The flatbuffer is read with the TFLite schema module TensorFlow ships (loaded by file path, so
+``tensorflow`` itself is not imported; tflite-micro's copy is the fallback). Each operator goes to
+the parser its op module registered in :mod:`tfsparse.convert.ops`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+
+import numpy as np
+
+from ..errors import ConversionError
+from . import ops
+from .ir import Quantization, SparseModel, Tensor
+
+__all__ = ["schema", "read", "TENSOR_TYPES"]
+
+#: TFLite TensorType name -> numpy dtype name (the types tfsparse reads).
+TENSOR_TYPES = {
+    "FLOAT32": "float32", "FLOAT16": "float16", "INT32": "int32", "UINT8": "uint8", "INT64": "int64",
+    "BOOL": "bool", "INT16": "int16", "INT8": "int8", "FLOAT64": "float64", "UINT64": "uint64",
+    "UINT32": "uint32", "UINT16": "uint16",
+}
+
+_SCHEMA_FILES = (
+    ("tensorflow", ("lite", "python", "schema_py_generated.py")),
+    ("tflite_micro", ("tensorflow", "lite", "micro", "python", "schema_py_generated.py")),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def schema():
+    """The generated TFLite schema module (object API included)."""
+    for package, parts in _SCHEMA_FILES:
+        spec = importlib.util.find_spec(package)
+        for root in (spec.submodule_search_locations or []) if spec else []:
+            path = os.path.join(root, *parts)
+            if os.path.exists(path):
+                file_spec = importlib.util.spec_from_file_location("tfsparse_tflite_schema", path)
+                module = importlib.util.module_from_spec(file_spec)
+                file_spec.loader.exec_module(module)
+                return module
+    raise ConversionError("cannot find the TFLite schema module: install tensorflow (pip install tensorflow)")
+
+
+@functools.lru_cache(maxsize=1)
+def enum_names():
+    """(BuiltinOperator code -> name, TensorType code -> name, BuiltinOptions code -> name)."""
+    s = schema()
+
+    def names(enum):
+        return {v: k for k, v in vars(enum).items() if not k.startswith("_")}
+
+    return names(s.BuiltinOperator), names(s.TensorType), names(s.BuiltinOptions)
+
+
+def _unpack(data: bytes, source: str):
+    s = schema()
+    if len(data) < 8 or not s.Model.ModelBufferHasIdentifier(data, 0):
+        what = "empty" if not data else f"{len(data)} bytes without the TFLite identifier 'TFL3'"
+        raise ConversionError(f"{source} is not a .tflite flatbuffer ({what}); pass a file made by tfsparse.quantize")
+    try:
+        model = s.ModelT.InitFromObj(s.Model.GetRootAs(data, 0))
+    except Exception as exc:  # flatbuffers raises IndexError, struct.error, ... on damaged bytes
+        raise ConversionError(
+            f"{source} is truncated or corrupted ({type(exc).__name__}: {exc}); re-create it with tfsparse.quantize"
+        ) from None
+    if not model.subgraphs or len(model.subgraphs) != 1:
+        raise ConversionError(f"{source} has {len(model.subgraphs or [])} subgraphs; tfsparse converts single-subgraph models")
+    return model
+
+
+def _buffer_bytes(model, index: int, data: bytes, source: str) -> bytes:
+    if index <= 0 or index >= len(model.buffers or []):
+        return b""
+    buf = model.buffers[index]
+    if buf.offset and buf.offset > 1:  # models > 2 GB keep data outside the flatbuffer
+        if buf.offset + buf.size > len(data):
+            raise ConversionError(f"{source} is truncated: buffer {index} lies beyond the end of the file")
+        return data[buf.offset : buf.offset + buf.size]
+    return b"" if buf.data is None else np.asarray(buf.data, np.uint8).tobytes()
+
+
+def _tensor(model, i: int, t, data: bytes, source: str, type_names) -> Tensor:
+    name = (t.name or b"").decode("utf-8", "replace") or f"tensor{i}"
+    type_name = type_names.get(t.type, str(t.type))
+    dtype = TENSOR_TYPES.get(type_name)
+    if dtype is None:
+        raise ConversionError(f"{source}: tensor {i} ({name!r}) has type {type_name}, which tfsparse does not read")
+    shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+    quant = None
+    q = t.quantization
+    if q is not None and q.scale is not None and len(q.scale) > 0:
+        zp = np.zeros(len(q.scale), np.int64) if q.zeroPoint is None else np.asarray(q.zeroPoint, np.int64)
+        quant = Quantization(np.asarray(q.scale, np.float32), zp, int(q.quantizedDimension or 0))
+    raw = _buffer_bytes(model, t.buffer, data, source)
+    array = None
+    if raw or (t.buffer > 0 and 0 in shape):
+        expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        if len(raw) != expected:
+            raise ConversionError(
+                f"{source}: constant tensor {i} ({name!r}) of shape {shape} needs {expected} bytes, its buffer has "
+                f"{len(raw)}; the file is corrupted"
+            )
+        array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    return Tensor(index=i, name=name, shape=shape, dtype=dtype, quantization=quant, data=array)
+
+
+def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", name: str = "") -> SparseModel:
+    """Parse ``.tflite`` bytes into a :class:`SparseModel` (see :func:`tfsparse.convert`)."""
+    model = _unpack(data, source)
+    op_names, type_names, _ = enum_names()
+    graph = model.subgraphs[0]
+    try:
+        tensors = [_tensor(model, i, t, data, source, type_names) for i, t in enumerate(graph.tensors or [])]
+    except ConversionError:
+        raise
+    except Exception as exc:
+        raise ConversionError(f"{source} is corrupted ({type(exc).__name__}: {exc}); re-create it with tfsparse.quantize") from None
+    inputs, outputs = list(graph.inputs if graph.inputs is not None else []), list(graph.outputs if graph.outputs is not None else [])
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ConversionError(f"{source} has {len(inputs)} inputs and {len(outputs)} outputs; tfsparse needs exactly one of each")
+    for role, index in (("input", inputs[0]), ("output", outputs[0])):
+        t = tensors[index]
+        if t.dtype != "int8":
+            raise ConversionError(
+                f"{source}: the model {role} {t.name!r} is {t.dtype}; tfsparse converts full-integer int8 models "
+                "(int8 input, output and activations): make one with tfsparse.quantize(model, representative_data)"
+            )
+    records = []
+    supported = ", ".join(ops.supported_ops())
+    for index, op in enumerate(graph.operators or []):
+        try:
+            code = model.operatorCodes[op.opcodeIndex]
+        except (IndexError, TypeError):
+            raise ConversionError(f"{source}: op {index} refers to a missing operator code; the file is corrupted") from None
+        op_name = op_names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
+        if op_name == "CUSTOM":
+            op_name = (code.customCode or b"").decode("utf-8", "replace")
+        parse = ops.parser_for(op_name)
+        if parse is None:
+            raise ConversionError(
+                f"{source}: op {index} is {op_name}, which tfsparse does not support; supported ops: {supported}"
+            )
+        custom = None if op.customOptions is None else np.asarray(op.customOptions, np.uint8).tobytes()
+        ctx = ops.OpContext(
+            index=index, op_name=op_name, inputs=[int(v) for v in (op.inputs if op.inputs is not None else [])],
+            outputs=[int(v) for v in (op.outputs if op.outputs is not None else [])], options=op.builtinOptions,
+            custom_options=custom, tensors=tensors, source=source, encoding=encoding,
+        )
+        for k in ctx.inputs + ctx.outputs:
+            if k >= len(tensors):
+                raise ConversionError(f"{source}: op {index} ({op_name}) refers to tensor {k} of {len(tensors)}; the file is corrupted")
+        records.append(parse(ctx))
+    return SparseModel(
+        name=name or "model",
+        tensors=tensors,
+        ops=records,
+        input=int(inputs[0]),
+        output=int(outputs[0]),
+        source=source,
+        source_sha256=hashlib.sha256(data).hexdigest(),
+    )
