@@ -1,0 +1,185 @@
+"""The render context: everything the templates see, built from a SparseModel and a Target.
+
+One :class:`ProjectContext` per render; templates never see Keras, flatbuffers or NumPy dtypes
+beyond plain arrays of integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from .. import __version__
+from ..convert.ir import CSRMatrix, DenseMatrix
+from ..errors import FirmwareError
+from .arena import plan_arena
+from .env import unique_identifiers
+from .targets import Target
+
+__all__ = ["CArray", "OpContext", "IOContext", "ProjectContext", "build_context"]
+
+_ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
+                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4"}
+_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.uint16): "uint16_t",
+           np.dtype(np.uint32): "uint32_t", np.dtype(np.int32): "int32_t"}
+SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "SOFTMAX")
+
+
+@dataclass
+class CArray:
+    """A const array in flash."""
+
+    name: str
+    values: np.ndarray
+
+    @property
+    def ctype(self) -> str:
+        return _CTYPES[self.values.dtype]
+
+    @property
+    def length(self) -> int:
+        return max(int(self.values.size), 1)  # C forbids empty arrays; a zero-length one holds {0}
+
+    @property
+    def nbytes(self) -> int:
+        return self.length * self.values.dtype.itemsize
+
+    @property
+    def per_line(self) -> int:
+        return 16 if self.values.dtype.itemsize <= 2 else 8
+
+
+@dataclass
+class OpContext:
+    index: int
+    kind: str
+    name: str
+    ident: str
+    input_offset: int
+    output_offset: int
+    arrays: list = field(default_factory=list)
+    params_type: Optional[str] = None
+    summary: str = ""
+    fields: dict = field(default_factory=dict)
+
+    def __getattr__(self, item):  # template access to kind-specific fields: op.rows, op.depth...
+        fields = self.__dict__.get("fields", {})
+        if item in fields:
+            return fields[item]
+        raise AttributeError(item)
+
+
+@dataclass
+class IOContext:
+    role: str  # "input" | "output"
+    shape: tuple
+    nbytes: int
+    scale: float
+    zero_point: int
+    offset: int
+
+
+@dataclass
+class ProjectContext:
+    version: str
+    model_name: str
+    source: str
+    source_sha256: str
+    target: Target
+    ident: str
+    input: IOContext
+    output: IOContext
+    ops: list
+    arena_size: int
+    buffers: list
+
+    @property
+    def flash_constants(self) -> int:
+        """Bytes of const model data (arrays; the small op structs are not counted)."""
+        return sum(a.nbytes for op in self.ops for a in op.arrays)
+
+
+def _io(model, role, index, plan) -> IOContext:
+    t = model.tensors[index]
+    if t.dtype != "int8":
+        raise FirmwareError(f"the model's {role} tensor {t.name!r} is {t.dtype}; tfsparse firmware needs int8 "
+                            "input and output (quantize with tfsparse.quantize)")
+    q = t.quantization
+    scale = float(np.asarray(q.scale).reshape(-1)[0]) if q is not None else 1.0
+    zp = int(np.asarray(q.zero_point).reshape(-1)[0]) if q is not None else 0
+    return IOContext(role, tuple(int(d) for d in t.shape), t.nbytes, scale, zp, plan.offsets[index])
+
+
+def _fc_context(op, ctx: OpContext, model) -> None:
+    w = op.weights
+    rows, cols = (int(d) for d in w.shape)
+    i = ctx.ident
+    arrays = []
+    if isinstance(w, DenseMatrix):
+        arrays.append(CArray(f"{i}_weights", np.ascontiguousarray(w.weights, dtype=np.int8)))
+        values_name, row_ptr_name, indices_name, rp_bytes = f"{i}_weights", "NULL", "NULL", 0
+        summary = f"{rows}x{cols} dense int8, {w.nbytes} bytes"
+    elif isinstance(w, CSRMatrix):
+        arrays += [CArray(f"{i}_values", w.values.astype(np.int8)), CArray(f"{i}_row_ptr", w.row_ptr),
+                   CArray(f"{i}_indices", w.indices)]
+        values_name, row_ptr_name, indices_name = f"{i}_values", f"{i}_row_ptr", f"{i}_indices"
+        rp_bytes = int(w.row_ptr.dtype.itemsize)
+        summary = (f"{rows}x{cols} {w.encoding}, {w.nnz} nonzeros "
+                   f"({100.0 * w.nnz / max(rows * cols, 1):.1f}%), {w.nbytes} bytes vs {rows * cols} dense")
+    else:
+        raise FirmwareError(f"op {op.name!r}: unknown weight container {type(w).__name__}")
+    if w.encoding not in _ENCODING_ENUM:
+        raise FirmwareError(f"op {op.name!r}: weight encoding {w.encoding!r} has no firmware kernel")
+    for suffix, values in (("bias", op.bias), ("multiplier", op.multiplier), ("shift", op.shift)):
+        arr = np.asarray(values, dtype=np.int64).reshape(-1)
+        if arr.size != rows:
+            raise FirmwareError(f"op {op.name!r}: {suffix} has {arr.size} entries, expected one per row ({rows})")
+        arrays.append(CArray(f"{i}_{suffix}", arr.astype(np.int32)))
+    in_elems = int(np.prod(model.tensors[op.input].shape))
+    if in_elems % cols:
+        raise FirmwareError(f"op {op.name!r}: input of {in_elems} elements is not a multiple of {cols} columns")
+    ctx.arrays = arrays
+    ctx.params_type = "tfs_fc_params_t"
+    ctx.summary = summary
+    ctx.fields = dict(rows=rows, cols=cols, encoding_enum=_ENCODING_ENUM[w.encoding], values_name=values_name,
+                      row_ptr_name=row_ptr_name, indices_name=indices_name, row_ptr_bytes=rp_bytes,
+                      output_zero_point=int(op.output_zero_point), activation_min=int(op.activation_min),
+                      activation_max=int(op.activation_max), batches=in_elems // cols)
+
+
+def build_context(model, target: Target, plan=None) -> ProjectContext:
+    """The :class:`ProjectContext` of ``model`` for ``target`` (plans the arena unless given a plan).
+
+    Raises:
+        FirmwareError: an op kind, encoding or dtype the firmware has no kernel for (names the op).
+    """
+    for op in model.ops:
+        if op.kind not in SUPPORTED_OPS:
+            raise FirmwareError(f"op {op.name!r} is {op.kind}; the firmware supports {', '.join(SUPPORTED_OPS)}")
+    plan = plan or plan_arena(model)
+    idents = unique_identifiers([op.name for op in model.ops])
+    ops = []
+    for index, (op, ident) in enumerate(zip(model.ops, idents)):
+        ctx = OpContext(index, op.kind, op.name, ident, plan.offsets[op.input], plan.offsets[op.output])
+        if op.kind == "FULLY_CONNECTED":
+            _fc_context(op, ctx, model)
+        elif op.kind == "SOFTMAX":
+            shape = model.tensors[op.input].shape
+            depth = int(shape[-1])
+            ctx.params_type = "tfs_softmax_params_t"
+            ctx.fields = dict(outer=int(np.prod(shape)) // depth, depth=depth,
+                              input_multiplier=int(op.input_multiplier), input_left_shift=int(op.input_left_shift),
+                              diff_min=int(op.diff_min))
+        else:  # RESHAPE
+            ctx.fields = dict(nbytes=model.tensors[op.output].nbytes)
+        ops.append(ctx)
+    buffers = [dict(index=t, name=model.tensors[t].name, offset=off, nbytes=model.tensors[t].nbytes,
+                    alias_of=plan.aliases.get(t)) for t, off in sorted(plan.offsets.items(), key=lambda kv: (kv[1], kv[0]))]
+    return ProjectContext(
+        version=__version__, model_name=model.name, source=model.source or "<in memory>",
+        source_sha256=model.source_sha256 or "", target=target, ident=unique_identifiers([model.name], "m_")[0],
+        input=_io(model, "input", model.input, plan), output=_io(model, "output", model.output, plan), ops=ops,
+        arena_size=plan.size, buffers=buffers,
+    )

@@ -1,0 +1,245 @@
+"""Build a generated firmware project and run it on QEMU: ``tfsparse.build``, ``tfsparse.run``.
+
+The firmware reads its inputs from a semihosting file, runs one inference per vector and writes the
+outputs and a SysTick count per inference. QEMU runs with ``-icount shift=0`` (one nanosecond of
+virtual time per instruction) and SysTick counts the boards' 25 MHz clock, so one tick is 40
+instructions: ``RunResult.instructions`` is ticks * 40, deterministic, exact to within 40, and
+counts the inference only (not the I/O).
+
+Example:
+    >>> out = tfsparse.generate(sparse_model, "build/fw")          # doctest: +SKIP
+    >>> result = tfsparse.run(out, x_test_int8[:100])               # doctest: +SKIP
+    >>> result.outputs.shape, int(result.instructions.mean())       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import tempfile
+from typing import Optional
+
+import numpy as np
+
+from .errors import FirmwareError
+
+__all__ = ["RunResult", "BuildResult", "build", "run", "size", "require_tool"]
+
+INPUT_FILE = "tfs_inputs.bin"
+OUTPUT_FILE = "tfs_outputs.bin"
+
+#: Tool -> the Debian package that provides it.
+DEBIAN_PACKAGES = {
+    "make": "make",
+    "arm-none-eabi-gcc": "gcc-arm-none-eabi (and libnewlib-arm-none-eabi)",
+    "arm-none-eabi-size": "binutils-arm-none-eabi (comes with gcc-arm-none-eabi)",
+    "qemu-system-arm": "qemu-system-arm",
+}
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a firmware run on QEMU produced.
+
+    Attributes:
+        outputs: int8 array ``(N, *output_shape[1:])``, as ``SparseModel.predict`` returns.
+        instructions: int64 ``(N,)``, instructions of each inference (ticks * instructions_per_tick).
+        ticks: int64 ``(N,)``, raw SysTick counts.
+        instructions_per_tick: 40 on the MPS2 boards under ``-icount shift=0``.
+        size: ``arm-none-eabi-size`` of ``fw.elf``: text, data, bss, flash (text + data), ram
+            (data + bss, stack included) and the section sizes, in bytes.
+        elf: path of the firmware that ran.
+        log: QEMU's console output (semihosting messages).
+    """
+
+    outputs: np.ndarray
+    instructions: np.ndarray
+    ticks: np.ndarray
+    instructions_per_tick: int
+    size: dict
+    elf: pathlib.Path
+    log: str = ""
+
+
+@dataclasses.dataclass
+class BuildResult:
+    """A built firmware: ``elf`` path and its flash / RAM bytes (see :func:`size`)."""
+
+    elf: pathlib.Path
+    flash: int
+    ram: int
+    size: dict
+
+
+def require_tool(tool: str) -> str:
+    """Path of ``tool`` on PATH.
+
+    Raises:
+        FirmwareError: the tool is missing; the message names the Debian package that provides it.
+    """
+    path = shutil.which(tool)
+    if path is None:
+        package = DEBIAN_PACKAGES.get(tool, tool)
+        raise FirmwareError(f"{tool} not found on PATH; install the Debian package {package} "
+                            f"(sudo apt-get install {package.split()[0]}), or run 'make setup'")
+    return path
+
+
+def _project(out_dir) -> tuple:
+    out = pathlib.Path(out_dir)
+    meta_file = out / "project.json"
+    if not meta_file.is_file():
+        raise FirmwareError(f"{out} is not a tfsparse firmware project (no project.json); create it with "
+                            "tfsparse.generate(sparse_model, out_dir)")
+    return out, json.loads(meta_file.read_text())
+
+
+_NOT_LOADED = (".debug", ".comment", ".ARM.attributes")
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+
+
+def build(out_dir, *, kernel_impl: Optional[str] = None, extra_cflags: str = "", timeout: float = 600) -> BuildResult:
+    """Build ``fw.elf`` in a project made by :func:`tfsparse.generate` (``make``; no-op when up to date).
+
+    Args:
+        out_dir: the project directory.
+        kernel_impl: ``"portable"`` or ``"cortex-m"`` (default: the target's).
+        extra_cflags: more compiler flags (the Makefile's EXTRA_CFLAGS).
+        timeout: seconds before the build is abandoned.
+
+    Returns:
+        A :class:`BuildResult`: ``elf`` (path of ``fw.elf``), ``flash`` and ``ram`` bytes, ``size``.
+
+    Raises:
+        FirmwareError: missing toolchain (names the Debian package), a model that overflows flash or
+            RAM (region and bytes), or any failing build (compiler output and exit code).
+
+    Example:
+        >>> tfsparse.build("build/fw").flash   # doctest: +SKIP
+        31544
+    """
+    out, _ = _project(out_dir)
+    require_tool("make")
+    require_tool("arm-none-eabi-gcc")
+    cmd = ["make", "-C", str(out), "--no-print-directory", "fw.elf"]
+    if kernel_impl:
+        cmd.append(f"KERNEL_IMPL={kernel_impl}")
+    if extra_cflags:
+        cmd.append(f"EXTRA_CFLAGS={extra_cflags}")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise FirmwareError(f"building {out} took more than {timeout} s", command=cmd, returncode=None,
+                            output=(exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes)
+                            else (exc.stdout or "")) from None
+    if proc.returncode != 0:
+        output = proc.stdout + proc.stderr
+        overflow = _OVERFLOW.findall(output)
+        if overflow:
+            what = "; ".join(f"{region} overflowed by {n} bytes" for region, n in overflow)
+            raise FirmwareError(f"the firmware in {out} does not fit its target: {what}. Prune further, choose "
+                                "a smaller encoding, or pick a target with more memory",
+                                command=cmd, returncode=proc.returncode, output=output)
+        raise FirmwareError(f"building the firmware in {out} failed", command=cmd, returncode=proc.returncode,
+                            output=output)
+    sizes = size(out)
+    return BuildResult(elf=out / "fw.elf", flash=sizes["flash"], ram=sizes["ram"], size=sizes)
+
+
+def size(out_dir) -> dict:
+    """``arm-none-eabi-size`` of the project's ``fw.elf`` (build it first).
+
+    Returns:
+        ``{"text", "data", "bss", "flash", "ram", "sections": {name: bytes}}``; flash = text + data,
+        ram = data + bss (the reserved stack is part of bss).
+
+    Raises:
+        FirmwareError: no ``fw.elf`` yet, or the size tool is missing or fails.
+    """
+    elf = pathlib.Path(out_dir) / "fw.elf"
+    if not elf.is_file():
+        raise FirmwareError(f"{elf} does not exist; build it with tfsparse.build({str(out_dir)!r})")
+    tool = require_tool("arm-none-eabi-size")
+    cmd = [tool, "-A", "-d", str(elf)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise FirmwareError(f"cannot read the size of {elf}", command=cmd, returncode=proc.returncode,
+                            output=proc.stdout + proc.stderr)
+    sections = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit() and not parts[0].startswith(_NOT_LOADED):
+            sections[parts[0]] = int(parts[1])
+    berkeley = subprocess.run([tool, str(elf)], capture_output=True, text=True, check=False).stdout.splitlines()
+    text, data, bss = (int(v) for v in berkeley[1].split()[:3])
+    return {"text": text, "data": data, "bss": bss, "flash": text + data, "ram": data + bss, "sections": sections}
+
+
+def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, timeout: float = 1800) -> RunResult:
+    """Build (when needed) and run the firmware on QEMU for every input vector.
+
+    Args:
+        out_dir: a project made by :func:`tfsparse.generate`.
+        inputs: int8 array of shape ``(N, *input_shape[1:])`` (quantized like the model's input).
+        kernel_impl: ``"portable"`` or ``"cortex-m"`` (default: the target's).
+        timeout: seconds before QEMU is stopped.
+
+    Returns:
+        A :class:`RunResult` with ``outputs`` int8 ``(N, *output_shape[1:])`` and ``instructions``
+        int64 ``(N,)``.
+
+    Raises:
+        ValueError: ``inputs`` has the wrong dtype or shape (the message gives the expected ones).
+        FirmwareError: missing toolchain or QEMU (names the Debian package), failing build or run
+            (tool output and exit code).
+
+    Example:
+        >>> r = tfsparse.run("build/fw", x_int8[:10])   # doctest: +SKIP
+        >>> r.outputs.shape, r.instructions.dtype       # doctest: +SKIP
+        ((10, 10), dtype('int64'))
+    """
+    out, meta = _project(out_dir)
+    x = np.asarray(inputs)
+    per_item = tuple(meta["input_shape"][1:])
+    if x.dtype != np.int8:
+        raise ValueError(f"inputs must be int8 (quantized with the model's input scale and zero point), got {x.dtype}")
+    if x.ndim != len(per_item) + 1 or tuple(x.shape[1:]) != per_item:
+        raise ValueError(f"inputs must have shape (N, {', '.join(map(str, per_item))}) for model "
+                         f"{meta['model']!r}, got {tuple(x.shape)}")
+    built = build(out, kernel_impl=kernel_impl)
+    elf = built.elf
+    qemu = require_tool("qemu-system-arm")
+    n = x.shape[0]
+    out_bytes = int(meta["output_bytes"])
+    with tempfile.TemporaryDirectory(prefix="tfsparse-run-") as tmp:
+        work = pathlib.Path(tmp)
+        (work / INPUT_FILE).write_bytes(np.ascontiguousarray(x).tobytes())
+        cmd = [qemu, "-M", meta["qemu_machine"], "-nographic", "-monitor", "none", "-serial", "none",
+               "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,align=off,sleep=off",
+               "-kernel", str(elf.resolve())]
+        try:
+            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout,
+                                  env={**os.environ, "QEMU_AUDIO_DRV": "none"})
+        except subprocess.TimeoutExpired:
+            raise FirmwareError(f"QEMU did not finish within {timeout} s for {n} inputs", command=cmd,
+                                returncode=None) from None
+        log = proc.stdout + proc.stderr
+        if proc.returncode != 0:
+            raise FirmwareError(f"the firmware {elf} failed on QEMU", command=cmd, returncode=proc.returncode,
+                                output=log)
+        raw = (work / OUTPUT_FILE).read_bytes() if (work / OUTPUT_FILE).exists() else b""
+    record = out_bytes + 4
+    if len(raw) != n * record:
+        raise FirmwareError(f"the firmware wrote {len(raw)} bytes of results, expected {n * record} for {n} inputs",
+                            command=cmd, returncode=proc.returncode, output=log)
+    table = np.frombuffer(raw, dtype=np.uint8).reshape(n, record)
+    outputs = table[:, :out_bytes].copy().view(np.int8).reshape((n, *meta["output_shape"][1:]))
+    ticks = table[:, out_bytes:].copy().view("<u4").reshape(n).astype(np.int64)
+    per_tick = int(meta["instructions_per_tick"])
+    return RunResult(outputs=outputs, instructions=ticks * per_tick, ticks=ticks, instructions_per_tick=per_tick,
+                     size=built.size, elf=elf, log=log)
