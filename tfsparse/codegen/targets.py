@@ -77,6 +77,17 @@ TARGETS = {
         ram_origin=0x20000000,
         ram_size=4 * MiB,
     ),
+    # Cortex-M7 (mps2-an500): the an386 memory map; DSP kernel by default.
+    "cortex-m7": Target(name="cortex-m7", qemu_machine="mps2-an500", cpu="cortex-m7",
+                        cpu_flags=("-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"),
+                        flash_origin=0x00000000, flash_size=4 * MiB, ram_origin=0x20000000, ram_size=4 * MiB,
+                        kernel_impl="cortex-m"),
+    # Cortex-M33 (mps2-an505): boots Secure, vector table at 0x10000000 (Secure alias of SSRAM1), RAM in
+    # the Secure alias of SSRAM2+3 at 0x38000000; 20 MHz clock, so 50 instructions per SysTick tick.
+    "cortex-m33": Target(name="cortex-m33", qemu_machine="mps2-an505", cpu="cortex-m33",
+                         cpu_flags=("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
+                         flash_origin=0x10000000, flash_size=4 * MiB, ram_origin=0x38000000, ram_size=4 * MiB,
+                         kernel_impl="cortex-m", instructions_per_tick=50),
 }
 
 
