@@ -173,8 +173,46 @@ def _model_kind(path: pathlib.Path) -> str:
     )
 
 
-def _load_keras(path: pathlib.Path):
+def import_tensorflow_quietly():
+    """Import TensorFlow and Keras with the C++ start-up chatter (oneDNN, CUDA probes) hidden.
+
+    TensorFlow prints those lines from C++ before its logging honours ``TF_CPP_MIN_LOG_LEVEL``, so the
+    stderr file descriptor is parked in a temporary file for the import; if the import fails, what
+    was captured is shown.
+    """
+    if "keras" in sys.modules and "tensorflow" in sys.modules:
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tempfile
+
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr replaced by an object without a descriptor
+        fd = None
+    if fd is None:
+        import keras  # noqa: F401
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), fd)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe logs here, once
+            import keras  # noqa: F401
+        except BaseException:
+            os.dup2(saved, fd)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def _load_keras(path: pathlib.Path):
+    import_tensorflow_quietly()
     import keras
 
     try:  # registers tfsparse's pruning wrapper, so pruned (unstripped) models load too
@@ -204,6 +242,15 @@ def _output_dir(path: str, force: bool) -> pathlib.Path:
                 "them even with --force: choose a new directory"
             )
     return out
+
+
+def _check_target(name: str):
+    from .codegen.targets import get_target
+
+    try:
+        get_target(name)
+    except ValueError as e:
+        raise UsageError(f"--target: {e}") from e
 
 
 # --------------------------------------------------------------------------------------------------
@@ -236,6 +283,7 @@ def _cmd_export(args, progress) -> int:
     kind = _model_kind(model_path)
     if kind == "dir":
         raise UsageError(f"MODEL {args.model!r} is a directory; give a .keras or .tflite file")
+    _check_target(args.target)
     out = _output_dir(args.out, args.force)
     if kind == "keras":
         if args.calibration is None:
@@ -255,8 +303,7 @@ def _cmd_export(args, progress) -> int:
     with progress.step(f"generate {args.target} firmware sources"):
         tfsparse.generate(sparse, out, target=args.target)
         (out / _TFLITE_NAME).write_bytes(tflite)
-    rows = _sparse_rows(sparse)
-    _print_table(rows, _SPARSE_COLUMNS)
+    print(_sparse_report(sparse)[0])
     print(f"exported to {out}/ ({_TFLITE_NAME} + firmware sources); next: tfsparse build {out}")
     return EXIT_OK
 
@@ -319,75 +366,22 @@ def _cmd_run(args, progress) -> int:
 # --------------------------------------------------------------------------------------------------
 # report: the per-layer table.
 
-_KERAS_COLUMNS = (("layer", "layer"), ("kernel", "shape"), ("params", "params"), ("nonzero", "nonzero"),
-                  ("sparsity", "sparsity"), ("float32 KiB", "float32_kib"))
-_SPARSE_COLUMNS = (("layer", "layer"), ("shape", "shape"), ("nonzero", "nonzero"), ("sparsity", "sparsity"),
-                   ("encoding", "encoding"), ("bytes", "bytes"), ("dense int8", "dense_bytes"), ("saving", "saving"))
+
+def _keras_report(model):
+    """(table text, JSON record) of a Keras model's prunable weights."""
+    import tfsparse
+
+    rep = tfsparse.sparsity_report(model)
+    layers = [{"layer": r.layer, "weight": r.weight, "shape": list(r.shape), "nonzeros": r.nonzeros, "size": r.size,
+               "sparsity": r.sparsity} for r in rep]
+    return str(rep), {"layers": layers, "total": {"nonzeros": rep.nonzeros, "size": rep.size, "sparsity": rep.sparsity}}
 
 
-def _keras_rows(model) -> list:
-    import numpy as np
-
-    rows = []
-    for layer in model.layers:
-        inner = getattr(layer, "layer", layer)
-        kernel = getattr(inner, "kernel", None)
-        if kernel is None:
-            continue
-        k = np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel)
-        nnz = int(np.count_nonzero(k))
-        rows.append({"layer": inner.name, "shape": list(k.shape), "params": int(k.size), "nonzero": nnz,
-                     "sparsity": 1 - nnz / k.size, "float32_kib": k.size * 4 / 1024})
-    return rows
-
-
-def _sparse_rows(sparse) -> list:
-    rows = []
-    for op in sparse.ops:
-        w = getattr(op, "weights", None)
-        if w is None or not hasattr(w, "nnz"):
-            continue
-        r, c = w.shape
-        rows.append({"layer": op.name, "shape": [int(r), int(c)], "nonzero": int(w.nnz), "sparsity": 1 - w.nnz / (r * c),
-                     "encoding": w.encoding, "bytes": int(w.nbytes), "dense_bytes": int(r * c),
-                     "saving": (r * c) / w.nbytes if w.nbytes else float("inf")})
-    return rows
-
-
-def _fmt(key, value):
-    if key == "sparsity":
-        return f"{value:.1%}"
-    if key == "saving":
-        return f"{value:.1f}x"
-    if key == "shape":
-        return "x".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _print_table(rows, columns, stream=None):
-    stream = stream or sys.stdout
-    cells = [[title for title, _ in columns]] + [[_fmt(key, row[key]) for _, key in columns] for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
-    for n, line in enumerate(cells):
-        stream.write("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))).rstrip() + "\n")
-        if n == 0:
-            stream.write("  ".join("-" * w for w in widths) + "\n")
-
-
-def _totals(rows, kind) -> dict:
-    if kind == "keras":
-        params = sum(r["params"] for r in rows)
-        nnz = sum(r["nonzero"] for r in rows)
-        return {"params": params, "nonzero": nnz, "sparsity": 1 - nnz / params if params else 0.0}
-    dense = sum(r["dense_bytes"] for r in rows)
-    enc = sum(r["bytes"] for r in rows)
-    nnz = sum(r["nonzero"] for r in rows)
-    return {"nonzero": nnz, "bytes": enc, "dense_bytes": dense, "saving": dense / enc if enc else float("inf"),
-            "sparsity": 1 - nnz / dense if dense else 0.0}
+def _sparse_report(sparse):
+    """(table text, JSON record) of a converted model's fully-connected weights."""
+    lines = []
+    record = sparse.summary(print_fn=lines.append)
+    return "\n".join(lines), record
 
 
 def _cmd_report(args, progress) -> int:
@@ -395,30 +389,34 @@ def _cmd_report(args, progress) -> int:
     kind = _model_kind(path)
     import tfsparse
 
-    sparse = None
     if kind == "keras":
         with progress.step(f"load {path.name}"):
-            model = _load_keras(path)
-        rows, columns = _keras_rows(model), _KERAS_COLUMNS
+            source = _load_keras(path)
+        text, record = _keras_report(source)
     else:
         tflite = _export_tflite(path) if kind == "dir" else path
         with progress.step(f"convert {tflite.name}"):
             kwargs = {} if args.encoding is None else {"encoding": args.encoding}
-            sparse = tfsparse.convert(tflite.read_bytes(), **kwargs)
-        rows, columns = _sparse_rows(sparse), _SPARSE_COLUMNS
-    totals = _totals(rows, "keras" if kind == "keras" else "sparse")
-    if args.plots:
-        saved = _save_plots(pathlib.Path(args.plots), model if kind == "keras" else sparse, kind)
+            source = tfsparse.convert(tflite.read_bytes(), **kwargs)
+        text, record = _sparse_report(source)
+    saved = _save_plots(pathlib.Path(args.plots), source, kind) if args.plots else []
     if args.json:
-        json.dump({"source": str(path), "kind": kind, "layers": rows, "totals": totals}, sys.stdout, indent=2)
+        json.dump({"source": str(path), "kind": kind, **record}, sys.stdout, indent=2, default=_json_default)
         sys.stdout.write("\n")
     else:
-        _print_table(rows, columns)
-        print("total: " + ", ".join(f"{k} {_fmt(k, v)}" for k, v in totals.items()))
-    if args.plots:
-        for p in saved:
-            print(f"plot written to {p}", file=sys.stderr if args.json else sys.stdout)
+        print(text)
+    for p in saved:
+        print(f"plot written to {p}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _json_default(value):
+    """NumPy scalars and tuples in report records become plain JSON numbers and lists."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def _save_plots(plots_dir: pathlib.Path, source, kind) -> list:

@@ -136,14 +136,9 @@ def test_check_samples_accepts_one_sample_and_explains_reshapes():
         cli._check_samples(np.zeros((5, 10)), (64,), "--inputs", "x.npy")
 
 
-def test_table_printer_aligns_columns():
-    import io
-
-    rows = [{"layer": "fc1", "shape": [300, 784], "nonzero": 23520, "sparsity": 0.9, "encoding": "rel4",
-             "bytes": 36000, "dense_bytes": 235200, "saving": 6.53}]
-    buf = io.StringIO()
-    cli._print_table(rows, cli._SPARSE_COLUMNS, buf)
-    lines = buf.getvalue().splitlines()
-    assert lines[0].split() == ["layer", "shape", "nonzero", "sparsity", "encoding", "bytes", "dense", "int8", "saving"]
-    assert lines[2].split() == ["fc1", "300x784", "23,520", "90.0%", "rel4", "36,000", "235,200", "6.5x"]
-    assert len({len(line) for line in lines}) == 1
+def test_unknown_target_lists_the_known_ones(capsys, tmp_path):
+    model = tmp_path / "model.tflite"
+    model.write_bytes(b"tfl3")
+    code, _, err = _main(["export", str(model), "--out", str(tmp_path / "fw"), "--target", "cortex-a53"], capsys)
+    assert code == 2 and "--target" in err and "cortex-m4" in err
+    assert not (tmp_path / "fw").exists()

@@ -1,0 +1,113 @@
+"""The notebooks run top to bottom on the bundled data, use only the public API and are stored clean."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import pathlib
+import re
+import shutil
+
+import nbformat
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+EXPECTED = ["01_prune_in_model_fit.ipynb", "02_convert_to_csr.ipynb", "03_firmware_on_cortex_m.ipynb"]
+
+# Appended to the executed copy: the kernel must still be on Keras 3, with tfmot never imported.
+_PROBE = (
+    "import json as _json, os as _os, sys as _sys, keras as _keras\n"
+    "print(_json.dumps({'keras': _keras.__version__, 'tfmot': 'tensorflow_model_optimization' in _sys.modules,"
+    " 'legacy': _os.environ.get('TF_USE_LEGACY_KERAS', '')}))"
+)
+
+
+def _code(nb):
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def _python(source: str) -> str:
+    """Cell source without IPython magics, so that ast can parse it."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def test_the_three_notebooks_exist():
+    assert [p.name for p in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: clear outputs before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_uses_only_the_public_api(path):
+    import tfsparse
+
+    public = set(tfsparse.__all__)
+    nb = nbformat.read(path, as_version=4)
+    for source in _code(nb):
+        tree = ast.parse(_python(source))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "tfsparse":
+                assert node.attr in public, f"{path.name}: tfsparse.{node.attr} is not public"
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tfsparse"):
+                assert node.module == "tfsparse", f"{path.name}: imports private module {node.module}"
+                assert {a.name for a in node.names} <= public, f"{path.name}: {[a.name for a in node.names]}"
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not alias.name.startswith("tensorflow_model_optimization"), (
+                        f"{path.name} imports tfmot in the kernel (it flips tf.keras to Keras 2)"
+                    )
+                    assert alias.name == "tfsparse" or not alias.name.startswith("tfsparse."), alias.name
+
+
+def _execute(path, tmp_path):
+    from nbclient import NotebookClient
+
+    work = tmp_path / "nb"
+    work.mkdir()
+    copy = work / path.name
+    shutil.copy(path, copy)
+    nb = nbformat.read(copy, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
+    env_backup = dict(os.environ)
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    return nb, work
+
+
+def _outputs(cell):
+    text, images = [], 0
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            text.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            images += "image/png" in out.data
+            text.append(out.data.get("text/plain", ""))
+    return "".join(text), images
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, tmp_path):
+    nb, work = _execute(path, tmp_path)
+    probe = json.loads(_outputs(nb.cells[-1])[0])
+    assert probe["keras"].startswith("3.") and not probe["tfmot"] and probe["legacy"] in ("", "0"), probe
+    # Every cell whose value is a tfsparse.plot figure rendered as a PNG.
+    plot_cells = [c for c in nb.cells if c.cell_type == "code" and re.match(r"^plot\.\w+\(", c.source.splitlines()[-1] if c.source else "")]
+    assert plot_cells, "no figure in the notebook"
+    for cell in plot_cells:
+        assert _outputs(cell)[1] == 1, f"{path.name}: {cell.source.splitlines()[-1]} did not display a PNG"
+    assert (work / "notebook_out").is_dir()  # files land beside the notebook, not in the repository
