@@ -180,13 +180,15 @@ def size(out_dir) -> dict:
     return {"text": text, "data": data, "bss": bss, "flash": text + data, "ram": data + bss, "sections": sections}
 
 
-def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, timeout: float = 1800) -> RunResult:
+def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str = "",
+        timeout: float = 1800) -> RunResult:
     """Build (when needed) and run the firmware on QEMU for every input vector.
 
     Args:
         out_dir: a project made by :func:`tfsparse.generate`.
         inputs: int8 array of shape ``(N, *input_shape[1:])`` (quantized like the model's input).
         kernel_impl: ``"portable"`` or ``"cortex-m"`` (default: the target's).
+        extra_cflags: more compiler flags, e.g. ``-DTFS_HOOKS_HEADER='"my_hooks.h"'``.
         timeout: seconds before QEMU is stopped.
 
     Returns:
@@ -211,7 +213,7 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, timeout: float = 
     if x.ndim != len(per_item) + 1 or tuple(x.shape[1:]) != per_item:
         raise ValueError(f"inputs must have shape (N, {', '.join(map(str, per_item))}) for model "
                          f"{meta['model']!r}, got {tuple(x.shape)}")
-    built = build(out, kernel_impl=kernel_impl)
+    built = build(out, kernel_impl=kernel_impl, extra_cflags=extra_cflags)
     elf = built.elf
     qemu = require_tool("qemu-system-arm")
     n = x.shape[0]
