@@ -7,6 +7,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 
 import keras
 import tensorflow as tf
@@ -42,6 +43,10 @@ def link_global_ranking(layers):
     return group
 
 
+def _step(layer):
+    return int(keras.ops.convert_to_numpy(layer.pruning_step.value))
+
+
 class UpdatePruningStep(keras.callbacks.Callback):
     """Starts the pruning step counter; required when training a pruned model (as in tfmot).
 
@@ -64,6 +69,7 @@ class UpdatePruningStep(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.prunable_layers = []
+        self._epoch_start_steps = None
 
     def on_train_begin(self, logs=None):
         self.prunable_layers = pruned_layers(self.model)
@@ -72,17 +78,36 @@ class UpdatePruningStep(keras.callbacks.Callback):
                 f"UpdatePruningStep: model {self.model.name!r} has no layer wrapped by "
                 "tfsparse.prune_low_magnitude; prune the model first (or drop this callback)."
             )
+        if not getattr(self.model, "_call_has_training_arg", True):
+            raise ValueError(
+                f"UpdatePruningStep: {type(self.model).__name__}.call() has no `training` argument, so Keras never "
+                "tells its layers that they are training and nothing would be pruned. Define it as "
+                "call(self, inputs, training=None)."
+            )
         for layer in self.prunable_layers:
             if not layer.built:
-                continue
-            if int(keras.ops.convert_to_numpy(layer.pruning_step.value)) < 0:
+                object.__setattr__(layer, "_start_step_at_zero", True)
+            elif _step(layer) < 0:
                 layer.pruning_step.assign(0)
         link_global_ranking(self.prunable_layers)
+        self._epoch_start_steps = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start_steps = [_step(layer) if layer.built else None for layer in self.prunable_layers]
 
     def on_epoch_end(self, epoch, logs=None):
         for layer in self.prunable_layers:
             if layer.built:
                 layer.apply_masks()
+        if self._epoch_start_steps is not None and all(
+            layer.built and _step(layer) == start for layer, start in zip(self.prunable_layers, self._epoch_start_steps)
+        ):
+            warnings.warn(
+                f"UpdatePruningStep: epoch {epoch} trained without reaching any pruned layer in training mode "
+                "(pruning_step did not move): call the pruned layers with training=True.",
+                UserWarning,
+                stacklevel=2,
+            )
 
 
 class PruningSummaries(keras.callbacks.TensorBoard):
@@ -121,7 +146,7 @@ class PruningSummaries(keras.callbacks.TensorBoard):
         layers = [layer for layer in pruned_layers(self.model) if layer.built]
         if not layers or self._pruning_writer is None:
             return
-        step = int(keras.ops.convert_to_numpy(layers[0].pruning_step.value))
+        step = _step(layers[0])
         with self._pruning_writer.as_default():
             for layer in layers:
                 for w, mask, threshold in layer.pruning_vars:

@@ -192,6 +192,9 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         # Wrappers ranked together (ranking="global"); linked by UpdatePruningStep.on_train_begin and by
         # prune_low_magnitude(model), as a plain attribute so Keras does not track it as sublayers.
         object.__setattr__(self, "_pruning_group", None)
+        # Set by UpdatePruningStep when training starts before this layer is built (subclassed models
+        # build inside the first train step): the counter then starts at 0 instead of -1.
+        object.__setattr__(self, "_start_step_at_zero", False)
 
     def build(self, input_shape=None):
         if not self.layer.built:
@@ -217,7 +220,8 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             pruning_vars.append((w, mask, threshold))
         object.__setattr__(self, "pruning_vars", pruning_vars)
         self.pruning_step = self.add_weight(
-            name="pruning_step", shape=(), dtype="int64", initializer=keras.initializers.Constant(-1),
+            name="pruning_step", shape=(), dtype="int64",
+            initializer=keras.initializers.Constant(0 if self._start_step_at_zero else -1),
             trainable=False, aggregation="only_first_replica",
         )
         self.built = True

@@ -1,0 +1,62 @@
+"""The mask rule: k as tfmot computes it, ties kept, one threshold for global ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tfsparse.pruning.masks import magnitude_masks, num_kept
+
+
+@pytest.mark.parametrize(
+    "size, sparsity, k",
+    [(10, 0.25, 8), (6, 0.25, 4), (100, 0.9, 10), (7, 0.99, 1), (1, 0.5, 1), (5, 0.0, 5), (3, 0.5, 2)],
+)
+def test_num_kept_rounds_half_to_even_and_keeps_one(tf_keras3, size, sparsity, k):
+    # 7.5 -> 8, 4.5 -> 4, 1.5 -> 2 (TensorFlow rounds half to even, in float32)
+    assert int(num_kept(size, sparsity)) == k
+
+
+def test_ties_at_threshold_are_all_kept(tf_keras3):
+    w = np.array([[0.5, -0.2, 0.2], [0.2, 0.1, -0.5]], np.float32)
+    threshold, (mask,) = magnitude_masks([w], 0.5)  # k = 3: 0.5, 0.5, then three tied 0.2
+    assert float(threshold) == pytest.approx(0.2)
+    np.testing.assert_array_equal(mask.numpy(), np.abs(w) >= np.float32(0.2))
+    assert int(mask.numpy().sum()) == 5
+
+
+def test_all_zero_weights_keep_everything(tf_keras3):
+    threshold, (mask,) = magnitude_masks([np.zeros((4, 4), np.float32)], 0.9)
+    assert float(threshold) == 0.0 and mask.numpy().all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shape_a=st.tuples(st.integers(1, 20), st.integers(1, 20)),
+    shape_b=st.tuples(st.integers(1, 20), st.integers(1, 20)),
+    sparsity=st.floats(0.0, 0.99),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_distinct_magnitudes_keep_exactly_k(tf_keras3, shape_a, shape_b, sparsity, seed):
+    rng = np.random.default_rng(seed)
+    n = shape_a[0] * shape_a[1] + shape_b[0] * shape_b[1]
+    values = rng.permutation(np.arange(1, n + 1, dtype=np.float32)) * rng.choice([-1, 1], n).astype(np.float32)
+    a = values[: shape_a[0] * shape_a[1]].reshape(shape_a)
+    b = values[shape_a[0] * shape_a[1] :].reshape(shape_b)
+    k = int(num_kept(n, sparsity))
+    threshold, (ma, mb) = magnitude_masks([a, b], sparsity)
+    kept = int(ma.numpy().sum() + mb.numpy().sum())
+    assert kept == k
+    assert float(threshold) == np.sort(np.abs(values))[::-1][k - 1]
+    # local ranking of a alone reaches a's own k
+    _, (only_a,) = magnitude_masks([a], sparsity)
+    assert int(only_a.numpy().sum()) == int(num_kept(a.size, sparsity))
+
+
+def test_scores_replace_magnitude(tf_keras3):
+    w = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+    saliency = np.array([4.0, 3.0, 2.0, 1.0], np.float32)
+    _, (mask,) = magnitude_masks([w], 0.5, scores=[saliency])
+    assert mask.numpy().tolist() == [1.0, 1.0, 0.0, 0.0]

@@ -1,0 +1,84 @@
+"""Parity with tfmot 0.8.1 (run in a subprocess on tf_keras): schedule values and masks, ties included."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+
+from tfsparse.pruning.masks import magnitude_masks
+from tfsparse.pruning.schedules import ConstantSparsity, PolynomialDecay
+
+ORACLE = pathlib.Path(__file__).with_name("tfmot_oracle.py")
+STEPS = np.arange(0, 1400)
+
+
+def _mask_cases():
+    rng = np.random.default_rng(7)
+    cases = []
+    for shape, sparsity in [((64, 32), 0.5), ((300, 100), 0.9), ((100, 10), 0.95), ((5, 5), 0.999), ((3, 3, 4, 8), 0.75)]:
+        cases.append((rng.normal(size=shape).astype(np.float32), sparsity))
+    # heavy ties: few distinct magnitudes, thresholds land inside a run of equal values
+    for shape, sparsity in [((50, 40), 0.5), ((17, 13), 0.8), ((10, 10), 0.25)]:
+        cases.append((np.round(rng.normal(size=shape) * 3).astype(np.float32) / 4, sparsity))
+    cases.append((np.zeros((8, 8), np.float32), 0.9))
+    # "global" ranking of two tensors is tfmot's rule on their concatenation
+    a, b = rng.normal(size=(40, 30)).astype(np.float32), 3 * rng.normal(size=(30, 10)).astype(np.float32)
+    cases.append((np.concatenate([a.ravel(), b.ravel()]), 0.9))
+    return cases, (a, b)
+
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory, run_script):
+    cases, pair = _mask_cases()
+    tmp = tmp_path_factory.mktemp("tfmot")
+    arrays = {"steps": STEPS}
+    for i, (w, s) in enumerate(cases):
+        arrays[f"w_{i}"], arrays[f"s_{i}"] = w, np.float32(s)
+    np.savez(tmp / "in.npz", **arrays)
+    run_script(ORACLE, tmp / "in.npz", tmp / "out.npz")
+    return cases, pair, dict(np.load(tmp / "out.npz"))
+
+
+def _schedules():
+    # Mirrors tfmot_oracle.SCHEDULES (the oracle file must not be imported: it imports tfmot).
+    return [
+        PolynomialDecay(initial_sparsity=0.0, final_sparsity=0.9, begin_step=0, end_step=1260, frequency=10),
+        PolynomialDecay(initial_sparsity=0.2, final_sparsity=0.8, begin_step=100, end_step=1000, power=2, frequency=7),
+        PolynomialDecay(initial_sparsity=0.5, final_sparsity=0.95, begin_step=3, end_step=333, power=1, frequency=1),
+        ConstantSparsity(target_sparsity=0.5, begin_step=10, end_step=500, frequency=25),
+        ConstantSparsity(target_sparsity=0.7, begin_step=0, frequency=100),
+    ]
+
+
+@pytest.mark.slow
+def test_schedule_values_equal_tfmot_on_a_grid(tf_keras3, oracle):
+    # Both sides eager: in a graph, Grappler rewrites pow(x, 3) as x*x*x for tfmot and tfsparse alike.
+    tf, _ = tf_keras3
+    _, _, ref = oracle
+    for j, schedule in enumerate(_schedules()):
+        ours = [schedule(tf.constant(s, tf.int64)) for s in STEPS]
+        should = np.array([bool(p) for p, _ in ours])
+        sparsity = np.array([v.numpy() for _, v in ours], np.float32)
+        np.testing.assert_array_equal(sparsity, ref[f"sparsity_{j}"], err_msg=repr(schedule))  # bit for bit
+        # the one documented difference: the end step prunes even off the frequency grid
+        differ = np.flatnonzero(should != ref[f"should_{j}"]).tolist()
+        off_grid_end = schedule.end_step >= 0 and (schedule.end_step - schedule.begin_step) % schedule.frequency != 0
+        assert differ == ([schedule.end_step] if off_grid_end else []), repr(schedule)
+        if off_grid_end:
+            assert should[schedule.end_step] and not ref[f"should_{j}"][schedule.end_step]
+
+
+@pytest.mark.slow
+def test_masks_equal_tfmot_ties_included(tf_keras3, oracle):
+    cases, (a, b), ref = oracle
+    for i, (w, sparsity) in enumerate(cases):
+        threshold, (mask,) = magnitude_masks([w], sparsity)
+        np.testing.assert_array_equal(mask.numpy(), ref[f"mask_{i}"], err_msg=f"case {i}: {w.shape} at {sparsity}")
+        assert np.float32(threshold.numpy()) == ref[f"threshold_{i}"]
+    # global ranking over (a, b) == tfmot's mask of the concatenation, split back
+    threshold, (ma, mb) = magnitude_masks([a, b], 0.9)
+    last = len(cases) - 1
+    np.testing.assert_array_equal(np.concatenate([ma.numpy().ravel(), mb.numpy().ravel()]), ref[f"mask_{last}"])
+    assert np.float32(threshold.numpy()) == ref[f"threshold_{last}"]

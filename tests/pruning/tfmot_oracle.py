@@ -1,0 +1,58 @@
+"""Oracle run in a subprocess: tfmot 0.8.1's schedules and mask rule (tf_keras), never in pytest's process.
+
+Usage: python tfmot_oracle.py IN.npz OUT.npz
+IN holds ``steps`` and, per case i, ``w_i`` (weights) and ``s_i`` (sparsity). OUT holds, per schedule
+j of SCHEDULES, ``should_j`` / ``sparsity_j`` on ``steps``, and per case ``mask_i`` / ``threshold_i``
+from ``pruning_impl.Pruning._update_mask``.
+"""
+
+import os
+import sys
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_model_optimization as tfmot  # noqa: E402
+from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl  # noqa: E402
+
+# (class name, kwargs): the same list the test builds with tfsparse.
+SCHEDULES = [
+    ("PolynomialDecay", dict(initial_sparsity=0.0, final_sparsity=0.9, begin_step=0, end_step=1260, frequency=10)),
+    ("PolynomialDecay", dict(initial_sparsity=0.2, final_sparsity=0.8, begin_step=100, end_step=1000, power=2, frequency=7)),
+    ("PolynomialDecay", dict(initial_sparsity=0.5, final_sparsity=0.95, begin_step=3, end_step=333, power=1, frequency=1)),
+    ("ConstantSparsity", dict(target_sparsity=0.5, begin_step=10, end_step=500, frequency=25)),
+    ("ConstantSparsity", dict(target_sparsity=0.7, begin_step=0, frequency=100)),
+]
+
+
+def main(src, dst):
+    data = np.load(src)
+    steps = data["steps"].astype(np.int64)
+    out = {}
+    for j, (name, kwargs) in enumerate(SCHEDULES):
+        schedule = getattr(tfmot.sparsity.keras, name)(**kwargs)
+        values = [schedule(tf.constant(s, tf.int64)) for s in steps]
+        out[f"should_{j}"] = np.array([bool(p) for p, _ in values])
+        out[f"sparsity_{j}"] = np.array([v.numpy() for _, v in values], np.float32)
+    i = 0
+    while f"w_{i}" in data:
+        sparsity = float(data[f"s_{i}"])
+        pruning = pruning_impl.Pruning(
+            training_step_fn=lambda: tf.constant(0, tf.int64),
+            pruning_vars=[],
+            pruning_schedule=tfmot.sparsity.keras.ConstantSparsity(sparsity, 0),
+            block_size=(1, 1),
+            block_pooling_type="AVG",
+        )
+        threshold, mask = pruning._update_mask(tf.constant(data[f"w_{i}"]))
+        out[f"mask_{i}"] = mask.numpy()
+        out[f"threshold_{i}"] = np.float32(threshold.numpy())
+        i += 1
+    assert tf.keras.layers.Dense.__module__.startswith("tf_keras"), "tfmot must run on tf_keras"
+    np.savez(dst, **out)
+    print("ok", len(SCHEDULES), i)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
