@@ -157,6 +157,14 @@ def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", na
             if k >= len(tensors):
                 raise ConversionError(f"{source}: op {index} ({op_name}) refers to tensor {k} of {len(tensors)}; the file is corrupted")
         records.append(parse(ctx))
+    seen = {}
+    for op in records:  # unique op names (generated C identifiers derive from them)
+        if op.name in seen:
+            op.name = f"{op.name}_{len(seen)}"
+        seen[op.name] = op
+    for t in tensors:  # the Keras model's name, from a constant's scope ("digits_mlp_1/fc1_1/MatMul")
+        if not name and t.data is not None:
+            name = ops.keras_scope(t.name, 0)
     return SparseModel(
         name=name or "model",
         tensors=tensors,

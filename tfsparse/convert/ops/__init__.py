@@ -14,6 +14,7 @@ Adding an op is one file here plus one line in :data:`_MODULES`.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from ...errors import ConversionError
 
-__all__ = ["OpKind", "OpContext", "register", "parser_for", "kind", "supported_ops"]
+__all__ = ["OpKind", "OpContext", "register", "parser_for", "kind", "supported_ops", "keras_scope", "flat_batch"]
 
 _MODULES = ("fully_connected", "reshape", "softmax", "sparse_fully_connected")
 
@@ -90,8 +91,10 @@ class OpContext:
 
     @property
     def name(self) -> str:
-        """A readable name for the op record: its first output tensor's name."""
-        return self.tensors[self.outputs[0]].name if self.outputs else f"op{self.index}"
+        """A readable name for the op record: the Keras layer of its output (``model_1/fc1_1/MatMul`` ->
+        ``fc1``), else ``<op>_<index>``. The reader makes names unique."""
+        scope = keras_scope(self.tensors[self.outputs[0]].name, -2) if self.outputs else ""
+        return scope or f"{self.op_name.lower()}_{self.index}"
 
     def error(self, message: str) -> ConversionError:
         return ConversionError(f"{self.source}: op {self.index} ({self.op_name}, output {self.name!r}): {message}")
@@ -124,6 +127,14 @@ class OpContext:
         if ndim is not None and t.data.ndim != ndim:
             raise self.error(f"{role} tensor {t.name!r} has shape {t.shape}, expected {ndim} dimensions")
         return t.data
+
+
+def keras_scope(tensor_name: str, position: int) -> str:
+    """One ``/`` component of a converter tensor name, without the ``_N`` suffix tracing appends."""
+    parts = tensor_name.split(";")[0].split("/")
+    if len(parts) < 2:
+        return ""
+    return re.sub(r"_\d+$", "", parts[position])
 
 
 def flat_batch(x: np.ndarray, cols: int) -> np.ndarray:

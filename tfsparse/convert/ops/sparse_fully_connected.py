@@ -14,7 +14,8 @@ Inputs (tensor order is the C kernel's contract):
 
 Output 0 is the int8 activation. The custom options are a flexbuffer map with ``encoding`` (name),
 ``encoding_id`` (``tfs_encoding_t``), ``rows``, ``cols``, ``num_entries``, ``output_zero_point``,
-``activation_min``, ``activation_max``, ``activation`` (name) and ``weight_scale`` (floats, for reports).
+``activation_min``, ``activation_max``, ``activation`` (name), ``name`` (the layer's) and
+``weight_scale`` (floats, for reports).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def parse(ctx) -> FullyConnected:
         raise ctx.error(f"bias, multiplier and shift must have {rows} entries")
     scale = opts.get("weight_scale")
     return FullyConnected(
-        name=ctx.name,
+        name=str(opts.get("name", ctx.name)),
         input=ctx.inputs[0],
         output=ctx.outputs[0],
         weights=m,
@@ -88,6 +89,7 @@ def emit_custom(op: FullyConnected, writer) -> None:
         "activation_min": int(op.activation_min),
         "activation_max": int(op.activation_max),
         "activation": op.activation,
+        "name": op.name,
     }
     if op.weight_scale is not None:
         options["weight_scale"] = [float(v) for v in np.asarray(op.weight_scale).ravel()]
