@@ -13,42 +13,55 @@ N_DIGITS = 1000
 
 
 @pytest.fixture(scope="module")
-def lenet_tflite(mnist_data, tmp_path_factory):
-    """(path of the int8 .tflite, float test digits, labels): pruned with tfsparse's Keras 3 API."""
+def lenet_model(mnist_data):
+    """LeNet-300-100 trained for 3 epochs while pruned to 90% with tfsparse's Keras 3 API, stripped."""
     import keras
 
     import tfsparse
     from tfsparse import models
 
-    (x_train, y_train), (x_test, y_test) = mnist_data
+    (x_train, y_train), _ = mnist_data
     keras.utils.set_random_seed(0)
     steps = 3 * int(np.ceil(len(x_train) / 128))
     pruned = tfsparse.prune_low_magnitude(
         models.lenet_300_100(seed=0), tfsparse.PolynomialDecay(0.0, SPARSITY, 0, steps // 2, frequency=10))
     pruned.compile(keras.optimizers.Adam(2e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     pruned.fit(x_train, y_train, batch_size=128, epochs=3, verbose=0, callbacks=[tfsparse.UpdatePruningStep()])
-    model = tfsparse.strip_pruning(pruned)
-    path = tmp_path_factory.mktemp("lenet") / "lenet_300_100.tflite"
-    path.write_bytes(tfsparse.quantize(model, x_train[:300]))
-    return path, x_test[:N_DIGITS], y_test[:N_DIGITS]
+    return tfsparse.strip_pruning(pruned)
 
 
 @pytest.fixture(scope="module")
-def tflm_reference(lenet_tflite):
-    """The TFLM interpreter's int8 outputs for the dense .tflite (the oracle), batch 1."""
-    from tflite_micro.python.tflite_micro import runtime
-
+def lenet_tflite(lenet_model, mnist_data, tmp_path_factory):
+    """(path of the int8 .tflite, float test digits, labels)."""
     import tfsparse
 
-    path, x, _ = lenet_tflite
-    xq = tfsparse.convert(path, encoding="dense").quantize_input(x)
+    (x_train, _), (x_test, y_test) = mnist_data
+    path = tmp_path_factory.mktemp("lenet") / "lenet_300_100.tflite"
+    path.write_bytes(tfsparse.quantize(lenet_model, x_train[:300]))
+    return path, x_test[:N_DIGITS], y_test[:N_DIGITS]
+
+
+def _tflm(path, xq):
+    """The TFLM interpreter's int8 outputs (the oracle), one invocation per sample (batch 1)."""
+    from tflite_micro.python.tflite_micro import runtime
+
     interpreter = runtime.Interpreter.from_file(str(path))
     out = []
     for i in range(len(xq)):
         interpreter.set_input(xq[i : i + 1], 0)
         interpreter.invoke()
         out.append(interpreter.get_output(0).copy())
-    return xq, np.concatenate(out)
+    return np.concatenate(out)
+
+
+@pytest.fixture(scope="module")
+def tflm_reference(lenet_tflite):
+    """(int8 test digits, TFLM's int8 outputs for the dense .tflite)."""
+    import tfsparse
+
+    path, x, _ = lenet_tflite
+    xq = tfsparse.convert(path, encoding="dense").quantize_input(x)
+    return xq, _tflm(path, xq)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +110,25 @@ def test_sparse_firmware_is_smaller_and_faster_than_dense(firmware_runs):
         assert sizes[policy]["flash"] * 2.5 < sizes["dense"]["flash"]
         assert instr[policy] * 2 < instr["dense"]
     assert sizes["smallest"]["flash"] <= sizes["fastest"]["flash"]
+
+
+@pytest.mark.slow
+def test_softmax_head_bit_exact_with_tflm(lenet_model, mnist_data, tmp_path):
+    """The same network with a Softmax layer: the int8 softmax kernel against TFLM's on 1000 digits."""
+    import keras
+
+    import tfsparse
+
+    (x_train, _), (x_test, y_test) = mnist_data
+    head = keras.Model(lenet_model.inputs, keras.layers.Softmax()(lenet_model.outputs[0]))
+    path = tmp_path / "lenet_softmax.tflite"
+    path.write_bytes(tfsparse.quantize(head, x_train[:300]))
+    sparse = tfsparse.convert(path)
+    assert [op.kind for op in sparse.ops][-1] == "SOFTMAX"
+    xq = sparse.quantize_input(x_test[:N_DIGITS])
+    expected = _tflm(path, xq)
+    result = tfsparse.run(tfsparse.generate(sparse, tmp_path / "fw"), xq)
+    assert int((result.outputs != expected).sum()) == 0
+    # A real distribution: the most probable class is right for most digits; rows sum to about 1.
+    assert (expected.argmax(axis=1) == y_test[:N_DIGITS]).mean() > 0.85
+    assert np.all(np.abs((result.outputs.astype(np.int64) + 128).sum(axis=1) - 256) <= 12)
