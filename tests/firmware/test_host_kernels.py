@@ -8,6 +8,7 @@ import pytest
 
 from tfsparse.codegen import hostbuild
 from tfsparse.convert import csr
+from tfsparse.convert.ir import FullyConnected, Quantization, SparseModel, Tensor
 
 ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
 
@@ -54,18 +55,31 @@ def _random_layer(rng, encoding):
     return case, w
 
 
+def _one_layer_model(case):
+    """The case as a one-op SparseModel, to run through the converter's reference executor."""
+    rows, cols = case.weights.shape
+    q = Quantization(np.array([1.0]), np.array([0]))
+    tensors = [Tensor(0, "x", (1, cols), "int8", q), Tensor(1, "y", (1, rows), "int8", q)]
+    op = FullyConnected("fc", 0, 1, case.weights, case.bias, case.multiplier, case.shift, case.output_zero_point,
+                        case.activation_min, case.activation_max)
+    return SparseModel("layer", tensors, [op], 0, 1)
+
+
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_random_layers_match_tflm_arithmetic(sanitized_harness, fc_ref, encoding, tmp_path):
+    """Each output against SparseModel.predict (the converter's executor) and an independent statement."""
     rng = np.random.default_rng(ENCODINGS.index(encoding))
     layers = [_random_layer(rng, encoding) for _ in range(600)]
     results = hostbuild.run_cases(sanitized_harness, [c for c, _ in layers], tmp_path)
-    mismatches = 0
+    vs_predict = vs_statement = 0
     for (case, w), (status, out) in zip(layers, results):
         assert status == 0, case
+        out = out.reshape(len(case.input), -1)
+        vs_predict += int((out != _one_layer_model(case).predict(case.input)).sum())
         expected = fc_ref(w, case.bias, case.multiplier, case.shift, case.output_zero_point,
                           case.activation_min, case.activation_max, case.input)
-        mismatches += int((out.reshape(expected.shape) != expected).sum())
-    assert mismatches == 0
+        vs_statement += int((out != expected).sum())
+    assert (vs_predict, vs_statement) == (0, 0)
 
 
 def test_escapes_are_exercised():
@@ -119,3 +133,33 @@ def test_harness_reports_sanitizer_errors(tmp_path):
     exe = hostbuild.build_harness(tmp_path / "bad", fc_source=src)
     with pytest.raises(hostbuild.FirmwareError, match="AddressSanitizer"):
         hostbuild.run_cases(exe, [_fc_case(np.eye(2, 5, dtype=np.int8), encoding="dense")], tmp_path)
+
+
+def test_random_softmax_matches_reference(sanitized_harness, tmp_path):
+    """int8 softmax of random rows (depths 1..511, input scales 2^-10..2^2) against the converter's
+    NumPy statement of TFLM's softmax (the TFLM interpreter itself is the oracle in test_lenet_e2e)."""
+    from tfsparse.convert.quant_math import softmax_int8, softmax_params
+
+    rng = np.random.default_rng(11)
+    cases = []
+    for _ in range(400):
+        scale = float(2.0 ** rng.uniform(-10, 2))
+        mult, shift, diff_min = softmax_params(float(rng.choice([1.0, 0.5, 2.0])), scale)
+        depth = int(rng.choice([1, 2, 10, 511]) if rng.random() < 0.3 else rng.integers(1, 512))
+        x = rng.integers(-128, 128, (int(rng.integers(1, 4)), depth)).astype(np.int8)
+        if rng.random() < 0.2:
+            x[:] = rng.choice([-128, 127])  # all equal rows
+        cases.append(hostbuild.SoftmaxCase(mult, shift, diff_min, x))
+    results = hostbuild.run_cases(sanitized_harness, cases, tmp_path)
+    mismatches = 0
+    for case, (status, out) in zip(cases, results):
+        assert status == 0
+        expected = softmax_int8(case.input, case.input_multiplier, case.input_left_shift, case.diff_min)
+        mismatches += int((out.reshape(expected.shape) != expected).sum())
+    assert mismatches == 0
+
+
+def test_softmax_prepare_rejects_rows_too_long(sanitized_harness, tmp_path):
+    case = hostbuild.SoftmaxCase(1 << 30, 20, -100, np.zeros((1, 512), np.int8))
+    (status, _), = hostbuild.run_cases(sanitized_harness, [case], tmp_path)
+    assert status == 1
