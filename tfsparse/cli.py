@@ -13,10 +13,12 @@ TensorFlow is imported only by the commands that need it, so ``--help`` answers 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pathlib
 import sys
+import tempfile
 import time
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
@@ -173,42 +175,52 @@ def _model_kind(path: pathlib.Path) -> str:
     )
 
 
-def import_tensorflow_quietly():
-    """Import TensorFlow and Keras with the C++ start-up chatter (oneDNN, CUDA probes) hidden.
+@contextlib.contextmanager
+def quiet_native_output():
+    """Park the stdout/stderr file descriptors in a temporary file; replay it if the block fails.
 
-    TensorFlow prints those lines from C++ before its logging honours ``TF_CPP_MIN_LOG_LEVEL``, so the
-    stderr file descriptor is parked in a temporary file for the import; if the import fails, what
-    was captured is shown.
+    TensorFlow's C++ start-up lines (oneDNN, CUDA probes) and the TFLite converter's dumps bypass
+    Python's streams and logging levels; a user of the CLI or the demo wants them only when
+    something went wrong.
     """
+    try:
+        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
+    except (AttributeError, OSError, ValueError):  # streams replaced by objects without descriptors
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(fd) for fd in fds]
+    with tempfile.TemporaryFile() as captured:
+        for fd in fds:
+            os.dup2(captured.fileno(), fd)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, keep in zip(fds, saved):
+                os.dup2(keep, fd)
+                os.close(keep)
+            if failed:
+                captured.seek(0)
+                sys.stderr.write(captured.read().decode(errors="replace"))
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow and Keras without the C++ start-up chatter (shown only if the import fails)."""
     if "keras" in sys.modules and "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tempfile
+    with quiet_native_output():
+        import tensorflow as tf
 
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # stderr replaced by an object without a descriptor
-        fd = None
-    if fd is None:
+        tf.config.list_physical_devices()  # the CUDA probe logs here, once
         import keras  # noqa: F401
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), fd)
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # the CUDA probe logs here, once
-            import keras  # noqa: F401
-        except BaseException:
-            os.dup2(saved, fd)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
 
 
 def _load_keras(path: pathlib.Path):
@@ -254,20 +266,47 @@ def _check_target(name: str):
 
 
 # --------------------------------------------------------------------------------------------------
-# Reading what 'tfsparse export' wrote.
+# Reading what 'tfsparse export' wrote: tfsparse.generate's project plus the int8 .tflite beside it.
 
 _TFLITE_NAME = "model_int8.tflite"
+_PROJECT_FILE = "project.json"
 
 
 def _is_export(out: pathlib.Path) -> bool:
-    return (out / _TFLITE_NAME).is_file()
+    return (out / _PROJECT_FILE).is_file()
+
+
+def _project(path: str) -> tuple:
+    """(directory, project.json record) of a generated project."""
+    out = _existing(path, "DIR", kind="dir")
+    if not _is_export(out):
+        raise UsageError(f"{str(out)!r} is not a directory made by 'tfsparse export' (no {_PROJECT_FILE} in it)")
+    try:
+        return out, json.loads((out / _PROJECT_FILE).read_text())
+    except ValueError as e:
+        raise UsageError(f"{str(out / _PROJECT_FILE)!r} is not valid JSON ({e}); export the model again") from e
 
 
 def _export_tflite(out: pathlib.Path) -> pathlib.Path:
     p = out / _TFLITE_NAME
     if not p.is_file():
-        raise UsageError(f"{str(out)!r} is not a directory made by 'tfsparse export' (no {_TFLITE_NAME} in it)")
+        raise UsageError(f"{str(out)!r} has no {_TFLITE_NAME} (it was not made by 'tfsparse export'); "
+                         "run 'tfsparse report' on the .tflite the project was generated from")
     return p
+
+
+def _int8_inputs(inputs, out: pathlib.Path, meta: dict, path: str):
+    """The firmware's int8 inputs: int8 arrays pass as they are, floats are quantized like the model input."""
+    import numpy as np
+
+    x = _check_samples(inputs, meta["input_shape"][1:], "--inputs", path)
+    if x.dtype == np.int8:
+        return x
+    if x.dtype.kind != "f":
+        raise UsageError(f"--inputs {path!r} has dtype {x.dtype}; give float inputs (quantized for you) or int8")
+    import tfsparse
+
+    return tfsparse.convert(_export_tflite(out)).quantize_input(x)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -294,7 +333,7 @@ def _cmd_export(args, progress) -> int:
             model = _load_keras(model_path)
         data = _check_samples(data, model.inputs[0].shape[1:], "--calibration", args.calibration)
         data = data[: args.max_samples].astype(np.float32)
-        with progress.step(f"quantize to int8 ({len(data)} calibration samples)"):
+        with progress.step(f"quantize to int8 ({len(data)} calibration samples)"), quiet_native_output():
             tflite = tfsparse.quantize(model, data)
     else:
         tflite = model_path.read_bytes()
@@ -311,21 +350,14 @@ def _cmd_export(args, progress) -> int:
 def _cmd_build(args, progress) -> int:
     import tfsparse
 
-    out = _existing(args.dir, "DIR", kind="dir")
+    out, _ = _project(args.dir)
     with progress.step(f"build {out}"):
         result = tfsparse.build(out)
-    for key, value in _build_fields(result).items():
-        print(f"{key}: {value}")
+    print(f"firmware: {result.elf}")
+    print(f"flash: {result.flash:,} bytes")
+    print(f"RAM: {result.ram:,} bytes")
+    print(f"next: tfsparse run {out} --inputs X.npy")
     return EXIT_OK
-
-
-def _build_fields(result) -> dict:
-    fields = {}
-    for name in ("elf", "flash", "ram"):
-        value = getattr(result, name, None)
-        if value is not None:
-            fields[name] = f"{value:,} bytes" if isinstance(value, int) else str(value)
-    return fields or {"result": str(result)}
 
 
 def _cmd_run(args, progress) -> int:
@@ -333,16 +365,19 @@ def _cmd_run(args, progress) -> int:
 
     import tfsparse
 
-    out = _existing(args.dir, "DIR", kind="dir")
-    inputs = _load_npy(args.inputs, "--inputs")
+    out, meta = _project(args.dir)
+    inputs = _int8_inputs(_load_npy(args.inputs, "--inputs"), out, meta, args.inputs)
     labels = _load_npy(args.labels, "--labels") if args.labels else None
     if labels is not None and (labels.ndim != 1 or len(labels) != len(inputs)):
         raise UsageError(f"--labels {args.labels!r} has shape {labels.shape}; expected ({len(inputs)},), one label per input")
     if args.out:
-        out_path = pathlib.Path(args.out)
-        if out_path.exists() and not args.force:
+        if not args.out.endswith(".npy"):
+            raise UsageError(f"--out {args.out!r} must end with .npy (the outputs are saved with numpy.save)")
+        if pathlib.Path(args.out).exists() and not args.force:
             raise UsageError(f"--out {args.out!r} exists; choose a new file or pass --force to overwrite it")
-    bar = progress.bar(f"run on {out.name}", len(inputs))
+    with progress.step(f"build {out} (if needed)"):
+        tfsparse.build(out)
+    bar = progress.bar(f"run on QEMU {meta.get('qemu_machine', '')}", len(inputs))
     outputs, instructions = [], []
     for start in range(0, len(inputs), args.chunk):
         chunk = inputs[start:start + args.chunk]
@@ -353,7 +388,8 @@ def _cmd_run(args, progress) -> int:
     outputs = np.concatenate(outputs)
     per_inference = np.concatenate(instructions)
     print(f"inputs: {len(inputs)}")
-    print(f"instructions per inference: {per_inference.mean():,.0f}")
+    print(f"instructions per inference: {per_inference.mean():,.0f} (min {per_inference.min():,.0f}, "
+          f"max {per_inference.max():,.0f})")
     if labels is not None:
         acc = float((outputs.reshape(len(outputs), -1).argmax(axis=1) == labels).mean())
         print(f"accuracy: {acc:.4f}")
@@ -394,11 +430,17 @@ def _cmd_report(args, progress) -> int:
             source = _load_keras(path)
         text, record = _keras_report(source)
     else:
-        tflite = _export_tflite(path) if kind == "dir" else path
+        tflite = _export_tflite(_project(str(path))[0]) if kind == "dir" else path
         with progress.step(f"convert {tflite.name}"):
             kwargs = {} if args.encoding is None else {"encoding": args.encoding}
             source = tfsparse.convert(tflite.read_bytes(), **kwargs)
         text, record = _sparse_report(source)
+        if kind == "dir" and (path / "fw.elf").is_file():
+            from .firmware import size
+
+            fw = size(path)
+            record["firmware"] = {"elf": str(path / "fw.elf"), "flash": fw["flash"], "ram": fw["ram"]}
+            text += f"\nfirmware {path / 'fw.elf'}: flash {fw['flash']:,} bytes, RAM {fw['ram']:,} bytes"
     saved = _save_plots(pathlib.Path(args.plots), source, kind) if args.plots else []
     if args.json:
         json.dump({"source": str(path), "kind": kind, **record}, sys.stdout, indent=2, default=_json_default)
