@@ -44,7 +44,7 @@ def link_global_ranking(layers):
 
 
 def _step(layer):
-    return int(keras.ops.convert_to_numpy(layer.pruning_step.value))
+    return int(layer.pruning_step.numpy())
 
 
 class UpdatePruningStep(keras.callbacks.Callback):

@@ -93,7 +93,7 @@ def sparsity_report(model):
         else:
             continue
         for w in weights:
-            value = keras.ops.convert_to_numpy(w.value)
+            value = np.asarray(w.numpy())
             report.append(
                 WeightSparsity(owner.name, w.path.split("/")[-1], tuple(value.shape), int(np.count_nonzero(value)), int(value.size))
             )

@@ -284,9 +284,6 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             tf.cond(tf.cast(training, tf.bool), self._training_update, lambda: None)
         return self.layer(inputs, **kwargs)
 
-    def compute_output_shape(self, input_shape):
-        return self.layer.compute_output_shape(input_shape)
-
     def apply_masks(self):
         """Multiply every pruned weight by its mask now (idempotent; used at epoch ends)."""
         for w, mask, _ in self.pruning_vars:

@@ -1,0 +1,53 @@
+"""A .keras checkpoint saved mid-pruning resumes at the same step and masks and ends at the target."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfsparse
+from tfsparse.pruning.masks import num_kept
+
+SCHEDULE = dict(initial_sparsity=0.0, final_sparsity=0.8, begin_step=0, end_step=38, frequency=5)  # 8 steps/epoch
+
+
+def _wrappers(model):
+    return [l for l in model._flatten_layers(include_self=False) if isinstance(l, tfsparse.PruneLowMagnitude)]
+
+
+def _fit(model, data, epochs, initial_epoch=0):
+    (x, y), _ = data
+    model.fit(
+        x, y, batch_size=64, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, verbose=0,
+        callbacks=[tfsparse.UpdatePruningStep()],
+    )
+
+
+@pytest.mark.slow
+def test_resume_from_keras_file(tf_keras3, small_data, compile_model, tmp_path):
+    _, keras = tf_keras3
+    straight = compile_model(tfsparse.prune_low_magnitude(tfsparse.models.digits_mlp(seed=8), tfsparse.PolynomialDecay(**SCHEDULE)))
+    _fit(straight, small_data, 5)
+
+    first = compile_model(tfsparse.prune_low_magnitude(tfsparse.models.digits_mlp(seed=8), tfsparse.PolynomialDecay(**SCHEDULE)))
+    _fit(first, small_data, 2)
+    path = tmp_path / "mid.keras"
+    first.save(path)
+    with tfsparse.prune_scope():
+        resumed = keras.models.load_model(path)
+    plain = keras.models.load_model(path)  # classes are registered: no scope needed either
+    for loaded in (resumed, plain):
+        for a, b in zip(_wrappers(first), _wrappers(loaded)):
+            assert int(b.pruning_step.numpy()) == int(a.pruning_step.numpy()) == 16
+            kernel, mask, threshold = (v.numpy() for v in b.pruning_vars[0])
+            np.testing.assert_array_equal(mask, a.pruning_vars[0][1].numpy())
+            assert float(threshold) == float(a.pruning_vars[0][2].numpy())
+            assert np.count_nonzero(kernel[mask == 0]) == 0  # the checkpoint holds exact zeros
+            assert b.pruning_schedule == a.pruning_schedule
+    _fit(resumed, small_data, 5, initial_epoch=2)
+    for a, b in zip(_wrappers(straight), _wrappers(resumed)):
+        assert int(b.pruning_step.numpy()) == 40
+        kernel = b.pruning_vars[0][0].numpy()
+        assert np.count_nonzero(kernel) == int(num_kept(kernel.size, 0.8))
+        np.testing.assert_array_equal(b.pruning_vars[0][1].numpy(), a.pruning_vars[0][1].numpy())
+        np.testing.assert_allclose(kernel, a.pruning_vars[0][0].numpy(), rtol=1e-5, atol=1e-6)
