@@ -139,3 +139,17 @@ def test_int8_io_required(model, tmp_path):
     m.tensors[m.input].dtype = "float32"
     with pytest.raises(FirmwareError, match="input tensor 'input' is float32"):
         tfsparse.generate(m, tmp_path)
+
+
+def test_softmax_too_wide_is_refused(tmp_path):
+    m = random_fc_model((16, 600), ("dense",), softmax=True)
+    with pytest.raises(FirmwareError, match=r"op 'softmax': SOFTMAX over 600 classes.*at most 511"):
+        tfsparse.generate(m, tmp_path)
+
+
+def test_softmax_depth_limit_matches_the_c_header():
+    from tfsparse.codegen.context import SOFTMAX_MAX_DEPTH
+    from tfsparse.codegen.hostbuild import firmware_root
+
+    header = (firmware_root() / "kernels" / "tfs_softmax.h").read_text()
+    assert f"#define TFS_SOFTMAX_MAX_DEPTH {SOFTMAX_MAX_DEPTH}\n" in header

@@ -25,6 +25,8 @@ _ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.uint16): "uint16_t",
            np.dtype(np.uint32): "uint32_t", np.dtype(np.int32): "int32_t"}
 SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "SOFTMAX")
+#: TFS_SOFTMAX_MAX_DEPTH of firmware/kernels/tfs_softmax.h.
+SOFTMAX_MAX_DEPTH = 511
 
 
 @dataclass
@@ -168,6 +170,10 @@ def build_context(model, target: Target, plan=None) -> ProjectContext:
         elif op.kind == "SOFTMAX":
             shape = model.tensors[op.input].shape
             depth = int(shape[-1])
+            if depth > SOFTMAX_MAX_DEPTH:
+                raise FirmwareError(f"op {op.name!r}: SOFTMAX over {depth} classes; the int8 kernel handles at most "
+                                    f"{SOFTMAX_MAX_DEPTH} (TFLM's rounding shift overflows beyond), so end the "
+                                    "model with logits and take the argmax instead")
             ctx.params_type = "tfs_softmax_params_t"
             ctx.fields = dict(outer=int(np.prod(shape)) // depth, depth=depth,
                               input_multiplier=int(op.input_multiplier), input_left_shift=int(op.input_left_shift),
