@@ -165,9 +165,10 @@ def test_encoding_a_4096_square_layer_is_fast():
     rng = np.random.default_rng(0)
     w = rng.integers(-127, 128, size=(4096, 4096)).astype(np.int8)
     w[rng.random(w.shape) < 0.9] = 0
-    start = time.perf_counter()
+    # CPU time of this process: the machine is shared, wall time measures the neighbours too.
+    start = time.process_time()
     m = csr.choose(w, "smallest")
-    elapsed = time.perf_counter() - start
-    print(f"4096x4096 at 90%: {elapsed:.3f} s, {m.encoding}, {m.nbytes / m.nnz:.3f} B/nonzero")
+    elapsed = time.process_time() - start
+    print(f"4096x4096 at 90%: {elapsed:.3f} s CPU, {m.encoding}, {m.nbytes / m.nnz:.3f} B/nonzero")
     assert elapsed <= 2.0
     assert np.array_equal(csr.decode(m), w)

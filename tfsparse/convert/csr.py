@@ -27,6 +27,7 @@ __all__ = [
     "coordinates",
     "choose",
     "encoded_nbytes",
+    "encoded_sizes",
     "available_encodings",
 ]
 
@@ -165,25 +166,38 @@ def decode(m) -> np.ndarray:
 
 def encoded_nbytes(dense, encoding: str) -> int:
     """Bytes :func:`encode` would produce, computed without building the arrays."""
+    return encoded_sizes(dense, (encoding,))[encoding]
+
+
+def encoded_sizes(dense, encodings) -> dict:
+    """``{encoding: bytes}`` for several encodings of one matrix (the gaps are computed once)."""
     dense = _check_matrix(dense)
     rows, cols = dense.shape
-    if encoding == "dense":
-        return rows * cols
-    nnz = int(np.count_nonzero(dense))
-    if encoding in ABSOLUTE:
-        dtype, limit = ABSOLUTE[encoding]
-        if cols > limit:
-            raise ValueError(f"encoding {encoding!r} addresses at most {limit} columns, the layer has {cols}")
-        entries, idx_bytes = nnz, nnz * np.dtype(dtype).itemsize
-    elif encoding in RELATIVE:
-        bits = RELATIVE[encoding]
-        _, _, gaps = _gaps(dense)
-        entries = int((gaps // ((1 << bits) - 1)).sum()) + nnz
-        idx_bytes = (entries * bits + 7) // 8
-    else:
-        raise ValueError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
-    ptr_bytes = (rows + 1) * (2 if entries <= 0xFFFF else 4)
-    return nnz + idx_bytes + ptr_bytes
+    nnz = None
+    gaps = None
+    sizes = {}
+    for encoding in encodings:
+        if encoding == "dense":
+            sizes[encoding] = rows * cols
+            continue
+        if nnz is None:
+            nnz = int(np.count_nonzero(dense))
+        if encoding in ABSOLUTE:
+            dtype, limit = ABSOLUTE[encoding]
+            if cols > limit:
+                raise ValueError(f"encoding {encoding!r} addresses at most {limit} columns, the layer has {cols}")
+            entries, idx_bytes = nnz, nnz * np.dtype(dtype).itemsize
+        elif encoding in RELATIVE:
+            bits = RELATIVE[encoding]
+            if gaps is None:
+                gaps = _gaps(dense)[2]
+            entries = int((gaps // ((1 << bits) - 1)).sum()) + nnz
+            idx_bytes = (entries * bits + 7) // 8
+        else:
+            raise ValueError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+        ptr_bytes = (rows + 1) * (2 if entries <= 0xFFFF else 4)
+        sizes[encoding] = nnz + idx_bytes + ptr_bytes
+    return sizes
 
 
 def choose(dense, policy: str = "smallest"):
@@ -199,8 +213,8 @@ def choose(dense, policy: str = "smallest"):
     rows, cols = dense.shape
     candidates = available_encodings(cols)
     if policy == "smallest":
-        sizes = [encoded_nbytes(dense, e) for e in candidates]
-        name = candidates[int(np.argmin(sizes))]
+        sizes = encoded_sizes(dense, candidates)
+        name = min(candidates, key=sizes.__getitem__)  # first (fastest) of the smallest
     elif policy == "fastest":
         name = candidates[0]
     elif policy in ENCODINGS:

@@ -121,4 +121,4 @@ def to_tflite(model) -> bytes:
     for op in model.ops:
         ops.kind(op.kind).emit(op, writer)
     graph_output = writer.tensor_index(model.output)
-    return writer.finish([graph_input], [graph_output], f"tfsparse: {model.name} ({model.source})")
+    return writer.finish([graph_input], [graph_output], f"tfsparse: {model.name}")
