@@ -82,10 +82,6 @@ static inline int32_t tfs_cm_smlabt(int32_t x, int32_t pair, int32_t acc) {
 #endif
 }
 
-/* acc + a * b with wrap-around (MLA), no undefined behaviour on the host. */
-static inline int32_t tfs_cm_mla(int32_t a, int32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)a * (uint32_t)b);
-}
 
 /* Four bytes from any address (one unaligned LDR on Cortex-M3 and later). */
 static inline uint32_t tfs_cm_read4(const int8_t *p) {
@@ -99,29 +95,49 @@ static inline uint32_t tfs_cm_read4(const int8_t *p) {
 /* TFLM: RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << left, m), right) + zp, clamped.
  * SaturatingRoundingDoublingHighMul(a, m) is trunc((a*m + nudge) / 2^31) with nudge 2^30 for a*m >= 0
  * and 1 - 2^30 below; for a negative product, truncating that sum equals floor((a*m + 2^30) / 2^31),
- * so both signs reduce to one arithmetic shift of a*m + 2^30 (Prepare guarantees m >= 0, so the one
- * saturating case a == m == INT32_MIN cannot occur). RoundingDivideByPOT rounds half away from zero,
- * which is (x + 2^(e-1) - (x < 0)) >> e, computed in 64 bits so it cannot overflow. */
+ * so both signs reduce to one SMLAL and an arithmetic shift of a*m + 2^30 (Prepare guarantees m >= 0,
+ * so the one saturating case a == m == INT32_MIN cannot occur). RoundingDivideByPOT is TFLM's
+ * remainder/threshold form in 32-bit operations (a 64-bit variable shift costs ~25 instructions);
+ * for right == 0 the mask is 0 and it returns its input. */
 static inline int8_t tfs_cm_requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp,
                                        int32_t act_min, int32_t act_max) {
-  int32_t left = shift > 0 ? shift : 0;
-  int32_t right = shift > 0 ? 0 : -shift;
-  int32_t a = (int32_t)((uint32_t)acc << left);
-  int32_t high = (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
-  if (right > 0) {
-    high = (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1)) - (high < 0)) >> right);
-  }
-  return (int8_t)tfs_clamp(tfs_add_wrap(high, zp), act_min, act_max);
+  const uint32_t left = shift > 0 ? (uint32_t)shift : 0u;
+  const uint32_t right = shift > 0 ? 0u : (uint32_t)-shift;
+  const int32_t a = (int32_t)((uint32_t)acc << left);
+  const int32_t high = (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
+  const int32_t mask = (int32_t)((1u << right) - 1u);
+  const int32_t remainder = high & mask;
+  const int32_t threshold = (mask >> 1) + (high < 0);
+  const int32_t rounded = (high >> right) + (remainder > threshold);
+  return (int8_t)tfs_clamp(tfs_add_wrap(rounded, zp), act_min, act_max);
 }
 
 /* Prepare (checks) is backend-neutral and lives in ../fully_connected_common.c; Eval trusts it. */
 
-static inline uint32_t tfs_cm_row_ptr(const tfs_fc_params_t *p, int32_t r) {
-  if (p->row_ptr_bytes == 2) return ((const uint16_t *)p->row_ptr)[r];
-  return ((const uint32_t *)p->row_ptr)[r];
+/* ---- Sparse rows --------------------------------------------------------------------------------- */
+
+/* Rows are walked in order, so the value and index pointers simply advance; only each row's entry
+ * count is read from the row pointers (uint16 or uint32: one predictable branch per row). */
+typedef struct {
+  const uint16_t *p16;
+  const uint32_t *p32;
+} tfs_cm_rows_t;
+
+static inline tfs_cm_rows_t tfs_cm_rows(const tfs_fc_params_t *p) {
+  tfs_cm_rows_t rp;
+  rp.p16 = p->row_ptr_bytes == 2 ? (const uint16_t *)p->row_ptr : NULL;
+  rp.p32 = p->row_ptr_bytes == 2 ? NULL : (const uint32_t *)p->row_ptr;
+  return rp;
 }
 
-/* ---- Sparse rows --------------------------------------------------------------------------------- */
+static inline uint32_t tfs_cm_row_len(tfs_cm_rows_t rp, int32_t r) {
+  return rp.p16 != NULL ? (uint32_t)rp.p16[r + 1] - rp.p16[r] : rp.p32[r + 1] - rp.p32[r];
+}
+
+static inline int8_t tfs_cm_finish(const tfs_fc_params_t *p, int32_t r, int32_t acc) {
+  return tfs_cm_requantize(acc, p->multiplier[r], p->shift[r], p->output_zero_point, p->activation_min,
+                           p->activation_max);
+}
 
 /* Four products: values v[0..3] (one word) times x[i0..i3]. */
 #define TFS_CM_MAC4(acc, vword, x, i0, i1, i2, i3)              \
@@ -134,27 +150,40 @@ static inline uint32_t tfs_cm_row_ptr(const tfs_fc_params_t *p, int32_t r) {
     (acc) = tfs_cm_smlabt((x)[i3], odd_, (acc));                \
   } while (0)
 
-/* One row of an absolute-index encoding; IDX is the index element type. Unrolled by 8, then 4, then 1. */
-#define TFS_CM_ABS_ROW(IDX)                                                                         \
-  static int32_t tfs_cm_row_##IDX(const int8_t *v, const IDX *idx, uint32_t n, const int8_t *x,    \
-                                  int32_t acc) {                                                    \
-    for (; n >= 8; n -= 8, v += 8, idx += 8) {                                                      \
-      uint32_t w0 = tfs_cm_read4(v), w1 = tfs_cm_read4(v + 4);                                      \
-      TFS_CM_MAC4(acc, w0, x, idx[0], idx[1], idx[2], idx[3]);                                      \
-      TFS_CM_MAC4(acc, w1, x, idx[4], idx[5], idx[6], idx[7]);                                      \
+/* Absolute-index encodings (IDX is the index type): per row, blocks of eight products, then the
+ * remaining 0..7 as one block of four, two and one (no per-product loop test). */
+#define TFS_CM_EVAL_ABS(IDX)                                                                        \
+  static void tfs_cm_eval_##IDX(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {           \
+    const int8_t *v = p->values;                                                                    \
+    const IDX *idx = (const IDX *)p->indices;                                                       \
+    const tfs_cm_rows_t rp = tfs_cm_rows(p);                                                        \
+    for (int32_t r = 0; r < p->rows; ++r) {                                                         \
+      const uint32_t n = tfs_cm_row_len(rp, r);                                                     \
+      int32_t acc = p->bias[r];                                                                     \
+      for (uint32_t k = n >> 3; k > 0; --k) {                                                       \
+        uint32_t w0 = tfs_cm_read4(v), w1 = tfs_cm_read4(v + 4);                                    \
+        TFS_CM_MAC4(acc, w0, x, idx[0], idx[1], idx[2], idx[3]);                                    \
+        TFS_CM_MAC4(acc, w1, x, idx[4], idx[5], idx[6], idx[7]);                                    \
+        v += 8, idx += 8;                                                                           \
+      }                                                                                             \
+      if (n & 4u) {                                                                                 \
+        uint32_t w0 = tfs_cm_read4(v);                                                              \
+        TFS_CM_MAC4(acc, w0, x, idx[0], idx[1], idx[2], idx[3]);                                    \
+        v += 4, idx += 4;                                                                           \
+      }                                                                                             \
+      if (n & 2u) {                                                                                 \
+        acc = tfs_cm_smlabb(x[idx[0]], v[0], acc);                                                  \
+        acc = tfs_cm_smlabb(x[idx[1]], v[1], acc);                                                  \
+        v += 2, idx += 2;                                                                           \
+      }                                                                                             \
+      if (n & 1u) acc = tfs_cm_smlabb(x[*idx++], *v++, acc);                                        \
+      out[r] = tfs_cm_finish(p, r, acc);                                                            \
     }                                                                                               \
-    if (n >= 4) {                                                                                   \
-      uint32_t w0 = tfs_cm_read4(v);                                                                \
-      TFS_CM_MAC4(acc, w0, x, idx[0], idx[1], idx[2], idx[3]);                                      \
-      n -= 4, v += 4, idx += 4;                                                                     \
-    }                                                                                               \
-    for (; n > 0; --n) acc = tfs_cm_smlabb(x[*idx++], *v++, acc);                                   \
-    return acc;                                                                                     \
   }
 
-TFS_CM_ABS_ROW(uint8_t)
-TFS_CM_ABS_ROW(uint16_t)
-TFS_CM_ABS_ROW(uint32_t)
+TFS_CM_EVAL_ABS(uint8_t)
+TFS_CM_EVAL_ABS(uint16_t)
+TFS_CM_EVAL_ABS(uint32_t)
 
 /* One entry of a relative encoding: a gap, or the escape code that skips ESC columns and consumes no
  * value. Advances the input and value pointers. */
@@ -168,122 +197,95 @@ TFS_CM_ABS_ROW(uint32_t)
     }                                                      \
   } while (0)
 
-/* One row of rel8 (entries [begin, end)); *vp is the running value pointer across rows. */
-static int32_t tfs_cm_row_rel8(const int8_t **vp, const uint8_t *g, const uint8_t *gend, const int8_t *x,
-                               int32_t acc) {
-  const int8_t *v = *vp;
-  for (; gend - g >= 2; g += 2) {
-    uint32_t g0 = g[0], g1 = g[1];
-    TFS_CM_REL_STEP(g0, 255u, x, v, acc);
-    TFS_CM_REL_STEP(g1, 255u, x, v, acc);
-  }
-  if (g < gend) {
-    uint32_t g0 = *g;
-    TFS_CM_REL_STEP(g0, 255u, x, v, acc);
-  }
-  *vp = v;
-  return acc;
-}
-
-/* One row of rel4: entries [begin, end) of the nibble stream (low nibble first; rows need not start
- * on a byte boundary). */
-static int32_t tfs_cm_row_rel4(const int8_t **vp, const uint8_t *packed, uint32_t begin, uint32_t end,
-                               const int8_t *x, int32_t acc) {
-  const int8_t *v = *vp;
-  uint32_t e = begin;
-  if ((e & 1u) && e < end) {
-    uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
-    TFS_CM_REL_STEP(gap, 15u, x, v, acc);
-    ++e;
-  }
-  const uint8_t *b = packed + (e >> 1);
-  for (uint32_t pairs = (end - e) >> 1; pairs > 0; --pairs) {
-    uint32_t byte = *b++;
-    uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
-    TFS_CM_REL_STEP(lo, 15u, x, v, acc);
-    TFS_CM_REL_STEP(hi, 15u, x, v, acc);
-  }
-  if ((end - e) & 1u) {
-    uint32_t gap = (uint32_t)*b & 0x0Fu;
-    TFS_CM_REL_STEP(gap, 15u, x, v, acc);
-  }
-  *vp = v;
-  return acc;
-}
-
-static void tfs_cm_eval_sparse(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
-  const int8_t *v = p->values; /* running value pointer of the relative encodings */
-  const uint8_t *idx8 = (const uint8_t *)p->indices;
+static void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+  const int8_t *v = p->values;
+  const uint8_t *g = (const uint8_t *)p->indices;
+  const tfs_cm_rows_t rp = tfs_cm_rows(p);
   for (int32_t r = 0; r < p->rows; ++r) {
-    uint32_t begin = tfs_cm_row_ptr(p, r), end = tfs_cm_row_ptr(p, r + 1);
+    const uint8_t *end = g + tfs_cm_row_len(rp, r);
+    const int8_t *xr = x;
     int32_t acc = p->bias[r];
-    /* Absolute encodings: one entry per value, so row_ptr indexes the values too. */
-    switch (p->encoding) {
-      case TFS_ENC_ABS_U8:
-        acc = tfs_cm_row_uint8_t(p->values + begin, idx8 + begin, end - begin, x, acc);
-        break;
-      case TFS_ENC_ABS_U16:
-        acc = tfs_cm_row_uint16_t(p->values + begin, (const uint16_t *)p->indices + begin, end - begin, x,
-                                  acc);
-        break;
-      case TFS_ENC_ABS_U32:
-        acc = tfs_cm_row_uint32_t(p->values + begin, (const uint32_t *)p->indices + begin, end - begin, x,
-                                  acc);
-        break;
-      case TFS_ENC_REL8:
-        acc = tfs_cm_row_rel8(&v, idx8 + begin, idx8 + end, x, acc);
-        break;
-      default: /* TFS_ENC_REL4, the only other encoding prepare accepts */
-        acc = tfs_cm_row_rel4(&v, idx8, begin, end, x, acc);
-        break;
+    while (g < end) {
+      const uint32_t gap = *g++;
+      TFS_CM_REL_STEP(gap, 255u, xr, v, acc);
     }
-    out[r] = tfs_cm_requantize(acc, p->multiplier[r], p->shift[r], p->output_zero_point,
-                               p->activation_min, p->activation_max);
+    out[r] = tfs_cm_finish(p, r, acc);
+  }
+}
+
+/* rel4: two entries per byte, low nibble first; rows need not start on a byte boundary, so a row may
+ * begin with the high nibble of a byte and end with the low nibble of another. */
+static void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+  const int8_t *v = p->values;
+  const uint8_t *packed = (const uint8_t *)p->indices;
+  const tfs_cm_rows_t rp = tfs_cm_rows(p);
+  uint32_t e = 0; /* entry index of the row's first entry */
+  for (int32_t r = 0; r < p->rows; ++r) {
+    const uint32_t end = e + tfs_cm_row_len(rp, r);
+    const int8_t *xr = x;
+    int32_t acc = p->bias[r];
+    if ((e & 1u) && e < end) {
+      const uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
+      TFS_CM_REL_STEP(gap, 15u, xr, v, acc);
+      ++e;
+    }
+    const uint8_t *b = packed + (e >> 1);
+    for (uint32_t pairs = (end - e) >> 1; pairs > 0; --pairs) {
+      const uint32_t byte = *b++;
+      const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
+      TFS_CM_REL_STEP(lo, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(hi, 15u, xr, v, acc);
+    }
+    if ((end - e) & 1u) {
+      const uint32_t gap = (uint32_t)*b & 0x0Fu;
+      TFS_CM_REL_STEP(gap, 15u, xr, v, acc);
+    }
+    e = end;
+    out[r] = tfs_cm_finish(p, r, acc);
   }
 }
 
 /* ---- Dense rows: the DSP dense baseline ----------------------------------------------------------- */
 
+/* Four columns of two rows: acc0 += w0[0..3] . x[0..3], acc1 += w1[0..3] . x[0..3], sharing x's pairs. */
+#define TFS_CM_DENSE4(acc0, acc1, xw, a, b)                                \
+  do {                                                                     \
+    const int32_t x02_ = tfs_cm_sxtb16(xw), x13_ = tfs_cm_sxtb16_ror8(xw); \
+    (acc0) = tfs_cm_smlad(tfs_cm_sxtb16(a), x02_, (acc0));                 \
+    (acc0) = tfs_cm_smlad(tfs_cm_sxtb16_ror8(a), x13_, (acc0));            \
+    (acc1) = tfs_cm_smlad(tfs_cm_sxtb16(b), x02_, (acc1));                 \
+    (acc1) = tfs_cm_smlad(tfs_cm_sxtb16_ror8(b), x13_, (acc1));            \
+  } while (0)
+
+/* Two rows at a time, eight columns per iteration, then a block of four and single columns. An odd
+ * last row reuses the same code with its own row as the second (its second result is dropped). */
 static void tfs_cm_eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
   const int32_t rows = p->rows, cols = p->cols;
-  const int8_t *w = p->values;
-  int32_t r = 0;
-  for (; r + 2 <= rows; r += 2) {
-    const int8_t *w0 = w + (size_t)r * (size_t)cols, *w1 = w0 + cols, *xp = x;
-    int32_t acc0 = p->bias[r], acc1 = p->bias[r + 1];
-    int32_t c = cols >> 2;
-    for (; c > 0; --c) {
-      uint32_t xw = tfs_cm_read4(xp), a = tfs_cm_read4(w0), b = tfs_cm_read4(w1);
-      int32_t x02 = tfs_cm_sxtb16(xw), x13 = tfs_cm_sxtb16_ror8(xw);
-      acc0 = tfs_cm_smlad(tfs_cm_sxtb16(a), x02, acc0);
-      acc0 = tfs_cm_smlad(tfs_cm_sxtb16_ror8(a), x13, acc0);
-      acc1 = tfs_cm_smlad(tfs_cm_sxtb16(b), x02, acc1);
-      acc1 = tfs_cm_smlad(tfs_cm_sxtb16_ror8(b), x13, acc1);
+  for (int32_t r = 0; r < rows; r += 2) {
+    const int32_t r1 = r + 1 < rows ? r + 1 : r;
+    const int8_t *w0 = p->values + (size_t)r * (size_t)cols, *w1 = p->values + (size_t)r1 * (size_t)cols;
+    const int8_t *xp = x;
+    int32_t acc0 = p->bias[r], acc1 = p->bias[r1];
+    for (int32_t c = cols >> 3; c > 0; --c) {
+      const uint32_t xa = tfs_cm_read4(xp), xb = tfs_cm_read4(xp + 4);
+      const uint32_t a0 = tfs_cm_read4(w0), a1 = tfs_cm_read4(w0 + 4);
+      const uint32_t b0 = tfs_cm_read4(w1), b1 = tfs_cm_read4(w1 + 4);
+      TFS_CM_DENSE4(acc0, acc1, xa, a0, b0);
+      TFS_CM_DENSE4(acc0, acc1, xb, a1, b1);
+      xp += 8, w0 += 8, w1 += 8;
+    }
+    if (cols & 4) {
+      const uint32_t xa = tfs_cm_read4(xp), a0 = tfs_cm_read4(w0), b0 = tfs_cm_read4(w1);
+      TFS_CM_DENSE4(acc0, acc1, xa, a0, b0);
       xp += 4, w0 += 4, w1 += 4;
     }
-    for (c = cols & 3; c > 0; --c) {
-      int32_t xv = *xp++;
+    for (int32_t c = cols & 3; c > 0; --c) {
+      const int32_t xv = *xp++;
       acc0 = tfs_cm_smlabb(xv, *w0++, acc0);
       acc1 = tfs_cm_smlabb(xv, *w1++, acc1);
     }
-    out[r] = tfs_cm_requantize(acc0, p->multiplier[r], p->shift[r], p->output_zero_point,
-                               p->activation_min, p->activation_max);
-    out[r + 1] = tfs_cm_requantize(acc1, p->multiplier[r + 1], p->shift[r + 1], p->output_zero_point,
-                                   p->activation_min, p->activation_max);
-  }
-  if (r < rows) {
-    const int8_t *w0 = w + (size_t)r * (size_t)cols, *xp = x;
-    int32_t acc = p->bias[r];
-    int32_t c = cols >> 2;
-    for (; c > 0; --c) {
-      uint32_t xw = tfs_cm_read4(xp), a = tfs_cm_read4(w0);
-      acc = tfs_cm_smlad(tfs_cm_sxtb16(a), tfs_cm_sxtb16(xw), acc);
-      acc = tfs_cm_smlad(tfs_cm_sxtb16_ror8(a), tfs_cm_sxtb16_ror8(xw), acc);
-      xp += 4, w0 += 4;
-    }
-    for (c = cols & 3; c > 0; --c) acc = tfs_cm_smlabb(*xp++, *w0++, acc);
-    out[r] = tfs_cm_requantize(acc, p->multiplier[r], p->shift[r], p->output_zero_point,
-                               p->activation_min, p->activation_max);
+    out[r] = tfs_cm_finish(p, r, acc0);
+    out[r1] = tfs_cm_finish(p, r1, acc1);
   }
 }
 
@@ -294,10 +296,25 @@ void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const i
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t *x = input + (size_t)b * (size_t)p->cols;
     int8_t *out = output + (size_t)b * (size_t)p->rows;
-    if (p->encoding == TFS_ENC_DENSE) {
-      tfs_cm_eval_dense(p, x, out);
-    } else {
-      tfs_cm_eval_sparse(p, x, out);
+    switch (p->encoding) {
+      case TFS_ENC_DENSE:
+        tfs_cm_eval_dense(p, x, out);
+        break;
+      case TFS_ENC_ABS_U8:
+        tfs_cm_eval_uint8_t(p, x, out);
+        break;
+      case TFS_ENC_ABS_U16:
+        tfs_cm_eval_uint16_t(p, x, out);
+        break;
+      case TFS_ENC_ABS_U32:
+        tfs_cm_eval_uint32_t(p, x, out);
+        break;
+      case TFS_ENC_REL8:
+        tfs_cm_eval_rel8(p, x, out);
+        break;
+      default: /* TFS_ENC_REL4, the only other encoding Prepare accepts */
+        tfs_cm_eval_rel4(p, x, out);
+        break;
     }
   }
 }
