@@ -242,14 +242,17 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             weights.extend(w for w, _, _ in member.pruning_vars)
         return weights, offset
 
-    def _update_masks(self, sparsity):
+    def _new_masks(self, sparsity):
+        """[(threshold, mask)] per pruned weight, from the current weights (no assignment)."""
         if self.ranking == "local":
             results = [magnitude_masks([w], sparsity) for w, _, _ in self.pruning_vars]
-        else:
-            weights, offset = self._group_vars()
-            threshold, masks = magnitude_masks(weights, sparsity)
-            results = [(threshold, [m]) for m in masks[offset : offset + len(self.pruning_vars)]]
-        for (w, mask, threshold), (new_threshold, (new_mask,)) in zip(self.pruning_vars, results):
+            return [(threshold, mask) for threshold, (mask,) in results]
+        weights, offset = self._group_vars()
+        threshold, masks = magnitude_masks(weights, sparsity)
+        return [(threshold, m) for m in masks[offset : offset + len(self.pruning_vars)]]
+
+    def _assign_masks(self, results):
+        for (w, mask, threshold), (new_threshold, new_mask) in zip(self.pruning_vars, results):
             mask.assign(new_mask)
             threshold.assign(tf.cast(new_threshold, threshold.dtype))
             w.assign(w * new_mask)
@@ -267,11 +270,14 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         self._group_vars()  # fails early (at trace time) when global ranking is not linked
         with tf.control_dependencies(deps):
             should_prune, sparsity = self.pruning_schedule(step)
-            tf.cond(
-                tf.logical_and(started, should_prune),
-                lambda: self._update_masks(sparsity),
-                lambda: None,
-            )
+            update = tf.logical_and(started, should_prune)
+            if tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context() is False:
+                # Assigning a distributed variable synchronizes replicas (merge_call), which TensorFlow
+                # forbids inside tf.cond: choose the values in the cond, assign outside it.
+                current = [(threshold.value, mask.value) for _, mask, threshold in self.pruning_vars]
+                self._assign_masks(tf.cond(update, lambda: self._new_masks(sparsity), lambda: current))
+            else:
+                tf.cond(update, lambda: self._assign_masks(self._new_masks(sparsity)), lambda: None)
             self.pruning_step.assign_add(tf.cast(started, tf.int64))
 
     def call(self, inputs, training=None, **kwargs):
