@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import numpy as np
@@ -153,3 +154,12 @@ def test_softmax_depth_limit_matches_the_c_header():
 
     header = (firmware_root() / "kernels" / "tfs_softmax.h").read_text()
     assert f"#define TFS_SOFTMAX_MAX_DEPTH {SOFTMAX_MAX_DEPTH}\n" in header
+
+
+def test_regenerating_the_same_model_touches_nothing(model, tmp_path):
+    out = tfsparse.generate(model, tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
+    for p in before:
+        os.utime(p, ns=(1, 1))
+    tfsparse.generate(model, out)
+    assert all(p.stat().st_mtime_ns == 1 for p in before)

@@ -56,7 +56,7 @@ def write_files(out_dir, files: dict, *, generator: str = "tfsparse") -> list:
     """Write ``files`` (relative path -> str or bytes) into ``out_dir`` and update the manifest.
 
     Returns:
-        The written paths.
+        The paths written (files whose content did not change are left untouched).
 
     Raises:
         FirmwareError: a file to write belongs to the user (or was edited); nothing is written.
@@ -77,6 +77,9 @@ def write_files(out_dir, files: dict, *, generator: str = "tfsparse") -> list:
     written = []
     for rel, data in sorted(blobs.items()):
         path = out_dir / rel
+        # Unchanged files keep their timestamps, so make does not rebuild what did not change.
+        if path.is_file() and path.read_bytes() == data:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         written.append(path)
