@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -67,6 +68,12 @@ def _tflm_outputs(tflite_path, x_q):
         interpreter.invoke()
         outputs.append(np.array(interpreter.get_output(0))[0])
     return np.stack(outputs)
+
+
+def _kernel_name(log: str) -> str:
+    """The fully-connected implementation the firmware reports at exit ("portable" or "cortex-m-dsp")."""
+    match = re.search(r"kernel ([\w-]+)\)", log)
+    return match.group(1) if match else "?"
 
 
 def _train(out, epochs, sparsity, clock, verbose):
@@ -143,8 +150,9 @@ def _report(r) -> str:
         f"{'RAM (bytes)':24s}{sp['ram']:>16,}{de['ram']:>16,}{ratio(de['ram'], sp['ram']):>14s}",
         f"{'instructions/inference':24s}{sp['instructions']:>16,.0f}{de['instructions']:>16,.0f}"
         f"{ratio(de['instructions'], sp['instructions']):>14s}",
+        f"{'kernel':24s}{sp['kernel']:>16s}{de['kernel']:>16s}",
         "",
-        f"project             {r['paths']['sparse_project']}  (make -C {r['paths']['sparse_project']} run)",
+        f"project             {r['paths']['sparse_project']}  (tfsparse run {r['paths']['sparse_project']} --inputs X.npy)",
         f"dense project       {r['paths']['dense_project']}",
         f"plots               {r['paths']['plots']}/ ({', '.join(r['paths']['plot_names'])}.png)",
         f"models              {r['paths']['keras']}, {r['paths']['tflite']}",
@@ -226,6 +234,7 @@ def main(argv=None) -> int:
             "instructions": float(np.mean(result.instructions)),
             "accuracy": float((outputs.argmax(axis=1) == y_test).mean()),
             "mismatches": int((outputs != reference).any(axis=1).sum()),
+            "kernel": _kernel_name(result.log),
         }
 
     instructions = {k: v["instructions"] for k, v in firmware.items()}
