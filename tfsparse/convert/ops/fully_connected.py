@@ -140,7 +140,8 @@ def emit(op: FullyConnected, writer) -> None:
     else:
         inputs.append(-1)
     writer.builtin("FULLY_CONNECTED", inputs, [writer.tensor_index(op.output)], "FullyConnectedOptions",
-                   fusedActivationFunction=ACTIVATION_CODES[op.activation])
+                   fusedActivationFunction=ACTIVATION_CODES[op.activation],
+                   keepNumDims=len(writer.model.tensor(op.output).shape) > 2)
 
 
 register(["FULLY_CONNECTED"], "FULLY_CONNECTED", parse, execute, emit)
