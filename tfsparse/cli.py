@@ -256,15 +256,6 @@ def _output_dir(path: str, force: bool) -> pathlib.Path:
     return out
 
 
-def _check_target(name: str):
-    from .codegen.targets import get_target
-
-    try:
-        get_target(name)
-    except ValueError as e:
-        raise UsageError(f"--target: {e}") from e
-
-
 # --------------------------------------------------------------------------------------------------
 # Reading what 'tfsparse export' wrote: tfsparse.generate's project plus the int8 .tflite beside it.
 
@@ -322,7 +313,6 @@ def _cmd_export(args, progress) -> int:
     kind = _model_kind(model_path)
     if kind == "dir":
         raise UsageError(f"MODEL {args.model!r} is a directory; give a .keras or .tflite file")
-    _check_target(args.target)
     out = _output_dir(args.out, args.force)
     if kind == "keras":
         if args.calibration is None:
@@ -496,9 +486,21 @@ def _positive_int(text):
     return value
 
 
+def _wrap(text: str) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=88)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``tfsparse`` argument parser (exposed for documentation tools and tests)."""
     from . import __version__
+    from .convert.ir import ENCODINGS
+
+    from .codegen.targets import TARGETS
+
+    encodings = ("smallest", "fastest") + ENCODINGS
+    targets = tuple(sorted(TARGETS))
 
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -517,9 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "export", help="quantize, convert and generate firmware sources", formatter_class=fmt,
-        description="Quantize a Keras model to int8 (calibrated on --calibration), convert its weights to CSR and "
-                    "generate a firmware project in --out. A .tflite that is already full-integer int8 skips "
-                    "quantization.",
+        description=_wrap("Quantize a Keras model to int8 (calibrated on --calibration), convert its weights to CSR "
+                          "and generate a firmware project in --out. A .tflite that is already full-integer int8 "
+                          "skips quantization."),
         epilog="example:\n  tfsparse export model.keras --calibration x_train.npy --out fw --target cortex-m4\n\n"
                + _EXIT_CODES,
     )
@@ -527,10 +529,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", metavar="DATA.npy",
                    help="calibration inputs: a .npy array (N, *input shape), e.g. a few hundred training samples")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory (new or empty)")
-    p.add_argument("--target", default="cortex-m4", help="firmware target (default: cortex-m4)")
-    p.add_argument("--encoding", default="smallest",
-                   help="weight encoding: smallest (default), fastest, or one of abs_u8, abs_u16, abs_u32, rel8, "
-                        "rel4, dense")
+    p.add_argument("--target", default="cortex-m4", choices=targets, metavar="TARGET",
+                   help=f"firmware target: {', '.join(targets)} (default: cortex-m4)")
+    p.add_argument("--encoding", default="smallest", choices=encodings, metavar="ENCODING",
+                   help=f"weight encoding: {', '.join(encodings)} (default: smallest, per layer)")
     p.add_argument("--max-samples", type=_positive_int, default=500, metavar="N",
                    help="use at most N calibration samples (default 500)")
     p.add_argument("--force", action="store_true", help="replace a previous tfsparse export in --out")
@@ -546,8 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run", help="run the built firmware on emulated Cortex-M (QEMU)", formatter_class=fmt,
-        description="Run every input through the firmware on QEMU; prints instructions per inference "
-                    "(and accuracy with --labels), saves the int8 outputs with --out.",
+        description=_wrap("Run every input through the firmware on QEMU; prints instructions per inference (and "
+                          "accuracy with --labels), saves the int8 outputs with --out. Float inputs are quantized "
+                          "like the model input; int8 inputs are used as they are."),
         epilog="example:\n  tfsparse run fw --inputs x_test.npy --labels y_test.npy --out y.npy\n\n" + _EXIT_CODES,
     )
     p.add_argument("dir", metavar="DIR", help="a directory made by 'tfsparse export' (built or not)")
@@ -561,15 +564,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report", help="per-layer sparsity and size table", formatter_class=fmt,
-        description="The per-layer table of a Keras model (sparsity, float32 size), an int8 .tflite or an "
-                    "exported directory (nonzeros, encoding, bytes vs dense int8).",
+        description=_wrap("The per-layer table of a Keras model (nonzeros, sparsity), an int8 .tflite or an exported "
+                          "directory (density, encoding, bytes vs dense int8; flash and RAM once built)."),
         epilog="examples:\n  tfsparse report model.keras\n  tfsparse report fw --json\n"
                "  tfsparse report model_int8.tflite --plots plots/\n\n" + _EXIT_CODES,
     )
     p.add_argument("target", metavar="MODEL.keras|MODEL.tflite|DIR", help="what to report on")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--encoding", default=None,
-                   help="encoding to report a .tflite with (default: the converter's default)")
+    p.add_argument("--encoding", default=None, choices=encodings, metavar="ENCODING",
+                   help="encoding to report a .tflite or DIR with (default: smallest)")
     p.add_argument("--plots", metavar="DIR", help="also save PNG plots (density, spy per layer, bytes per nonzero)")
     p.set_defaults(func=_cmd_report)
     return parser

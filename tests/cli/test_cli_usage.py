@@ -79,6 +79,8 @@ def test_bad_option_values_exit_2(capsys):
     assert code == 2 and "positive integer" in err
     code, _, err = _main(["export", "m.keras"], capsys)
     assert code == 2 and "--out" in err
+    code, _, err = _main(["export", "m.keras", "--out", "o", "--encoding", "rel2"], capsys)
+    assert code == 2 and "invalid choice: 'rel2'" in err and "rel4" in err
 
 
 def test_unknown_model_suffix_is_explained(capsys, tmp_path):
