@@ -76,7 +76,7 @@ def _static_files(target: Target) -> dict:
     return files
 
 
-def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4") -> pathlib.Path:
+def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4", tflm: bool = False) -> pathlib.Path:
     """Render ``sparse_model`` into a firmware project for ``target`` in ``out_dir``.
 
     The project builds with ``make`` (``fw.elf``) and runs on QEMU with ``make run``;
@@ -88,6 +88,8 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4")
             nobody edited) are rewritten; other files are left alone.
         target: a name from :data:`tfsparse.codegen.targets.TARGETS` (``"cortex-m4"``) or a
             :class:`~tfsparse.codegen.targets.Target`.
+        tflm: also write TFLM sources (``tflm/``: the ``to_tflite()`` model as an array, the
+            ``TFSPARSE_FULLY_CONNECTED`` kernel, ``TfsparseAddOps``) and ``tflm.mk`` (``make tflm TFLM_DIR=...``).
 
     Returns:
         ``out_dir`` as a :class:`pathlib.Path`.
@@ -128,6 +130,10 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4")
         "ram_size": tgt.ram_size,
     }
     files[PROJECT_FILE] = json.dumps(meta, indent=1) + "\n"
+    if tflm:
+        from .tflm import tflm_files
+
+        files.update(tflm_files(sparse_model, ctx))
     out = pathlib.Path(out_dir)
     write_files(out, files, generator=f"tfsparse {ctx.version}")
     return out
