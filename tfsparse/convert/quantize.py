@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 
 import numpy as np
@@ -90,7 +92,9 @@ def quantize(model, representative_data, *, per_channel: bool = True) -> bytes:
     converter.inference_output_type = tf.int8
     if not per_channel:
         converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+    chatter = io.StringIO()  # Keras' export prints "Saved artifact at ..." for every conversion
     try:
-        return bytes(converter.convert())
+        with contextlib.redirect_stdout(chatter):
+            return bytes(converter.convert())
     except Exception as exc:  # the converter raises many types; keep its message
         raise ConversionError(f"the TFLite converter failed on model {model.name!r}: {exc}") from exc

@@ -1,0 +1,44 @@
+"""The public names: tfsparse.convert works whatever was imported first, and needs no TensorFlow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import tfsparse
+
+
+def test_public_names_resolve():
+    import tfsparse.convert.api
+    import tfsparse.convert.ir
+    import tfsparse.convert.quantize
+
+    assert tfsparse.SparseModel is tfsparse.convert.ir.SparseModel
+    assert tfsparse.quantize is tfsparse.convert.quantize.quantize
+    assert issubclass(tfsparse.ConversionError, ValueError)
+    for method in ("predict", "summary", "quantize_input", "dequantize_output", "to_tflite"):
+        assert callable(getattr(tfsparse.SparseModel, method))
+
+
+def test_convert_in_a_fresh_process_without_tensorflow(tflite_variants):
+    """``import tfsparse.convert.quantize`` binds the package to ``tfsparse.convert``; calling it still
+    converts. Converting, predicting and writing back never import TensorFlow."""
+    path = tflite_variants[("digits", True, True)][0]
+    code = textwrap.dedent(
+        f"""
+        import sys
+        import numpy as np
+        import tfsparse.convert.quantize  # binds the package to tfsparse.convert first
+        import tfsparse
+        sparse = tfsparse.convert({str(path)!r})
+        y = sparse.predict(np.zeros((3, 64), np.int8))
+        again = tfsparse.convert(sparse.to_tflite(), encoding="rel8")
+        assert np.array_equal(again.predict(np.zeros((3, 64), np.int8)), y)
+        assert "tensorflow" not in sys.modules, "convert imported TensorFlow"
+        print("ok", y.shape)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok (3, 10)"
