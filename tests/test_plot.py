@@ -112,6 +112,11 @@ def test_entropy_bound_matches_direct_count():
     # 4 nonzeros among 12 positions; values {3: 3, -1: 1}.
     expected = math.log2(math.comb(12, 4)) / 4 + -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))
     assert plot.entropy_bound(w) == pytest.approx(expected)
+    # With raw int8 values: the binary-entropy form H(d)/d + 8 bits, up to the binomial's O(log n)/k.
+    d = 4 / 12
+    h = -d * math.log2(d) - (1 - d) * math.log2(1 - d)
+    assert plot.entropy_bound(w, value_bits=8) == pytest.approx(math.log2(math.comb(12, 4)) / 4 + 8)
+    assert plot.entropy_bound(w, value_bits=8) <= h / d + 8
     assert math.isnan(plot.entropy_bound(np.zeros((2, 2), np.int8)))
 
 
@@ -126,9 +131,10 @@ def test_bytes_per_nonzero_bars_and_bound(tmp_path):
     assert heights["dense int8"] == pytest.approx(w.size / nnz)
     for enc in labels[1:]:
         assert heights[enc] == pytest.approx(csr.encoded_nbytes(w, enc) / nnz)
-    bound = ax.lines[0].get_ydata()[0]
-    assert bound == pytest.approx(plot.entropy_bound(w) / 8)
-    assert bound < min(heights.values())
+    raw, coded = (line.get_ydata()[0] for line in ax.lines)
+    assert raw == pytest.approx(plot.entropy_bound(w, value_bits=8) / 8)
+    assert coded == pytest.approx(plot.entropy_bound(w) / 8)
+    assert coded < raw < min(heights.values())
     fig.savefig(tmp_path / "b.png")
     assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="int8"):

@@ -142,7 +142,7 @@ def _report(r) -> str:
         f"accuracy            float {r['accuracy']['float']:.4f} | int8 {r['accuracy']['int8']:.4f} | "
         f"firmware {sp['accuracy']:.4f} (sparse), {de['accuracy']:.4f} (dense)",
         f"mismatches vs TFLM  {tflm}",
-        f"weights             {w['nonzeros']:,} of {w['dense_bytes']:,} nonzero; int8 {w['dense_bytes']:,} B dense -> "
+        f"weights             {w['nonzeros']:,} of {w['dense_bytes']:,} weights nonzero; int8 {w['dense_bytes']:,} B dense -> "
         f"{w['sparse_bytes']:,} B CSR ({', '.join(w['encodings'])})",
         "",
         f"{'firmware':24s}{'sparse (CSR)':>16s}{'dense int8':>16s}{'dense/sparse':>14s}",

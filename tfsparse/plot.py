@@ -291,14 +291,16 @@ def spy(weights, *, title=None, transpose=False):
     return fig
 
 
-def entropy_bound(dense) -> float:
+def entropy_bound(dense, *, value_bits=None) -> float:
     """Bits per nonzero that no lossless code can beat on average for this matrix.
 
     Positions cost ``log2 C(rows*cols, nnz)`` bits (every choice of which weights survive equally
-    likely), values their empirical entropy (``-sum p log2 p`` over the nonzero int8 values).
+    likely). Values cost ``value_bits`` each when given (8 for int8 stored as bytes, as every CSR
+    encoding here stores them), else their empirical entropy ``-sum p log2 p``.
 
     Args:
         dense: a 2-D integer matrix.
+        value_bits: bits per stored value, or None for the values' entropy.
 
     Returns:
         Bits per nonzero (``nan`` when the matrix has no nonzero).
@@ -307,16 +309,19 @@ def entropy_bound(dense) -> float:
         >>> import numpy as np
         >>> round(entropy_bound(np.array([[1, 0], [0, 1]], dtype=np.int8)), 3)  # log2 C(4,2)/2, one value
         1.292
+        >>> round(entropy_bound(np.array([[1, 0], [0, 1]], dtype=np.int8), value_bits=8), 3)
+        9.292
     """
     dense = np.asarray(dense)
     n, k = dense.size, int(np.count_nonzero(dense))
     if k == 0:
         return float("nan")
     position_bits = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
-    _, counts = np.unique(dense[dense != 0], return_counts=True)
-    p = counts / k
-    value_bits = float(-(p * np.log2(p)).sum())
-    return position_bits / k + value_bits
+    if value_bits is None:
+        _, counts = np.unique(dense[dense != 0], return_counts=True)
+        p = counts / k
+        value_bits = float(-(p * np.log2(p)).sum())
+    return position_bits / k + float(value_bits)
 
 
 def _matrices(weights) -> list:
@@ -326,10 +331,12 @@ def _matrices(weights) -> list:
 
 
 def bytes_per_nonzero(weights, *, encodings=_ENCODING_ORDER, title=None):
-    """Bytes each nonzero weight costs in every CSR encoding, beside dense int8 and the entropy bound.
+    """Bytes each nonzero weight costs in every CSR encoding, beside dense int8 and the entropy bounds.
 
     Sizes count values, row pointers and indices (what the firmware keeps in flash), as
-    :func:`tfsparse.convert.csr.encoded_nbytes` computes them; the bound is :func:`entropy_bound`.
+    :func:`tfsparse.convert.csr.encoded_nbytes` computes them. Two bounds (:func:`entropy_bound`):
+    with int8 values stored as bytes (what the encodings here could reach at best: only the
+    positions can shrink), and with the values entropy-coded too.
 
     Args:
         weights: one int8 matrix (array, CSR record or fully-connected op) or a whole
@@ -363,15 +370,18 @@ def bytes_per_nonzero(weights, *, encodings=_ENCODING_ORDER, title=None):
     for enc in encodings:
         if all(enc in available_encodings(m.shape[1]) for m in mats):
             sizes[enc] = sum(encoded_nbytes(m, enc) for m in mats)
-    bound_bits = sum(entropy_bound(m) * np.count_nonzero(m) for m in mats if np.count_nonzero(m))
-    bound = bound_bits / 8 / nnz
+    def bound(**kwargs):
+        return sum(entropy_bound(m, **kwargs) * np.count_nonzero(m) for m in mats if np.count_nonzero(m)) / 8 / nnz
+
     fig, ax = _figure()
     labels = list(sizes)
     per_nz = [sizes[k] / nnz for k in labels]
     bars = ax.bar(labels, per_nz, color=["0.6"] + [f"C{i}" for i in range(len(labels) - 1)])
     for bar, v in zip(bars, per_nz):
         ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}", ha="center", va="bottom")
-    ax.axhline(bound, color="C3", ls="--", label=f"entropy bound ({bound:.2f} B)")
+    raw, coded = bound(value_bits=8), bound()
+    ax.axhline(raw, color="C3", ls="--", label=f"entropy bound, int8 values ({raw:.2f} B)")
+    ax.axhline(coded, color="C3", ls=":", label=f"entropy bound, entropy-coded values ({coded:.2f} B)")
     ax.set_ylabel("bytes per nonzero weight")
     total = sum(m.size for m in mats)
     ax.set_title(title or f"Encoded size, {nnz} nonzeros of {total} ({nnz / total:.1%} dense)")
