@@ -35,7 +35,7 @@ def fold_bias(bias, weights: np.ndarray, input_zero_point: int, ctx=None) -> np.
 
 
 def build(ctx, *, weights_q, bias, input_t, output_t, activation: str, weight_scale) -> FullyConnected:
-    """The IR record of an int8 FC layer from its dense int8 weights (shared by the FC parsers)."""
+    """The IR record of an int8 FC layer from its dense int8 weights and the tensors' quantization."""
     rows, _ = weights_q.shape
     in_q, out_q = input_t.quantization, output_t.quantization
     multiplier, shift = requantization(in_q.scale[0], weight_scale, out_q.scale[0], rows)
