@@ -223,18 +223,19 @@ def import_tensorflow_quietly():
         import keras  # noqa: F401
 
 
-def _load_keras(path: pathlib.Path):
-    import_tensorflow_quietly()
+def _load_keras(path: pathlib.Path, progress):
+    if "tensorflow" not in sys.modules:
+        with progress.step("import TensorFlow"):
+            import_tensorflow_quietly()
     import keras
 
-    try:  # registers tfsparse's pruning wrapper, so pruned (unstripped) models load too
-        import tfsparse.pruning.wrapper  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as e:  # Keras raises many types for unreadable archives
-        raise UsageError(f"cannot load Keras model {str(path)!r}: {e}") from e
+    import tfsparse.pruning.wrapper  # noqa: F401  (registers the wrapper: unstripped pruned models load too)
+
+    with progress.step(f"load {path.name}"):
+        try:
+            return keras.saving.load_model(path, compile=False)
+        except Exception as e:  # Keras raises many types for unreadable archives
+            raise UsageError(f"cannot load Keras model {str(path)!r}: {e}") from e
 
 
 def _output_dir(path: str, force: bool) -> pathlib.Path:
@@ -319,8 +320,7 @@ def _cmd_export(args, progress) -> int:
             raise UsageError("--calibration DATA.npy is required to quantize a .keras model "
                              "(a few hundred training inputs, shaped like the model input)")
         data = _load_npy(args.calibration, "--calibration")
-        with progress.step(f"load {model_path.name}"):
-            model = _load_keras(model_path)
+        model = _load_keras(model_path, progress)
         data = _check_samples(data, model.inputs[0].shape[1:], "--calibration", args.calibration)
         data = data[: args.max_samples].astype(np.float32)
         with progress.step(f"quantize to int8 ({len(data)} calibration samples)"), quiet_native_output():
@@ -416,8 +416,7 @@ def _cmd_report(args, progress) -> int:
     import tfsparse
 
     if kind == "keras":
-        with progress.step(f"load {path.name}"):
-            source = _load_keras(path)
+        source = _load_keras(path, progress)
         text, record = _keras_report(source)
     else:
         tflite = _export_tflite(_project(str(path))[0]) if kind == "dir" else path

@@ -144,3 +144,10 @@ def test_unknown_target_lists_the_known_ones(capsys, tmp_path):
     code, _, err = _main(["export", str(model), "--out", str(tmp_path / "fw"), "--target", "cortex-a53"], capsys)
     assert code == 2 and "--target" in err and "cortex-m4" in err
     assert not (tmp_path / "fw").exists()
+
+
+def test_a_file_that_is_not_a_keras_archive(capsys, tmp_path):
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"this is not a zip archive")
+    code, _, err = _main(["report", str(model)], capsys)
+    assert code == 2 and f"cannot load Keras model {str(model)!r}" in err
