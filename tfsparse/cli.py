@@ -485,10 +485,15 @@ def _positive_int(text):
     return value
 
 
-def _wrap(text: str) -> str:
+def _command(sub, name, func, summary, description, examples):
+    """A subcommand with a wrapped description and an epilog of examples and exit codes."""
     import textwrap
 
-    return textwrap.fill(text, width=88)
+    p = sub.add_parser(name, help=summary, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=textwrap.fill(description, width=88),
+                       epilog="examples:\n" + "".join(f"  {e}\n" for e in examples) + "\n" + _EXIT_CODES)
+    p.set_defaults(func=func)
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -501,7 +506,6 @@ def build_parser() -> argparse.ArgumentParser:
     encodings = ("smallest", "fastest") + ENCODINGS
     targets = tuple(sorted(TARGETS))
 
-    fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="tfsparse",
         description="Pruned Keras model -> int8 CSR -> C firmware for Cortex-M, bit-exact with TFLite Micro.",
@@ -510,20 +514,17 @@ def build_parser() -> argparse.ArgumentParser:
                "  tfsparse build fw\n"
                "  tfsparse run fw --inputs x_test.npy --out y.npy\n"
                "  tfsparse report model.keras\n\n" + _EXIT_CODES,
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tfsparse {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser(
-        "export", help="quantize, convert and generate firmware sources", formatter_class=fmt,
-        description=_wrap("Quantize a Keras model to int8 (calibrated on --calibration), convert its weights to CSR "
-                          "and generate a firmware project in --out. A .tflite that is already full-integer int8 "
-                          "skips quantization."),
-        epilog="example:\n  tfsparse export model.keras --calibration x_train.npy --out fw --target cortex-m4\n\n"
-               + _EXIT_CODES,
-    )
+    p = _command(sub, "export", _cmd_export, "quantize, convert and generate firmware sources",
+                 "Quantize a Keras model to int8 (calibrated on --calibration), convert its weights to CSR and "
+                 "generate a firmware project in --out. A .tflite that is already full-integer int8 skips "
+                 "quantization.",
+                 ["tfsparse export model.keras --calibration x_train.npy --out fw --target cortex-m4"])
     p.add_argument("model", metavar="MODEL", help="a Keras model (.keras, pruned or stripped) or an int8 .tflite")
     p.add_argument("--calibration", metavar="DATA.npy",
                    help="calibration inputs: a .npy array (N, *input shape), e.g. a few hundred training samples")
@@ -535,23 +536,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-samples", type=_positive_int, default=500, metavar="N",
                    help="use at most N calibration samples (default 500)")
     p.add_argument("--force", action="store_true", help="replace a previous tfsparse export in --out")
-    p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser(
-        "build", help="compile a generated project with arm-none-eabi-gcc", formatter_class=fmt,
-        description="Compile the firmware project that 'tfsparse export' generated; prints flash and RAM.",
-        epilog="example:\n  tfsparse build fw\n\n" + _EXIT_CODES,
-    )
+    p = _command(sub, "build", _cmd_build, "compile a generated project with arm-none-eabi-gcc",
+                 "Compile the firmware project that 'tfsparse export' generated; prints flash and RAM.",
+                 ["tfsparse build fw"])
     p.add_argument("dir", metavar="DIR", help="a directory made by 'tfsparse export'")
-    p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser(
-        "run", help="run the built firmware on emulated Cortex-M (QEMU)", formatter_class=fmt,
-        description=_wrap("Run every input through the firmware on QEMU; prints instructions per inference (and "
-                          "accuracy with --labels), saves the int8 outputs with --out. Float inputs are quantized "
-                          "like the model input; int8 inputs are used as they are."),
-        epilog="example:\n  tfsparse run fw --inputs x_test.npy --labels y_test.npy --out y.npy\n\n" + _EXIT_CODES,
-    )
+    p = _command(sub, "run", _cmd_run, "run the built firmware on emulated Cortex-M (QEMU)",
+                 "Run every input through the firmware on QEMU; prints instructions per inference (and accuracy "
+                 "with --labels), saves the int8 outputs with --out. Float inputs are quantized like the model "
+                 "input; int8 inputs are used as they are.",
+                 ["tfsparse run fw --inputs x_test.npy --labels y_test.npy --out y.npy"])
     p.add_argument("dir", metavar="DIR", help="a directory made by 'tfsparse export' (built or not)")
     p.add_argument("--inputs", metavar="X.npy", required=True, help="inputs: a .npy array (N, *input shape)")
     p.add_argument("--out", metavar="Y.npy", help="save the outputs (N, classes) to this .npy file")
@@ -559,21 +554,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk", type=_positive_int, default=250, metavar="N",
                    help="inputs per emulator launch (progress granularity; default 250)")
     p.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
-    p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser(
-        "report", help="per-layer sparsity and size table", formatter_class=fmt,
-        description=_wrap("The per-layer table of a Keras model (nonzeros, sparsity), an int8 .tflite or an exported "
-                          "directory (density, encoding, bytes vs dense int8; flash and RAM once built)."),
-        epilog="examples:\n  tfsparse report model.keras\n  tfsparse report fw --json\n"
-               "  tfsparse report model_int8.tflite --plots plots/\n\n" + _EXIT_CODES,
-    )
+    p = _command(sub, "report", _cmd_report, "per-layer sparsity and size table",
+                 "The per-layer table of a Keras model (nonzeros, sparsity), an int8 .tflite or an exported "
+                 "directory (density, encoding, bytes vs dense int8; flash and RAM once built).",
+                 ["tfsparse report model.keras", "tfsparse report fw --json",
+                  "tfsparse report model_int8.tflite --plots plots/"])
     p.add_argument("target", metavar="MODEL.keras|MODEL.tflite|DIR", help="what to report on")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--encoding", default=None, choices=encodings, metavar="ENCODING",
                    help="encoding to report a .tflite or DIR with (default: smallest)")
     p.add_argument("--plots", metavar="DIR", help="also save PNG plots (density, spy per layer, bytes per nonzero)")
-    p.set_defaults(func=_cmd_report)
     return parser
 
 
