@@ -57,7 +57,6 @@ int64_t ElementCount(const TfLiteIntArray* dims) {
 }
 
 void* Init(TfLiteContext* context, const char* buffer, size_t length) {
-  TFLITE_DCHECK(context->AllocatePersistentBuffer != nullptr);
   OpData* data = static_cast<OpData*>(context->AllocatePersistentBuffer(context, sizeof(OpData)));
   if (data == nullptr) return nullptr;
   data->options_ok = false;
@@ -111,7 +110,7 @@ TfLiteStatus CheckConstant(TfLiteContext* context, const TfLiteTensor* t, TfLite
 }
 
 TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
-  TFLITE_DCHECK(node->user_data != nullptr);
+  TF_LITE_ENSURE_MSG(context, node->user_data != nullptr, "TFSPARSE_FULLY_CONNECTED: Init could not allocate");
   OpData* data = static_cast<OpData*>(node->user_data);
   TF_LITE_ENSURE_MSG(context, data->options_ok, "TFSPARSE_FULLY_CONNECTED: bad or missing custom options");
   TF_LITE_ENSURE_EQ(context, node->inputs->size, kNumInputs);
@@ -172,7 +171,6 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
 }
 
 TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
-  TFLITE_DCHECK(node->user_data != nullptr);
   const OpData& data = *static_cast<const OpData*>(node->user_data);
   const TfLiteEvalTensor* input = tflite::micro::GetEvalInput(context, node, kInputTensor);
   TfLiteEvalTensor* output = tflite::micro::GetEvalOutput(context, node, kOutputTensor);

@@ -23,8 +23,11 @@ def _i32(*values) -> bytes:
     return struct.pack(f"<{len(values)}i", *(int(v) for v in values))
 
 
-def graph_file(tflite: bytes, samples: np.ndarray) -> bytes:
-    """The driver's input: tensors (constants with their bytes), operators, then ``samples``."""
+def graph_file(tflite: bytes, samples: np.ndarray, edit_options=None) -> bytes:
+    """The driver's input: tensors (constants with their bytes), operators, then ``samples``.
+
+    ``edit_options(options: bytes) -> bytes``, when given, rewrites every custom op's options.
+    """
     builtin_names, type_names, _ = enum_names()
     model = schema().Model.GetRootAs(tflite, 0)
     assert model.SubgraphsLength() == 1, "the test double runs single-subgraph models"
@@ -50,6 +53,8 @@ def graph_file(tflite: bytes, samples: np.ndarray) -> bytes:
         if name == "CUSTOM":
             name = code.CustomCode().decode()
         options = np.asarray(op.CustomOptionsAsNumpy(), np.uint8).tobytes() if op.CustomOptionsLength() else b""
+        if edit_options is not None and options:
+            options = edit_options(options)
         inputs, outputs = op.InputsAsNumpy().tolist(), op.OutputsAsNumpy().tolist()
         parts += [_i32(len(name)), name.encode(), _i32(len(inputs), *inputs), _i32(len(outputs), *outputs),
                   _i32(len(options)), options]

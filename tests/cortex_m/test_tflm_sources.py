@@ -43,12 +43,17 @@ def _host_driver(project: pathlib.Path) -> pathlib.Path:
     return exe
 
 
-def _run_driver(exe: pathlib.Path, tflite: bytes, x: np.ndarray, out_shape) -> np.ndarray:
+def _driver_process(exe: pathlib.Path, tflite: bytes, x: np.ndarray, edit_options=None):
     work = exe.parent
-    (work / "graph.bin").write_bytes(_tflm_graph.graph_file(tflite, x))
+    (work / "graph.bin").write_bytes(_tflm_graph.graph_file(tflite, x, edit_options))
     env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0"}
     cmd = [str(exe), str(work / "graph.bin"), str(work / "outputs.bin"), str(work / "model_dump.bin")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+def _run_driver(exe: pathlib.Path, tflite: bytes, x: np.ndarray, out_shape) -> np.ndarray:
+    work = exe.parent
+    proc = _driver_process(exe, tflite, x)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (work / "model_dump.bin").read_bytes() == tflite, "tfsparse_model_data differs from to_tflite()"
     return np.frombuffer((work / "outputs.bin").read_bytes(), np.int8).reshape(len(x), *out_shape)
@@ -71,6 +76,17 @@ def test_custom_op_through_tflm_api_double(every_csr_model, tmp_path):
     assert int((got != expected).sum()) == 0
     ops_h = (project / "tflm" / "tfsparse_ops.h").read_text()
     assert "kTfsparseOpCount = 2" in ops_h and "AddReshape" in ops_h and "AddCustom" in ops_h
+
+    # Options without "rows": Init reports the missing key and Prepare refuses the op.
+    from flatbuffers import flexbuffers
+
+    def drop_rows(options: bytes) -> bytes:
+        opts = flexbuffers.Loads(options)
+        del opts["rows"]
+        return flexbuffers.Dumps(opts)
+
+    proc = _driver_process(project / "tflm_driver", every_csr_model.to_tflite(), x[:1], drop_rows)
+    assert proc.returncode == 4 and "custom option 'rows' is missing" in proc.stderr, proc.stderr
 
 
 @pytest.mark.slow

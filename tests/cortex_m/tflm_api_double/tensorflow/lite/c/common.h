@@ -98,8 +98,4 @@ const char* TfLiteTypeGetName(TfLiteType type);
     if (s_ != kTfLiteOk) return s_;        \
   } while (0)
 
-#ifndef TFLITE_DCHECK
-#define TFLITE_DCHECK(condition) (void)(condition)
-#endif
-
 #endif  // TFS_DOUBLE_TENSORFLOW_LITE_C_COMMON_H_
