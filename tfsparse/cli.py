@@ -330,7 +330,7 @@ def _cmd_export(args, progress) -> int:
     with progress.step(f"convert to CSR (encoding: {args.encoding})"):
         sparse = tfsparse.convert(tflite, encoding=args.encoding)
     with progress.step(f"generate {args.target} firmware sources"):
-        tfsparse.generate(sparse, out, target=args.target)
+        tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm)
         (out / _TFLITE_NAME).write_bytes(tflite)
     print(_sparse_report(sparse)[0])
     print(f"exported to {out}/ ({_TFLITE_NAME} + firmware sources); next: tfsparse build {out}")
@@ -524,7 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "Quantize a Keras model to int8 (calibrated on --calibration), convert its weights to CSR and "
                  "generate a firmware project in --out. A .tflite that is already full-integer int8 skips "
                  "quantization.",
-                 ["tfsparse export model.keras --calibration x_train.npy --out fw --target cortex-m4"])
+                 ["tfsparse export model.keras --calibration x_train.npy --out fw --target cortex-m4",
+                  "tfsparse export model_int8.tflite --out fw --tflm"])
     p.add_argument("model", metavar="MODEL", help="a Keras model (.keras, pruned or stripped) or an int8 .tflite")
     p.add_argument("--calibration", metavar="DATA.npy",
                    help="calibration inputs: a .npy array (N, *input shape), e.g. a few hundred training samples")
@@ -535,6 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"weight encoding: {', '.join(encodings)} (default: smallest, per layer)")
     p.add_argument("--max-samples", type=_positive_int, default=500, metavar="N",
                    help="use at most N calibration samples (default 500)")
+    p.add_argument("--tflm", action="store_true",
+                   help="also write TFLM sources (tflm/: model array, TFSPARSE_FULLY_CONNECTED op, TfsparseAddOps) "
+                        "and tflm.mk, for an existing TensorFlow Lite Micro application")
     p.add_argument("--force", action="store_true", help="replace a previous tfsparse export in --out")
 
     p = _command(sub, "build", _cmd_build, "compile a generated project with arm-none-eabi-gcc",

@@ -101,8 +101,10 @@ def test_export_writes_a_project_and_refuses_to_overwrite_it(workspace, exported
     argv = ["-q", "export", str(root / "model.keras"), "--calibration", str(root / "calib.npy"), "--out", str(exported)]
     code, _, err = _main(argv, capsys)
     assert code == 2 and "--force" in err
-    code, out, _ = _main(argv + ["--force"], capsys)
+    assert not (exported / "tflm").exists()
+    code, out, _ = _main(argv + ["--force", "--tflm"], capsys)
     assert code == 0 and "fc1" in out
+    assert "TfsparseAddOps" in (exported / "tflm" / "tfsparse_ops.h").read_text()
 
 
 def test_build_prints_the_sizes_of_the_elf(exported, capsys):
