@@ -185,14 +185,12 @@ TFS_CM_EVAL_ABS(uint8_t)
 TFS_CM_EVAL_ABS(uint16_t)
 TFS_CM_EVAL_ABS(uint32_t)
 
-/* One entry of a relative encoding: a gap, or the escape code that skips ESC columns and consumes no
- * value. Advances the input and value pointers. */
+/* One entry of a relative encoding. The escape code equals the columns it skips, so the input pointer
+ * always advances by the entry; only a non-escape entry consumes a value and one more column. */
 #define TFS_CM_REL_STEP(gap, esc, x, v, acc)               \
   do {                                                     \
-    if ((gap) == (esc)) {                                  \
-      (x) += (esc);                                        \
-    } else {                                               \
-      (x) += (gap);                                        \
+    (x) += (gap);                                          \
+    if ((gap) != (esc)) {                                  \
       (acc) = tfs_cm_smlabb(*(x)++, *(v)++, (acc));        \
     }                                                      \
   } while (0)
@@ -202,10 +200,20 @@ static void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *
   const uint8_t *g = (const uint8_t *)p->indices;
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
   for (int32_t r = 0; r < p->rows; ++r) {
-    const uint8_t *end = g + tfs_cm_row_len(rp, r);
+    const uint32_t n = tfs_cm_row_len(rp, r);
     const int8_t *xr = x;
     int32_t acc = p->bias[r];
-    while (g < end) {
+    /* Four gaps per (unaligned) word load, then the rest one by one. */
+    for (uint32_t k = n >> 2; k > 0; --k) {
+      const uint32_t w = tfs_cm_read4((const int8_t *)g);
+      const uint32_t g0 = w & 0xFFu, g1 = (w >> 8) & 0xFFu, g2 = (w >> 16) & 0xFFu, g3 = w >> 24;
+      TFS_CM_REL_STEP(g0, 255u, xr, v, acc);
+      TFS_CM_REL_STEP(g1, 255u, xr, v, acc);
+      TFS_CM_REL_STEP(g2, 255u, xr, v, acc);
+      TFS_CM_REL_STEP(g3, 255u, xr, v, acc);
+      g += 4;
+    }
+    for (uint32_t k = n & 3u; k > 0; --k) {
       const uint32_t gap = *g++;
       TFS_CM_REL_STEP(gap, 255u, xr, v, acc);
     }
@@ -214,7 +222,8 @@ static void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *
 }
 
 /* rel4: two entries per byte, low nibble first; rows need not start on a byte boundary, so a row may
- * begin with the high nibble of a byte and end with the low nibble of another. */
+ * begin with the high nibble of a byte and end with the low nibble of another. Whole rows are read
+ * eight nibbles per (unaligned) word load. */
 static void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
   const int8_t *v = p->values;
   const uint8_t *packed = (const uint8_t *)p->indices;
@@ -230,7 +239,21 @@ static void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *
       ++e;
     }
     const uint8_t *b = packed + (e >> 1);
-    for (uint32_t pairs = (end - e) >> 1; pairs > 0; --pairs) {
+    for (uint32_t k = (end - e) >> 3; k > 0; --k) {
+      const uint32_t w = tfs_cm_read4((const int8_t *)b);
+      const uint32_t g0 = w & 0x0Fu, g1 = (w >> 4) & 0x0Fu, g2 = (w >> 8) & 0x0Fu, g3 = (w >> 12) & 0x0Fu;
+      const uint32_t g4 = (w >> 16) & 0x0Fu, g5 = (w >> 20) & 0x0Fu, g6 = (w >> 24) & 0x0Fu, g7 = w >> 28;
+      TFS_CM_REL_STEP(g0, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(g1, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(g2, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(g3, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(g4, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(g5, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(g6, 15u, xr, v, acc);
+      TFS_CM_REL_STEP(g7, 15u, xr, v, acc);
+      b += 4;
+    }
+    for (uint32_t k = ((end - e) & 7u) >> 1; k > 0; --k) {
       const uint32_t byte = *b++;
       const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
       TFS_CM_REL_STEP(lo, 15u, xr, v, acc);
