@@ -73,6 +73,13 @@ class TflmContext:
 def tflm_ops(tflite: bytes) -> tuple:
     """The distinct ops of a ``.tflite`` as :class:`TflmOp` records, in first-use order.
 
+    Args:
+        tflite: the flatbuffer bytes (e.g. ``SparseModel.to_tflite()``).
+
+    Returns:
+        A tuple of :class:`TflmOp`: builtins with their ``MicroMutableOpResolver`` method, and
+        ``TFSPARSE_FULLY_CONNECTED`` as the custom op.
+
     Raises:
         FirmwareError: an op tfsparse cannot add to a resolver (named, with the supported set).
     """
