@@ -1,9 +1,10 @@
 """``make demo``: the whole path on the bundled MNIST digits, with one report at the end.
 
 Trains LeNet-300-100 while pruning it to 90% inside ``model.fit`` (polynomial schedule), quantizes it
-to int8, converts it to CSR, generates and builds the firmware twice (CSR and dense int8 weights),
-runs both on QEMU's Cortex-M4 over the 1000 test digits, compares every output with the TFLite Micro
-interpreter and prints accuracy, mismatches, flash, RAM and instructions per inference.
+to int8, converts it to CSR, generates the firmware twice (CSR and dense int8 weights), builds and runs
+each with both fully-connected kernels (portable C and Cortex-M DSP) on QEMU's Cortex-M4 over the 1000
+test digits, compares every output with the TFLite Micro interpreter and prints accuracy, mismatches,
+flash, RAM and instructions per inference.
 
 Run it with ``make demo`` or ``python -m tfsparse.demo [--out DIR]``; everything it writes goes to
 ``--out`` (default ``demo_out/``): the models, both firmware projects, TensorBoard logs, plots and
@@ -16,7 +17,6 @@ import argparse
 import json
 import os
 import pathlib
-import re
 import sys
 import time
 
@@ -70,12 +70,6 @@ def _tflm_outputs(tflite_path, x_q):
     return np.stack(outputs)
 
 
-def _kernel_name(log: str) -> str:
-    """The fully-connected implementation the firmware reports at exit ("portable" or "cortex-m-dsp")."""
-    match = re.search(r"kernel ([\w-]+)\)", log)
-    return match.group(1) if match else "?"
-
-
 def _train(out, epochs, sparsity, clock, verbose):
     import keras
     import numpy as np
@@ -104,7 +98,7 @@ def _train(out, epochs, sparsity, clock, verbose):
     return final, schedule, steps_per_epoch, (x_train, y_train), (x_test, y_test), float_acc
 
 
-def _plots(out, schedule, steps_per_epoch, epochs, final, sparse, instructions, memory):
+def _plots(out, schedule, steps_per_epoch, epochs, final, sparse, instructions, memory, baseline):
     from tfsparse import plot
 
     plots = out / "plots"
@@ -114,7 +108,7 @@ def _plots(out, schedule, steps_per_epoch, epochs, final, sparse, instructions, 
         "layer_density": plot.layer_density(final),
         "spy_fc1": plot.spy(sparse.fully_connected[0]),
         "bytes_per_nonzero": plot.bytes_per_nonzero(sparse),
-        "instructions": plot.instructions(instructions),
+        "instructions": plot.instructions(instructions, baseline=baseline),
         "memory": plot.memory(memory),
     }
     for name, fig in figures.items():
@@ -148,9 +142,11 @@ def _report(r) -> str:
         f"{'firmware':24s}{'sparse (CSR)':>16s}{'dense int8':>16s}{'dense/sparse':>14s}",
         f"{'flash (bytes)':24s}{sp['flash']:>16,}{de['flash']:>16,}{ratio(de['flash'], sp['flash']):>14s}",
         f"{'RAM (bytes)':24s}{sp['ram']:>16,}{de['ram']:>16,}{ratio(de['ram'], sp['ram']):>14s}",
-        f"{'instructions/inference':24s}{sp['instructions']:>16,.0f}{de['instructions']:>16,.0f}"
-        f"{ratio(de['instructions'], sp['instructions']):>14s}",
-        f"{'kernel':24s}{sp['kernel']:>16s}{de['kernel']:>16s}",
+        *(f"{'instructions/inference':24s}{sp['instructions_by_kernel'][k]:>16,.0f}"
+          f"{de['instructions_by_kernel'][k]:>16,.0f}"
+          f"{ratio(de['instructions_by_kernel'][k], sp['instructions_by_kernel'][k]):>14s}  ({k} kernel"
+          f"{', the default' if k == sp['kernel'] else ''})"
+          for k in sp["instructions_by_kernel"]),
         "",
         f"project             {r['paths']['sparse_project']}  (tfsparse run {r['paths']['sparse_project']} --inputs X.npy)",
         f"dense project       {r['paths']['dense_project']}",
@@ -220,29 +216,37 @@ def main(argv=None) -> int:
         predicted = sparse.predict(x_q)
     reference = predicted if tflm is None else tflm
 
+    from tfsparse.codegen.targets import KERNEL_IMPLS, get_target
+
+    default_kernel = get_target(args.target).kernel_impl
+    # The target's default kernel runs last, so each project is left built as generated.
+    kernels = [k for k in KERNEL_IMPLS if k != default_kernel] + [default_kernel]
     firmware, projects = {}, {}
     for kind, model in (("sparse", sparse), ("dense", dense)):
         projects[kind] = out / f"fw_{kind}"
-        with clock.stage(f"generate + build the {kind} firmware ({args.target})"):
+        with clock.stage(f"generate the {kind} firmware ({args.target})"):
             tfsparse.generate(model, projects[kind], target=args.target)
-            built = tfsparse.build(projects[kind])
-        with clock.stage(f"run the {kind} firmware on QEMU over {len(x_q)} digits"):
-            result = tfsparse.run(projects[kind], x_q)
-        outputs = np.asarray(result.outputs).reshape(reference.shape)
+        by_kernel, mismatches = {}, 0
+        for kernel in kernels:
+            with clock.stage(f"build + run the {kind} firmware ({kernel} kernel) on QEMU over {len(x_q)} digits"):
+                result = tfsparse.run(projects[kind], x_q, kernel_impl=kernel)
+            outputs = np.asarray(result.outputs).reshape(reference.shape)
+            by_kernel[kernel] = float(np.mean(result.instructions))
+            mismatches = max(mismatches, int((outputs != reference).any(axis=1).sum()))
         firmware[kind] = {
-            "flash": built.flash, "ram": built.ram,
-            "instructions": float(np.mean(result.instructions)),
+            "flash": result.size["flash"], "ram": result.size["ram"],
+            "instructions": by_kernel[default_kernel], "instructions_by_kernel": by_kernel,
             "accuracy": float((outputs.argmax(axis=1) == y_test).mean()),
-            "mismatches": int((outputs != reference).any(axis=1).sum()),
-            "kernel": _kernel_name(result.log),
+            "mismatches": mismatches, "kernel": default_kernel,
         }
 
-    instructions = {k: v["instructions"] for k, v in firmware.items()}
     memory = {k: (v["flash"], v["ram"]) for k, v in firmware.items()}
     with clock.stage("plots"):
-        plots, plot_names = _plots(out, schedule, steps_per_epoch, args.epochs, final, sparse,
-                                   {"dense": instructions["dense"], "sparse": instructions["sparse"]},
-                                   {"dense": memory["dense"], "sparse": memory["sparse"]})
+        counts = {f"{kind}, {kernel}": firmware[kind]["instructions_by_kernel"][kernel]
+                  for kernel in reversed(kernels) for kind in ("dense", "sparse")}
+        plots, plot_names = _plots(out, schedule, steps_per_epoch, args.epochs, final, sparse, counts,
+                                   {"dense": memory["dense"], "sparse": memory["sparse"]},
+                                   baseline=f"dense, {default_kernel}")
 
     layers = sparse.summary(print_fn=None)
     report = {

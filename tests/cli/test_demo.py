@@ -23,6 +23,9 @@ def test_demo_runs_every_stage_and_reports_consistent_numbers(tmp_path, capsys):
     assert report["accuracy"]["float"] > 0.8 and abs(report["accuracy"]["float"] - report["accuracy"]["int8"]) < 0.02
     assert report["weights"]["nonzeros"] == pytest.approx(0.1 * report["weights"]["dense_bytes"], rel=0.01)
     assert sparse["flash"] < dense["flash"] and sparse["instructions"] < dense["instructions"]
+    assert set(sparse["instructions_by_kernel"]) == {"portable", "cortex-m"}  # both kernels ran bit-exact
+    for kernel, count in sparse["instructions_by_kernel"].items():
+        assert count < dense["instructions_by_kernel"][kernel], kernel
     for name in report["paths"]["plot_names"]:
         assert (out / "plots" / f"{name}.png").stat().st_size > 1000
     assert (out / "fw_sparse" / "fw.elf").is_file() and (out / "lenet_pruned.keras").is_file()
