@@ -430,7 +430,7 @@ def _cmd_report(args, progress) -> int:
             fw = size(path)
             record["firmware"] = {"elf": str(path / "fw.elf"), "flash": fw["flash"], "ram": fw["ram"]}
             text += f"\nfirmware {path / 'fw.elf'}: flash {fw['flash']:,} bytes, RAM {fw['ram']:,} bytes"
-    saved = _save_plots(pathlib.Path(args.plots), source, kind) if args.plots else []
+    saved = _save_plots(pathlib.Path(args.plots), source, kind, args.force) if args.plots else []
     if args.json:
         json.dump({"source": str(path), "kind": kind, **record}, sys.stdout, indent=2, default=_json_default)
         sys.stdout.write("\n")
@@ -450,25 +450,26 @@ def _json_default(value):
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def _save_plots(plots_dir: pathlib.Path, source, kind) -> list:
+def _save_plots(plots_dir: pathlib.Path, source, kind, force: bool) -> list:
+    """Write the report's PNGs; existing files are replaced only with --force."""
     from . import plot
 
     if plots_dir.exists() and not plots_dir.is_dir():
         raise UsageError(f"--plots {str(plots_dir)!r} is a file; give a directory")
-    plots_dir.mkdir(parents=True, exist_ok=True)
     figures = {"layer_density": plot.layer_density(source)}
     if kind != "keras":
         figures["bytes_per_nonzero"] = plot.bytes_per_nonzero(source)
-        for op in source.ops:
-            if hasattr(getattr(op, "weights", None), "encoding"):
-                figures[f"spy_{op.name}"] = plot.spy(op)
-    saved = []
-    for name, fig in figures.items():
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
-        p = plots_dir / f"{safe}.png"
-        fig.savefig(p, dpi=100)
-        saved.append(p)
-    return saved
+        for op in source.fully_connected:
+            figures[f"spy_{op.name}"] = plot.spy(op)
+    paths = {plots_dir / ("".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) + ".png"): fig
+             for name, fig in figures.items()}
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not force:
+        raise UsageError(f"--plots would overwrite {', '.join(existing)}; choose another directory or pass --force")
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    for path, fig in paths.items():
+        fig.savefig(path, dpi=100)
+    return list(paths)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -569,6 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", default=None, choices=encodings, metavar="ENCODING",
                    help="encoding to report a .tflite or DIR with (default: smallest)")
     p.add_argument("--plots", metavar="DIR", help="also save PNG plots (density, spy per layer, bytes per nonzero)")
+    p.add_argument("--force", action="store_true", help="overwrite PNGs of the same names in --plots")
     return parser
 
 

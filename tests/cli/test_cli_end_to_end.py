@@ -154,6 +154,12 @@ def test_report_on_the_export_dir_with_plots(exported, capsys, tmp_path):
     pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
     assert {"layer_density.png", "bytes_per_nonzero.png", "spy_fc1.png"} <= set(pngs)
     assert "plot written to" in err
+    before = (tmp_path / "plots" / "spy_fc1.png").read_bytes()
+    code, _, err = _main(["-q", "report", str(exported), "--plots", str(tmp_path / "plots")], capsys)
+    assert code == 2 and "would overwrite" in err and "--force" in err
+    assert (tmp_path / "plots" / "spy_fc1.png").read_bytes() == before
+    code, _, _ = _main(["-q", "report", str(exported), "--plots", str(tmp_path / "plots"), "--force"], capsys)
+    assert code == 0
 
 
 def test_a_failing_build_exits_1_with_the_compiler_output(exported, capsys, tmp_path):
