@@ -161,3 +161,17 @@ def test_instructions_and_memory_show_ratios():
         plot.memory({"dense": (1, 2, 3)})
     with pytest.raises(ValueError, match="nothing to plot"):
         plot.instructions({})
+
+
+def test_layer_density_of_a_keras_model_counts_its_kernels():
+    from tfsparse import models
+
+    model = models.digits_mlp(seed=0)
+    kernel = model.get_layer("fc2").kernel
+    k = kernel.numpy()
+    k[:, ::4] = 0.0  # a quarter of fc2's columns
+    kernel.assign(k)
+    fig = plot.layer_density(model)
+    widths = dict(zip([t.get_text() for t in fig.axes[0].get_yticklabels()], (p.get_width() for p in fig.axes[0].patches)))
+    assert widths["fc1"] == pytest.approx(1.0)
+    assert widths["fc2"] == pytest.approx(np.count_nonzero(k) / k.size) and widths["fc2"] < 0.76

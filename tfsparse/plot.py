@@ -178,16 +178,14 @@ def _layer_densities(source) -> dict:
                 rows, cols = w.shape
                 out[op.name] = w.nnz / (rows * cols)
         return out
-    if hasattr(source, "layers"):  # a Keras model (pruning wrappers expose the wrapped layer's kernel)
-        out = {}
-        for layer in source.layers:
-            inner = getattr(layer, "layer", layer)
-            kernel = getattr(inner, "kernel", None)
-            if kernel is None:
-                continue
-            k = np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel)
-            out[getattr(inner, "name", layer.name)] = float(np.count_nonzero(k)) / k.size
-        return out
+    if hasattr(source, "layers"):  # a Keras model: pruned, stripped or dense
+        from .pruning.report import sparsity_report
+
+        counts = {}
+        for row in sparsity_report(source):
+            nonzeros, size = counts.get(row.layer, (0, 0))
+            counts[row.layer] = (nonzeros + row.nonzeros, size + row.size)
+        return {layer: nonzeros / size for layer, (nonzeros, size) in counts.items()}
     raise TypeError(
         f"layer_density takes a Keras model, a tfsparse.SparseModel or a {{layer: density}} mapping, "
         f"got {type(source).__name__}"

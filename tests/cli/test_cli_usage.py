@@ -151,3 +151,45 @@ def test_a_file_that_is_not_a_keras_archive(capsys, tmp_path):
     model.write_bytes(b"this is not a zip archive")
     code, _, err = _main(["report", str(model)], capsys)
     assert code == 2 and f"cannot load Keras model {str(model)!r}" in err
+
+
+class _Tty:
+    """A stderr stand-in that says it is a terminal."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_redraws_a_bar_on_a_terminal_and_prints_lines_otherwise():
+    import io
+
+    tty = _Tty()
+    progress = cli._Progress("run", stream=tty)
+    with progress.step("build"):
+        pass
+    bar = progress.bar("run on QEMU", 4)
+    for _ in range(4):
+        bar.update(1)
+    assert tty.text.startswith("run: build ... done (")
+    frames = tty.text.split("\r")[1:]
+    assert len(frames) == 4 and "[" + "#" * 30 + "] 4/4" in frames[-1] and frames[-1].endswith("\n")
+    log = io.StringIO()
+    progress = cli._Progress("run", stream=log)
+    bar = progress.bar("run on QEMU", 100)
+    for _ in range(100):
+        bar.update(1)
+    lines = log.getvalue().splitlines()  # the first update, then every quarter
+    assert "\r" not in log.getvalue() and len(lines) == 5 and lines[-1].startswith("run: run on QEMU 100/100")
+    quiet = io.StringIO()
+    with cli._Progress("run", quiet=True, stream=quiet).step("build"):
+        pass
+    assert quiet.getvalue() == ""
