@@ -456,7 +456,10 @@ def _save_plots(plots_dir: pathlib.Path, source, kind, force: bool) -> list:
 
     if plots_dir.exists() and not plots_dir.is_dir():
         raise UsageError(f"--plots {str(plots_dir)!r} is a file; give a directory")
-    figures = {"layer_density": plot.layer_density(source)}
+    try:
+        figures = {"layer_density": plot.layer_density(source)}
+    except ImportError as e:
+        raise UsageError(f"--plots needs matplotlib ({e}); install it with: pip install 'tfsparse[plot]'") from e
     if kind != "keras":
         figures["bytes_per_nonzero"] = plot.bytes_per_nonzero(source)
         for op in source.fully_connected:
