@@ -160,6 +160,37 @@ def _report(r) -> str:
     return "\n".join(lines)
 
 
+def _firmware(out, target, models, x_q, reference, y_test, clock):
+    """Generate each model's project, build and run it with every kernel; numbers per project."""
+    import numpy as np
+
+    import tfsparse
+    from tfsparse.codegen.targets import KERNEL_IMPLS, get_target
+
+    default_kernel = get_target(target).kernel_impl
+    # The target's default kernel runs last, so each project is left built as generated.
+    kernels = [k for k in KERNEL_IMPLS if k != default_kernel] + [default_kernel]
+    firmware, projects = {}, {}
+    for kind, model in models.items():
+        projects[kind] = out / f"fw_{kind}"
+        with clock.stage(f"generate the {kind} firmware ({target})"):
+            tfsparse.generate(model, projects[kind], target=target)
+        by_kernel, mismatches = {}, 0
+        for kernel in kernels:
+            with clock.stage(f"build + run the {kind} firmware ({kernel} kernel) on QEMU over {len(x_q)} digits"):
+                result = tfsparse.run(projects[kind], x_q, kernel_impl=kernel)
+            outputs = np.asarray(result.outputs).reshape(reference.shape)
+            by_kernel[kernel] = float(np.mean(result.instructions))
+            mismatches = max(mismatches, int((outputs != reference).any(axis=1).sum()))
+        firmware[kind] = {
+            "flash": result.size["flash"], "ram": result.size["ram"],
+            "instructions": by_kernel[default_kernel], "instructions_by_kernel": by_kernel,
+            "accuracy": float((outputs.argmax(axis=1) == y_test).mean()),
+            "mismatches": mismatches, "kernel": default_kernel,
+        }
+    return firmware, projects, kernels, default_kernel
+
+
 def main(argv=None) -> int:
     """Run the demo end to end and print the report.
 
@@ -175,11 +206,14 @@ def main(argv=None) -> int:
     Example:
         >>> main(["--out", "demo_out"])  # doctest: +SKIP
     """
+    from tfsparse.codegen.targets import TARGETS
+
     parser = argparse.ArgumentParser(prog="python -m tfsparse.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs (default 10, at least 5)")
     parser.add_argument("--sparsity", type=float, default=0.9, help="final sparsity (default 0.9)")
-    parser.add_argument("--target", default="cortex-m4", help="firmware target (default cortex-m4)")
+    parser.add_argument("--target", default="cortex-m4", choices=sorted(TARGETS),
+                        help="firmware target (default cortex-m4)")
     args = parser.parse_args(argv)
     if args.epochs < 5:
         parser.error("--epochs must be at least 5 (two dense, pruning, two to recover)")
@@ -216,29 +250,8 @@ def main(argv=None) -> int:
         predicted = sparse.predict(x_q)
     reference = predicted if tflm is None else tflm
 
-    from tfsparse.codegen.targets import KERNEL_IMPLS, get_target
-
-    default_kernel = get_target(args.target).kernel_impl
-    # The target's default kernel runs last, so each project is left built as generated.
-    kernels = [k for k in KERNEL_IMPLS if k != default_kernel] + [default_kernel]
-    firmware, projects = {}, {}
-    for kind, model in (("sparse", sparse), ("dense", dense)):
-        projects[kind] = out / f"fw_{kind}"
-        with clock.stage(f"generate the {kind} firmware ({args.target})"):
-            tfsparse.generate(model, projects[kind], target=args.target)
-        by_kernel, mismatches = {}, 0
-        for kernel in kernels:
-            with clock.stage(f"build + run the {kind} firmware ({kernel} kernel) on QEMU over {len(x_q)} digits"):
-                result = tfsparse.run(projects[kind], x_q, kernel_impl=kernel)
-            outputs = np.asarray(result.outputs).reshape(reference.shape)
-            by_kernel[kernel] = float(np.mean(result.instructions))
-            mismatches = max(mismatches, int((outputs != reference).any(axis=1).sum()))
-        firmware[kind] = {
-            "flash": result.size["flash"], "ram": result.size["ram"],
-            "instructions": by_kernel[default_kernel], "instructions_by_kernel": by_kernel,
-            "accuracy": float((outputs.argmax(axis=1) == y_test).mean()),
-            "mismatches": mismatches, "kernel": default_kernel,
-        }
+    firmware, projects, kernels, default_kernel = _firmware(
+        out, args.target, {"sparse": sparse, "dense": dense}, x_q, reference, y_test, clock)
 
     memory = {k: (v["flash"], v["ram"]) for k, v in firmware.items()}
     with clock.stage("plots"):
