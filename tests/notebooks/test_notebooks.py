@@ -8,6 +8,7 @@ import os
 import pathlib
 import re
 import shutil
+import sys
 
 import nbformat
 import pytest
@@ -20,7 +21,7 @@ EXPECTED = ["01_prune_in_model_fit.ipynb", "02_convert_to_csr.ipynb", "03_firmwa
 _PROBE = (
     "import json as _json, os as _os, sys as _sys, keras as _keras\n"
     "print(_json.dumps({'keras': _keras.__version__, 'tfmot': 'tensorflow_model_optimization' in _sys.modules,"
-    " 'legacy': _os.environ.get('TF_USE_LEGACY_KERAS', '')}))"
+    " 'legacy': _os.environ.get('TF_USE_LEGACY_KERAS', ''), 'python': _sys.executable}))"
 )
 
 
@@ -77,11 +78,19 @@ def _execute(path, tmp_path):
     shutil.copy(path, copy)
     nb = nbformat.read(copy, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
+    # A kernel spec for this interpreter, found first: a user-level "python3" spec may point elsewhere.
+    spec = tmp_path / "jupyter" / "kernels" / "tfsparse-test"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "tfsparse test", "language": "python"}))
     env_backup = dict(os.environ)
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     os.environ["MPLBACKEND"] = "Agg"
+    os.environ["JUPYTER_PATH"] = str(tmp_path / "jupyter")
     try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+        NotebookClient(nb, timeout=600, kernel_name="tfsparse-test",
+                       resources={"metadata": {"path": str(work)}}).execute()
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
@@ -105,6 +114,7 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     nb, work = _execute(path, tmp_path)
     probe = json.loads(_outputs(nb.cells[-1])[0])
     assert probe["keras"].startswith("3.") and not probe["tfmot"] and probe["legacy"] in ("", "0"), probe
+    assert probe["python"] == sys.executable  # the kernel ran this interpreter (and its tfsparse)
     # Every cell whose value is a tfsparse.plot figure rendered as a PNG.
     plot_cells = [c for c in nb.cells if c.cell_type == "code" and re.match(r"^plot\.\w+\(", c.source.splitlines()[-1] if c.source else "")]
     assert plot_cells, "no figure in the notebook"
