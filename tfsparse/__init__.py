@@ -31,6 +31,12 @@ _EXPORTS = {
     "PruningSummaries": "tfsparse.pruning.callbacks",
     "PrunableLayer": "tfsparse.pruning.wrapper",
     "PruneLowMagnitude": "tfsparse.pruning.wrapper",
+    "GradientSaliency": "tfsparse.pruning.saliency",
+    "IterativeSparsity": "tfsparse.pruning.iterative",
+    "find_lottery_ticket": "tfsparse.pruning.lottery",
+    "random_reinit": "tfsparse.pruning.lottery",
+    "LotteryTicket": "tfsparse.pruning.lottery",
+    "FixedMask": "tfsparse.pruning.lottery",
     # conversion
     "quantize": "tfsparse.convert.quantize",
     "convert": "tfsparse.convert.api",
