@@ -1,8 +1,8 @@
 """``make demo``: the whole path on the bundled MNIST digits, with one report at the end.
 
 Trains LeNet-300-100 while pruning it to 90% inside ``model.fit`` (polynomial schedule), quantizes it
-to int8, converts it to CSR, generates the firmware twice (CSR and dense int8 weights), builds and runs
-each with both fully-connected kernels (portable C and Cortex-M DSP) on QEMU's Cortex-M4 over the 1000
+to int8, converts it to CSR, generates the firmware three times (CSR with the smallest encoding, CSR with
+the fastest, dense int8 weights), builds and runs each with both fully-connected kernels (portable C and Cortex-M DSP) on QEMU's Cortex-M4 over the 1000
 test digits, compares every output with the TFLite Micro interpreter and prints accuracy, mismatches,
 flash, RAM and instructions per inference.
 
@@ -99,6 +99,7 @@ def _train(out, epochs, sparsity, clock, verbose):
 
 
 def _plots(out, schedule, steps_per_epoch, epochs, final, sparse, instructions, memory, baseline):
+    """Save the demo's figures as PNGs in ``out/plots``; returns the directory and the figure names."""
     from tfsparse import plot
 
     plots = out / "plots"
@@ -109,47 +110,53 @@ def _plots(out, schedule, steps_per_epoch, epochs, final, sparse, instructions, 
         "spy_fc1": plot.spy(sparse.fully_connected[0]),
         "bytes_per_nonzero": plot.bytes_per_nonzero(sparse),
         "instructions": plot.instructions(instructions, baseline=baseline),
-        "memory": plot.memory(memory),
+        "memory": plot.memory(memory, baseline="dense"),
     }
     for name, fig in figures.items():
         fig.savefig(plots / f"{name}.png", dpi=100)
     return plots, sorted(figures)
 
 
-def _report(r) -> str:
-    sp, de = r["firmware"]["sparse"], r["firmware"]["dense"]
-    n = r["test_digits"]
+#: Firmware builds the demo compares: encoding policy -> column title.
+_BUILDS = {"smallest": "CSR smallest", "fastest": "CSR fastest", "dense": "dense int8"}
 
-    def ratio(a, b):
-        return f"{a / b:.1f}x" if b else "-"
+
+def _report(r) -> str:
+    fw, n, w = r["firmware"], r["test_digits"], r["weights"]
+    kinds = list(_BUILDS)
+
+    def row(title, values, fmt="{:,.0f}"):
+        return f"{title:34s}" + "".join(f"{fmt.format(v):>14s}" for v in values)
 
     mism = r["mismatches_vs_tflm"]
     tflm = ("TFLM interpreter not installed (pip install tflite-micro): not checked" if mism is None else
-            f"SparseModel.predict {mism['predict']}, sparse firmware {mism['sparse']}, dense firmware {mism['dense']} "
-            f"(of {n} outputs, 10 bytes each)")
-    w = r["weights"]
+            f"SparseModel.predict {mism['predict']}, firmware " + ", ".join(f"{k} {mism[k]}" for k in kinds)
+            + f" (of {n} outputs)")
+    kernels = list(fw["dense"]["instructions_by_kernel"])
+    dense = fw["dense"]
     lines = [
         "",
         "=" * 78,
-        f"tfsparse demo: LeNet-300-100 pruned to {r['sparsity']:.0%} on {n} MNIST test digits, {r['target']} (QEMU)",
+        f"tfsparse demo: LeNet-300-100 pruned to {r['sparsity']:.0%}, {n} MNIST test digits, {r['target']} on QEMU",
         "=" * 78,
-        f"accuracy            float {r['accuracy']['float']:.4f} | int8 {r['accuracy']['int8']:.4f} | "
-        f"firmware {sp['accuracy']:.4f} (sparse), {de['accuracy']:.4f} (dense)",
+        f"accuracy            float {r['accuracy']['float']:.4f} | int8 {r['accuracy']['int8']:.4f} | firmware "
+        + ", ".join(f"{fw[k]['accuracy']:.4f} ({k})" for k in kinds),
         f"mismatches vs TFLM  {tflm}",
-        f"weights             {w['nonzeros']:,} of {w['dense_bytes']:,} weights nonzero; int8 {w['dense_bytes']:,} B dense -> "
-        f"{w['sparse_bytes']:,} B CSR ({', '.join(w['encodings'])})",
+        f"weights             {w['nonzeros']:,} of {w['dense_bytes']:,} nonzero; CSR {w['sparse_bytes']:,} B "
+        f"({', '.join(w['encodings'])}) vs {w['dense_bytes']:,} B dense int8",
         "",
-        f"{'firmware':24s}{'sparse (CSR)':>16s}{'dense int8':>16s}{'dense/sparse':>14s}",
-        f"{'flash (bytes)':24s}{sp['flash']:>16,}{de['flash']:>16,}{ratio(de['flash'], sp['flash']):>14s}",
-        f"{'RAM (bytes)':24s}{sp['ram']:>16,}{de['ram']:>16,}{ratio(de['ram'], sp['ram']):>14s}",
-        *(f"{'instructions/inference':24s}{sp['instructions_by_kernel'][k]:>16,.0f}"
-          f"{de['instructions_by_kernel'][k]:>16,.0f}"
-          f"{ratio(de['instructions_by_kernel'][k], sp['instructions_by_kernel'][k]):>14s}  ({k} kernel"
-          f"{', the default' if k == sp['kernel'] else ''})"
-          for k in sp["instructions_by_kernel"]),
+        row("firmware", [_BUILDS[k] for k in kinds], "{}"),
+        row("flash (bytes)", [fw[k]["flash"] for k in kinds]),
+        row("RAM (bytes)", [fw[k]["ram"] for k in kinds]),
+        *(row(f"instructions/inference, {kernel}" + ("*" if kernel == dense["kernel"] else ""),
+              [fw[k]["instructions_by_kernel"][kernel] for k in kinds]) for kernel in kernels),
+        row("flash saved vs dense", [dense["flash"] / fw[k]["flash"] for k in kinds], "{:.1f}x"),
+        *(row(f"speed-up vs dense, {kernel}", [dense["instructions_by_kernel"][kernel] / fw[k]["instructions_by_kernel"][kernel]
+                                              for k in kinds], "{:.1f}x") for kernel in kernels),
+        f"(* the target's default kernel; 'cortex-m' is the DSP-optimized one, 'portable' plain C99)",
         "",
-        f"project             {r['paths']['sparse_project']}  (tfsparse run {r['paths']['sparse_project']} --inputs X.npy)",
-        f"dense project       {r['paths']['dense_project']}",
+        f"projects            " + ", ".join(r["paths"]["projects"].values())
+        + f"  (tfsparse run {r['paths']['projects']['smallest']} --inputs X.npy)",
         f"plots               {r['paths']['plots']}/ ({', '.join(r['paths']['plot_names'])}.png)",
         f"models              {r['paths']['keras']}, {r['paths']['tflite']}",
         f"TensorBoard         tensorboard --logdir {r['paths']['logs']}",
@@ -240,9 +247,9 @@ def main(argv=None) -> int:
             tflite = tfsparse.quantize(final, x_train[:500])
         tflite_path = out / "lenet_int8.tflite"
         tflite_path.write_bytes(tflite)
-    with clock.stage("convert to CSR and to dense int8"):
-        sparse = tfsparse.convert(tflite, encoding="smallest")
-        dense = tfsparse.convert(tflite, encoding="dense")
+    with clock.stage("convert to CSR (smallest, fastest) and to dense int8"):
+        converted = {kind: tfsparse.convert(tflite, encoding=kind) for kind in _BUILDS}
+    sparse = converted["smallest"]
     sparse.summary()
     x_q = sparse.quantize_input(x_test)
     with clock.stage(f"TFLite Micro interpreter on {len(x_q)} digits"):
@@ -250,15 +257,13 @@ def main(argv=None) -> int:
         predicted = sparse.predict(x_q)
     reference = predicted if tflm is None else tflm
 
-    firmware, projects, kernels, default_kernel = _firmware(
-        out, args.target, {"sparse": sparse, "dense": dense}, x_q, reference, y_test, clock)
+    firmware, projects, kernels, default_kernel = _firmware(out, args.target, converted, x_q, reference, y_test, clock)
 
-    memory = {k: (v["flash"], v["ram"]) for k, v in firmware.items()}
     with clock.stage("plots"):
         counts = {f"{kind}, {kernel}": firmware[kind]["instructions_by_kernel"][kernel]
-                  for kernel in reversed(kernels) for kind in ("dense", "sparse")}
-        plots, plot_names = _plots(out, schedule, steps_per_epoch, args.epochs, final, sparse, counts,
-                                   {"dense": memory["dense"], "sparse": memory["sparse"]},
+                  for kernel in reversed(kernels) for kind in _BUILDS}
+        memory = {kind: (firmware[kind]["flash"], firmware[kind]["ram"]) for kind in _BUILDS}
+        plots, plot_names = _plots(out, schedule, steps_per_epoch, args.epochs, final, sparse, counts, memory,
                                    baseline=f"dense, {default_kernel}")
 
     layers = sparse.summary(print_fn=None)
@@ -267,13 +272,13 @@ def main(argv=None) -> int:
         "accuracy": {"float": float_acc, "int8": float((reference.argmax(axis=1) == y_test).mean())},
         "mismatches_vs_tflm": None if tflm is None else {
             "predict": int((predicted != tflm).any(axis=1).sum()),
-            "sparse": firmware["sparse"]["mismatches"], "dense": firmware["dense"]["mismatches"]},
+            **{kind: firmware[kind]["mismatches"] for kind in _BUILDS}},
         "weights": {"nonzeros": int(layers["total"]["nnz"]), "dense_bytes": int(layers["total"]["dense_bytes"]),
                     "sparse_bytes": int(layers["total"]["sparse_bytes"]),
                     "encodings": [f"{l['name']}: {l['encoding']}" for l in layers["layers"]]},
         "firmware": firmware,
         "stages_s": {k: round(v, 2) for k, v in clock.stages.items()},
-        "paths": {"sparse_project": str(projects["sparse"]), "dense_project": str(projects["dense"]),
+        "paths": {"projects": {k: str(v) for k, v in projects.items()},
                   "plots": str(plots), "plot_names": plot_names, "keras": str(out / "lenet_pruned.keras"),
                   "tflite": str(tflite_path), "logs": str(out / "logs"), "report": str(out / "report.json")},
     }

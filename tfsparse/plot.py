@@ -403,6 +403,11 @@ def _bar_comparison(values, ylabel, title, fmt, baseline):
         ax.text(bar.get_x() + bar.get_width() / 2, v, note, ha="center", va="bottom")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, max(nums) * 1.25 if max(nums) > 0 else 1)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")  # 1,200,000 rather than an offset "1e6"
+    if len(labels) > 3 or max(len(label) for label in labels) > 12:
+        ax.tick_params(axis="x", labelrotation=25)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return fig
