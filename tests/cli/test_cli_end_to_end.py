@@ -26,58 +26,6 @@ def _main(argv, capsys):
     return code, out, err
 
 
-@pytest.fixture(scope="session")
-def workspace(tmp_path_factory, digits_data):
-    """A pruned digits MLP saved as .keras, with calibration, test inputs and labels as .npy files."""
-    import keras
-
-    import tfsparse
-    from tfsparse import models
-
-    (x_train, y_train), (x_test, y_test) = digits_data
-    keras.utils.set_random_seed(1)
-    schedule = tfsparse.ConstantSparsity(0.8, begin_step=0, frequency=20)
-    pruned = tfsparse.prune_low_magnitude(models.digits_mlp(seed=1), pruning_schedule=schedule)
-    pruned.compile(optimizer=keras.optimizers.Adam(3e-3),
-                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    pruned.fit(x_train, y_train, batch_size=32, epochs=4, verbose=0, callbacks=[tfsparse.UpdatePruningStep()])
-    final = tfsparse.strip_pruning(pruned)
-    root = tmp_path_factory.mktemp("cli")
-    final.save(root / "model.keras")
-    np.save(root / "calib.npy", x_train[:200])
-    np.save(root / "x_test.npy", x_test[:120])
-    np.save(root / "y_test.npy", y_test[:120])
-    kernels = {layer.name: layer.kernel.numpy() for layer in final.layers if hasattr(layer, "kernel")}
-    return root, kernels
-
-
-@pytest.fixture(scope="session")
-def exported(workspace):
-    """``tfsparse export`` of the workspace model (in-process), returning the project directory."""
-    root, _ = workspace
-    out = root / "fw"
-    code = cli.main(["-q", "export", str(root / "model.keras"), "--calibration", str(root / "calib.npy"), "--out", str(out)])
-    assert code == 0
-    return out
-
-
-def _tflm_reference(tflite_path, x):
-    """TFLM's int8 outputs, with inputs quantized from the interpreter's own input parameters (not tfsparse's)."""
-    from tflite_micro.python.tflite_micro import runtime
-
-    interpreter = runtime.Interpreter.from_file(str(tflite_path))
-    params = interpreter.get_input_details(0)["quantization_parameters"]
-    scale, zero_point = params["scales"][0], int(params["zero_points"][0])
-    real = x / np.float32(scale)
-    q = np.clip(np.sign(real) * np.floor(np.abs(real) + 0.5) + zero_point, -128, 127).astype(np.int8)
-    outputs = []
-    for row in q:
-        interpreter.set_input(row[None, :], 0)
-        interpreter.invoke()
-        outputs.append(np.array(interpreter.get_output(0))[0])
-    return np.stack(outputs)
-
-
 def test_report_keras_table_and_json(workspace, capsys):
     root, kernels = workspace
     code, out, _ = _main(["-q", "report", str(root / "model.keras")], capsys)
@@ -116,7 +64,7 @@ def test_build_prints_the_sizes_of_the_elf(exported, capsys):
     assert f"flash: {text + data:,} bytes" in out and f"RAM: {data + bss:,} bytes" in out
 
 
-def test_run_matches_tflm_and_reports_accuracy(workspace, exported, capsys):
+def test_run_matches_tflm_and_reports_accuracy(workspace, exported, tflm_reference, capsys):
     root, _ = workspace
     y_path = root / "y_fw.npy"
     code, out, err = _main(["run", str(exported), "--inputs", str(root / "x_test.npy"), "--labels",
@@ -124,7 +72,7 @@ def test_run_matches_tflm_and_reports_accuracy(workspace, exported, capsys):
     assert code == 0, err
     assert "run on QEMU" in err and "120/120" in err  # progress on stderr
     y = np.load(y_path)
-    reference = _tflm_reference(exported / "model_int8.tflite", np.load(root / "x_test.npy"))
+    reference = tflm_reference(exported / "model_int8.tflite", np.load(root / "x_test.npy"))
     assert y.dtype == np.int8 and y.shape == reference.shape
     assert (y == reference).all()
     acc = float((y.argmax(axis=1) == np.load(root / "y_test.npy")).mean())
@@ -173,7 +121,7 @@ def test_a_failing_build_exits_1_with_the_compiler_output(exported, capsys, tmp_
 
 
 @pytest.mark.slow
-def test_console_script_from_an_installed_wheel(installed_wheel, workspace, exported, tmp_path):
+def test_console_script_from_an_installed_wheel(installed_wheel, workspace, tflm_reference, tmp_path):
     root, _ = workspace
     script = installed_wheel.parent / "tfsparse"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -193,7 +141,7 @@ def test_console_script_from_an_installed_wheel(installed_wheel, workspace, expo
     assert r.returncode == 0, r.stderr
     r = tfs("run", "fw", "--inputs", root / "x_test.npy", "--out", "y.npy")
     assert r.returncode == 0, r.stderr
-    reference = _tflm_reference(tmp_path / "fw" / "model_int8.tflite", np.load(root / "x_test.npy"))
+    reference = tflm_reference(tmp_path / "fw" / "model_int8.tflite", np.load(root / "x_test.npy"))
     assert (np.load(tmp_path / "y.npy") == reference).all()
     r = tfs("report", "fw")
     assert r.returncode == 0 and "fc1" in r.stdout
