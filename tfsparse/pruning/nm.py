@@ -101,7 +101,7 @@ def nm_masks(weights, sparsity, m_by_n, scores=None):
         weights: list of weight tensors ranked together (one for local ranking).
         sparsity: target fraction of zeros across ``weights``; below ``m / n`` the pattern alone decides.
         m_by_n: ``(m, n)``.
-        scores: optional scores shaped like ``weights`` (default ``|w|``), non-negative.
+        scores: optional scores shaped like ``weights`` (default ``|w|``), all > -2.
 
     Returns:
         ``(threshold, masks)`` as :func:`tfsparse.pruning.masks.magnitude_masks`.
@@ -112,9 +112,10 @@ def nm_masks(weights, sparsity, m_by_n, scores=None):
         scores = [tf.abs(w) for w in weights]
     scores = [tf.cast(s, tf.float32) for s in scores]
     patterns = [group_mask(s, m, n) for s in scores]
-    # Weights the pattern drops score -1, below every real score: the k kept then come from the
-    # pattern's survivors, unless k exceeds them (sparsity < m/n), where the pattern alone decides.
-    ranked = [tf.where(p > 0, s, -1.0) for s, p in zip(scores, patterns)]
+    # Weights the pattern drops score -2, below every real score (|w| >= 0, saliency >= -1): the k kept
+    # then come from the pattern's survivors, unless k exceeds them (sparsity < m/n), where the pattern
+    # alone decides.
+    ranked = [tf.where(p > 0, s, -2.0) for s, p in zip(scores, patterns)]
     threshold, masks = magnitude_masks(weights, sparsity, ranked)
     return threshold, [mask * tf.cast(p, mask.dtype) for mask, p in zip(masks, patterns)]
 

@@ -66,6 +66,8 @@ def add_saliency_variables(wrapper, short_name):
 def saliency_scores(weights, step):
     """Mean ``|w * g|`` since the last mask update per weight (``|w|`` where none was seen yet).
 
+    Scores are >= -1: weights whose mean is 0 get ``-1 / (1 + |w|)``.
+
     Asserts (in the graph) that gradients arrived when ``step > 0``: a missing :class:`GradientSaliency`.
     """
     counts = [getattr(w, _ATTR)[1] for w in weights]
@@ -75,8 +77,13 @@ def saliency_scores(weights, step):
         scores = []
         for w in weights:
             accumulator, count = getattr(w, _ATTR)
+            magnitude = tf.abs(tf.cast(w, tf.float32))
             mean = accumulator / tf.cast(tf.maximum(count, 1), tf.float32)
-            scores.append(tf.where(count > 0, mean, tf.abs(tf.cast(w, tf.float32))))
+            # Weights no gradient reached (inputs that are always 0, dead units) would all tie at 0 and,
+            # ties being kept, the target would be missed: rank them below every positive saliency, in
+            # the order of |w| (-1 / (1 + |w|) lies in [-1, 0)).
+            no_gradient = -1.0 / (1.0 + magnitude)
+            scores.append(tf.where(count > 0, tf.where(mean > 0, mean, no_gradient), magnitude))
     return scores
 
 
@@ -151,7 +158,7 @@ class GradientSaliency(keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         if not self.built:
-            with keras.backend.name_scope(self.name, caller=self):
+            with keras.name_scope(self.name):
                 self.build(trainable_variables)
             self.built = True
         variables = trainable_variables if trainable_variables is not None else self._trainable_variables
