@@ -11,8 +11,7 @@ from tfsparse.pruning.masks import num_kept
 SCHEDULE = dict(initial_sparsity=0.0, final_sparsity=0.8, begin_step=0, end_step=38, frequency=5)  # 8 steps/epoch
 
 
-def _wrappers(model):
-    return [l for l in model._flatten_layers(include_self=False) if isinstance(l, tfsparse.PruneLowMagnitude)]
+from tfsparse.pruning.callbacks import pruned_layers as _wrappers
 
 
 def _fit(model, data, epochs, initial_epoch=0):

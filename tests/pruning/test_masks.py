@@ -60,3 +60,30 @@ def test_scores_replace_magnitude(tf_keras3):
     saliency = np.array([4.0, 3.0, 2.0, 1.0], np.float32)
     _, (mask,) = magnitude_masks([w], 0.5, scores=[saliency])
     assert mask.numpy().tolist() == [1.0, 1.0, 0.0, 0.0]
+
+
+_XLA_KTH = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _xla_kth(tf_keras3):
+    global _XLA_KTH
+    from tfsparse.pruning.masks import kth_largest
+
+    _XLA_KTH = tf_keras3[0].function(kth_largest, jit_compile=True, reduce_retracing=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32) | st.sampled_from([0.0, -0.0, 1.5, -1.5]), min_size=1, max_size=200),
+    data=st.data(),
+)
+def test_kth_largest_is_exact_for_any_sign(tf_keras3, values, data):
+    from tfsparse.pruning.masks import kth_largest
+
+    tf, _ = tf_keras3
+    values = np.array(values, np.float32)
+    k = data.draw(st.integers(1, values.size))
+    expected = float(np.sort(values)[::-1][k - 1])
+    assert float(kth_largest(values, k)) == expected  # radix selection
+    assert float(_XLA_KTH(tf.constant(values), tf.constant(k))) == expected  # bisection under XLA

@@ -12,8 +12,7 @@ from tfsparse.pruning.masks import num_kept
 STEPS_PER_EPOCH = 8  # 512 samples, batch 64
 
 
-def _wrappers(model):
-    return [l for l in model._flatten_layers(include_self=False) if isinstance(l, tfsparse.PruneLowMagnitude)]
+from tfsparse.pruning.callbacks import pruned_layers as _wrappers
 
 
 def _assert_exact_target(model, sparsity):

@@ -9,6 +9,10 @@ same shapes) instead of ranking by ``|w|``. It matches tfmot's ``pruning_impl.Pr
 * the threshold is the k-th largest score, and every score ``>= threshold`` is kept, so ties at the
   threshold are all kept (the achieved sparsity can then be slightly below the target).
 
+tfmot finds the k-th largest by sorting every weight (``top_k`` with ``k = size``). Here it is found
+exactly by radix selection on the float32 bit patterns (two counting passes of 16 bits): many times
+faster than a sort on CPU, and XLA-compatible although ``k`` is only known at run time.
+
 Example:
     >>> import numpy as np
     >>> threshold, (mask,) = magnitude_masks([np.array([0.1, -0.4, 0.3, 0.2], np.float32)], 0.5)
@@ -20,13 +24,68 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["num_kept", "magnitude_masks"]
+__all__ = ["num_kept", "kth_largest", "magnitude_masks"]
 
 
 def num_kept(size, sparsity):
     """How many of ``size`` scores survive at ``sparsity``: ``max(round(size * (1 - sparsity)), 1)`` (int32)."""
     kept = tf.round(tf.cast(size, tf.float32) * (1 - tf.cast(sparsity, tf.float32)))
     return tf.cast(tf.maximum(kept, 1), tf.int32)
+
+
+def _reflect_negatives(bits):
+    """IEEE float32 bits (sign-magnitude) <-> int32 with the floats' order (an involution)."""
+    return tf.where(bits < 0, tf.bitwise.bitwise_xor(bits, 0x7FFFFFFF), bits)
+
+
+def _select_digit(digits, k, weights=None):
+    """The 16-bit digit (0..65535) holding the k-th largest of the counted elements, and how many
+    counted elements have a larger digit."""
+    # The raw op keeps the bin count a compile-time constant (tf.math.bincount computes it: no XLA).
+    weights = tf.constant([], tf.int32) if weights is None else weights
+    counts = tf.raw_ops.DenseBincount(input=digits, size=tf.constant(1 << 16, tf.int32), weights=weights)
+    from_top = tf.cumsum(counts, reverse=True)  # from_top[d] = count(digit >= d)
+    digit = tf.reduce_sum(tf.cast(from_top >= k, tf.int32)) - 1
+    return digit, from_top[digit] - counts[digit]
+
+
+def _in_xla():
+    # TensorFlow enters an XLA control-flow context while tracing a jit_compile'd function.
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import control_flow_util
+
+    return control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph())
+
+
+def _bisect(keys, k):
+    """The largest key ``t`` with ``count(keys >= t) >= k``: at most 32 fused counting passes."""
+
+    def body(lo, hi):
+        mid = lo + (hi - lo + 1) // 2
+        enough = tf.reduce_sum(tf.cast(keys >= mid, tf.int32)) >= k
+        return tf.where(enough, mid, lo), tf.where(enough, hi, mid - 1)
+
+    keys = tf.cast(keys, tf.int64)  # so that hi - lo cannot overflow
+    lo, _ = tf.while_loop(lambda lo, hi: lo < hi, body, (tf.reduce_min(keys), tf.reduce_max(keys)), maximum_iterations=33)
+    return tf.cast(lo, tf.int32)
+
+
+def kth_largest(values, k):
+    """The ``k``-th largest of the float32 vector ``values`` (1-based ``k``), exactly.
+
+    Radix selection on order-preserving 32-bit keys, 16 bits at a time: two counting passes. Under
+    XLA, which lowers a 65536-bin count to a one-hot product, a bisection on the keys instead.
+    """
+    keys = _reflect_negatives(tf.bitcast(tf.cast(values, tf.float32) + 0.0, tf.int32))  # + 0.0: -0.0 -> +0.0
+    k = tf.cast(k, tf.int32)
+    if _in_xla():
+        return tf.bitcast(_reflect_negatives(_bisect(keys, k)), tf.float32)
+    high = tf.bitwise.right_shift(keys, 16) + (1 << 15)  # signed high half, shifted to 0..65535
+    low = tf.bitwise.bitwise_and(keys, 0xFFFF)
+    top, above = _select_digit(high, k)
+    bottom, _ = _select_digit(low, k - above, weights=tf.cast(tf.equal(high, top), tf.int32))
+    bits = tf.bitwise.bitwise_or(tf.bitwise.left_shift(top - (1 << 15), 16), bottom)
+    return tf.bitcast(_reflect_negatives(bits), tf.float32)
 
 
 def magnitude_masks(weights, sparsity, scores=None):
@@ -47,6 +106,6 @@ def magnitude_masks(weights, sparsity, scores=None):
     scores = [tf.cast(s, tf.float32) for s in scores]
     flat = tf.concat([tf.reshape(s, [-1]) for s in scores], axis=0)
     k = num_kept(tf.size(flat), sparsity)
-    threshold = tf.gather(tf.sort(flat, direction="DESCENDING"), k - 1)
+    threshold = kth_largest(flat, k)
     masks = [tf.cast(s >= threshold, w.dtype) for s, w in zip(scores, weights)]
     return threshold, masks

@@ -228,31 +228,30 @@ class PruneLowMagnitude(keras.layers.Wrapper):
 
     # -- training-time update ---------------------------------------------------------------------
 
-    def _group_vars(self):
-        """(weights ranked together, index of this wrapper's first weight among them)."""
+    def _managed_vars(self):
+        """The (weight, mask, threshold) triples this wrapper updates.
+
+        Local ranking: its own. Global ranking: the first wrapper of the group ranks and updates the
+        whole group at once (one threshold, computed once per step); the others only count steps.
+        """
         if self.ranking == "local":
-            return [w for w, _, _ in self.pruning_vars], 0
+            return self.pruning_vars
         group = self._pruning_group
         if not group or self not in group:
             raise RuntimeError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
-        weights, offset = [], 0
-        for member in group:
-            if member is self:
-                offset = len(weights)
-            weights.extend(w for w, _, _ in member.pruning_vars)
-        return weights, offset
+        return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
 
-    def _new_masks(self, sparsity):
-        """[(threshold, mask)] per pruned weight, from the current weights (no assignment)."""
-        if self.ranking == "local":
-            results = [magnitude_masks([w], sparsity) for w, _, _ in self.pruning_vars]
-            return [(threshold, mask) for threshold, (mask,) in results]
-        weights, offset = self._group_vars()
-        threshold, masks = magnitude_masks(weights, sparsity)
-        return [(threshold, m) for m in masks[offset : offset + len(self.pruning_vars)]]
+    def _new_masks(self, sparsity, pruning_vars):
+        """[(threshold, mask)] per triple of ``pruning_vars``, from the current weights (no assignment)."""
+        if self.ranking == "global":
+            threshold, masks = magnitude_masks([w for w, _, _ in pruning_vars], sparsity)
+            return [(threshold, mask) for mask in masks]
+        results = [magnitude_masks([w], sparsity) for w, _, _ in pruning_vars]
+        return [(threshold, mask) for threshold, (mask,) in results]
 
-    def _assign_masks(self, results):
-        for (w, mask, threshold), (new_threshold, new_mask) in zip(self.pruning_vars, results):
+    @staticmethod
+    def _assign_masks(pruning_vars, results):
+        for (w, mask, threshold), (new_threshold, new_mask) in zip(pruning_vars, results):
             mask.assign(new_mask)
             threshold.assign(tf.cast(new_threshold, threshold.dtype))
             w.assign(w * new_mask)
@@ -267,17 +266,19 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         else:
             # XLA drops asserts; there the step then simply stays at -1 and nothing is pruned.
             deps = [tf.debugging.Assert(started, [f"{self.name}: " + CALLBACK_ERROR])]
-        self._group_vars()  # fails early (at trace time) when global ranking is not linked
+        managed = self._managed_vars()  # fails at trace time when global ranking is not linked
         with tf.control_dependencies(deps):
-            should_prune, sparsity = self.pruning_schedule(step)
-            update = tf.logical_and(started, should_prune)
-            if tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context() is False:
-                # Assigning a distributed variable synchronizes replicas (merge_call), which TensorFlow
-                # forbids inside tf.cond: choose the values in the cond, assign outside it.
-                current = [(threshold.value, mask.value) for _, mask, threshold in self.pruning_vars]
-                self._assign_masks(tf.cond(update, lambda: self._new_masks(sparsity), lambda: current))
-            else:
-                tf.cond(update, lambda: self._assign_masks(self._new_masks(sparsity)), lambda: None)
+            if managed:
+                should_prune, sparsity = self.pruning_schedule(step)
+                update = tf.logical_and(started, should_prune)
+                if tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context() is False:
+                    # Assigning a distributed variable synchronizes replicas (merge_call), which
+                    # TensorFlow forbids inside tf.cond: choose the values in the cond, assign outside.
+                    current = [(threshold.value, mask.value) for _, mask, threshold in managed]
+                    chosen = tf.cond(update, lambda: self._new_masks(sparsity, managed), lambda: current)
+                    self._assign_masks(managed, chosen)
+                else:
+                    tf.cond(update, lambda: self._assign_masks(managed, self._new_masks(sparsity, managed)), lambda: None)
             self.pruning_step.assign_add(tf.cast(started, tf.int64))
 
     def call(self, inputs, training=None, **kwargs):
