@@ -102,6 +102,52 @@ def _short_name(variable):
     return variable.path.split("/")[-1] if hasattr(variable, "path") else variable.name.split(":")[0]
 
 
+def _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, sparsity_m_by_n, ranking):
+    """Validate PruneLowMagnitude's arguments; returns the schedule (default or deserialized)."""
+    check_backend("PruneLowMagnitude")
+    if isinstance(layer, PruneLowMagnitude):
+        raise ValueError(f"layer {layer.name!r} is already wrapped by PruneLowMagnitude; wrap it only once.")
+    if not isinstance(layer, keras.layers.Layer):
+        raise TypeError(
+            f"PruneLowMagnitude wraps a Keras 3 layer, got {type(layer).__module__}.{type(layer).__name__}. "
+            "(A tf_keras / Keras 2 layer cannot be wrapped: build the model with `import keras`.)"
+        )
+    if isinstance(layer, keras.Model):
+        raise ValueError(
+            f"{layer.name!r} is a model: prune a model with tfsparse.prune_low_magnitude(model), "
+            "which wraps its prunable layers."
+        )
+    if not is_prunable(layer):
+        raise ValueError(
+            f"layer {layer.name!r} ({type(layer).__name__}) cannot be pruned: tfsparse prunes Dense, "
+            "Conv1D, Conv2D, DepthwiseConv2D and Embedding kernels; for a custom layer, subclass "
+            "tfsparse.PrunableLayer and return its weights to prune from get_prunable_weights()."
+        )
+    if pruning_schedule is None:
+        pruning_schedule = ConstantSparsity(0.5, 0)
+    if isinstance(pruning_schedule, dict):
+        pruning_schedule = keras.saving.deserialize_keras_object(pruning_schedule)
+    if not isinstance(pruning_schedule, PruningSchedule):
+        raise TypeError(
+            f"pruning_schedule must be a tfsparse.PruningSchedule (e.g. PolynomialDecay(0, 0.9, 0, 1000)), "
+            f"got {pruning_schedule!r}."
+        )
+    if tuple(block_size) != (1, 1):
+        raise NotImplementedError(
+            f"block_size={tuple(block_size)} (block sparsity) is not implemented yet; use block_size=(1, 1)."
+        )
+    if block_pooling_type not in ("AVG", "MAX"):
+        raise ValueError(f"block_pooling_type={block_pooling_type!r} must be 'AVG' or 'MAX'.")
+    if sparsity_m_by_n is not None:
+        raise NotImplementedError(
+            f"sparsity_m_by_n={sparsity_m_by_n!r} (N:M structured sparsity) is not implemented yet; "
+            "leave it None."
+        )
+    if ranking not in RANKINGS:
+        raise ValueError(f"ranking={ranking!r} must be 'local' or 'global'.")
+    return pruning_schedule
+
+
 @keras.saving.register_keras_serializable(package="tfsparse")
 class PruneLowMagnitude(keras.layers.Wrapper):
     """A layer whose prunable weights are magnitude-pruned during training (tfmot's wrapper, Keras 3).
@@ -139,47 +185,7 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         ranking="local",
         **kwargs,
     ):
-        check_backend("PruneLowMagnitude")
-        if isinstance(layer, PruneLowMagnitude):
-            raise ValueError(f"layer {layer.name!r} is already wrapped by PruneLowMagnitude; wrap it only once.")
-        if not isinstance(layer, keras.layers.Layer):
-            raise TypeError(
-                f"PruneLowMagnitude wraps a Keras 3 layer, got {type(layer).__module__}.{type(layer).__name__}. "
-                "(A tf_keras / Keras 2 layer cannot be wrapped: build the model with `import keras`.)"
-            )
-        if isinstance(layer, keras.Model):
-            raise ValueError(
-                f"{layer.name!r} is a model: prune a model with tfsparse.prune_low_magnitude(model), "
-                "which wraps its prunable layers."
-            )
-        if not is_prunable(layer):
-            raise ValueError(
-                f"layer {layer.name!r} ({type(layer).__name__}) cannot be pruned: tfsparse prunes Dense, "
-                "Conv1D, Conv2D, DepthwiseConv2D and Embedding kernels; for a custom layer, subclass "
-                "tfsparse.PrunableLayer and return its weights to prune from get_prunable_weights()."
-            )
-        if pruning_schedule is None:
-            pruning_schedule = ConstantSparsity(0.5, 0)
-        if isinstance(pruning_schedule, dict):
-            pruning_schedule = keras.saving.deserialize_keras_object(pruning_schedule)
-        if not isinstance(pruning_schedule, PruningSchedule):
-            raise TypeError(
-                f"pruning_schedule must be a tfsparse.PruningSchedule (e.g. PolynomialDecay(0, 0.9, 0, 1000)), "
-                f"got {pruning_schedule!r}."
-            )
-        if tuple(block_size) != (1, 1):
-            raise NotImplementedError(
-                f"block_size={tuple(block_size)} (block sparsity) is not implemented yet; use block_size=(1, 1)."
-            )
-        if block_pooling_type not in ("AVG", "MAX"):
-            raise ValueError(f"block_pooling_type={block_pooling_type!r} must be 'AVG' or 'MAX'.")
-        if sparsity_m_by_n is not None:
-            raise NotImplementedError(
-                f"sparsity_m_by_n={sparsity_m_by_n!r} (N:M structured sparsity) is not implemented yet; "
-                "leave it None."
-            )
-        if ranking not in RANKINGS:
-            raise ValueError(f"ranking={ranking!r} must be 'local' or 'global'.")
+        pruning_schedule = _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, sparsity_m_by_n, ranking)
         kwargs.setdefault("name", f"prune_low_magnitude_{layer.name}")
         super().__init__(layer, **kwargs)
         self.pruning_schedule = pruning_schedule
