@@ -13,8 +13,7 @@ def test_not_implemented_arguments_say_so(tf_keras3):
         tfsparse.prune_low_magnitude(keras.layers.Dense(4), block_size=(2, 2))
     with pytest.raises(NotImplementedError, match="pruning_policy"):
         tfsparse.prune_low_magnitude(keras.layers.Dense(4), pruning_policy=object())
-    with pytest.raises(NotImplementedError, match="sparsity_m_by_n"):
-        tfsparse.prune_low_magnitude(keras.layers.Dense(4), sparsity_m_by_n=(2, 4))
+    # sparsity_m_by_n is implemented (issue 8): tests/pruning_methods/test_training.py
 
 
 def test_wrong_objects_are_named(tf_keras3):

@@ -141,6 +141,7 @@ def prune_low_magnitude(
     sparsity_m_by_n=None,
     *,
     ranking="local",
+    criterion="magnitude",
 ):
     """Wrap a layer, a list of layers or a whole model for magnitude pruning during training.
 
@@ -158,10 +159,14 @@ def prune_low_magnitude(
         block_size: only ``(1, 1)`` is implemented.
         block_pooling_type: ``"AVG"`` or ``"MAX"``.
         pruning_policy: not implemented yet (must be None).
-        sparsity_m_by_n: not implemented yet (must be None).
+        sparsity_m_by_n: ``(m, n)`` with ``0 < m < n``: at least ``m`` zeros in every ``n``
+            consecutive weights along the input dimension (tfmot's meaning: ``(2, 4)`` keeps 2 of 4),
+            recomputed at every mask update and saved with the model. None: unstructured.
         ranking: ``"local"`` (tfmot's behaviour: each weight tensor reaches the target sparsity) or
             ``"global"`` (one magnitude threshold across all layers pruned together, which then reach
             the target sparsity in total; needs a single schedule).
+        criterion: ``"magnitude"`` (``|w|``, tfmot's) or ``"gradient"`` (the running mean of
+            ``|w * dL/dw|`` between mask updates; compile with ``optimizer=tfsparse.GradientSaliency(...)``).
 
     Returns:
         The wrapped layer, list of wrapped layers, or the new pruned model.
@@ -170,7 +175,7 @@ def prune_low_magnitude(
         TypeError: ``to_prune`` is not a Keras layer, list or model; a bad schedule.
         ValueError: a layer that cannot be pruned, a model with nothing prunable, a subclassed model,
             an unknown ``ranking`` or layer name in a schedule dict.
-        NotImplementedError: ``block_size != (1, 1)``, ``pruning_policy`` or ``sparsity_m_by_n``.
+        NotImplementedError: ``block_size != (1, 1)`` or ``pruning_policy``.
         RuntimeError: Keras is not running on the TensorFlow backend.
 
     Example:
@@ -191,7 +196,8 @@ def prune_low_magnitude(
             "use ranking='local' for per-layer schedules."
         )
     wrapper_kwargs = dict(
-        block_size=block_size, block_pooling_type=block_pooling_type, sparsity_m_by_n=sparsity_m_by_n, ranking=ranking
+        block_size=block_size, block_pooling_type=block_pooling_type, sparsity_m_by_n=sparsity_m_by_n, ranking=ranking,
+        criterion=criterion,
     )
     if isinstance(to_prune, keras.Model):
         return _prune_model(to_prune, pruning_schedule, wrapper_kwargs)

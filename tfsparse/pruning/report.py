@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from .nm import satisfies_m_by_n
 from .wrapper import PruneLowMagnitude, is_prunable, prunable_weights
 
 __all__ = ["WeightSparsity", "SparsityReport", "sparsity_report"]
@@ -21,13 +22,20 @@ __all__ = ["WeightSparsity", "SparsityReport", "sparsity_report"]
 
 @dataclass(frozen=True)
 class WeightSparsity:
-    """One prunable weight: its layer, name, shape, nonzero count and sparsity (fraction of zeros)."""
+    """One prunable weight: its layer, name, shape, nonzero count and sparsity (fraction of zeros).
+
+    ``m_by_n`` is the layer's N:M pattern (``sparsity_m_by_n``) and ``satisfies_m_by_n`` whether the
+    weight holds at least m zeros in every n consecutive along the input dimension (both None when the
+    layer has no pattern, e.g. after ``strip_pruning``).
+    """
 
     layer: str
     weight: str
     shape: tuple
     nonzeros: int
     size: int
+    m_by_n: tuple | None = None
+    satisfies_m_by_n: bool | None = None  # None when the layer has no N:M pattern
 
     @property
     def sparsity(self) -> float:
@@ -54,7 +62,10 @@ class SparsityReport(list):
         rows = [("layer", "weight", "shape", "nonzeros", "sparsity")]
         rows += [(r.layer, r.weight, str(r.shape), str(r.nonzeros), f"{r.sparsity:.2%}") for r in self]
         rows.append(("total", "", "", str(self.nonzeros), f"{self.sparsity:.2%}"))
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        if any(r.m_by_n for r in self):  # N:M column only when a layer has a pattern
+            marks = ["N:M"] + [f"{r.m_by_n[0]}:{r.m_by_n[1]} {'ok' if r.satisfies_m_by_n else 'VIOLATED'}" if r.m_by_n else "" for r in self]
+            rows = [(*row, mark) for row, mark in zip(rows, marks + [""])]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
     def _repr_pretty_(self, printer, cycle):  # IPython / Jupyter display
@@ -86,8 +97,10 @@ def sparsity_report(model):
     for layer in layers:
         if id(layer) in inside_wrappers or isinstance(layer, keras.Model) or not layer.built:
             continue
+        pattern = None
         if isinstance(layer, PruneLowMagnitude):
             owner, weights = layer.layer, [w for w, _, _ in layer.pruning_vars]
+            pattern = layer.sparsity_m_by_n
         elif is_prunable(layer):
             owner, weights = layer, prunable_weights(layer)
         else:
@@ -95,7 +108,8 @@ def sparsity_report(model):
         for w in weights:
             value = np.asarray(w.numpy())
             report.append(
-                WeightSparsity(owner.name, w.path.split("/")[-1], tuple(value.shape), int(np.count_nonzero(value)), int(value.size))
+                WeightSparsity(owner.name, w.path.split("/")[-1], tuple(value.shape), int(np.count_nonzero(value)), int(value.size),
+                               pattern, None if pattern is None else satisfies_m_by_n(value, pattern))
             )
     if not report:
         raise ValueError(

@@ -20,7 +20,9 @@ import abc
 import keras
 import tensorflow as tf
 
+from . import saliency
 from .masks import magnitude_masks
+from .nm import check_m_by_n, nm_masks
 from .schedules import ConstantSparsity, PruningSchedule
 
 __all__ = ["PrunableLayer", "PruneLowMagnitude", "prunable_weights", "is_prunable", "check_backend"]
@@ -138,11 +140,6 @@ def _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, 
         )
     if block_pooling_type not in ("AVG", "MAX"):
         raise ValueError(f"block_pooling_type={block_pooling_type!r} must be 'AVG' or 'MAX'.")
-    if sparsity_m_by_n is not None:
-        raise NotImplementedError(
-            f"sparsity_m_by_n={sparsity_m_by_n!r} (N:M structured sparsity) is not implemented yet; "
-            "leave it None."
-        )
     if ranking not in RANKINGS:
         raise ValueError(f"ranking={ranking!r} must be 'local' or 'global'.")
     return pruning_schedule
@@ -161,15 +158,21 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         pruning_schedule: a :class:`PruningSchedule` (default ``ConstantSparsity(0.5, 0)``).
         block_size: only ``(1, 1)`` (unstructured) is implemented.
         block_pooling_type: ``"AVG"`` or ``"MAX"`` (unused while ``block_size == (1, 1)``).
-        sparsity_m_by_n: not implemented yet (must be None).
+        sparsity_m_by_n: ``(m, n)``: at least ``m`` zeros in every ``n`` consecutive weights along the
+            input dimension (tfmot's meaning; ``0 < m < n``), recomputed at every mask update; a
+            schedule sparsity above ``m / n`` is reached on top of the pattern. None: unstructured.
         ranking: ``"local"`` (each weight keeps its own top ``1 - sparsity``) or ``"global"`` (one
             threshold across every ``"global"`` wrapper of the model being trained).
+        criterion: ``"magnitude"`` (rank by ``|w|``) or ``"gradient"`` (rank by the mean of
+            ``|w * dL/dw|`` since the last mask update; compile with
+            ``optimizer=tfsparse.GradientSaliency(...)``).
         **kwargs: Keras layer arguments (``name``...; default name ``prune_low_magnitude_<layer>``).
 
     Raises:
         TypeError: ``layer`` is not a Keras layer, or the schedule is not a PruningSchedule.
-        ValueError: the layer cannot be pruned, or is already wrapped; a bad ``ranking``.
-        NotImplementedError: ``block_size != (1, 1)`` or ``sparsity_m_by_n``.
+        ValueError: the layer cannot be pruned, or is already wrapped; a bad ``ranking``, ``criterion``
+            or ``sparsity_m_by_n``.
+        NotImplementedError: ``block_size != (1, 1)``.
 
     Example:
         >>> dense = PruneLowMagnitude(keras.layers.Dense(10), ConstantSparsity(0.8, 0))  # doctest: +SKIP
@@ -183,9 +186,12 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         block_pooling_type="AVG",
         sparsity_m_by_n=None,
         ranking="local",
+        criterion="magnitude",
         **kwargs,
     ):
         pruning_schedule = _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, sparsity_m_by_n, ranking)
+        sparsity_m_by_n = check_m_by_n(sparsity_m_by_n)
+        saliency.check_criterion(criterion)
         kwargs.setdefault("name", f"prune_low_magnitude_{layer.name}")
         super().__init__(layer, **kwargs)
         self.pruning_schedule = pruning_schedule
@@ -193,6 +199,7 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         self.block_pooling_type = block_pooling_type
         self.sparsity_m_by_n = sparsity_m_by_n
         self.ranking = ranking
+        self.criterion = criterion
         # [(weight, mask, threshold)], set untracked: the weights belong to the inner layer.
         object.__setattr__(self, "pruning_vars", [])
         # Wrappers ranked together (ranking="global"); linked by UpdatePruningStep.on_train_begin and by
@@ -225,6 +232,8 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             w.constraint = _MaskConstraint(mask, w.constraint)
             pruning_vars.append((w, mask, threshold))
         object.__setattr__(self, "pruning_vars", pruning_vars)
+        if self.criterion == "gradient":
+            saliency.add_saliency_variables(self, _short_name)
         self.pruning_step = self.add_weight(
             name="pruning_step", shape=(), dtype="int64",
             initializer=keras.initializers.Constant(0 if self._start_step_at_zero else -1),
@@ -247,12 +256,20 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             raise RuntimeError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
         return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
 
-    def _new_masks(self, sparsity, pruning_vars):
+    def _new_masks(self, sparsity, pruning_vars, step):
         """[(threshold, mask)] per triple of ``pruning_vars``, from the current weights (no assignment)."""
+        weights = [w for w, _, _ in pruning_vars]
+        scores = saliency.saliency_scores(weights, step) if self.criterion == "gradient" else [None] * len(weights)
+
+        def rule(ws, ss):
+            if self.sparsity_m_by_n is not None:
+                return nm_masks(ws, sparsity, self.sparsity_m_by_n, ss)
+            return magnitude_masks(ws, sparsity, ss)
+
         if self.ranking == "global":
-            threshold, masks = magnitude_masks([w for w, _, _ in pruning_vars], sparsity)
+            threshold, masks = rule(weights, None if scores[0] is None else scores)
             return [(threshold, mask) for mask in masks]
-        results = [magnitude_masks([w], sparsity) for w, _, _ in pruning_vars]
+        results = [rule([w], None if s is None else [s]) for w, s in zip(weights, scores)]
         return [(threshold, mask) for threshold, (mask,) in results]
 
     @staticmethod
@@ -281,10 +298,12 @@ class PruneLowMagnitude(keras.layers.Wrapper):
                     # Assigning a distributed variable synchronizes replicas (merge_call), which
                     # TensorFlow forbids inside tf.cond: choose the values in the cond, assign outside.
                     current = [(threshold.value, mask.value) for _, mask, threshold in managed]
-                    chosen = tf.cond(update, lambda: self._new_masks(sparsity, managed), lambda: current)
+                    chosen = tf.cond(update, lambda: self._new_masks(sparsity, managed, step), lambda: current)
                     self._assign_masks(managed, chosen)
                 else:
-                    tf.cond(update, lambda: self._assign_masks(managed, self._new_masks(sparsity, managed)), lambda: None)
+                    tf.cond(update, lambda: self._assign_masks(managed, self._new_masks(sparsity, managed, step)), lambda: None)
+                if self.criterion == "gradient":
+                    saliency.reset_saliency([w for w, _, _ in managed], update)
             self.pruning_step.assign_add(tf.cast(started, tf.int64))
 
     def call(self, inputs, training=None, **kwargs):
@@ -311,8 +330,9 @@ class PruneLowMagnitude(keras.layers.Wrapper):
                 "pruning_schedule": keras.saving.serialize_keras_object(self.pruning_schedule),
                 "block_size": list(self.block_size),
                 "block_pooling_type": self.block_pooling_type,
-                "sparsity_m_by_n": self.sparsity_m_by_n,
+                "sparsity_m_by_n": None if self.sparsity_m_by_n is None else list(self.sparsity_m_by_n),
                 "ranking": self.ranking,
+                "criterion": self.criterion,
             }
         )
         return config
