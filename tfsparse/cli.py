@@ -399,7 +399,8 @@ def _keras_report(model):
 
     rep = tfsparse.sparsity_report(model)
     layers = [{"layer": r.layer, "weight": r.weight, "shape": list(r.shape), "nonzeros": r.nonzeros, "size": r.size,
-               "sparsity": r.sparsity} for r in rep]
+               "sparsity": r.sparsity, "m_by_n": list(r.m_by_n) if getattr(r, "m_by_n", None) else None,
+               "satisfies_m_by_n": getattr(r, "satisfies_m_by_n", None)} for r in rep]
     return str(rep), {"layers": layers, "total": {"nonzeros": rep.nonzeros, "size": rep.size, "sparsity": rep.sparsity}}
 
 
