@@ -199,3 +199,13 @@ def test_mirrored_strategy_sees_the_aggregated_gradients(keras3, expected_kept):
     assert all(layer["masks_identical"] and layer["saliency_identical"] for layer in pruned.values())
     total = sum(layer["size"] for layer in pruned.values())
     assert sum(layer["nonzeros"] for layer in pruned.values()) == expected_kept(total, 0.8)
+
+
+def test_gradient_and_nm_under_xla_with_steps_per_execution(keras3, mlp, fit, expected_kept):
+    schedule = tfsparse.PolynomialDecay(0.0, 0.8, 0, 12, frequency=2)
+    model = tfsparse.prune_low_magnitude(mlp(seed=7), schedule, criterion="gradient", sparsity_m_by_n=(2, 4), ranking="global")
+    fit(model, [tfsparse.UpdatePruningStep()], epochs=4, optimizer=_optimizer(keras3, "gradient"), jit_compile=True, steps_per_execution=2)
+    assert [int(layer.pruning_step.numpy()) for layer in pruned_layers(model)] == [16, 16]
+    kernels = _kernels(model)
+    assert sum(np.count_nonzero(k) for k in kernels) == expected_kept(sum(k.size for k in kernels), 0.8)
+    assert all(satisfies_m_by_n(k, (2, 4)) for k in kernels)
