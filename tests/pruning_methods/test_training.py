@@ -209,3 +209,10 @@ def test_gradient_and_nm_under_xla_with_steps_per_execution(keras3, mlp, fit, ex
     kernels = _kernels(model)
     assert sum(np.count_nonzero(k) for k in kernels) == expected_kept(sum(k.size for k in kernels), 0.8)
     assert all(satisfies_m_by_n(k, (2, 4)) for k in kernels)
+
+
+def test_prune_scope_knows_the_new_classes(keras3):
+    names = ("IterativeSparsity", "FixedMask", "GradientSaliency")
+    assert [keras3.saving.get_registered_object(name) for name in names] == [None] * 3
+    with tfsparse.prune_scope():
+        assert [keras3.saving.get_registered_object(name) for name in names] == [getattr(tfsparse, n) for n in names]

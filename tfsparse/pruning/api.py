@@ -18,6 +18,9 @@ import warnings
 import keras
 
 from .callbacks import PruningSummaries, UpdatePruningStep, link_global_ranking, pruned_layers
+from .iterative import IterativeSparsity
+from .lottery import FixedMask
+from .saliency import GradientSaliency
 from .schedules import ConstantSparsity, PolynomialDecay, PruningSchedule
 from .wrapper import RANKINGS, PrunableLayer, PruneLowMagnitude, check_backend, is_prunable
 
@@ -283,5 +286,8 @@ def prune_scope():
             "PrunableLayer": PrunableLayer,
             "UpdatePruningStep": UpdatePruningStep,
             "PruningSummaries": PruningSummaries,
+            "IterativeSparsity": IterativeSparsity,
+            "FixedMask": FixedMask,
+            "GradientSaliency": GradientSaliency,
         }
     )
