@@ -8,7 +8,9 @@ gradients are first summed across replicas (the same all-reduce the optimizer do
 accumulates the same values and the masks stay identical. When the wrapper recomputes its mask it
 ranks by the *mean* of the accumulator over the steps since the previous mask update (so one noisy
 batch does not decide), then resets it. Before any gradient is seen (a first mask update at step 0),
-the mean is undefined and ``|w|`` is used.
+the mean is undefined and ``|w|`` is used. Training without the wrapper stops at the next mask update
+with an error naming it; under ``jit_compile=True`` (XLA drops assertions) it cannot stop, and the
+layers then silently rank by ``|w|``.
 
 Example:
     >>> pruned = tfsparse.prune_low_magnitude(model, schedule, criterion="gradient")  # doctest: +SKIP
