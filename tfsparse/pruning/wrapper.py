@@ -292,16 +292,17 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         managed = self._managed_vars()  # fails at trace time when global ranking is not linked
         with tf.control_dependencies(deps):
             if managed:
-                should_prune, sparsity = self.pruning_schedule(step)
-                update = tf.logical_and(started, should_prune)
+                # A step of -1 (not started) is before every begin_step: no update. The sparsity is
+                # computed only in the branch that updates (graph pruning drops the unused outputs).
+                update = self.pruning_schedule(step)[0]
+                new_masks = lambda: self._new_masks(self.pruning_schedule(step)[1], managed, step)  # noqa: E731
                 if tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context() is False:
                     # Assigning a distributed variable synchronizes replicas (merge_call), which
                     # TensorFlow forbids inside tf.cond: choose the values in the cond, assign outside.
                     current = [(threshold.value, mask.value) for _, mask, threshold in managed]
-                    chosen = tf.cond(update, lambda: self._new_masks(sparsity, managed, step), lambda: current)
-                    self._assign_masks(managed, chosen)
+                    self._assign_masks(managed, tf.cond(update, new_masks, lambda: current))
                 else:
-                    tf.cond(update, lambda: self._assign_masks(managed, self._new_masks(sparsity, managed, step)), lambda: None)
+                    tf.cond(update, lambda: self._assign_masks(managed, new_masks()), lambda: None)
                 if self.criterion == "gradient":
                     saliency.reset_saliency([w for w, _, _ in managed], update)
             self.pruning_step.assign_add(tf.cast(started, tf.int64))
