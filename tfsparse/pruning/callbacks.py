@@ -12,7 +12,7 @@ import warnings
 import keras
 import tensorflow as tf
 
-from .wrapper import PruneLowMagnitude
+from .wrapper import PruneLowMagnitude, PruningGroup
 
 __all__ = ["UpdatePruningStep", "PruningSummaries", "pruned_layers", "link_global_ranking"]
 
@@ -38,8 +38,9 @@ def link_global_ranking(layers):
             + "; ".join(f"{layer.name}: {layer.pruning_schedule!r}" for layer in group)
             + ". Use one schedule, or ranking='local' for per-layer schedules."
         )
+    linked = PruningGroup(group)
     for layer in group:
-        object.__setattr__(layer, "_pruning_group", group)
+        object.__setattr__(layer, "_pruning_group", linked)
     return group
 
 

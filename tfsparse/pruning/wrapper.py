@@ -54,6 +54,19 @@ def check_backend(what):
         )
 
 
+class PruningGroup:
+    """The wrappers ranked together (``ranking="global"``).
+
+    Deliberately not a list: Keras' ``.keras`` saver walks every list attribute of a layer, and would
+    file the other members' variables under the first member's path, where loading never finds them.
+    """
+
+    __slots__ = ("members",)
+
+    def __init__(self, members):
+        self.members = tuple(members)
+
+
 class PrunableLayer(abc.ABC):
     """Mixin for custom layers that can be pruned: declare which weights to prune.
 
@@ -251,7 +264,7 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         """
         if self.ranking == "local":
             return self.pruning_vars
-        group = self._pruning_group
+        group = self._pruning_group.members if self._pruning_group is not None else ()
         if not group or self not in group:
             raise RuntimeError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
         return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
