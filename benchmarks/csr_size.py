@@ -75,7 +75,7 @@ def prune_copy(model, data, sparsity):
 
 
 def time_encode_4096():
-    from tfsparse.convert import csr
+    from tfsparse.converter import csr
 
     rng = np.random.default_rng(0)
     w = rng.integers(-127, 128, size=(4096, 4096)).astype(np.int8)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tfsparse import plot
-from tfsparse.convert import csr
-from tfsparse.convert.ir import FullyConnected, SparseModel
+from tfsparse.converter import csr
+from tfsparse.converter.ir import FullyConnected, SparseModel
 
 
 class _Poly:

@@ -38,9 +38,9 @@ _EXPORTS = {
     "LotteryTicket": "tfsparse.pruning.lottery",
     "FixedMask": "tfsparse.pruning.lottery",
     # conversion
-    "quantize": "tfsparse.convert.quantize",
-    "convert": "tfsparse.convert.api",
-    "SparseModel": "tfsparse.convert.ir",
+    "quantize": "tfsparse.converter.quantize",
+    "convert": "tfsparse.converter.api",
+    "SparseModel": "tfsparse.converter.ir",
     "ConversionError": "tfsparse.errors",
     # code generation and firmware
     "generate": "tfsparse.codegen.project",

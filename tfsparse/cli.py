@@ -504,7 +504,7 @@ def _command(sub, name, func, summary, description, examples):
 def build_parser() -> argparse.ArgumentParser:
     """The ``tfsparse`` argument parser (exposed for documentation tools and tests)."""
     from . import __version__
-    from .convert.ir import ENCODINGS
+    from .converter.ir import ENCODINGS
 
     from .codegen.targets import TARGETS
 

@@ -233,7 +233,7 @@ def _dense_matrix(weights) -> np.ndarray:
     """A dense ``[rows, cols]`` array from an array, a CSR/dense matrix record or a fully-connected op."""
     w = getattr(weights, "weights", weights)  # FullyConnected op -> its matrix
     if hasattr(w, "encoding"):
-        from .convert.csr import decode
+        from .converter.csr import decode
 
         return decode(w)
     arr = np.asarray(w.numpy() if hasattr(w, "numpy") else w)
@@ -332,7 +332,7 @@ def bytes_per_nonzero(weights, *, encodings=_ENCODING_ORDER, title=None):
     """Bytes each nonzero weight costs in every CSR encoding, beside dense int8 and the entropy bounds.
 
     Sizes count values, row pointers and indices (what the firmware keeps in flash), as
-    :func:`tfsparse.convert.csr.encoded_nbytes` computes them. Two bounds (:func:`entropy_bound`):
+    :func:`tfsparse.converter.csr.encoded_nbytes` computes them. Two bounds (:func:`entropy_bound`):
     with int8 values stored as bytes (what the encodings here could reach at best: only the
     positions can shrink), and with the values entropy-coded too.
 
@@ -355,7 +355,7 @@ def bytes_per_nonzero(weights, *, encodings=_ENCODING_ORDER, title=None):
         >>> fig.axes[0].get_ylabel()
         'bytes per nonzero weight'
     """
-    from .convert.csr import available_encodings, encoded_nbytes
+    from .converter.csr import available_encodings, encoded_nbytes
 
     mats = [np.asarray(m) for m in _matrices(weights)]
     for m in mats:

@@ -6,7 +6,7 @@
  *
  * One header, two implementations with identical results: the portable C99 one
  * (kernels/fully_connected.c) and the Cortex-M optimized twin (kernels/cortex_m/fully_connected.c),
- * chosen at build time. The CSR byte layouts are specified in tfsparse/convert/ir.py.
+ * chosen at build time. The CSR byte layouts are specified in tfsparse/converter/ir.py.
  */
 #ifndef TFS_FULLY_CONNECTED_H_
 #define TFS_FULLY_CONNECTED_H_
@@ -23,7 +23,7 @@ typedef enum {
   TFS_ERROR_UNSUPPORTED = 2
 } tfs_status_t;
 
-/* Weight encodings; values match tfsparse.convert.ir.ENCODINGS order of the C side (stable ABI). */
+/* Weight encodings; values match tfsparse.converter.ir.ENCODINGS order of the C side (stable ABI). */
 typedef enum {
   TFS_ENC_DENSE = 0,   /* values: rows*cols int8, row-major [out][in]; row_ptr/indices unused */
   TFS_ENC_ABS_U8 = 1,  /* indices: uint8_t column per nonzero (cols <= 256) */

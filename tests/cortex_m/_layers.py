@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfsparse.convert import csr
+from tfsparse.converter import csr
 
 
 def tflm_requantize(acc, multiplier, shift, zp, act_min, act_max) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tfsparse.codegen import hostbuild
-from tfsparse.convert import csr
+from tfsparse.converter import csr
 
 from . import _layers
 

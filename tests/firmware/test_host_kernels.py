@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tfsparse.codegen import hostbuild
-from tfsparse.convert import csr
-from tfsparse.convert.ir import FullyConnected, Quantization, SparseModel, Tensor
+from tfsparse.converter import csr
+from tfsparse.converter.ir import FullyConnected, Quantization, SparseModel, Tensor
 
 ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
 
@@ -138,7 +138,7 @@ def test_harness_reports_sanitizer_errors(tmp_path):
 def test_random_softmax_matches_reference(sanitized_harness, tmp_path):
     """int8 softmax of random rows (depths 1..511, input scales 2^-10..2^2) against the converter's
     NumPy statement of TFLM's softmax (the TFLM interpreter itself is the oracle in test_lenet_e2e)."""
-    from tfsparse.convert.quant_math import softmax_int8, softmax_params
+    from tfsparse.converter.quant_math import softmax_int8, softmax_params
 
     rng = np.random.default_rng(11)
     cases = []

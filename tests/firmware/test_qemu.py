@@ -16,7 +16,7 @@ import pytest
 import tfsparse
 from tfsparse.codegen import hostbuild
 from tfsparse.codegen._testing import random_fc_model
-from tfsparse.convert import csr
+from tfsparse.converter import csr
 from tfsparse.errors import FirmwareError
 
 ALL_ENCODINGS = ("rel4", "rel8", "abs_u32", "abs_u16", "abs_u8", "dense")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..convert import csr
-from ..convert.ir import FullyConnected, Quantization, Reshape, Softmax, SparseModel, Tensor
+from ..converter import csr
+from ..converter.ir import FullyConnected, Quantization, Reshape, Softmax, SparseModel, Tensor
 
 __all__ = ["random_fc_model"]
 

@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 
 from .. import __version__
-from ..convert.ir import CSRMatrix, DenseMatrix
+from ..converter.ir import CSRMatrix, DenseMatrix
 from ..errors import FirmwareError
 from .arena import plan_arena
 from .env import unique_identifiers

@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..convert.ir import CSRMatrix, DenseMatrix
+from ..converter.ir import CSRMatrix, DenseMatrix
 from ..errors import FirmwareError
 
 __all__ = ["firmware_root", "ENCODING_IDS", "FCCase", "SoftmaxCase", "build_harness", "run_cases"]

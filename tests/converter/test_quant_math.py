@@ -1,4 +1,4 @@
-"""Unit tests of tfsparse.convert.quant_math against the definitions (exact rational arithmetic)."""
+"""Unit tests of tfsparse.converter.quant_math against the definitions (exact rational arithmetic)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tfsparse.convert import quant_math as qm
+from tfsparse.converter import quant_math as qm
 
 
 @settings(max_examples=300, deadline=None)

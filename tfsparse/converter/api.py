@@ -1,4 +1,4 @@
-"""``tfsparse.convert``: an int8 ``.tflite`` becomes a :class:`~tfsparse.convert.ir.SparseModel`."""
+"""``tfsparse.convert``: an int8 ``.tflite`` becomes a :class:`~tfsparse.converter.ir.SparseModel`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def convert(tflite, *, encoding: str = "smallest") -> SparseModel:
             :func:`tfsparse.quantize`, or any int8 model with the supported ops, or one written by
             :meth:`SparseModel.to_tflite`.
         encoding: ``"smallest"`` (default: fewest bytes per layer), ``"fastest"`` (cheapest to decode:
-            absolute indices), or one encoding of ``tfsparse.convert.ir.ENCODINGS`` for every layer
+            absolute indices), or one encoding of ``tfsparse.converter.ir.ENCODINGS`` for every layer
             (``"abs_u8"``, ``"abs_u16"``, ``"abs_u32"``, ``"rel8"``, ``"rel4"``, ``"dense"``).
 
     Returns:

@@ -1,4 +1,4 @@
-"""Property tests of the CSR encodings (tfsparse.convert.csr) and the sparse product."""
+"""Property tests of the CSR encodings (tfsparse.converter.csr) and the sparse product."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tfsparse.convert import csr
-from tfsparse.convert.ir import ENCODINGS, CSRMatrix, DenseMatrix
-from tfsparse.convert.ops.fully_connected import accumulate
+from tfsparse.converter import csr
+from tfsparse.converter.ir import ENCODINGS, CSRMatrix, DenseMatrix
+from tfsparse.converter.ops.fully_connected import accumulate
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

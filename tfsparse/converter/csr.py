@@ -1,6 +1,6 @@
 """CSR encodings of int8 ``[rows, cols]`` weight matrices (pure NumPy, no TensorFlow).
 
-The byte layouts are specified in :mod:`tfsparse.convert.ir`. Everything here is vectorized: no
+The byte layouts are specified in :mod:`tfsparse.converter.ir`. Everything here is vectorized: no
 Python loop runs over weights (a 4096x4096 layer at 90% encodes in well under a second).
 
 Example:
@@ -90,7 +90,7 @@ def encode(dense, encoding: str):
 
     Args:
         dense: int8 array of shape ``[rows, cols]``.
-        encoding: one of :data:`tfsparse.convert.ir.ENCODINGS`.
+        encoding: one of :data:`tfsparse.converter.ir.ENCODINGS`.
 
     Returns:
         A :class:`CSRMatrix`, or a :class:`DenseMatrix` for ``"dense"``.

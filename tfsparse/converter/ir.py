@@ -15,7 +15,7 @@ Conventions
 * The input zero point is folded into the bias: ``bias[r] = b[r] - input_zero_point * sum_c w[r, c]``,
   so a kernel's inner loop is ``sum w * x`` over the stored nonzeros only.
 
-CSR encodings (one per fully-connected layer; see :mod:`tfsparse.convert.csr`)
+CSR encodings (one per fully-connected layer; see :mod:`tfsparse.converter.csr`)
 -----------------------------------------------------------------------------
 ``values`` holds the int8 nonzeros row by row. ``row_ptr`` (length ``rows + 1``, uint16 when the
 largest entry fits, else uint32) delimits each row's *index entries* (not values: a value pointer
@@ -214,8 +214,8 @@ class SparseModel:
     file's data for reference, but op records carry everything a kernel needs (``FullyConnected.weights``
     holds the CSR form): generators emit op records and activation tensors only.
 
-    The methods that compute delegate to :mod:`tfsparse.convert.executor`,
-    :mod:`tfsparse.convert.summary` and :mod:`tfsparse.convert.to_tflite`, so the record stays plain data.
+    The methods that compute delegate to :mod:`tfsparse.converter.executor`,
+    :mod:`tfsparse.converter.summary` and :mod:`tfsparse.converter.to_tflite`, so the record stays plain data.
 
     Example:
         >>> sparse = tfsparse.convert("model.tflite")  # doctest: +SKIP
@@ -318,7 +318,7 @@ class SparseModel:
 
         Sparse FULLY_CONNECTED layers become ``TFSPARSE_FULLY_CONNECTED`` custom ops whose CSR arrays,
         folded bias, multipliers and shifts are constant tensors and whose options are a flexbuffer
-        map (see :mod:`tfsparse.convert.ops.sparse_fully_connected`); the dense weight buffers are gone.
+        map (see :mod:`tfsparse.converter.ops.sparse_fully_connected`); the dense weight buffers are gone.
         Layers kept dense stay builtin FULLY_CONNECTED. ``tfsparse.convert`` reads the result back.
 
         Returns:

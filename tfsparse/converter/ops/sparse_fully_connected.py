@@ -6,7 +6,7 @@ Inputs (tensor order is the C kernel's contract):
  0    input          int8 activation
  1    values         int8 ``[nnz]``, the nonzeros row by row
  2    row_ptr        uint16 or uint32 ``[rows + 1]``, offsets into the index entries
- 3    indices        uint8/uint16/uint32 ``[n]`` (see ``tfsparse.convert.ir`` for each encoding)
+ 3    indices        uint8/uint16/uint32 ``[n]`` (see ``tfsparse.converter.ir`` for each encoding)
  4    bias           int32 ``[rows]``, input zero point folded in
  5    multiplier     int32 ``[rows]``
  6    shift          int32 ``[rows]`` (TFLM convention, positive = left)

@@ -1,8 +1,8 @@
-"""``.tflite`` flatbuffer -> :class:`tfsparse.convert.ir.SparseModel` (no TensorFlow import).
+"""``.tflite`` flatbuffer -> :class:`tfsparse.converter.ir.SparseModel` (no TensorFlow import).
 
 The flatbuffer is read with the TFLite schema module TensorFlow ships (loaded by file path, so
 ``tensorflow`` itself is not imported; tflite-micro's copy is the fallback). Each operator goes to
-the parser its op module registered in :mod:`tfsparse.convert.ops`.
+the parser its op module registered in :mod:`tfsparse.converter.ops`.
 """
 
 from __future__ import annotations

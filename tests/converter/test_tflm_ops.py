@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import tfsparse
-from tfsparse.convert.ir import Quantization, SparseModel, Tensor
-from tfsparse.convert.ops.fully_connected import ACTIVATION_CODES
-from tfsparse.convert.to_tflite import Writer
+from tfsparse.converter.ir import Quantization, SparseModel, Tensor
+from tfsparse.converter.ops.fully_connected import ACTIVATION_CODES
+from tfsparse.converter.to_tflite import Writer
 
 
 def q(scale, zero_point=0):

@@ -1,4 +1,4 @@
-"""The public names: tfsparse.convert works whatever was imported first, and needs no TensorFlow."""
+"""The public names: tfsparse.convert is the function whatever was imported first, and needs no TensorFlow."""
 
 from __future__ import annotations
 
@@ -10,27 +10,28 @@ import tfsparse
 
 
 def test_public_names_resolve():
-    import tfsparse.convert.api
-    import tfsparse.convert.ir
-    import tfsparse.convert.quantize
+    import tfsparse.converter.api
+    import tfsparse.converter.ir
+    import tfsparse.converter.quantize
 
-    assert tfsparse.SparseModel is tfsparse.convert.ir.SparseModel
-    assert tfsparse.quantize is tfsparse.convert.quantize.quantize
+    assert tfsparse.SparseModel is tfsparse.converter.ir.SparseModel
+    assert tfsparse.quantize is tfsparse.converter.quantize.quantize
     assert issubclass(tfsparse.ConversionError, ValueError)
     for method in ("predict", "summary", "quantize_input", "dequantize_output", "to_tflite"):
         assert callable(getattr(tfsparse.SparseModel, method))
 
 
 def test_convert_in_a_fresh_process_without_tensorflow(tflite_variants):
-    """``import tfsparse.convert.quantize`` binds the package to ``tfsparse.convert``; calling it still
-    converts. Converting, predicting and writing back never import TensorFlow."""
+    """``tfsparse.convert`` stays the function whatever was imported first (the package is
+    ``tfsparse.converter``). Converting, predicting and writing back never import TensorFlow."""
     path = tflite_variants[("digits", True, True)][0]
     code = textwrap.dedent(
         f"""
         import sys
         import numpy as np
-        import tfsparse.convert.quantize  # binds the package to tfsparse.convert first
+        import tfsparse.converter.quantize  # importing submodules first must not shadow the function
         import tfsparse
+        assert tfsparse.convert.__module__ == "tfsparse.converter.api", tfsparse.convert
         sparse = tfsparse.convert({str(path)!r})
         y = sparse.predict(np.zeros((3, 64), np.int8))
         again = tfsparse.convert(sparse.to_tflite(), encoding="rel8")

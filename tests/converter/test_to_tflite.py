@@ -7,8 +7,8 @@ import pytest
 from flatbuffers import flexbuffers
 
 import tfsparse
-from tfsparse.convert.ops.sparse_fully_connected import CUSTOM_CODE, ENCODING_IDS
-from tfsparse.convert.tflite_reader import schema
+from tfsparse.converter.ops.sparse_fully_connected import CUSTOM_CODE, ENCODING_IDS
+from tfsparse.converter.tflite_reader import schema
 
 
 def parsed(data):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import tfsparse
-from tfsparse.convert import csr
+from tfsparse.converter import csr
 
 
 def test_summary_numbers(tflite_variants):
