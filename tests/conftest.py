@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -35,6 +36,27 @@ def digits_data():
     return datasets.digits()
 
 
+def _tflm_invoke(path, xq):
+    """The TFLM interpreter's int8 outputs for int8 inputs ``xq``, one invocation per sample (batch 1)."""
+    import numpy as np
+    from tflite_micro.python.tflite_micro import runtime
+
+    interpreter = runtime.Interpreter.from_file(str(path))
+    out = []
+    for i in range(len(xq)):
+        interpreter.set_input(np.asarray(xq[i : i + 1]), 0)
+        interpreter.invoke()
+        out.append(interpreter.get_output(0).copy())
+    return np.concatenate(out)
+
+
+@pytest.fixture(scope="session")
+def tflm_invoke():
+    """``tflm_invoke(tflite_path, int8_inputs) -> int8 outputs``: the TFLM interpreter, the oracle of
+    every bit-exactness test (PyPI ``tflite-micro``; its shapes have batch 1, so samples are stacked)."""
+    return _tflm_invoke
+
+
 @pytest.fixture(scope="session")
 def installed_wheel(tmp_path_factory, repo_root):
     """Build the wheel, install it non-editable into a fresh venv; return that venv's python.
@@ -42,8 +64,17 @@ def installed_wheel(tmp_path_factory, repo_root):
     The venv has the wheel's console script too: ``python.parent / "tfsparse"``.
     """
     tmp = tmp_path_factory.mktemp("wheel")
+    # Build from a copy of the project's files: setuptools' build/ directory must not land in (or
+    # be reused from) the source tree, where stale files could slip into the wheel.
+    src = tmp / "src"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo_root,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    for rel in listed:
+        if (repo_root / rel).is_file():
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo_root / rel, src / rel)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"), str(repo_root)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"), str(src)],
         check=True,
     )
     wheels = list((tmp / "dist").glob("tfsparse-*.whl"))

@@ -43,24 +43,17 @@ def exported(workspace):
     return out
 
 
-def _tflm_reference(tflite_path, x):
-    """TFLM's int8 outputs, with inputs quantized from the interpreter's own input parameters (not tfsparse's)."""
+@pytest.fixture(scope="session")
+def tflm_reference(tflm_invoke):
+    """``f(tflite_path, float_inputs) -> int8 outputs`` of the TFLM interpreter (the bit-exactness oracle),
+    with inputs quantized from the interpreter's own input parameters (not tfsparse's)."""
     from tflite_micro.python.tflite_micro import runtime
 
-    interpreter = runtime.Interpreter.from_file(str(tflite_path))
-    params = interpreter.get_input_details(0)["quantization_parameters"]
-    scale, zero_point = params["scales"][0], int(params["zero_points"][0])
-    real = x / np.float32(scale)
-    q = np.clip(np.sign(real) * np.floor(np.abs(real) + 0.5) + zero_point, -128, 127).astype(np.int8)
-    outputs = []
-    for row in q:
-        interpreter.set_input(row[None, :], 0)
-        interpreter.invoke()
-        outputs.append(np.array(interpreter.get_output(0))[0])
-    return np.stack(outputs)
+    def reference(tflite_path, x):
+        params = runtime.Interpreter.from_file(str(tflite_path)).get_input_details(0)["quantization_parameters"]
+        scale, zero_point = params["scales"][0], int(params["zero_points"][0])
+        real = x / np.float32(scale)
+        q = np.clip(np.sign(real) * np.floor(np.abs(real) + 0.5) + zero_point, -128, 127).astype(np.int8)
+        return tflm_invoke(tflite_path, q)
 
-
-@pytest.fixture(scope="session")
-def tflm_reference():
-    """``f(tflite_path, float_inputs) -> int8 outputs`` of the TFLM interpreter (the bit-exactness oracle)."""
-    return _tflm_reference
+    return reference

@@ -56,15 +56,7 @@ def digits_sparse(digits_int8):
 
 
 @pytest.fixture(scope="session")
-def digits_tflm(digits_int8):
+def digits_tflm(digits_int8, tflm_invoke):
     """The TFLM interpreter's int8 outputs on the dense .tflite, one invocation per test digit."""
-    from tflite_micro.python.tflite_micro import runtime
-
     path, xq, _ = digits_int8
-    interpreter = runtime.Interpreter.from_file(str(path))
-    outputs = []
-    for i in range(len(xq)):
-        interpreter.set_input(xq[i : i + 1], 0)
-        interpreter.invoke()
-        outputs.append(interpreter.get_output(0).copy())
-    return np.concatenate(outputs)
+    return tflm_invoke(path, xq)

@@ -41,27 +41,14 @@ def lenet_tflite(lenet_model, mnist_data, tmp_path_factory):
     return path, x_test[:N_DIGITS], y_test[:N_DIGITS]
 
 
-def _tflm(path, xq):
-    """The TFLM interpreter's int8 outputs (the oracle), one invocation per sample (batch 1)."""
-    from tflite_micro.python.tflite_micro import runtime
-
-    interpreter = runtime.Interpreter.from_file(str(path))
-    out = []
-    for i in range(len(xq)):
-        interpreter.set_input(xq[i : i + 1], 0)
-        interpreter.invoke()
-        out.append(interpreter.get_output(0).copy())
-    return np.concatenate(out)
-
-
 @pytest.fixture(scope="module")
-def tflm_reference(lenet_tflite):
+def tflm_reference(lenet_tflite, tflm_invoke):
     """(int8 test digits, TFLM's int8 outputs for the dense .tflite)."""
     import tfsparse
 
     path, x, _ = lenet_tflite
     xq = tfsparse.convert(path, encoding="dense").quantize_input(x)
-    return xq, _tflm(path, xq)
+    return xq, tflm_invoke(path, xq)
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +95,16 @@ def test_sparse_firmware_is_smaller_and_faster_than_dense(firmware_runs):
     for policy in ("smallest", "fastest"):
         # 90% of the weights are zero: the model data alone shrinks by well over 3x.
         assert sizes[policy]["flash"] * 2.5 < sizes["dense"]["flash"]
-        assert instr[policy] * 2 < instr["dense"]
+    # Same kernel (the target's default, the Cortex-M one, whose dense path is the SMLAD baseline):
+    # absolute indices skip 90% of the MACs for well over 3x; rel4 pays for decoding its nibbles.
+    assert instr["fastest"] * 3 < instr["dense"]
+    assert instr["smallest"] * 1.4 < instr["dense"]
+    assert instr["fastest"] < instr["smallest"]
     assert sizes["smallest"]["flash"] <= sizes["fastest"]["flash"]
 
 
 @pytest.mark.slow
-def test_softmax_head_bit_exact_with_tflm(lenet_model, mnist_data, tmp_path):
+def test_softmax_head_bit_exact_with_tflm(lenet_model, mnist_data, tmp_path, tflm_invoke):
     """The same network with a Softmax layer: the int8 softmax kernel against TFLM's on 1000 digits."""
     import keras
 
@@ -126,7 +117,7 @@ def test_softmax_head_bit_exact_with_tflm(lenet_model, mnist_data, tmp_path):
     sparse = tfsparse.convert(path)
     assert [op.kind for op in sparse.ops][-1] == "SOFTMAX"
     xq = sparse.quantize_input(x_test[:N_DIGITS])
-    expected = _tflm(path, xq)
+    expected = tflm_invoke(path, xq)
     result = tfsparse.run(tfsparse.generate(sparse, tmp_path / "fw"), xq)
     assert int((result.outputs != expected).sum()) == 0
     # A real distribution: the most probable class is right for most digits; rows sum to about 1.
