@@ -1,7 +1,7 @@
 /* tfsparse: the TFSPARSE_FULLY_CONNECTED custom op for TensorFlow Lite Micro.
  *
  * The CSR form of FULLY_CONNECTED that tfsparse's SparseModel.to_tflite() writes. Inputs (the order is
- * the contract of tfsparse/convert/ops/sparse_fully_connected.py):
+ * the contract of tfsparse/converter/ops/sparse_fully_connected.py):
  *   0 input int8 [..., cols]   1 values int8 [nnz]          2 row_ptr uint16|uint32 [rows + 1]
  *   3 indices uint8|uint16|uint32 (per encoding)            4 bias int32 [rows] (input zero point folded)
  *   5 multiplier int32 [rows]  6 shift int32 [rows]
@@ -14,7 +14,7 @@
  * Register it with
  *   static TFLMRegistration r = tfsparse::Register_TFSPARSE_FULLY_CONNECTED();
  *   resolver.AddCustom(tfsparse::kFullyConnectedCustomName, &r);
- * or call the generated tfs_add_ops(resolver) that adds every op the model needs.
+ * or call the generated TfsparseAddOps(resolver) (tfsparse_ops.h) that adds every op the model needs.
  */
 #ifndef TFSPARSE_TFLM_FULLY_CONNECTED_H_
 #define TFSPARSE_TFLM_FULLY_CONNECTED_H_

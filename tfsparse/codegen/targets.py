@@ -76,6 +76,7 @@ TARGETS = {
         flash_size=4 * MiB,
         ram_origin=0x20000000,
         ram_size=4 * MiB,
+        kernel_impl="cortex-m",  # the M4 has the DSP extension: the optimized kernel pays on every encoding
     ),
     # Cortex-M7 (mps2-an500): the an386 memory map; DSP kernel by default.
     "cortex-m7": Target(name="cortex-m7", qemu_machine="mps2-an500", cpu="cortex-m7",
