@@ -13,13 +13,13 @@ TensorFlow is imported only by the commands that need it, so ``--help`` answers 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import pathlib
 import sys
-import tempfile
 import time
+
+from ._quiet import quiet_native_output
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
@@ -173,42 +173,6 @@ def _model_kind(path: pathlib.Path) -> str:
         f"{str(path)!r} is neither a Keras model (.keras), an int8 .tflite file nor a directory made by "
         "'tfsparse export'; save Keras models with model.save('model.keras')"
     )
-
-
-@contextlib.contextmanager
-def quiet_native_output():
-    """Park the stdout/stderr file descriptors in a temporary file; replay it if the block fails.
-
-    TensorFlow's C++ start-up lines (oneDNN, CUDA probes) and the TFLite converter's dumps bypass
-    Python's streams and logging levels; a user of the CLI or the demo wants them only when
-    something went wrong.
-    """
-    try:
-        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
-    except (AttributeError, OSError, ValueError):  # streams replaced by objects without descriptors
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(fd) for fd in fds]
-    with tempfile.TemporaryFile() as captured:
-        for fd in fds:
-            os.dup2(captured.fileno(), fd)
-        failed = False
-        try:
-            yield
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            for fd, keep in zip(fds, saved):
-                os.dup2(keep, fd)
-                os.close(keep)
-            if failed:
-                captured.seek(0)
-                sys.stderr.write(captured.read().decode(errors="replace"))
 
 
 def import_tensorflow_quietly():

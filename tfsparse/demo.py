@@ -153,9 +153,9 @@ def _report(r) -> str:
         row("flash saved vs dense", [dense["flash"] / fw[k]["flash"] for k in kinds], "{:.1f}x"),
         *(row(f"speed-up vs dense, {kernel}", [dense["instructions_by_kernel"][kernel] / fw[k]["instructions_by_kernel"][kernel]
                                               for k in kinds], "{:.1f}x") for kernel in kernels),
-        f"(* the target's default kernel; 'cortex-m' is the DSP-optimized one, 'portable' plain C99)",
+        "(* the target's default kernel; 'cortex-m' is the DSP-optimized one, 'portable' plain C99)",
         "",
-        f"projects            " + ", ".join(r["paths"]["projects"].values())
+        "projects            " + ", ".join(r["paths"]["projects"].values())
         + f"  (tfsparse run {r['paths']['projects']['smallest']} --inputs X.npy)",
         f"plots               {r['paths']['plots']}/ ({', '.join(r['paths']['plot_names'])}.png)",
         f"models              {r['paths']['keras']}, {r['paths']['tflite']}",
@@ -227,11 +227,11 @@ def main(argv=None) -> int:
     if not 0.0 < args.sparsity < 1.0:
         parser.error("--sparsity must be in (0, 1), e.g. 0.9")
 
-    from tfsparse.cli import import_tensorflow_quietly, quiet_native_output
+    from tfsparse._quiet import quiet_native_output
+    from tfsparse.cli import import_tensorflow_quietly
 
     clock = _Clock()
     import_tensorflow_quietly()
-    import numpy as np
 
     import tfsparse
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 
 import numpy as np
 
+from .._quiet import quiet_native_output
 from ..errors import ConversionError
 
 __all__ = ["quantize"]
@@ -92,9 +94,11 @@ def quantize(model, representative_data, *, per_channel: bool = True) -> bytes:
     converter.inference_output_type = tf.int8
     if not per_channel:
         converter._experimental_disable_per_channel_quantization_for_dense_layers = True
-    chatter = io.StringIO()  # Keras' export prints "Saved artifact at ..." for every conversion
+    # Keras' export prints "Saved artifact at ..." and the converter logs its graph passes from C++:
+    # both are parked and shown only if the conversion fails.
     try:
-        with contextlib.redirect_stdout(chatter):
+        with quiet_native_output(), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
             return bytes(converter.convert())
     except Exception as exc:  # the converter raises many types; keep its message
         raise ConversionError(f"the TFLite converter failed on model {model.name!r}: {exc}") from exc
