@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 
-import tfsparse
 
 
 def test_public_names_resolve():

@@ -6,8 +6,6 @@ converter; the LeNet end-to-end test is in test_lenet_e2e.py.
 
 from __future__ import annotations
 
-import os
-import pathlib
 import re
 
 import numpy as np
