@@ -16,9 +16,13 @@ def quiet_native_output():
     Python's streams and logging levels; a user of the CLI or the demo wants them only when
     something went wrong.
     """
+    # Native code writes to the process's descriptors 1 and 2, whatever sys.stdout/sys.stderr are
+    # (pytest, Jupyter and IDEs replace those objects).
+    fds = [1, 2]
     try:
-        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
-    except (AttributeError, OSError, ValueError):  # streams replaced by objects without descriptors
+        for fd in fds:
+            os.fstat(fd)
+    except OSError:  # a process started without them
         yield
         return
     sys.stdout.flush()

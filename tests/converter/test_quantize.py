@@ -73,3 +73,13 @@ def test_converting_lenet_takes_under_two_seconds(tflite_variants):
     elapsed = time.process_time() - start
     print(f"convert(LeNet-300-100, 90% sparse): {elapsed:.3f} s CPU")
     assert elapsed <= 2.0 and len(sparse.fully_connected) == 3
+
+
+def test_quantize_prints_nothing(sparse_keras_models, capfd):
+    """The converter's C++ log lines and Keras' "Saved artifact" line are parked (shown only on failure)."""
+    model = sparse_keras_models["digits"][0]
+    capfd.readouterr()
+    tflite = tfsparse.quantize(model, np.random.default_rng(0).random((20, 64), dtype=np.float32))
+    out, err = capfd.readouterr()
+    assert tflite[4:8] == b"TFL3"
+    assert out == "" and err == "", (out, err)
