@@ -10,7 +10,8 @@ import pytest
 
 from tfsparse import plot
 from tfsparse.converter import csr
-from tfsparse.converter.ir import FullyConnected, SparseModel
+from tfsparse.converter.ir import FullyConnected
+from tfsparse.converter.model import SparseModel
 
 
 class _Poly:

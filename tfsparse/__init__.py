@@ -36,11 +36,11 @@ _EXPORTS = {
     "find_lottery_ticket": "tfsparse.pruning.lottery",
     "random_reinit": "tfsparse.pruning.lottery",
     "LotteryTicket": "tfsparse.pruning.lottery",
-    "FixedMask": "tfsparse.pruning.lottery",
+    "FixedMask": "tfsparse.pruning.schedules",
     # conversion
     "quantize": "tfsparse.converter.quantize",
     "convert": "tfsparse.converter.api",
-    "SparseModel": "tfsparse.converter.ir",
+    "SparseModel": "tfsparse.converter.model",
     "ConversionError": "tfsparse.errors",
     # code generation and firmware
     "generate": "tfsparse.codegen.project",

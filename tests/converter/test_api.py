@@ -13,7 +13,7 @@ def test_public_names_resolve():
     import tfsparse.converter.ir
     import tfsparse.converter.quantize
 
-    assert tfsparse.SparseModel is tfsparse.converter.ir.SparseModel
+    assert tfsparse.SparseModel is tfsparse.converter.model.SparseModel
     assert tfsparse.quantize is tfsparse.converter.quantize.quantize
     assert issubclass(tfsparse.ConversionError, ValueError)
     for method in ("predict", "summary", "quantize_input", "dequantize_output", "to_tflite"):

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import tfsparse
-from tfsparse.converter.ir import Quantization, SparseModel, Tensor
+from tfsparse.converter.ir import Quantization, Tensor
+from tfsparse.converter.model import SparseModel
 from tfsparse.converter.ops.fully_connected import ACTIVATION_CODES
 from tfsparse.converter.to_tflite import Writer
 

@@ -8,7 +8,7 @@ from flatbuffers import flexbuffers
 
 import tfsparse
 from tfsparse.converter.ops.sparse_fully_connected import CUSTOM_CODE, ENCODING_IDS
-from tfsparse.converter.tflite_reader import schema
+from tfsparse.converter.schema import schema
 
 
 def parsed(data):

@@ -6,7 +6,7 @@ import struct
 
 import numpy as np
 
-from tfsparse.converter.tflite_reader import enum_names, schema
+from tfsparse.converter.schema import enum_names, schema
 
 #: TFLite schema TensorType name -> (TfLiteType value of TFLM's C API, numpy dtype).
 _TYPES = {

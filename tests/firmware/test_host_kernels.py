@@ -8,7 +8,8 @@ import pytest
 
 from tfsparse.codegen import hostbuild
 from tfsparse.converter import csr
-from tfsparse.converter.ir import FullyConnected, Quantization, SparseModel, Tensor
+from tfsparse.converter.ir import FullyConnected, Quantization, Tensor
+from tfsparse.converter.model import SparseModel
 
 ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
 

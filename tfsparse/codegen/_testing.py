@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..converter import csr
-from ..converter.ir import FullyConnected, Quantization, Reshape, Softmax, SparseModel, Tensor
+from ..converter.ir import FullyConnected, Quantization, Reshape, Softmax, Tensor
+from ..converter.model import SparseModel
 
 __all__ = ["random_fc_model"]
 

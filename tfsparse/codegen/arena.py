@@ -37,7 +37,7 @@ def _align(n: int) -> int:
 
 
 def plan_arena(model) -> ArenaPlan:
-    """Plan the arena of a :class:`~tfsparse.converter.ir.SparseModel`.
+    """Plan the arena of a :class:`~tfsparse.converter.model.SparseModel`.
 
     Returns:
         An :class:`ArenaPlan` covering every activation tensor the ops read or write.

@@ -83,7 +83,7 @@ def tflm_ops(tflite: bytes) -> tuple:
     Raises:
         FirmwareError: an op tfsparse cannot add to a resolver (named, with the supported set).
     """
-    from ..converter.tflite_reader import enum_names, schema
+    from ..converter.schema import enum_names, schema
 
     builtin_names = enum_names()[0]
     model = schema().Model.GetRootAs(tflite, 0)

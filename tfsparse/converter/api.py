@@ -1,4 +1,4 @@
-"""``tfsparse.convert``: an int8 ``.tflite`` becomes a :class:`~tfsparse.converter.ir.SparseModel`."""
+"""``tfsparse.convert``: an int8 ``.tflite`` becomes a :class:`~tfsparse.converter.model.SparseModel`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import os
 import pathlib
 
 from ..errors import ConversionError
-from .ir import ENCODINGS, SparseModel
+from .ir import ENCODINGS
+from .model import SparseModel
 from .tflite_reader import read
 
 __all__ = ["convert"]

@@ -1,4 +1,4 @@
-"""``.tflite`` flatbuffer -> :class:`tfsparse.converter.ir.SparseModel` (no TensorFlow import).
+"""``.tflite`` flatbuffer -> :class:`tfsparse.converter.model.SparseModel` (no TensorFlow import).
 
 The flatbuffer is read with the TFLite schema module TensorFlow ships (loaded by file path, so
 ``tensorflow`` itself is not imported; tflite-micro's copy is the fallback). Each operator goes to
@@ -7,57 +7,18 @@ the parser its op module registered in :mod:`tfsparse.converter.ops`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.util
 import os
 
 import numpy as np
 
 from ..errors import ConversionError
 from . import ops
-from .ir import Quantization, SparseModel, Tensor
+from .ir import Quantization, Tensor
+from .model import SparseModel
+from .schema import TENSOR_TYPES, enum_names, schema
 
-__all__ = ["schema", "read", "TENSOR_TYPES"]
-
-#: TFLite TensorType name -> numpy dtype name (the types tfsparse reads).
-TENSOR_TYPES = {
-    "FLOAT32": "float32", "FLOAT16": "float16", "INT32": "int32", "UINT8": "uint8", "INT64": "int64",
-    "BOOL": "bool", "INT16": "int16", "INT8": "int8", "FLOAT64": "float64", "UINT64": "uint64",
-    "UINT32": "uint32", "UINT16": "uint16",
-}
-
-_SCHEMA_FILES = (
-    ("tensorflow", ("lite", "python", "schema_py_generated.py")),
-    ("tflite_micro", ("tensorflow", "lite", "micro", "python", "schema_py_generated.py")),
-)
-
-
-@functools.lru_cache(maxsize=1)
-def schema():
-    """The generated TFLite schema module (object API included)."""
-    for package, parts in _SCHEMA_FILES:
-        spec = importlib.util.find_spec(package)
-        for root in (spec.submodule_search_locations or []) if spec else []:
-            path = os.path.join(root, *parts)
-            if os.path.exists(path):
-                file_spec = importlib.util.spec_from_file_location("tfsparse_tflite_schema", path)
-                module = importlib.util.module_from_spec(file_spec)
-                file_spec.loader.exec_module(module)
-                return module
-    raise ConversionError("cannot find the TFLite schema module: install tensorflow (pip install tensorflow)")
-
-
-@functools.lru_cache(maxsize=1)
-def enum_names():
-    """(BuiltinOperator code -> name, TensorType code -> name, BuiltinOptions code -> name)."""
-    s = schema()
-
-    def names(enum):
-        return {v: k for k, v in vars(enum).items() if not k.startswith("_")}
-
-    return names(s.BuiltinOperator), names(s.TensorType), names(s.BuiltinOptions)
-
+__all__ = ["read"]
 
 def _unpack(data: bytes, source: str):
     s = schema()

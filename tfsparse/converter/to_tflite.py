@@ -6,7 +6,7 @@ import flatbuffers
 import numpy as np
 
 from . import ops
-from .tflite_reader import TENSOR_TYPES, enum_names, schema
+from .schema import TENSOR_TYPES, enum_names, schema
 
 __all__ = ["to_tflite", "Writer"]
 

@@ -19,9 +19,8 @@ import keras
 
 from .callbacks import PruningSummaries, UpdatePruningStep, link_global_ranking, pruned_layers
 from .iterative import IterativeSparsity
-from .lottery import FixedMask
 from .saliency import GradientSaliency
-from .schedules import ConstantSparsity, PolynomialDecay, PruningSchedule
+from .schedules import ConstantSparsity, FixedMask, PolynomialDecay, PruningSchedule
 from .wrapper import RANKINGS, PrunableLayer, PruneLowMagnitude, check_backend, is_prunable
 
 __all__ = ["prune_low_magnitude", "strip_pruning", "prune_scope"]

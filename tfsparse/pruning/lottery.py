@@ -30,33 +30,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .api import prune_low_magnitude
 from .callbacks import UpdatePruningStep, pruned_layers
 from .iterative import check_rate
 from .masks import magnitude_masks
-from .schedules import PruningSchedule
+from .schedules import FixedMask
 from .wrapper import RANKINGS, PruneLowMagnitude
 
 __all__ = ["FixedMask", "LotteryTicket", "find_lottery_ticket", "random_reinit"]
-
-
-@keras.saving.register_keras_serializable(package="tfsparse")
-class FixedMask(PruningSchedule):
-    """A schedule that never updates the mask: the layer trains with the mask it holds.
-
-    Example:
-        >>> bool(FixedMask()(100)[0])
-        False
-    """
-
-    begin_step = 0
-    end_step = -1
-    frequency = 1
-
-    def __call__(self, step):
-        return tf.constant(False), tf.constant(0.0, tf.float32)
-
-    def get_config(self):
-        return {}
 
 
 @dataclasses.dataclass
@@ -121,8 +102,6 @@ def _ticket_model(base, weights, masks):
 
 
 def _wrap(base):
-    from .api import prune_low_magnitude  # api imports this module's neighbours; avoid a cycle
-
     return prune_low_magnitude(base, FixedMask())
 
 

@@ -26,7 +26,7 @@ import numbers
 import keras
 import tensorflow as tf
 
-__all__ = ["PruningSchedule", "ConstantSparsity", "PolynomialDecay"]
+__all__ = ["PruningSchedule", "ConstantSparsity", "PolynomialDecay", "FixedMask"]
 
 
 def _check_sparsity(value, name):
@@ -194,3 +194,23 @@ class PolynomialDecay(PruningSchedule):
             "power": self.power,
             "frequency": self.frequency,
         }
+
+
+@keras.saving.register_keras_serializable(package="tfsparse")
+class FixedMask(PruningSchedule):
+    """A schedule that never updates the mask: the layer trains with the mask it holds.
+
+    Example:
+        >>> bool(FixedMask()(100)[0])
+        False
+    """
+
+    begin_step = 0
+    end_step = -1
+    frequency = 1
+
+    def __call__(self, step):
+        return tf.constant(False), tf.constant(0.0, tf.float32)
+
+    def get_config(self):
+        return {}
