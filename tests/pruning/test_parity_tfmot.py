@@ -49,7 +49,11 @@ def _schedules():
         PolynomialDecay(initial_sparsity=0.5, final_sparsity=0.95, begin_step=3, end_step=333, power=1, frequency=1),
         ConstantSparsity(target_sparsity=0.5, begin_step=10, end_step=500, frequency=25),
         ConstantSparsity(target_sparsity=0.7, begin_step=0, frequency=100),
+        ConstantSparsity(target_sparsity=0.6, begin_step=50, end_step=50, frequency=10),  # one-shot
     ]
+
+
+STEPS_OTHER_DTYPES = 200  # as tfmot_oracle.STEPS_OTHER_DTYPES
 
 
 @pytest.mark.slow
@@ -68,6 +72,46 @@ def test_schedule_values_equal_tfmot_on_a_grid(tf_keras3, oracle):
         assert differ == ([schedule.end_step] if off_grid_end else []), repr(schedule)
         if off_grid_end:
             assert should[schedule.end_step] and not ref[f"should_{j}"][schedule.end_step]
+
+
+@pytest.mark.slow
+def test_int32_and_variable_steps_equal_tfmot(tf_keras3, oracle):
+    tf, _ = tf_keras3
+    _, _, ref = oracle
+    variable = tf.Variable(0, dtype=tf.int64)
+    for j, schedule in enumerate(_schedules()):
+        steps = STEPS[:STEPS_OTHER_DTYPES]
+        ours = [schedule(tf.constant(s, tf.int32)) for s in steps]
+        np.testing.assert_array_equal([bool(p) for p, _ in ours], ref[f"should32_{j}"], err_msg=repr(schedule))
+        np.testing.assert_array_equal(np.array([v.numpy() for _, v in ours], np.float32), ref[f"sparsity32_{j}"])
+        ours = []
+        for s in steps:
+            variable.assign(s)
+            ours.append(schedule(variable))
+        np.testing.assert_array_equal([bool(p) for p, _ in ours], ref[f"shouldvar_{j}"], err_msg=repr(schedule))
+        np.testing.assert_array_equal(np.array([v.numpy() for _, v in ours], np.float32), ref[f"sparsityvar_{j}"])
+    # in a graph too: an int32 step and a tf.Variable step inside tf.function
+    schedule = _schedules()[0]
+    fn = tf.function(lambda step: schedule(step))
+    variable.assign(640)
+    assert [float(v) for v in fn(tf.constant(640, tf.int32))] == [float(v) for v in fn(variable)] == [
+        float(v) for v in schedule(640)
+    ]
+
+
+@pytest.mark.slow
+def test_one_shot_and_polynomial_begin_equals_end_as_tfmot(tf_keras3, oracle):
+    _, _, ref = oracle
+    # ConstantSparsity(begin == end) is in _schedules() (checked against tfmot above): one pruning step
+    one_shot = _schedules()[-1]
+    assert np.flatnonzero([bool(one_shot(s)[0]) for s in range(120)]).tolist() == [50]
+    # tfmot accepts PolynomialDecay(begin == end), and its only pruning step gets a NaN sparsity:
+    # tfsparse refuses it, and says so and what to use instead
+    should, sparsity = ref["poly_equal_should"], ref["poly_equal_sparsity"]
+    assert ref["poly_equal_steps"][should].tolist() == [20]
+    assert np.isnan(sparsity[should]).all()
+    with pytest.raises(ValueError, match=r"NaN sparsity.*ConstantSparsity\(final_sparsity, 20, 20\)"):
+        PolynomialDecay(0.1, 0.8, 20, 20, frequency=5)
 
 
 @pytest.mark.slow
