@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from tfsparse.pruning.masks import magnitude_masks
+from tfsparse.pruning.masks import block_masks, magnitude_masks
 from tfsparse.pruning.schedules import ConstantSparsity, PolynomialDecay
 
 ORACLE = pathlib.Path(__file__).with_name("tfmot_oracle.py")
@@ -29,6 +29,22 @@ def _mask_cases():
     return cases, (a, b)
 
 
+def _block_cases():
+    """(weights, sparsity, block size, pooling): edge blocks that do not divide the shape, ties, both pools."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for shape, sparsity, block, pooling in [
+        ((64, 32), 0.5, (2, 2), "AVG"),
+        ((300, 100), 0.9, (1, 4), "AVG"),
+        ((100, 10), 0.75, (4, 1), "MAX"),
+        ((37, 23), 0.6, (3, 5), "AVG"),  # edge blocks cut by the shape
+        ((37, 23), 0.6, (3, 5), "MAX"),
+    ]:
+        cases.append((rng.normal(size=shape).astype(np.float32), sparsity, block, pooling))
+    cases.append(((np.round(rng.normal(size=(40, 24)) * 2) / 4).astype(np.float32), 0.5, (2, 4), "MAX"))  # ties
+    return cases
+
+
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory, run_script):
     cases, pair = _mask_cases()
@@ -36,6 +52,9 @@ def oracle(tmp_path_factory, run_script):
     arrays = {"steps": STEPS}
     for i, (w, s) in enumerate(cases):
         arrays[f"w_{i}"], arrays[f"s_{i}"] = w, np.float32(s)
+    for i, (w, s, block, pooling) in enumerate(_block_cases()):
+        arrays[f"bw_{i}"], arrays[f"bs_{i}"] = w, np.float32(s)
+        arrays[f"bb_{i}"], arrays[f"bp_{i}"] = np.array(block), np.int32(("AVG", "MAX").index(pooling))
     np.savez(tmp / "in.npz", **arrays)
     run_script(ORACLE, tmp / "in.npz", tmp / "out.npz")
     return cases, pair, dict(np.load(tmp / "out.npz"))
@@ -126,3 +145,12 @@ def test_masks_equal_tfmot_ties_included(tf_keras3, oracle):
     last = len(cases) - 1
     np.testing.assert_array_equal(np.concatenate([ma.numpy().ravel(), mb.numpy().ravel()]), ref[f"mask_{last}"])
     assert np.float32(threshold.numpy()) == ref[f"threshold_{last}"]
+
+
+@pytest.mark.slow
+def test_block_masks_equal_tfmot(tf_keras3, oracle):
+    _, _, ref = oracle
+    for i, (w, sparsity, block, pooling) in enumerate(_block_cases()):
+        threshold, (mask,) = block_masks([w], sparsity, block, pooling)
+        np.testing.assert_array_equal(mask.numpy(), ref[f"bmask_{i}"], err_msg=f"block case {i}: {w.shape} {block} {pooling}")
+        assert np.float32(threshold.numpy()) == ref[f"bthreshold_{i}"], i

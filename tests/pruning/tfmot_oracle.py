@@ -6,7 +6,9 @@ j of SCHEDULES, ``should_j`` / ``sparsity_j`` on int64 ``steps``, ``should32_j``
 the first STEPS_OTHER_DTYPES steps as int32 tensors and ``shouldvar_j`` / ``sparsityvar_j`` read from
 an int64 ``tf.Variable``; ``poly_equal_steps`` / ``poly_equal_should`` / ``poly_equal_sparsity`` for
 ``PolynomialDecay`` with ``begin_step == end_step`` (which tfmot accepts); and per case ``mask_i`` /
-``threshold_i`` from ``pruning_impl.Pruning._update_mask``.
+``threshold_i`` from ``pruning_impl.Pruning._update_mask``; per block case i (``bw_i`` weights,
+``bs_i`` sparsity, ``bb_i`` block size, ``bp_i`` 0 for AVG / 1 for MAX) ``bmask_i`` / ``bthreshold_i``
+from ``Pruning._maybe_update_block_mask``.
 """
 
 import os
@@ -69,6 +71,19 @@ def main(src, dst):
         threshold, mask = pruning._update_mask(tf.constant(data[f"w_{i}"]))
         out[f"mask_{i}"] = mask.numpy()
         out[f"threshold_{i}"] = np.float32(threshold.numpy())
+        i += 1
+    i = 0
+    while f"bw_{i}" in data:
+        pruning = pruning_impl.Pruning(
+            training_step_fn=lambda: tf.constant(0, tf.int64),
+            pruning_vars=[],
+            pruning_schedule=tfmot.sparsity.keras.ConstantSparsity(float(data[f"bs_{i}"]), 0),
+            block_size=tuple(int(b) for b in data[f"bb_{i}"]),
+            block_pooling_type=("AVG", "MAX")[int(data[f"bp_{i}"])],
+        )
+        threshold, mask = pruning._maybe_update_block_mask(tf.constant(data[f"bw_{i}"]))
+        out[f"bmask_{i}"] = mask.numpy()
+        out[f"bthreshold_{i}"] = np.float32(threshold.numpy())
         i += 1
     assert tf.keras.layers.Dense.__module__.startswith("tf_keras"), "tfmot must run on tf_keras"
     np.savez(dst, **out)
