@@ -1,6 +1,7 @@
 """``tfsparse.generate``: render a SparseModel into a self-contained firmware project.
 
-The project holds the generated model (``tfs_model*.{c,h}``), a Makefile and linker script rendered
+The project holds the generated model (``tfs_model*.{c,h}``, or ``<name>_model*.{c,h}`` with
+``name=``: see :class:`tfsparse.codegen.context.Naming`), a Makefile and linker script rendered
 for the target, and copies of the kernels, runtime and start-up code shipped in ``tfsparse._firmware``;
 ``project.json`` tells :mod:`tfsparse.firmware` the shapes and the target.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from typing import Union
+from typing import Optional, Union
 
 from ..errors import FirmwareError
 from .context import ProjectContext, build_context
@@ -27,11 +28,8 @@ CODE_ALLOWANCE = 12 * 1024
 #: RAM besides the arena and the stack: the runtime's output buffer and small statics.
 RAM_ALLOWANCE = 8 * 1024
 
+# Besides the model files, whose names carry the model's prefix (Naming.model_files()).
 _RENDERED = {
-    "tfs_model.h": "tfs_model.h.j2",
-    "tfs_model_data.h": "tfs_model_data.h.j2",
-    "tfs_model_data.c": "tfs_model_data.c.j2",
-    "tfs_model.c": "tfs_model.c.j2",
     "Makefile": "Makefile.j2",
     "linker.ld": None,  # the target names its linker template
 }
@@ -76,7 +74,8 @@ def _static_files(target: Target) -> dict:
     return files
 
 
-def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4", tflm: bool = False) -> pathlib.Path:
+def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4", tflm: bool = False,
+             name: Optional[str] = None) -> pathlib.Path:
     """Render ``sparse_model`` into a firmware project for ``target`` in ``out_dir``.
 
     The project builds with ``make`` (``fw.elf``) and runs on QEMU with ``make run``;
@@ -90,12 +89,17 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
             :class:`~tfsparse.codegen.targets.Target`.
         tflm: also write TFLM sources (``tflm/``: the ``to_tflite()`` model as an array, the
             ``TFSPARSE_FULLY_CONNECTED`` kernel, ``TfsparseAddOps``) and ``tflm.mk`` (``make tflm TFLM_DIR=...``).
+        name: prefix of every model-specific C symbol, file and include guard (``"kws"``:
+            ``kws_model.c``, ``kws_model_invoke()``, ``KWS_MODEL_INPUT_BYTES``, ``tflm/kws_model_data.cc``,
+            ``KwsAddOps``...), so that two models link into one image; the shared kernels are not
+            prefixed and link once. ``None`` keeps the single-model names (``tfs_model_invoke``...).
+            The full rule: :class:`tfsparse.codegen.context.Naming`.
 
     Returns:
         ``out_dir`` as a :class:`pathlib.Path`.
 
     Raises:
-        ValueError: unknown target name.
+        ValueError: unknown target name, or a ``name`` that cannot prefix C symbols.
         FirmwareError: an op the firmware cannot run (named), a model that does not fit the target's
             flash or RAM (by how much), or a file in ``out_dir`` that is not tfsparse's (named).
 
@@ -105,11 +109,11 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         PosixPath('build/lenet_fw')
     """
     tgt = get_target(target)
-    ctx = build_context(sparse_model, tgt)
+    ctx = build_context(sparse_model, tgt, name=name)
     check_fits(ctx)
     env = environment()
     files = {}
-    for out_name, template in _RENDERED.items():
+    for out_name, template in {**ctx.naming.model_files(), **_RENDERED}.items():
         if template is None and tgt.linker_script:
             files[out_name] = (firmware_root() / tgt.linker_script).read_bytes()
         else:
@@ -117,6 +121,7 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
     files.update(_static_files(tgt))
     meta = {
         "model": ctx.model_name,
+        "name": name,
         "target": tgt.name,
         "qemu_machine": tgt.qemu_machine,
         "instructions_per_tick": tgt.instructions_per_tick,
