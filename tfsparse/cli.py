@@ -203,17 +203,27 @@ def _load_keras(path: pathlib.Path, progress):
 
 
 def _output_dir(path: str, force: bool) -> pathlib.Path:
-    """An output directory that is new, empty, or (with --force) a previous export."""
+    """An output directory that is new, empty, or (with --force) a previous export.
+
+    An export that was interrupted there is first completed or rolled back (tfsparse.generate's journal).
+    """
+    from .codegen.journal import recover
+    from .codegen.manifest import MANIFEST, bears_banner
+
     out = pathlib.Path(path)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {path!r} is a file; give a directory")
+    if out.is_dir():
+        recovered = recover(out)  # a FirmwareError here names the file in the way
+        if recovered:
+            print(f"note: {recovered} an interrupted export in {path}", file=sys.stderr)
     if out.is_dir() and any(out.iterdir()):
         if not force:
             raise UsageError(
                 f"--out {path!r} is not empty; choose a new directory, or pass --force to replace a previous "
                 "tfsparse export there"
             )
-        if not _is_export(out):
+        if not _is_export(out) and not (out / MANIFEST).is_file() and not bears_banner(out / "Makefile"):
             raise UsageError(
                 f"--out {path!r} holds files that 'tfsparse export' did not write; tfsparse will not overwrite "
                 "them even with --force: choose a new directory"
@@ -294,8 +304,8 @@ def _cmd_export(args, progress) -> int:
     with progress.step(f"convert to CSR (encoding: {args.encoding})"):
         sparse = tfsparse.convert(tflite, encoding=args.encoding)
     with progress.step(f"generate {args.target} firmware sources"):
-        tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm)
-        (out / _TFLITE_NAME).write_bytes(tflite)
+        # The .tflite goes into the same transaction: an interrupted export is completed or rolled back whole.
+        tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm, extra_files={_TFLITE_NAME: tflite})
     print(_sparse_report(sparse)[0])
     print(f"exported to {out}/ ({_TFLITE_NAME} + firmware sources); next: tfsparse build {out}")
     return EXIT_OK
