@@ -9,14 +9,16 @@ for the target, and copies of the kernels, runtime and start-up code shipped in 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 from typing import Optional, Union
 
+from ..converter.model import SparseModel
 from ..errors import FirmwareError
 from .context import ProjectContext, build_context
 from .env import environment
 from .hostbuild import firmware_root
-from .manifest import write_files
+from .manifest import BANNER, write_files
 from .targets import Target, get_target
 
 __all__ = ["generate", "PROJECT_FILE", "CODE_ALLOWANCE", "check_fits"]
@@ -74,15 +76,34 @@ def _static_files(target: Target) -> dict:
     return files
 
 
+def _as_sparse_model(model) -> SparseModel:
+    """A SparseModel as it is; a ``.tflite`` (bytes or path) converted with the default encoding."""
+    if isinstance(model, SparseModel):
+        return model
+    if isinstance(model, (bytes, bytearray, memoryview, str, os.PathLike)):
+        from ..converter.api import convert
+
+        return convert(bytes(model) if isinstance(model, (bytearray, memoryview)) else model)
+    raise TypeError(
+        f"generate() takes a tfsparse.SparseModel or an int8 .tflite (bytes or path), not "
+        f"{type(model).__name__}; for a Keras model call tfsparse.convert(tfsparse.quantize(model, x_train)) first"
+    )
+
+
 def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4", tflm: bool = False,
-             name: Optional[str] = None) -> pathlib.Path:
+             name: Optional[str] = None, extra_files: Optional[dict] = None) -> pathlib.Path:
     """Render ``sparse_model`` into a firmware project for ``target`` in ``out_dir``.
 
     The project builds with ``make`` (``fw.elf``) and runs on QEMU with ``make run``;
     :func:`tfsparse.run` does both and returns the outputs and instruction counts.
 
+    All files (and the manifest that marks them as tfsparse's) are written as one transaction: they are
+    staged in ``out_dir/.tfsparse-staging`` and moved into place under a journal, so a run that dies
+    midway is completed or rolled back by the next ``generate`` (or ``tfsparse export``) there.
+
     Args:
-        sparse_model: a :class:`tfsparse.SparseModel` (from :func:`tfsparse.convert`).
+        sparse_model: a :class:`tfsparse.SparseModel` (from :func:`tfsparse.convert`), or an int8
+            ``.tflite`` as bytes or a path, converted first with :func:`tfsparse.convert`'s defaults.
         out_dir: directory to create or update. Only files tfsparse generated there earlier (and
             nobody edited) are rewritten; other files are left alone.
         target: a name from :data:`tfsparse.codegen.targets.TARGETS` (``"cortex-m4"``) or a
@@ -94,11 +115,15 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
             ``KwsAddOps``...), so that two models link into one image; the shared kernels are not
             prefixed and link once. ``None`` keeps the single-model names (``tfs_model_invoke``...).
             The full rule: :class:`tfsparse.codegen.context.Naming`.
+        extra_files: more files to write in the same transaction (relative path -> str or bytes),
+            such as the ``.tflite`` the project came from.
 
     Returns:
         ``out_dir`` as a :class:`pathlib.Path`.
 
     Raises:
+        TypeError: ``sparse_model`` is neither a SparseModel nor a ``.tflite`` (e.g. a Keras model).
+        ConversionError: a ``.tflite`` that :func:`tfsparse.convert` rejects.
         ValueError: unknown target name, or a ``name`` that cannot prefix C symbols.
         FirmwareError: an op the firmware cannot run (named), a model that does not fit the target's
             flash or RAM (by how much), or a file in ``out_dir`` that is not tfsparse's (named).
@@ -108,6 +133,7 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         >>> tfsparse.generate(sm, "build/lenet_fw")                    # doctest: +SKIP
         PosixPath('build/lenet_fw')
     """
+    sparse_model = _as_sparse_model(sparse_model)
     tgt = get_target(target)
     ctx = build_context(sparse_model, tgt, name=name)
     check_fits(ctx)
@@ -120,6 +146,7 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
             files[out_name] = env.get_template(template or tgt.linker_template).render(ctx=ctx)
     files.update(_static_files(tgt))
     meta = {
+        "note": f"{BANNER.decode()} {ctx.version}: DO NOT EDIT, tfsparse.generate() rewrites this file",
         "model": ctx.model_name,
         "name": name,
         "target": tgt.name,
@@ -139,6 +166,10 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         from .tflm import tflm_files
 
         files.update(tflm_files(sparse_model, ctx))
+    for rel, content in (extra_files or {}).items():
+        if rel in files:
+            raise ValueError(f"extra_files: {rel!r} is a file generate() writes itself; pick another name")
+        files[rel] = content
     out = pathlib.Path(out_dir)
     write_files(out, files, generator=f"tfsparse {ctx.version}")
     return out
