@@ -96,6 +96,10 @@ class ProjectContext:
     ops: list
     arena_size: int
     buffers: list
+    # Set by generate() for the Makefile: the QEMU machine running the firmware ("none": no board) and the
+    # ELF it runs (fw.elf, or fw_qemu.elf when a part is relinked at the board's addresses).
+    qemu_machine: str = "none"
+    qemu_elf: str = "fw.elf"
 
     @property
     def flash_constants(self) -> int:
