@@ -320,7 +320,8 @@ TARGETS = {
     "cortex-m55": _board_target("cortex-m55", "mps3-an547"),
 }
 
-#: Common parts (memory from each part's datasheet / reference manual; clock = maximum core clock).
+#: Common parts (memory from each part's datasheet / reference manual, cross-checked against the
+#: probe-rs target database and vendor linker scripts; clock = maximum core clock).
 PARTS = {
     # nRF52840 Product Specification v1.7, 4.2 Memory: 1 MB flash at 0x0, 256 kB RAM at 0x20000000; 64 MHz.
     "nrf52840": Target("nrf52840", "cortex-m4", MemoryRegion("FLASH", 0x0, 1 * MiB),
@@ -331,7 +332,8 @@ PARTS = {
     "stm32f746": Target("stm32f746", "cortex-m7", MemoryRegion("FLASH", 0x08000000, 1 * MiB),
                         MemoryRegion("RAM", 0x20000000, 320 * KiB), 216_000_000,
                         description="ST STM32F746 (Cortex-M7, 216 MHz)"),
-    # RM0351 2.2.2: SRAM1 96 KB at 0x20000000; SRAM2 32 KB at 0x10000000 (also aliased at 0x20018000); 80 MHz.
+    # RM0351 2.2.2: SRAM1 96 KB at 0x20000000; SRAM2 32 KB at 0x10000000 (also aliased at 0x20018000, so a
+    # single 128 KB RAM region works too); 80 MHz.
     "stm32l476": Target("stm32l476", "cortex-m4", MemoryRegion("FLASH", 0x08000000, 1 * MiB),
                         (MemoryRegion("RAM", 0x20000000, 96 * KiB), MemoryRegion("SRAM2", 0x10000000, 32 * KiB)),
                         80_000_000, description="ST STM32L476 (Cortex-M4F, 80 MHz)"),
