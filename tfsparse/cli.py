@@ -524,10 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .converter.ir import ENCODINGS
 
-    from .codegen.targets import TARGETS
+    from .codegen.targets import PARTS, TARGETS
 
     encodings = ("smallest", "fastest") + ENCODINGS
-    targets = tuple(sorted(TARGETS))
+    targets = tuple(sorted(TARGETS)) + tuple(sorted(PARTS))
 
     parser = argparse.ArgumentParser(
         prog="tfsparse",
@@ -599,7 +599,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="encoding to report a .tflite or DIR with (default: smallest)")
     p.add_argument("--plots", metavar="DIR", help="also save PNG plots (density, spy per layer, bytes per nonzero)")
     p.add_argument("--force", action="store_true", help="overwrite PNGs of the same names in --plots")
+
+    _command(sub, "targets", _cmd_targets, "list the boards and parts firmware can be built for",
+             "The emulated boards (QEMU machines, one per core) and the preset parts: core, clock, flash and "
+             "RAM regions, and the QEMU board that runs each part's code. Your own part: tfsparse.Target.",
+             ["tfsparse targets"])
     return parser
+
+
+def _cmd_targets(args, progress) -> int:
+    from .codegen.targets import PARTS, TARGETS
+
+    for title, table in (("boards (emulated on QEMU)", TARGETS), ("parts", PARTS)):
+        print(f"{title}:")
+        width = max(map(len, table))
+        for name, target in table.items():
+            note = f"  [{target.description}]" if table is PARTS and target.description else ""
+            print(f"  {name:<{width}}  {target.describe()}{note}")
+    print("your own part: tfsparse.Target(name, core, flash=MemoryRegion(...), ram=MemoryRegion(...), clock_hz=...)")
+    return EXIT_OK
 
 
 def main(argv=None) -> int:
