@@ -164,7 +164,7 @@ class _MaskConstraint:
     def __call__(self, w):
         if self.inner is not None:
             w = self.inner(w)
-        return w * tf.cast(self.mask, w.dtype)
+        return w * (self.mask if self.mask.dtype == w.dtype else tf.cast(self.mask, w.dtype))
 
 
 def _short_name(variable):
@@ -366,17 +366,14 @@ class PruneLowMagnitude(keras.layers.Wrapper):
 
     def _training_update(self):
         step = tf.convert_to_tensor(self.pruning_step)
-        started = step >= 0
-        if tf.executing_eagerly():
-            if not bool(started):
-                raise MissingCallbackError(f"{self.name}: " + CALLBACK_ERROR)
-            deps = []
-        else:
-            current = _value_at_trace_time(self.pruning_step)
-            if current is not None and current < 0:
-                raise MissingCallbackError(f"{self.name}: " + CALLBACK_ERROR)
-            # XLA drops asserts; there the step then simply stays at -1 and nothing is pruned.
-            deps = [tf.debugging.Assert(started, [f"{self.name}: " + CALLBACK_ERROR])]
+        # Known at trace time (the usual case), a started counter costs no op per step; only when the
+        # value cannot be read while tracing does the graph check it (XLA drops that assert: the step
+        # then stays at -1 and nothing is pruned).
+        current = int(step) if tf.executing_eagerly() else _value_at_trace_time(self.pruning_step)
+        if current is not None and current < 0:
+            raise MissingCallbackError(f"{self.name}: " + CALLBACK_ERROR)
+        started = True if current is not None else step >= 0
+        deps = [] if started is True else [tf.debugging.Assert(started, [f"{self.name}: " + CALLBACK_ERROR])]
         managed = self._managed_vars()  # fails at trace time when global ranking is not linked
         with tf.control_dependencies(deps):
             if managed:
@@ -393,7 +390,7 @@ class PruneLowMagnitude(keras.layers.Wrapper):
                     tf.cond(update, lambda: self._assign_masks(managed, new_masks()), lambda: None)
                 if self.criterion == "gradient":
                     saliency.reset_saliency([w for w, _, _ in managed], update)
-            self.pruning_step.assign_add(tf.cast(started, tf.int64))
+            self.pruning_step.assign_add(1 if started is True else tf.cast(started, tf.int64))
 
     def call(self, inputs, training=None, **kwargs):
         if training is None:
