@@ -74,6 +74,7 @@ class UpdatePruningStep(keras.callbacks.Callback):
         super().__init__()
         self.prunable_layers = []
         self._epoch_start_steps = None
+        self._remask = None
 
     def on_train_begin(self, logs=None):
         self.prunable_layers = pruned_layers(self.model)
@@ -101,9 +102,11 @@ class UpdatePruningStep(keras.callbacks.Callback):
 
     def on_epoch_end(self, batch=None, logs=None, epoch=None):
         epoch = batch if epoch is None else epoch
-        for layer in self.prunable_layers:
-            if layer.built:
-                layer.apply_masks()
+        built = tuple(layer for layer in self.prunable_layers if layer.built)
+        if self._remask is None or self._remask[0] != built:
+            # one compiled call per epoch instead of an eager multiply and assign per weight
+            self._remask = (built, tf.function(lambda: [layer.apply_masks() for layer in built] and None))
+        self._remask[1]()
         if self._epoch_start_steps is not None and all(
             layer.built and _step(layer) == start for layer, start in zip(self.prunable_layers, self._epoch_start_steps)
         ):
