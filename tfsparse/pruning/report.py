@@ -77,7 +77,7 @@ def sparsity_report(model):
 
     Args:
         model: a Keras 3 model or layer. Wrapped layers report their pruned weights; unwrapped
-            Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding and PrunableLayer layers their kernels.
+            Dense, Conv, SeparableConv (pointwise), Embedding and PrunableLayer layers their kernels.
 
     Returns:
         A :class:`SparsityReport` (a list of :class:`WeightSparsity`) that prints as a table.
@@ -114,6 +114,6 @@ def sparsity_report(model):
     if not report:
         raise ValueError(
             f"sparsity_report: {model.name!r} has no built prunable weight (Dense, Conv1D, Conv2D, "
-            "DepthwiseConv2D, Embedding or PrunableLayer); build the model first."
+            "Embedding or PrunableLayer); build the model first."
         )
     return report
