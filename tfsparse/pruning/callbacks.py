@@ -25,10 +25,17 @@ def pruned_layers(model):
 
 
 def link_global_ranking(layers):
-    """Link the ``ranking="global"`` wrappers among ``layers`` so they share one threshold.
+    """Link the wrappers among ``layers`` that update their masks together.
+
+    ``ranking="global"`` wrappers share one threshold. Built ``ranking="local"`` magnitude wrappers
+    with the same schedule and pattern keep one threshold each, but are updated by one of them, in
+    one branch per step instead of one per layer (the same masks, a cheaper train step).
+
+    Returns:
+        The ``ranking="global"`` wrappers.
 
     Raises:
-        ValueError: they do not all use the same schedule (one threshold needs one sparsity).
+        ValueError: the global ones do not all use the same schedule (one threshold needs one sparsity).
     """
     group = [layer for layer in layers if layer.ranking == "global"]
     schedules = {repr(layer.pruning_schedule) for layer in group}
@@ -41,6 +48,19 @@ def link_global_ranking(layers):
     linked = PruningGroup(group)
     for layer in group:
         object.__setattr__(layer, "_pruning_group", linked)
+    together = {}
+    for layer in layers:
+        if layer.ranking != "local":
+            continue
+        object.__setattr__(layer, "_pruning_group", None)
+        if layer.built and layer.pruning_vars and layer.criterion == "magnitude":
+            key = (repr(layer.pruning_schedule), layer.block_size, layer.block_pooling_type, layer.sparsity_m_by_n)
+            together.setdefault(key, []).append(layer)
+    for members in together.values():
+        if len(members) > 1:
+            linked = PruningGroup(members)
+            for layer in members:
+                object.__setattr__(layer, "_pruning_group", linked)
     return group
 
 

@@ -328,12 +328,16 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     def _managed_vars(self):
         """The (weight, mask, threshold) triples this wrapper updates.
 
-        Local ranking: its own. Global ranking: the first wrapper of the group ranks and updates the
-        whole group at once (one threshold, computed once per step); the others only count steps.
+        Global ranking: the first wrapper of the group ranks and updates the whole group at once (one
+        threshold, computed once per step); the others only count steps. Local ranking: its own, or,
+        when linked with wrappers of the same schedule, the first of them updates every member, each
+        with its own threshold.
         """
-        if self.ranking == "local":
-            return self.pruning_vars
         group = self._pruning_group.members if self._pruning_group is not None else ()
+        if self.ranking == "local":
+            if self not in group:
+                return self.pruning_vars
+            return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
         if not group or self not in group:
             raise MissingCallbackError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
         return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
