@@ -30,7 +30,7 @@ if os.environ.get("TFS_DEBUG"):
 
 import tfsparse  # noqa: E402
 
-SCHEDULE = dict(initial_sparsity=0.0, final_sparsity=0.8, begin_step=0, end_step=40, frequency=5)
+SCHEDULE = dict(initial_sparsity=0.0, final_sparsity=0.8, begin_step=0, end_step=16, frequency=4)
 GLOBAL_BATCH = 64
 
 
