@@ -48,6 +48,7 @@ _EXPORTS = {
     "build": "tfsparse.firmware",
     "RunResult": "tfsparse.firmware",
     "FirmwareError": "tfsparse.errors",
+    "profile": "tfsparse.profiling",
 }
 _SUBMODULES = ("datasets", "models", "plot", "cli")
 

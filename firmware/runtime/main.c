@@ -1,6 +1,7 @@
 /* tfsparse: firmware entry point. Reads input vectors from a semihosting file, runs one inference
  * per vector, and writes each output followed by the inference's SysTick count (uint32, little
- * endian) to another semihosting file. Only tfs_model_invoke() is inside the counted region. */
+ * endian) and, with TFS_OP_TIMING, one SysTick count per op (uint32 each, op order) to another
+ * semihosting file. Only tfs_model_invoke() is inside the counted region. */
 #include <stdint.h>
 #include <string.h>
 
@@ -15,8 +16,15 @@
 #define TFS_OUTPUT_FILE "tfs_outputs.bin"
 #endif
 
+#ifdef TFS_OP_TIMING
+#define TIMED_OPS TFS_MODEL_NUM_OPS
+uint32_t tfs_op_stamps[2 * TFS_MODEL_NUM_OPS];
+#else
+#define TIMED_OPS 0
+#endif
+
 /* Outputs are buffered to keep the number of (slow) semihosting calls low. */
-#define RECORD_BYTES (TFS_MODEL_OUTPUT_BYTES + 4)
+#define RECORD_BYTES (TFS_MODEL_OUTPUT_BYTES + 4 + 4 * TIMED_OPS)
 #define RECORDS_PER_FLUSH ((4096 + RECORD_BYTES - 1) / RECORD_BYTES)
 static uint8_t out_buffer[RECORDS_PER_FLUSH * RECORD_BYTES];
 
@@ -57,6 +65,12 @@ int main(void) {
     uint8_t *record = out_buffer + buffered * RECORD_BYTES;
     memcpy(record, tfs_model_output(), TFS_MODEL_OUTPUT_BYTES);
     memcpy(record + TFS_MODEL_OUTPUT_BYTES, &ticks, 4); /* Cortex-M is little endian */
+#ifdef TFS_OP_TIMING
+    for (int32_t k = 0; k < TIMED_OPS; ++k) {
+      const uint32_t op_ticks = tfs_counter_ticks_between(tfs_op_stamps[2 * k], tfs_op_stamps[2 * k + 1]);
+      memcpy(record + TFS_MODEL_OUTPUT_BYTES + 4 + 4 * k, &op_ticks, 4);
+    }
+#endif
     if (++buffered == RECORDS_PER_FLUSH || i + 1 == count) {
       if (tfs_sh_write(out, out_buffer, buffered * RECORD_BYTES) != 0) {
         return fail("short write to " TFS_OUTPUT_FILE);
