@@ -48,6 +48,7 @@ _EXPORTS = {
     "build": "tfsparse.firmware",
     "RunResult": "tfsparse.firmware",
     "FirmwareError": "tfsparse.errors",
+    "profile": "tfsparse.profiling",
     # targets: emulated boards, preset parts, your own part
     "Target": "tfsparse.codegen.targets",
     "MemoryRegion": "tfsparse.codegen.targets",
