@@ -12,7 +12,7 @@ import pytest
 
 from tfsparse.codegen import hostbuild
 from tfsparse.converter import csr
-from tfsparse.converter.ops.fully_connected import unfold_bias
+from tfsparse.converter.ops.sparse_fully_connected import unfold_bias
 
 from . import _layers
 

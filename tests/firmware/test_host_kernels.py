@@ -10,7 +10,7 @@ from tfsparse.codegen import hostbuild
 from tfsparse.converter import csr
 from tfsparse.converter.ir import FullyConnected, Quantization, Tensor
 from tfsparse.converter.model import SparseModel
-from tfsparse.converter.ops.fully_connected import unfold_bias
+from tfsparse.converter.ops.sparse_fully_connected import unfold_bias
 
 ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "blk8", "csc8", "dense")
 

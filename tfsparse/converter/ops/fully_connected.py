@@ -34,27 +34,6 @@ def fold_bias(bias, weights: np.ndarray, input_zero_point: int, ctx=None) -> np.
     return folded.astype(np.int32)
 
 
-def unfold_bias(bias, weights: np.ndarray, input_zero_point: int) -> np.ndarray:
-    """The inverse of :func:`fold_bias` for the column form (csc8), whose kernel adds ``(x - zp) * w``:
-    ``bias + input_zero_point * sum_c w[r, c]``, wrapped to int32 (the kernels' sums wrap alike, so the
-    wrapped value gives TFLM's accumulator bit for bit)."""
-    b = np.asarray(bias, np.int64) + int(input_zero_point) * np.asarray(weights, np.int64).sum(axis=1)
-    return ((b + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
-
-
-def kernel_bias(op: FullyConnected, model) -> np.ndarray:
-    """The bias a C kernel reads for ``op``: the IR's folded bias, unfolded for the column form."""
-    if op.weights.encoding != "csc8":
-        return np.asarray(op.bias, np.int32)
-    return unfold_bias(op.bias, csr.decode(op.weights), input_zero_point(op, model))
-
-
-def input_zero_point(op, model) -> int:
-    """The zero point of the op's int8 input tensor."""
-    q = model.tensor(op.input).quantization
-    return int(np.asarray(q.zero_point).reshape(-1)[0]) if q is not None else 0
-
-
 def build(ctx, *, weights_q, bias, input_t, output_t, activation: str, weight_scale) -> FullyConnected:
     """The IR record of an int8 FC layer from its dense int8 weights and the tensors' quantization."""
     rows, _ = weights_q.shape
