@@ -22,6 +22,7 @@ from typing import Optional, Union
 
 import numpy as np
 
+from .codegen.arena import op_scratch_bytes
 from .codegen.targets import Target, get_target
 from .converter.csr import coordinates
 from .converter.ir import CSRMatrix, DenseMatrix
@@ -500,8 +501,8 @@ def _fc_cost(op, model, core, kernel, live_fraction) -> OpCost:
         flash = _const_bytes(w.values, w.row_ptr, w.indices)
     flash += 3 * 4 * rows  # bias, multiplier, shift: int32 per row
     nnz = rows * cols if isinstance(w, DenseMatrix) else w.nnz
-    return OpCost(instructions=mean, worst_case_instructions=mean, flash_bytes=flash, arena_bytes=0,
-                  macs=rows * cols * batches, nnz=int(nnz))
+    return OpCost(instructions=mean, worst_case_instructions=mean, flash_bytes=flash,
+                  arena_bytes=op_scratch_bytes(op), macs=rows * cols * batches, nnz=int(nnz))
 
 
 _EXP_BARREL_BITS = 7

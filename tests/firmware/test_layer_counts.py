@@ -10,7 +10,7 @@ import pytest
 import tfsparse
 from tfsparse.codegen._testing import random_fc_model
 from tfsparse.codegen.targets import get_target
-from tfsparse.firmware import dither_cflags
+from tfsparse.firmware import dither_cflags, dither_period
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def test_layer_counts_cover_each_op_and_sum_to_the_total(model, inputs, tmp_path
 def test_profile_predicts_qemu_within_5_percent(model, inputs, tmp_path, target):
     """The cost model's per-op and total predictions against dithered (exact mean) QEMU counts."""
     per_tick = get_target(target).instructions_per_tick
-    x = np.concatenate([inputs] * 2)[:per_tick]
+    x = np.concatenate([inputs] * 2)[:dither_period(per_tick)]
     out = tfsparse.generate(model, tmp_path / target, target=target)
     for kernel in ("portable", "cortex-m"):
         measured = tfsparse.run(out, x, kernel_impl=kernel, extra_cflags=dither_cflags(per_tick))

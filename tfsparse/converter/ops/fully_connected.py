@@ -7,7 +7,7 @@ import numpy as np
 from .. import csr
 from ..ir import CSRMatrix, FullyConnected, Quantization
 from ..quant_math import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
-from . import flat_batch, register
+from . import batched_shape, flat_batch, register
 
 # TFLite's ActivationFunctionType values.
 ACTIVATION_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
@@ -97,10 +97,13 @@ def accumulate(weights, x: np.ndarray) -> np.ndarray:
         # float64 is exact here: |acc| < 2**8 * 2**7 * cols << 2**53.
         return np.rint(x.astype(np.float64) @ weights.weights.T.astype(np.float64)).astype(np.int64)
     row, col = csr.coordinates(weights)
+    values = weights.values.astype(np.int64)
+    if row.size and np.any(np.diff(row) < 0):  # column-major encodings: visit the values row by row
+        order = np.argsort(row, kind="stable")
+        row, col, values = row[order], col[order], values[order]
     counts = np.bincount(row, minlength=rows)
     bounds = np.zeros(rows + 1, np.int64)
     np.cumsum(counts, out=bounds[1:])
-    values = weights.values.astype(np.int64)
     acc = np.empty((x.shape[0], rows), np.int64)
     step = max(1, _CHUNK_ELEMENTS // max(1, values.size))
     for start in range(0, x.shape[0], step):  # chunks of samples, not weights
@@ -117,7 +120,7 @@ def execute(op: FullyConnected, model, x: np.ndarray) -> np.ndarray:
     acc = accumulate(op.weights, flat_batch(x, cols)) + op.bias.astype(np.int64)
     out = multiply_by_quantized_multiplier(acc, op.multiplier.astype(np.int64), op.shift.astype(np.int64))
     out = np.clip(out + op.output_zero_point, op.activation_min, op.activation_max).astype(np.int8)
-    return out.reshape((n,) + tuple(model.tensor(op.output).shape[1:]))
+    return out.reshape(batched_shape(model, op.output, n))
 
 
 ACTIVATION_CODES = {v: k for k, v in ACTIVATION_NAMES.items()}
