@@ -130,6 +130,12 @@ def fit(rows_x, rows_y, names):
     return dict(zip(names, (round(float(c), 4) for c in coef))), pred
 
 
+def calibration_inputs(per_tick):
+    from tfsparse.firmware import dither_period
+
+    return np.random.default_rng(3).integers(-128, 128, (2 * dither_period(per_tick), 28, 28)).astype(np.int8)
+
+
 def measure_all(path: pathlib.Path) -> dict:
     """Run every calibration firmware; raw counts (per op means, softmax per inference, totals)."""
     from tfsparse.codegen.targets import get_target
@@ -138,7 +144,7 @@ def measure_all(path: pathlib.Path) -> dict:
     raw = {}
     for core, target_name in CORES.items():
         per_tick = get_target(target_name).instructions_per_tick
-        x = np.random.default_rng(3).integers(-128, 128, (2 * per_tick, 28, 28)).astype(np.int8)
+        x = calibration_inputs(per_tick)
         for kernel in KERNELS:
             for tag, (seed, n) in MODELS.items():
                 model = calibration_model(seed, n)
@@ -162,12 +168,10 @@ def fit_all(raw: dict):
 
     table, info = {}, {}
     models = {tag: calibration_model(seed, n) for tag, (seed, n) in MODELS.items()}
-    x_by_tick = {}
     for core, target_name in CORES.items():
         from tfsparse.codegen.targets import get_target
 
-        per_tick = get_target(target_name).instructions_per_tick
-        x = x_by_tick.setdefault(per_tick, np.random.default_rng(3).integers(-128, 128, (2 * per_tick, 28, 28)).astype(np.int8))
+        x = calibration_inputs(get_target(target_name).instructions_per_tick)
         any_samples = {}
         for kernel in KERNELS:
             samples, overhead = {}, []

@@ -48,11 +48,11 @@ _EXPORTS = {
     "build": "tfsparse.firmware",
     "RunResult": "tfsparse.firmware",
     "FirmwareError": "tfsparse.errors",
-    "profile": "tfsparse.profiling",
     # targets: emulated boards, preset parts, your own part
     "Target": "tfsparse.codegen.targets",
     "MemoryRegion": "tfsparse.codegen.targets",
     "get_target": "tfsparse.codegen.targets",
+    "profile": "tfsparse.profiling",
 }
 _SUBMODULES = ("datasets", "models", "plot", "cli")
 

@@ -31,15 +31,23 @@ import numpy as np
 
 from .errors import FirmwareError
 
-__all__ = ["RunResult", "BuildResult", "build", "run", "size", "require_tool", "dither_cflags"]
+__all__ = ["RunResult", "BuildResult", "build", "run", "size", "require_tool", "dither_cflags", "dither_period"]
 
 
-def dither_cflags(instructions_per_tick: int) -> str:
+def dither_period(instructions_per_tick: float) -> int:
+    """Instructions after which SysTick's phase repeats: the smallest whole multiple of a tick
+    (40 on the 25 MHz boards, 125 for 31.25 or 62.5 instructions per tick)."""
+    from fractions import Fraction
+
+    return Fraction(instructions_per_tick).limit_denominator(1000).numerator
+
+
+def dither_cflags(instructions_per_tick: float) -> str:
     """``extra_cflags`` that make mean per-op counts exact (see firmware/runtime/tfs_dither.h).
 
-    Run a multiple of ``instructions_per_tick`` inputs; the totals then include the dither loop.
+    Run a multiple of :func:`dither_period` inputs; the totals then include the dither loop.
     """
-    return f"-DTFS_HOOKS_HEADER='\"tfs_dither.h\"' -DTFS_DITHER_MODULO={int(instructions_per_tick)}u"
+    return f"-DTFS_HOOKS_HEADER='\"tfs_dither.h\"' -DTFS_DITHER_MODULO={dither_period(instructions_per_tick)}u"
 
 INPUT_FILE = "tfs_inputs.bin"
 OUTPUT_FILE = "tfs_outputs.bin"
@@ -298,13 +306,10 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
     counts = table[:, out_bytes:].copy().view("<u4").reshape(n, 1 + len(op_names)).astype(np.int64)
     ticks = counts[:, 0]
     clock_hz = int(meta.get("clock_hz") or 25_000_000)
-
-    def to_instructions(t):  # ticks * 10**9 / clock, rounded
-        return (t * 1_000_000_000 + clock_hz // 2) // clock_hz
-
-    layers = to_instructions(counts[:, 1:]) if "ops" in meta else None
+    to_instructions = lambda t: (t * 1_000_000_000 + clock_hz // 2) // clock_hz  # ticks * 10**9 / clock, rounded
     stack = _STACK_USED.search(log)
     return RunResult(outputs=outputs, instructions=to_instructions(ticks), ticks=ticks,
                      instructions_per_tick=1e9 / clock_hz, size=built.size, elf=elf, log=log,
-                     stack_used=int(stack.group(1)) if stack else None, layer_instructions=layers,
+                     stack_used=int(stack.group(1)) if stack else None,
+                     layer_instructions=to_instructions(counts[:, 1:]) if "ops" in meta else None,
                      layer_names=op_names)

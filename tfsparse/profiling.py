@@ -143,7 +143,7 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
             reason=getattr(op, "choice_reason", ""), removed=getattr(op, "removed", "")))
     graph = COEFFICIENTS.get((tgt.cpu, kern, "GRAPH"), {})
     overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)
-    arena = plan_arena(sparse_model).size + max([l.arena_bytes for l in layers] + [0])
+    arena = plan_arena(sparse_model).size  # the planner places each op's scratch (arena_bytes) too
     return Profile(model=sparse_model.name, target=tgt.name, layers=tuple(layers),
                    instructions=sum(l.instructions for l in layers) + overhead,
                    worst_case_instructions=sum(l.worst_case_instructions for l in layers) + overhead,

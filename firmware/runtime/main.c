@@ -33,17 +33,15 @@
 #define TFS_OUTPUT_FILE "tfs_outputs.bin"
 #endif
 
-#ifdef TFS_OP_TIMING
-#define TIMED_OPS MODEL_CONST(NUM_OPS)
-uint32_t tfs_op_stamps[2 * MODEL_CONST(NUM_OPS)];
-#else
-#define TIMED_OPS 0
-#endif
-
 /* Outputs are buffered to keep the number of (slow) semihosting calls low; the target sets the
  * buffer's size (512 bytes on parts with little RAM). */
 #ifndef TFS_IO_BUFFER_BYTES
 #define TFS_IO_BUFFER_BYTES 4096
+#endif
+#ifdef TFS_OP_TIMING
+#define TIMED_OPS MODEL_CONST(NUM_OPS)
+#else
+#define TIMED_OPS 0
 #endif
 #define RECORD_BYTES (MODEL_CONST(OUTPUT_BYTES) + 4 + 4 * TIMED_OPS)
 #define RECORDS_PER_FLUSH ((TFS_IO_BUFFER_BYTES + RECORD_BYTES - 1) / RECORD_BYTES)
@@ -88,7 +86,7 @@ int main(void) {
     memcpy(record + MODEL_CONST(OUTPUT_BYTES), &ticks, 4); /* Cortex-M is little endian */
 #ifdef TFS_OP_TIMING
     for (int32_t k = 0; k < TIMED_OPS; ++k) {
-      const uint32_t op_ticks = tfs_counter_ticks_between(tfs_op_stamps[2 * k], tfs_op_stamps[2 * k + 1]);
+      const uint32_t op_ticks = tfs_counter_ticks_between(MODEL(op_stamps)[2 * k], MODEL(op_stamps)[2 * k + 1]);
       memcpy(record + MODEL_CONST(OUTPUT_BYTES) + 4 + 4 * k, &op_ticks, 4);
     }
 #endif

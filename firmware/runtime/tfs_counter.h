@@ -22,25 +22,18 @@ void tfs_counter_start(void);
 /* Ticks (SysTick) or cycles (DWT) since tfs_counter_start. */
 uint32_t tfs_counter_stop(void);
 
+/* The raw counter, one load, for per-op stamps (TFS_OP_TIMING); tfs_counter_ticks_between turns two
+ * reads into ticks (SysTick: the 24-bit down-counter, exact for spans under 2^24 ticks) or cycles. */
 #if TFS_COUNTER_DWT
-/* DWT CYCCNT, a 32-bit up-counter (one load). */
 static inline uint32_t tfs_counter_now(void) { return *(volatile const uint32_t *)0xE0001004u; }
-#else
-/* The raw 24-bit down-counter (one load): the difference of two reads, masked to 24 bits, is the
- * number of ticks between them (exact for spans under 2^24 ticks). */
-static inline uint32_t tfs_counter_now(void) { return *(volatile const uint32_t *)0xE000E018u; }
-#endif
 
-/* Per-op stamps written by the generated tfs_model.c (TFS_OP_TIMING): entry 2*i before op i, entry
- * 2*i + 1 after it. Defined by the runtime's main.c with TFS_MODEL_NUM_OPS * 2 entries. */
-extern uint32_t tfs_op_stamps[];
+static inline uint32_t tfs_counter_ticks_between(uint32_t before, uint32_t after) { return after - before; }
+#else
+static inline uint32_t tfs_counter_now(void) { return *(volatile const uint32_t *)0xE000E018u; }
 
 static inline uint32_t tfs_counter_ticks_between(uint32_t before, uint32_t after) {
-#if TFS_COUNTER_DWT
-  return after - before;
-#else
   return (before - after) & 0x00FFFFFFu;
-#endif
 }
+#endif
 
 #endif /* TFS_COUNTER_H_ */

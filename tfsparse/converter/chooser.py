@@ -15,6 +15,9 @@ Policies (``convert(encoding=...)``):
 an encoding name
     that encoding for every op (forced, even if larger than dense).
 
+Layers read from ``TFSPARSE_FULLY_CONNECTED`` custom ops (``SparseModel.to_tflite``) keep the encoding
+they were written with unless an encoding name is forced.
+
 Forms that skip zero inputs (their cost depends on the input density) are candidates only when the
 op's input density was measured (``representative_data``); without data the row forms are used.
 Each op's ``choice_reason`` says what was chosen and why, with the numbers.
@@ -116,6 +119,9 @@ def _choose_op(op, model, target, kernel, policy, density):
             raise ConversionError(f"op {op.name!r}: {exc}; pick another encoding or a policy "
                                   f"({', '.join(POLICIES)})") from None
         return weights, f"encoding={policy!r} forced"
+    if not isinstance(op.weights, DenseMatrix):
+        # Read from a TFSPARSE_FULLY_CONNECTED custom op (SparseModel.to_tflite): its encoding was chosen.
+        return op.weights, f"{op.weights.encoding} as stored in the .tflite (TFSPARSE_FULLY_CONNECTED)"
     base_w, base = _price(op, model, target, kernel, "dense", dense, density)
     priced = {}
     for enc in candidates(dense.shape[1], density is not None):
