@@ -53,6 +53,10 @@ _EXPORTS = {
     "MemoryRegion": "tfsparse.codegen.targets",
     "get_target": "tfsparse.codegen.targets",
     "profile": "tfsparse.profiling",
+    # planning from a budget
+    "plan": "tfsparse.plan",
+    "Plan": "tfsparse.plan",
+    "BudgetMonitor": "tfsparse.budget_monitor",
 }
 _SUBMODULES = ("datasets", "models", "plot", "cli")
 
