@@ -247,9 +247,13 @@ class Target:
         return BOARDS[self.qemu_machine] if self.qemu_machine else None
 
     @property
-    def instructions_per_tick(self) -> Optional[float]:
-        """Instructions per SysTick tick on the emulating board under ``-icount shift=0`` (None: no board)."""
-        return 1e9 / self.board.clock_hz if self.board else None
+    def instructions_per_tick(self) -> Union[int, float, None]:
+        """Instructions per SysTick tick on the emulating board under ``-icount shift=0``: an int where the
+        clock divides 10**9 (40 on the 25 MHz MPS2 boards), else a float (62.5 on the micro:bit); None: no board."""
+        if self.board is None:
+            return None
+        per_tick = 1e9 / self.board.clock_hz
+        return int(per_tick) if per_tick.is_integer() else per_tick
 
     def emulated(self) -> "Target":
         """This target relinked for its QEMU board: the board's origins, the part's sizes as limits.
