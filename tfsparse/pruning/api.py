@@ -20,6 +20,7 @@ import keras
 from .callbacks import PruningSummaries, UpdatePruningStep, link_global_ranking, pruned_layers
 from .iterative import IterativeSparsity
 from .saliency import GradientSaliency
+from .saving import PruneScope
 from .schedules import ConstantSparsity, FixedMask, PolynomialDecay, PruningSchedule
 from .wrapper import RANKINGS, PrunableLayer, PruneLowMagnitude, check_backend, is_prunable
 
@@ -307,17 +308,24 @@ def strip_pruning(model):
 def prune_scope():
     """A scope in which models saved with pruning wrappers deserialize (as ``tfmot``'s).
 
-    The classes are also registered with Keras, so ``keras.models.load_model`` works without it;
-    the scope is there for code written for tfmot.
+    The classes are also registered with Keras (when Keras is imported, even right after
+    ``import tfsparse``), so ``keras.models.load_model`` works without it; the scope is there for
+    code written for tfmot. Inside it, a ``.keras`` path that is not a zip archive (an HDF5 file, a
+    Git LFS pointer, a truncated file) gets an error saying what the file is and what to do, where
+    Keras says "File not found".
 
     Returns:
-        A context manager (``keras.saving.custom_object_scope``).
+        A context manager (a ``keras.saving.custom_object_scope``).
+
+    Raises:
+        ValueError: (inside the scope) the ``.keras`` file exists but is not a zip archive; the model
+            was saved by tfmot (Keras 2).
 
     Example:
         >>> with prune_scope():  # doctest: +SKIP
         ...     model = keras.models.load_model("pruned.keras")
     """
-    return keras.saving.custom_object_scope(
+    return PruneScope(
         {
             "PruneLowMagnitude": PruneLowMagnitude,
             "PolynomialDecay": PolynomialDecay,
