@@ -470,11 +470,11 @@ def _memory_entry(label, entry):
 
 
 def memory(sizes, *, baseline="dense", title="Firmware memory"):
-    """Flash and RAM of several firmware builds, side by side, with the saving over a stated baseline.
+    """Flash and RAM of several firmware builds, each on its own axis, with the saving over a stated baseline.
 
     RAM is drawn without the stack: the stack is a fixed reservation of the target (16 KiB on the
     MPS2 boards), the same for every build, and would hide the arena and data the model changes. The
-    RAM axis label says how much stack was left out.
+    RAM panel's title says how much stack was left out.
 
     Args:
         sizes: ``{label: build}`` where a build is what :func:`tfsparse.build` returns (flash, RAM and
@@ -483,45 +483,44 @@ def memory(sizes, *, baseline="dense", title="Firmware memory"):
         title: figure title.
 
     Returns:
-        A matplotlib Figure.
+        A matplotlib Figure with two axes: flash, then RAM (KiB).
 
     Raises:
         ValueError: ``sizes`` is empty, an entry is none of the above, or ``baseline`` is not a label.
 
     Example:
         >>> fig = memory({"dense": (300_000, 36_000, 16_384), "sparse": (60_000, 36_000, 16_384)})
-        >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
-        ['flash', 'RAM without stack\\n(+16.0 KiB stack each)']
+        >>> [ax.get_title() for ax in fig.axes]
+        ['flash', 'RAM without stack (+16.0 KiB stack each)']
     """
     if not sizes:
         raise ValueError("memory: nothing to plot; pass {label: tfsparse.build(...) result or (flash bytes, ram bytes)}")
     _check_baseline(sizes, baseline, "memory")
     entries = {str(label): _memory_entry(label, pair) for label, pair in sizes.items()}
-    fig, ax = _figure()
-    width = 0.8 / len(entries)
-    x = np.arange(2)
-    base = entries.get(str(baseline))
-    for i, (label, (flash, ram, _)) in enumerate(entries.items()):
-        pair = (flash, ram)
-        kib = np.asarray(pair, dtype=float) / 1024
-        bars = ax.bar(x + (i - (len(entries) - 1) / 2) * width, kib, width, label=label, color=f"C{i}")
-        for j, (bar, v) in enumerate(zip(bars, kib)):
-            note = f"{v:,.1f}"
-            if base is not None and label != str(baseline) and pair[j]:
-                note += f"\n({base[j] / pair[j]:.1f}x)"
-            ax.text(bar.get_x() + bar.get_width() / 2, v, note, ha="center", va="bottom", fontsize=8)
+    labels = list(entries)
     stacks = sorted({stack for *_, stack in entries.values()})
     if stacks == [0]:
-        ram_label = "RAM"
-    elif len(stacks) == 1:
-        ram_label = f"RAM without stack\n(+{stacks[0] / 1024:.1f} KiB stack each)"
+        ram_title = "RAM"
     else:
-        ram_label = "RAM without stack\n(+" + " / ".join(f"{s / 1024:.1f}" for s in stacks) + " KiB stack)"
-    ax.set_xticks(x, ["flash", ram_label])
-    ax.set_ylabel("KiB")
-    top = max(max(flash, ram) for flash, ram, _ in entries.values()) / 1024
-    ax.set_ylim(0, top * 1.3 if top > 0 else 1)
-    ax.legend()
-    ax.set_title(title if base is None else f"{title}\n(Nx: saving over '{baseline}')", fontsize=11)
-    ax.grid(axis="y", alpha=0.3)
+        ram_title = "RAM without stack (+" + " / ".join(f"{s / 1024:.1f}" for s in stacks) + " KiB stack" \
+            + (" each)" if len(stacks) == 1 else ")")
+    fig, axes = _figure(width=7.2, ncols=2)
+    for j, (ax, panel) in enumerate(zip(axes, ["flash", ram_title])):
+        kib = [entries[label][j] / 1024 for label in labels]
+        base = entries[str(baseline)][j] if baseline is not None else None
+        bars = ax.bar(labels, kib, color=[f"C{i}" for i in range(len(labels))])
+        for label, bar, v in zip(labels, bars, kib):
+            note = f"{v:,.1f}"
+            if label == str(baseline):
+                note += "\n(baseline)"
+            elif base and v:
+                note += f"\n({base / (v * 1024):.1f}x)"
+            ax.text(bar.get_x() + bar.get_width() / 2, v, note, ha="center", va="bottom", fontsize=8)
+        ax.set_ylim(0, max(kib) * 1.3 if max(kib) > 0 else 1)
+        ax.set_ylabel("KiB")
+        ax.set_title(panel, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        if len(labels) > 3 or max(len(label) for label in labels) > 10:
+            ax.tick_params(axis="x", labelrotation=25)
+    fig.suptitle(title if baseline is None else f"{title} (Nx: saving over '{baseline}')")
     return fig
