@@ -302,7 +302,7 @@ def _cmd_export(args, progress) -> int:
     else:
         tflite = model_path.read_bytes()
     with progress.step(f"convert to CSR (encoding: {args.encoding})"):
-        sparse = tfsparse.convert(tflite, encoding=args.encoding)
+        sparse = tfsparse.convert(tflite if kind == "keras" else model_path, encoding=args.encoding)
     with progress.step(f"generate {args.target} firmware sources"):
         # The .tflite goes into the same transaction: an interrupted export is completed or rolled back whole.
         tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm, extra_files={_TFLITE_NAME: tflite})
@@ -441,7 +441,7 @@ def _cmd_report(args, progress) -> int:
         tflite = _export_tflite(_project(str(path))[0]) if kind == "dir" else path
         with progress.step(f"convert {tflite.name}"):
             kwargs = {} if args.encoding is None else {"encoding": args.encoding}
-            source = tfsparse.convert(tflite.read_bytes(), **kwargs)
+            source = tfsparse.convert(tflite, **kwargs)
         text, record = _sparse_report(source)
         if kind == "dir" and (path / "fw.elf").is_file():
             from .firmware import size
@@ -524,10 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .converter.ir import ENCODINGS
 
-    from .codegen.targets import TARGETS
+    from .codegen.targets import PARTS, TARGETS
 
     encodings = ("smallest", "fastest") + ENCODINGS
-    targets = tuple(sorted(TARGETS))
+    targets = tuple(sorted(TARGETS)) + tuple(sorted(PARTS))
 
     parser = argparse.ArgumentParser(
         prog="tfsparse",
@@ -599,7 +599,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="encoding to report a .tflite or DIR with (default: smallest)")
     p.add_argument("--plots", metavar="DIR", help="also save PNG plots (density, spy per layer, bytes per nonzero)")
     p.add_argument("--force", action="store_true", help="overwrite PNGs of the same names in --plots")
+
+    _command(sub, "targets", _cmd_targets, "list the boards and parts firmware can be built for",
+             "The emulated boards (QEMU machines, one per core) and the preset parts: core, clock, flash and "
+             "RAM regions, and the QEMU board that runs each part's code. Your own part: tfsparse.Target.",
+             ["tfsparse targets"])
     return parser
+
+
+def _cmd_targets(args, progress) -> int:
+    from .codegen.targets import PARTS, TARGETS
+
+    for title, table in (("boards (emulated on QEMU)", TARGETS), ("parts", PARTS)):
+        print(f"{title}:")
+        width = max(map(len, table))
+        for name, target in table.items():
+            note = f"  [{target.description}]" if table is PARTS and target.description else ""
+            print(f"  {name:<{width}}  {target.describe()}{note}")
+    print("your own part: tfsparse.Target(name, core, flash=MemoryRegion(...), ram=MemoryRegion(...), clock_hz=...)")
+    return EXIT_OK
 
 
 def main(argv=None) -> int:
