@@ -110,3 +110,19 @@ def test_a_file_changed_while_a_journal_was_pending_is_kept(tmp_path):
     with pytest.raises(FirmwareError, match=r"Makefile changed while an interrupted tfsparse.generate was pending"):
         tfsparse.generate(m, tmp_path)
     assert (tmp_path / "Makefile").read_bytes() == before
+
+
+def test_export_force_takes_over_a_folder_left_without_manifest(tmp_path):
+    """tfsparse before the journal died before writing project.json and the manifest: --force works."""
+    from tfsparse import cli
+
+    a = random_fc_model((16, 8, 4), ("dense", "dense"), name="A")
+    b = random_fc_model((16, 12, 4), ("dense", "dense"), name="B")
+    out = tfsparse.generate(a, tmp_path / "fw")
+    (out / MANIFEST).unlink()
+    (out / "project.json").unlink()
+    (out / "notes.txt").write_text("mine\n")
+    (tmp_path / "b.tflite").write_bytes(b.to_tflite())
+    assert cli.main(["--quiet", "export", str(tmp_path / "b.tflite"), "--out", str(out), "--force"]) == 0
+    assert cli.main(["--quiet", "export", str(tmp_path / "b.tflite"), "--out", str(tmp_path / "clean")]) == 0
+    assert snapshot(out) == {**snapshot(tmp_path / "clean"), "notes.txt": b"mine\n"}
