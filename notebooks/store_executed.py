@@ -3,8 +3,9 @@
 Readers on GitHub see every printed number and figure without running anything. Each notebook runs
 in a fresh kernel of this interpreter, in a temporary folder (its ``notebook_out/`` goes there, not
 into the repository); machine-specific paths in the outputs (the temporary folder, this checkout,
-the interpreter's prefix, the home folder) are replaced by neutral ones, and per-cell timing metadata
-is not recorded. ``tests/notebooks/test_notebooks.py`` checks the stored notebooks and still runs
+the interpreter's prefix, the home folder) are replaced by neutral ones, TensorFlow's native start-up
+lines (absl log lines with a timestamp and a process id: the oneDNN note, the CUDA probe of a machine
+without GPU) are left out of the stored stderr, and per-cell timing metadata is not recorded. ``tests/notebooks/test_notebooks.py`` checks the stored notebooks and still runs
 each from scratch.
 
 Usage: python notebooks/store_executed.py [NOTEBOOK.ipynb ...]   (default: all of notebooks/*.ipynb)
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import sys
 import sysconfig
@@ -46,10 +48,29 @@ def _neutral(text: str, replacements) -> str:
     return text
 
 
+# "I0000 00:00:1795912117.547242    2092 port.cc:153] ..." and the line absl prints before them.
+_NATIVE_LOG = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*"
+                         r"|WARNING: All log messages before absl::InitializeLog\(\) is called .*)$")
+
+
+def _without_native_log(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not _NATIVE_LOG.match(line.rstrip("\n")))
+
+
 def _clean_outputs(nb, replacements) -> None:
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         cell.metadata.pop("execution", None)
+        outputs = []
         for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.name == "stderr":
+                out.text = _without_native_log(out.text)
+                if not out.text:
+                    continue
+            outputs.append(out)
+        cell.outputs = outputs
+        for out in cell.outputs:
             if out.output_type == "stream":
                 out.text = _neutral(out.text, replacements)
             elif out.output_type in ("execute_result", "display_data"):
