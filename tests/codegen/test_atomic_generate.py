@@ -53,6 +53,17 @@ def test_recover_gives_the_old_or_the_new_project(killed, scenario):
     assert ("completed", True) in states
 
 
+def test_a_recovery_killed_midway_is_recovered_too(killed):
+    work, report = killed
+    before, after = (snapshot(work / "regenerate" / ref) for ref in ("ref_before", "ref_after"))
+    assert sum(report["recover"].values()) > 0
+    for k, kills in report["recover"].items():
+        for j in range(1, kills + 1):
+            folder = work / "recover" / f"k{k}" / f"k{j}"
+            journal.recover(folder)
+            assert snapshot(folder) in (before, after), f"generate killed at step {k}, its recovery at step {j}"
+
+
 @pytest.mark.parametrize("scenario", ["fresh", "regenerate"])
 def test_next_generate_after_any_kill_succeeds(killed, scenario, tmp_path):
     work, report = killed
