@@ -53,6 +53,17 @@ def test_recover_gives_the_old_or_the_new_project(killed, scenario):
     assert ("completed", True) in states
 
 
+def test_a_recovery_killed_midway_is_recovered_too(killed):
+    work, report = killed
+    before, after = (snapshot(work / "regenerate" / ref) for ref in ("ref_before", "ref_after"))
+    assert sum(report["recover"].values()) > 0
+    for k, kills in report["recover"].items():
+        for j in range(1, kills + 1):
+            folder = work / "recover" / f"k{k}" / f"k{j}"
+            journal.recover(folder)
+            assert snapshot(folder) in (before, after), f"generate killed at step {k}, its recovery at step {j}"
+
+
 @pytest.mark.parametrize("scenario", ["fresh", "regenerate"])
 def test_next_generate_after_any_kill_succeeds(killed, scenario, tmp_path):
     work, report = killed
@@ -110,3 +121,19 @@ def test_a_file_changed_while_a_journal_was_pending_is_kept(tmp_path):
     with pytest.raises(FirmwareError, match=r"Makefile changed while an interrupted tfsparse.generate was pending"):
         tfsparse.generate(m, tmp_path)
     assert (tmp_path / "Makefile").read_bytes() == before
+
+
+def test_export_force_takes_over_a_folder_left_without_manifest(tmp_path):
+    """tfsparse before the journal died before writing project.json and the manifest: --force works."""
+    from tfsparse import cli
+
+    a = random_fc_model((16, 8, 4), ("dense", "dense"), name="A")
+    b = random_fc_model((16, 12, 4), ("dense", "dense"), name="B")
+    out = tfsparse.generate(a, tmp_path / "fw")
+    (out / MANIFEST).unlink()
+    (out / "project.json").unlink()
+    (out / "notes.txt").write_text("mine\n")
+    (tmp_path / "b.tflite").write_bytes(b.to_tflite())
+    assert cli.main(["--quiet", "export", str(tmp_path / "b.tflite"), "--out", str(out), "--force"]) == 0
+    assert cli.main(["--quiet", "export", str(tmp_path / "b.tflite"), "--out", str(tmp_path / "clean")]) == 0
+    assert snapshot(out) == {**snapshot(tmp_path / "clean"), "notes.txt": b"mine\n"}

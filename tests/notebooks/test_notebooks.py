@@ -69,6 +69,18 @@ def test_uses_only_the_public_api(path):
                     assert alias.name == "tfsparse" or not alias.name.startswith("tfsparse."), alias.name
 
 
+def test_notebook_03_states_the_demo_baseline():
+    """The speed-up labels of notebook 03 and of make demo's instruction plot are over the same build."""
+    from tfsparse import demo
+
+    nb = nbformat.read(REPO / "notebooks" / EXPECTED[2], as_version=4)
+    calls = [node for source in _code(nb) for node in ast.walk(ast.parse(_python(source)))
+             if isinstance(node, ast.Call) and ast.unparse(node.func) == "plot.instructions"]
+    assert len(calls) == 1
+    baseline = {k.arg: ast.literal_eval(k.value) for k in calls[0].keywords}["baseline"]
+    assert baseline == demo.instructions_baseline("cortex-m4") == "dense, cortex-m"
+
+
 def _execute(path, tmp_path):
     from nbclient import NotebookClient
 
@@ -121,6 +133,15 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     for cell in plot_cells:
         assert _outputs(cell)[1] == 1, f"{path.name}: {cell.source.splitlines()[-1]} did not display a PNG"
     assert (work / "notebook_out").is_dir()  # files land beside the notebook, not in the repository
+    printed_all = "".join(_outputs(c)[0] for c in nb.cells if c.cell_type == "code")
+    assert "INFO:tensorflow" not in printed_all and "Assets written to" not in printed_all
+    if path.name.startswith("02_"):  # the size table: one token per column on every row, none run together
+        table = next(_outputs(c)[0] for c in nb.cells if c.cell_type == "code" and "ENCODINGS = [" in c.source)
+        rows = [line.split() for line in table.strip().splitlines()]
+        assert len(rows) == 7 and all(len(r) == len(rows[0]) for r in rows), table
+        for r in rows[1:]:
+            values = [int(v.replace(",", "")) for v in r[1:]]
+            assert values[-1] == sum(values[:-1]), r
     if path.name.startswith("01_"):  # tfmot is a test dependency: its curve must be there, not skipped
         printed = "".join(_outputs(c)[0] for c in nb.cells if c.cell_type == "code")
         assert "tfmot: {" in printed and "tfmot is not installed" not in printed
