@@ -415,7 +415,7 @@ static inline void tfs_cm_column(int32_t *acc, const int8_t **vp, const uint8_t 
   const uint8_t *count = *cp;
   for (int32_t b = 0; b < blocks; ++b) {
     const uint32_t n = *count++;
-    if (xv == 0) {
+    if (TFS_SKIP_COLUMN(xv == 0)) {
       *vp += n, *ip += n;
     } else {
       tfs_cm_scatter(acc + b * TFS_BLOCK, vp, ip, xv, n);
@@ -438,7 +438,7 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
   memcpy(acc, p->bias, (size_t)rows * sizeof(int32_t));
   int32_t c = 0;
   for (; c + 4 <= cols; c += 4) {
-    if (tfs_cm_read4(x + c) == zp4) { /* four columns' counts are 4 * blocks consecutive bytes */
+    if (TFS_SKIP_COLUMN(tfs_cm_read4(x + c) == zp4)) { /* four columns' counts are 4 * blocks consecutive bytes */
       uint32_t skip = 0;
       for (int32_t j = 0; j < blocks; ++j) {
         skip += tfs_cm_byte_sum4(tfs_cm_read4((const int8_t *)count + 4 * j));
