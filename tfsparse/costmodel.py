@@ -54,7 +54,8 @@ _ABS = ("abs_u8", "abs_u16", "abs_u32")
 FEATURES = {}
 for _enc in _ABS:
     FEATURES[("portable", _enc)] = ("op", "rows", "rows_nz", "nnz")
-    FEATURES[("cortex-m", _enc)] = ("op", "rows", "rows_nz", "n_div8", "n_bit4", "n_bit2", "n_bit1")
+    # Cortex-M runs are Duff's devices: one computed jump per nonempty run, eight products per loop.
+    FEATURES[("cortex-m", _enc)] = ("op", "rows", "rows_nz", "nnz", "g8")
 FEATURES.update({
     ("portable", "dense"): ("op", "rows", "macs"),
     ("cortex-m", "dense"): ("op", "pairs", "d_blocks8", "d_any8", "d_has4", "d_single", "d_any1"),
@@ -64,12 +65,12 @@ FEATURES.update({
     ("cortex-m", "rel4"): ("op", "rows", "rows_nz", "nnz", "escapes", "r4_peel", "r4_words", "r4_bytes", "r4_last"),
     # blk8: one run of 8-bit indices per (row, 255-column block); runs counted like abs rows.
     ("portable", "blk8"): ("op", "rows", "row_blocks", "runs_nz", "nnz"),
-    ("cortex-m", "blk8"): ("op", "rows", "row_blocks", "runs_nz", "n_div8", "n_bit4", "n_bit2", "n_bit1"),
+    ("cortex-m", "blk8"): ("op", "rows", "row_blocks", "runs_nz", "nnz", "g8"),
     # csc8 (activation skipping): expected counts over the inputs; "live_*" scale with the input density.
     ("portable", "csc8"): ("op", "rows", "cols", "col_blocks", "live_cols", "live_col_blocks", "live_runs_nz",
                            "live_nnz"),
     ("cortex-m", "csc8"): ("op", "rows", "quads", "zero_quads", "zero_quad_blocks", "col_calls", "col_call_blocks",
-                           "live_col_blocks", "live_g4", "live_g4_any", "live_r", "live_r_any"),
+                           "live_col_blocks", "live_runs_nz", "live_nnz", "live_g8"),
     ("any", "SOFTMAX"): ("op", "elems", "live", "exp_bits"),
     ("any", "RESHAPE"): ("op",),
 })
@@ -1043,7 +1044,7 @@ def recorded_activity(op):
 
 def _run_features(n: np.ndarray) -> dict:
     """Per-run loop counts of the unrolled-by-eight gather (abs rows, blk8 runs)."""
-    return dict(n_div8=int((n >> 3).sum()), n_bit4=int(((n >> 2) & 1).sum()), n_bit2=int(((n >> 1) & 1).sum()),
+    return dict(g8=int(((n + 7) >> 3).sum()), n_div8=int((n >> 3).sum()), n_bit4=int(((n >> 2) & 1).sum()), n_bit2=int(((n >> 1) & 1).sum()),
                 n_bit1=int((n & 1).sum()))
 
 
@@ -1059,7 +1060,8 @@ def _csc8_features(weights, p, zero_quads) -> dict:
                 zero_quads=float(zero_quads.sum()), zero_quad_blocks=float(zero_quads.sum()) * blocks,
                 col_calls=col_calls, col_call_blocks=col_calls * blocks,
                 live_g4=float(p @ (n >> 2).sum(axis=1)), live_g4_any=float(p @ ((n >> 2) > 0).sum(axis=1)),
-                live_r=float(p @ (n & 3).sum(axis=1)), live_r_any=float(p @ ((n & 3) > 0).sum(axis=1)))
+                live_r=float(p @ (n & 3).sum(axis=1)), live_r_any=float(p @ ((n & 3) > 0).sum(axis=1)),
+                live_g8=float(p @ ((n + 7) >> 3).sum(axis=1)))
 
 
 def fc_features(weights, kernel: str, batches: int = 1, live_fraction=None) -> dict:
