@@ -24,6 +24,7 @@ under -icount shift=0: 524,425 instructions (flash 353,776 B).
 
     .venv/bin/python benchmarks/firmware.py        # writes results/firmware.{json,md,png} (~45 min)
     .venv/bin/python benchmarks/firmware.py --quick   # LeNet at 90% on cortex-m4 only, results not written
+    .venv/bin/python benchmarks/firmware.py --model=lenet; ... --model=digits   # in two processes
 """
 
 from __future__ import annotations
@@ -171,7 +172,8 @@ def main() -> int:
     quick = "--quick" in sys.argv
     if quick:
         SPARSITIES, TARGETS = (0.9,), ("cortex-m4",)
-    for model_name in ("lenet",) if quick else ("lenet", "digits"):
+    names = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--model=")] or ["lenet", "digits"]
+    for model_name in ("lenet",) if quick else names:
         dense_accuracy, by_sparsity, data = train_models(model_name)
         (x_train, _), (x_test, y_test) = data
         accuracy[model_name] = {"dense": dense_accuracy, **{str(s): a for s, (_, a) in by_sparsity.items()}}
@@ -215,8 +217,10 @@ def main() -> int:
     if quick:
         print(md)
         return 0
-    path = write_results("firmware", data, md)
-    plot(rows, RESULTS / "firmware.png")
+    name = "firmware" if "lenet" in names else f"firmware_{'_'.join(names)}"
+    path = write_results(name, data, md)
+    if "lenet" in names:
+        plot(rows, RESULTS / "firmware.png")
     print(md)
     print(f"[firmware] wrote {path} and firmware.png in {time.time() - t0:.0f} s")
     return 0
