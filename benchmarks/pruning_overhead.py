@@ -125,21 +125,22 @@ def main():
             "wall_ratio_median": float(np.median(wall)),
             "dense_cpu_s_median": float(np.median([p["dense_cpu"] for p in pairs])),
             "pruned_cpu_s_median": float(np.median([p["pruned_cpu"] for p in pairs])),
-            "meets_goal": bool(upper_bound_of_median(ratios) <= GOAL),
+            "median_meets_goal": bool(np.median(ratios) <= GOAL),
+            "upper_bound_meets_goal": bool(upper_bound_of_median(ratios) <= GOAL),
         }
     config = {"seeds": SEEDS, "rounds_per_seed": ROUNDS, "batch": BATCH, "schedule": SCHEDULE, "goal": GOAL,
               "model": "lenet_300_100", "data": "tfsparse.datasets.mnist() (4000 train)"}
     rows = [
         [f"tfsparse {r}", s["pairs"], f"{s['dense_cpu_s_median']:.3f}", f"{s['pruned_cpu_s_median']:.3f}",
          f"{s['cpu_ratio_median']:.3f}×", f"{s['cpu_ratio_upper90']:.3f}×", f"{s['wall_ratio_median']:.3f}×",
-         "met" if s["meets_goal"] else "NOT met"]
+         ("met" if s["median_meets_goal"] else "NOT met") + " / " + ("met" if s["upper_bound_meets_goal"] else "NOT met")]
         for r, s in summary.items()
     ]
     md = (
         "# Pruning overhead per epoch (LeNet-300-100, Keras 3 dense baseline)\n\n"
         + markdown_table(
             ["method", "epoch pairs (3 seeds)", "dense CPU s/epoch", "pruned CPU s/epoch", "CPU ratio (median)",
-             "upper 90% bound", "wall ratio (median)", f"goal ≤ {GOAL}× (upper bound)"],
+             "upper 90% bound", "wall ratio (median)", f"goal ≤ {GOAL}×: median / upper bound"],
             rows,
         )
         + "\n\nEach pair: one dense and one pruned epoch, interleaved; ~6 mask updates per pruned epoch.\n"

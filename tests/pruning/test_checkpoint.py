@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -88,31 +86,6 @@ def test_fresh_process_loads_right_after_import_tfsparse(tf_keras3, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["PruneLowMagnitude", "PolynomialDecay"]
-
-
-@pytest.mark.slow
-def test_tfmot_keras_file_says_what_to_do_and_the_advice_works(tf_keras3, tmp_path, run_script):
-    _, keras = tf_keras3
-    pruned_path, stripped_path = tmp_path / "tfmot.keras", tmp_path / "tfmot_stripped.keras"
-    run_script(pathlib.Path(__file__).with_name("tfmot_save.py"), pruned_path, stripped_path)
-    for scope in (False, True):
-        with pytest.raises(ValueError) as info:
-            if scope:
-                with tfsparse.prune_scope():
-                    keras.models.load_model(pruned_path)
-            else:
-                keras.models.load_model(pruned_path)
-        message = str(info.value)
-        assert message.startswith("layer 'prune_low_magnitude_fc' was saved by tfmot") and len(message) < 600, message
-        assert "tfmot.sparsity.keras.strip_pruning" in message and "config" not in message
-    # the advice: tfmot's stripped model loads in Keras 3 and tfsparse keeps tfmot's mask
-    stripped = keras.models.load_model(stripped_path)
-    kernel = stripped.get_layer("fc").kernel.numpy()
-    assert np.count_nonzero(kernel) == kernel.size // 2
-    again = tfsparse.prune_low_magnitude(stripped, tfsparse.ConstantSparsity(0.5, 0, frequency=1))
-    again.compile(keras.optimizers.SGD(0.0), "mse")
-    again.fit(np.ones((4, 8), np.float32), np.ones((4, 4), np.float32), verbose=0, callbacks=[tfsparse.UpdatePruningStep()])
-    np.testing.assert_array_equal(_wrappers(again)[0].pruning_vars[0][1].numpy(), (kernel != 0).astype(np.float32))
 
 
 @pytest.mark.parametrize(

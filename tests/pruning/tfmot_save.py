@@ -1,7 +1,7 @@
 """Run in a subprocess: save a model pruned with tfmot 0.8.1 (tf_keras / Keras 2) as PRUNED.keras, and
 the same model after tfmot's strip_pruning as STRIPPED.keras.
 
-Usage: python tfmot_save.py PRUNED.keras STRIPPED.keras
+Usage: python tfmot_save.py PRUNED.keras STRIPPED.keras (tfmot_oracle.py calls main() too)
 """
 
 import os
@@ -21,7 +21,7 @@ def main(path, stripped_path):
     pruned.fit(np.ones((4, 8)), np.ones((4, 4)), verbose=0, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
     pruned.save(path)
     tfmot.sparsity.keras.strip_pruning(pruned).save(stripped_path)
-    print("ok")
+    print("saved", path, stripped_path)
 
 
 if __name__ == "__main__":

@@ -86,8 +86,8 @@ def _resolve_schedules(model, pruning_schedule):
             if not is_prunable(layer):
                 raise ValueError(
                     f"pruning_schedule[{name!r}]: layer {name!r} ({type(layer).__name__}) cannot be pruned; "
-                    "tfsparse prunes Dense, Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D, SeparableConv1D/2D, "
-                    "Embedding and PrunableLayer kernels."
+                    "tfsparse prunes Dense, Conv1D/2D/3D, Conv2D/3DTranspose, SeparableConv1D/2D (pointwise), "
+                    "Embedding and PrunableLayer kernels (as tfmot)."
                 )
             _check_schedule(schedule, f"pruning_schedule[{name!r}]")
         return dict(pruning_schedule), []
@@ -112,7 +112,7 @@ def _prune_model(model, pruning_schedule, wrapper_kwargs):
     schedules, skipped = _resolve_schedules(model, pruning_schedule)
     if not schedules:
         raise ValueError(
-            f"model {model.name!r} has nothing to prune: no Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding "
+            f"model {model.name!r} has nothing to prune: no Dense, Conv, SeparableConv, Embedding "
             "or tfsparse.PrunableLayer layer. Implement PrunableLayer.get_prunable_weights() in your custom layers."
         )
 

@@ -159,3 +159,4 @@ def block_masks(weights, sparsity, block_size, pooling_type="AVG", scores=None):
     threshold, block_mask = magnitude_masks(pooled, sparsity, pooled, nonnegative=nonnegative)
     masks = [tf.cast(_expand_blocks(m, block_size, w.shape), w.dtype) for m, w in zip(block_mask, weights)]
     return threshold, masks
+

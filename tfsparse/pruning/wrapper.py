@@ -31,13 +31,11 @@ __all__ = [
     "check_backend",
 ]
 
-#: Built-in layers and the attribute holding the weight pruned in each (tfmot's registry, in Keras 3;
-#: DepthwiseConv2D is pruned here, tfmot leaves it dense). Subclasses first: SeparableConv is no Conv.
+#: Built-in layers and the attribute holding the weight pruned in each (tfmot's registry, in Keras 3).
 _PRUNABLE_ATTRS = (
     (keras.layers.Dense, "kernel"),
     (keras.layers.SeparableConv1D, "pointwise_kernel"),
     (keras.layers.SeparableConv2D, "pointwise_kernel"),
-    (keras.layers.DepthwiseConv2D, "kernel"),
     (keras.layers.Conv1D, "kernel"),
     (keras.layers.Conv2D, "kernel"),
     (keras.layers.Conv3D, "kernel"),
@@ -47,11 +45,12 @@ _PRUNABLE_ATTRS = (
 )
 
 #: Layers with nothing to prune that tfmot still wraps (as no-ops): wrapping them explicitly works here
-#: too. Whole-model pruning leaves them unwrapped (same result, fewer wrappers).
+#: too. Whole-model pruning leaves them unwrapped (same result, fewer wrappers). DepthwiseConv2D is
+#: one, as in tfmot's registry (its few weights per channel matter most; the converter keeps them dense).
 _NOTHING_TO_PRUNE = tuple(
     getattr(keras.layers, name)
     for name in (
-        "ELU LeakyReLU ReLU Softmax Activation ActivityRegularization Cropping1D Cropping2D Cropping3D "
+        "DepthwiseConv2D ELU LeakyReLU ReLU Softmax Activation ActivityRegularization Cropping1D Cropping2D Cropping3D "
         "UpSampling1D UpSampling2D UpSampling3D ZeroPadding1D ZeroPadding2D ZeroPadding3D Dropout Flatten "
         "Lambda Masking Permute RepeatVector Reshape SpatialDropout1D SpatialDropout2D SpatialDropout3D "
         "Add Average Concatenate Dot Maximum Minimum Multiply Subtract AlphaDropout GaussianDropout "
@@ -189,7 +188,7 @@ def _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, 
     if not can_wrap(layer):
         raise ValueError(
             f"layer {layer.name!r} ({type(layer).__name__}) cannot be pruned: tfsparse prunes Dense, "
-            "Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D, SeparableConv1D/2D and Embedding kernels "
+            "Conv1D/2D/3D, Conv2D/3DTranspose, SeparableConv1D/2D (pointwise) and Embedding kernels "
             "and wraps tfmot's weightless layers as no-ops; for a custom layer, subclass "
             "tfsparse.PrunableLayer and return its weights to prune from get_prunable_weights()."
         )
@@ -228,10 +227,10 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     :class:`tfsparse.UpdatePruningStep` callback.
 
     Args:
-        layer: the Keras layer to prune: Dense, Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D,
-            SeparableConv1D/2D (pointwise kernel), Embedding, or a layer implementing
-            :class:`PrunableLayer`; or a layer with nothing to prune that tfmot wraps as a no-op
-            (Dropout, pooling, Flatten, Add, BatchNormalization, ...).
+        layer: the Keras layer to prune: Dense, Conv1D/2D/3D, Conv2D/3DTranspose, SeparableConv1D/2D
+            (pointwise kernel), Embedding, or a layer implementing :class:`PrunableLayer`; or a layer
+            that tfmot wraps as a no-op (Dropout, pooling, Flatten, Add, BatchNormalization,
+            DepthwiseConv2D, ...).
         pruning_schedule: a :class:`PruningSchedule` (default ``ConstantSparsity(0.5, 0)``).
         block_size: ``(height, width)`` of the blocks pruned together in 2-D weights (tfmot's block
             sparsity: blocks ranked by their pooled magnitude, ``sparsity`` counts blocks); ``(1, 1)``:
@@ -329,12 +328,16 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     def _managed_vars(self):
         """The (weight, mask, threshold) triples this wrapper updates.
 
-        Local ranking: its own. Global ranking: the first wrapper of the group ranks and updates the
-        whole group at once (one threshold, computed once per step); the others only count steps.
+        Global ranking: the first wrapper of the group ranks and updates the whole group at once (one
+        threshold, computed once per step); the others only count steps. Local ranking: its own, or,
+        when linked with wrappers of the same schedule, the first of them updates every member, each
+        with its own threshold.
         """
-        if self.ranking == "local":
-            return self.pruning_vars
         group = self._pruning_group.members if self._pruning_group is not None else ()
+        if self.ranking == "local":
+            if self not in group:
+                return self.pruning_vars
+            return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
         if not group or self not in group:
             raise MissingCallbackError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
         return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
