@@ -19,7 +19,7 @@ import pathlib
 from ..errors import FirmwareError
 from .journal import JOURNAL, STAGING, commit, recover, sha256
 
-__all__ = ["MANIFEST", "BANNER", "bears_banner", "read_manifest", "write_files"]
+__all__ = ["MANIFEST", "BANNER", "adopt", "bears_banner", "read_manifest", "write_files"]
 
 MANIFEST = ".tfsparse-manifest.json"
 #: Every generated text file carries it near its top (``templates/_banner.j2``).
@@ -36,6 +36,29 @@ def read_manifest(out_dir: pathlib.Path) -> dict:
     except (ValueError, KeyError, TypeError) as exc:
         raise FirmwareError(f"{path} is not a tfsparse manifest ({exc}); move it away or choose another "
                             "output directory") from exc
+
+
+def adopt(out_dir, rels) -> list:
+    """Record files already in ``out_dir`` as tfsparse's, so that the next generate may replace them.
+
+    For files an earlier tfsparse wrote outside the manifest (``tfsparse export`` wrote its
+    ``.tflite`` that way before the journal), when the user asked to replace that output (``--force``).
+    The manifest is rewritten through the journal, like any generated file.
+
+    Returns:
+        The relative paths newly recorded.
+    """
+    out_dir = pathlib.Path(out_dir)
+    recover(out_dir)
+    path = out_dir / MANIFEST
+    files = read_manifest(out_dir)
+    generator = json.loads(path.read_text()).get("generator", "tfsparse") if path.exists() else "tfsparse"
+    added = [rel for rel in rels if rel not in files and (out_dir / rel).is_file() and not (out_dir / rel).is_symlink()]
+    if added:
+        files.update({rel: sha256((out_dir / rel).read_bytes()) for rel in added})
+        record = {"generator": generator, "files": files}
+        commit(out_dir, [(MANIFEST, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())], {})
+    return added
 
 
 def _bears_banner(data: bytes) -> bool:
