@@ -181,3 +181,10 @@ def test_generate_names_what_to_call_for_other_objects(tmp_path):
     with pytest.raises(TypeError, match=r"not dict; for a Keras model call tfsparse.convert\(tfsparse.quantize"):
         tfsparse.generate({"not": "a model"}, tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_file_where_a_generated_folder_goes_is_refused_before_writing(model, tmp_path):
+    (tmp_path / "kernels").write_text("mine\n")
+    with pytest.raises(FirmwareError, match=r"kernels is not a folder, but tfsparse writes kernels/"):
+        tfsparse.generate(model, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kernels"]

@@ -77,6 +77,10 @@ def bears_banner(path) -> bool:
 
 def _conflict(out_dir: pathlib.Path, rel: str, manifest: dict, data: bytes):
     path = out_dir / rel
+    for parent in list(pathlib.PurePosixPath(rel).parents)[:-1]:
+        folder = out_dir / parent
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            return f"{folder} is not a folder, but tfsparse writes {rel} there"
     if not path.exists() and not path.is_symlink():
         return None
     if not path.is_file() or path.is_symlink():
