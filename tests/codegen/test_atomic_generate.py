@@ -153,3 +153,23 @@ def test_export_force_replaces_the_tflite_an_older_export_wrote_outside_the_mani
     assert cli.main(argv + ["--force"]) == 0
     assert (out / "model_int8.tflite").read_bytes() == b.to_tflite()
     assert not (out / journal.STAGING).exists() and not (out / journal.JOURNAL).exists()
+
+
+def test_build_completes_a_generate_that_died_while_moving_files(tmp_path, monkeypatch):
+    a = random_fc_model((16, 8, 4), ("dense", "dense"), name="A")
+    b = random_fc_model((16, 12, 4), ("rel4", "dense"), name="B")
+    tfsparse.generate(b, tmp_path / "clean")
+    out = tfsparse.generate(a, tmp_path / "fw")
+
+    def die_after_first_move(what):
+        if what.startswith("move"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal, "_after_step", die_after_first_move)
+    with pytest.raises(KeyboardInterrupt):
+        tfsparse.generate(b, out)
+    monkeypatch.undo()
+    assert (out / journal.JOURNAL).is_file()
+    tfsparse.build(out)  # make must not see half of A and half of B
+    built = {"fw.elf", "fw.map", ".build-flags"}
+    assert {k: v for k, v in snapshot(out).items() if not k.endswith(".o") and k not in built} == snapshot(tmp_path / "clean")
