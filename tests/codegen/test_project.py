@@ -188,3 +188,10 @@ def test_a_file_where_a_generated_folder_goes_is_refused_before_writing(model, t
     with pytest.raises(FirmwareError, match=r"kernels is not a folder, but tfsparse writes kernels/"):
         tfsparse.generate(model, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kernels"]
+
+
+def test_tfsparse_own_bookkeeping_names_are_reserved(model, tmp_path):
+    for name in (".tfsparse-manifest.json", ".tfsparse-staging/x.c"):
+        with pytest.raises(FirmwareError, match="tfsparse keeps .* for itself"):
+            tfsparse.generate(model, tmp_path, extra_files={name: "x"})
+    assert not any(tmp_path.iterdir())

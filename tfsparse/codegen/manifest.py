@@ -116,7 +116,7 @@ def write_files(out_dir, files: dict, *, generator: str = "tfsparse") -> list:
     recover(out_dir)
     manifest = read_manifest(out_dir)
     blobs = {rel: (c.encode() if isinstance(c, str) else bytes(c)) for rel, c in files.items()}
-    reserved = sorted(set(blobs) & {MANIFEST, JOURNAL, STAGING})
+    reserved = sorted(rel for rel in blobs if pathlib.PurePosixPath(rel).parts[0] in (MANIFEST, JOURNAL, STAGING))
     if reserved:
         raise FirmwareError(f"tfsparse keeps {', '.join(reserved)} for itself; rename that generated file")
     problems = [p for p in (_conflict(out_dir, rel, manifest, blobs[rel]) for rel in sorted(blobs)) if p]
