@@ -173,3 +173,11 @@ def test_build_completes_a_generate_that_died_while_moving_files(tmp_path, monke
     tfsparse.build(out)  # make must not see half of A and half of B
     built = {"fw.elf", "fw.map", ".build-flags"}
     assert {k: v for k, v in snapshot(out).items() if not k.endswith(".o") and k not in built} == snapshot(tmp_path / "clean")
+
+
+def test_an_unreadable_journal_is_named_and_kept(tmp_path):
+    m = random_fc_model((16, 4), ("dense",))
+    (tmp_path / journal.JOURNAL).write_text('["not", "a journal"]')
+    with pytest.raises(FirmwareError, match=r"\.tfsparse-journal\.json is not a tfsparse journal"):
+        tfsparse.generate(m, tmp_path)
+    assert (tmp_path / journal.JOURNAL).read_text() == '["not", "a journal"]'
