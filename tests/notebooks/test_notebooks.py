@@ -49,7 +49,8 @@ def test_stored_executed_without_machine_paths(path):
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
-        f"{path.name}: store it executed top to bottom in one kernel (make notebooks)")
+        f"{path.name}: store it executed top to bottom in one kernel: "
+        f".venv/bin/python notebooks/store_executed.py notebooks/{path.name} (or make notebooks)")
     for cell in code:
         assert all(o.output_type != "error" for o in cell.outputs), f"{path.name}: a stored cell failed"
         if re.match(r"^plot\.\w+\(", cell.source.splitlines()[-1]):
