@@ -68,6 +68,10 @@ def _clean_outputs(nb, replacements) -> None:
                 out.text = _without_native_log(out.text)
                 if not out.text:
                     continue
+            if out.output_type == "stream" and outputs and outputs[-1].output_type == "stream" \
+                    and outputs[-1].name == out.name:
+                outputs[-1].text += out.text  # one block per run of prints, as Jupyter shows it
+                continue
             outputs.append(out)
         cell.outputs = outputs
         for out in cell.outputs:

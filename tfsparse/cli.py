@@ -303,6 +303,10 @@ def _cmd_export(args, progress) -> int:
         tflite = model_path.read_bytes()
     with progress.step(f"convert to CSR (encoding: {args.encoding})"):
         sparse = tfsparse.convert(tflite if kind == "keras" else model_path, encoding=args.encoding)
+    if args.force and _is_export(out):
+        from .codegen.manifest import adopt
+
+        adopt(out, [_TFLITE_NAME])  # exports made before the journal wrote it outside the manifest
     with progress.step(f"generate {args.target} firmware sources"):
         # The .tflite goes into the same transaction: an interrupted export is completed or rolled back whole.
         tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm, extra_files={_TFLITE_NAME: tflite})
