@@ -201,6 +201,7 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         "flash_constants_bytes": ctx.flash_constants,
         "flash_size": tgt.flash_size,
         "ram_size": tgt.ram_size,
+        "ops": [op.name for op in ctx.ops],  # the firmware writes one SysTick count per op (TFS_OP_TIMING)
     }
     files[PROJECT_FILE] = json.dumps(meta, indent=1) + "\n"
     if tflm:

@@ -183,6 +183,11 @@ class FullyConnected:
     activation: str = "NONE"
     original_bias: Optional[np.ndarray] = None  # int32 [rows] as in the .tflite (None if no bias)
     weight_scale: Optional[np.ndarray] = None  # float per row or per tensor, for reports
+    # Set by convert's layer chooser and dead-unit pass (tfsparse.converter.chooser / deadunits):
+    choice_reason: str = ""  # why this encoding (summary() and profile show it)
+    input_density: Optional[np.ndarray] = None  # per input column: fraction of samples != zero point
+    input_zero_quads: Optional[np.ndarray] = None  # per 4 input columns: fraction of samples all at it
+    removed: str = ""  # what the dead-unit pass removed from this layer
     kind: str = field(default="FULLY_CONNECTED", init=False)
 
     @property

@@ -460,7 +460,7 @@ static TFS_CM_INLINE void tfs_cm_column(int32_t *acc, const int8_t **vp, const u
   const uint8_t *count = *cp;
   for (int32_t b = 0; b < blocks; ++b) {
     const uint32_t n = *count++;
-    if (xv != 0) {
+    if (!TFS_SKIP_COLUMN(xv == 0)) {
       tfs_cm_scatter(acc + b * TFS_BLOCK, vp, ip, xv, n);
     } else {
       *vp += n, *ip += n;
@@ -482,7 +482,7 @@ static TFS_CM_INLINE void tfs_cm_csc8_columns(const tfs_fc_params_t *p, const in
   const uint32_t zp4 = 0x01010101u * (uint8_t)zp;
   int32_t c = 0;
   for (; c + 4 <= cols; c += 4) {
-    if (tfs_cm_read4(x + c) == zp4) { /* four columns' counts are 4 * blocks consecutive bytes */
+    if (TFS_SKIP_COLUMN(tfs_cm_read4(x + c) == zp4)) { /* four columns' counts are 4 * blocks consecutive bytes */
       uint32_t skip = 0;
       for (int32_t j = 0; j < blocks; ++j) {
         skip += tfs_cm_byte_sum4(tfs_cm_read4((const int8_t *)count + 4 * j));
