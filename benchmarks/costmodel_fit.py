@@ -14,7 +14,8 @@ over T inferences each op starts at every phase of the tick and the mean count i
 overhead (time stamps, calls between ops) as instructions per op from the undithered totals. The
 table is written into tfsparse/costmodel.py between its BEGIN FITTED / END FITTED markers.
 
-    .venv/bin/python benchmarks/costmodel_fit.py        # ~5 minutes; rewrites the table
+    .venv/bin/python benchmarks/costmodel_fit.py [CORE ...]   # ~15 minutes for all; rewrites the table
+    .venv/bin/python benchmarks/costmodel_fit.py --refit      # fit again from the stored raw counts
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from _common import write_results  # noqa: E402
 
-CORES = {"cortex-m4": "cortex-m4", "cortex-m7": "cortex-m7", "cortex-m33": "cortex-m33"}  # core -> target
-KERNELS = ("portable", "cortex-m")
-ENCODINGS = ("dense", "abs_u8", "abs_u16", "abs_u32", "rel8", "rel4")
-LAYERS_PER_ENCODING = 24
+# core -> (target that emulates it, layers per encoding, largest layer width): the small boards get
+# a calibration model that fits their memory (micro:bit: 256 KiB flash, 16 KiB RAM; an547: 512 KiB ITCM).
+CORES = {"cortex-m4": ("cortex-m4", 20, 400), "cortex-m7": ("cortex-m7", 20, 400),
+         "cortex-m33": ("cortex-m33", 20, 400), "cortex-m3": ("cortex-m3", 20, 400),
+         "cortex-m55": ("cortex-m55", 8, 96), "cortex-m0": ("cortex-m0", 5, 40)}
+ENCODINGS = ("dense", "abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "blk8", "csc8")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 
-def calibration_model(seed: int, layers_per_encoding: int):
+def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400):
     """A chain of FC layers (all encodings, varied shapes/densities/row lengths), RESHAPE, SOFTMAX."""
     from tfsparse.converter import csr
     from tfsparse.converter.ir import FullyConnected, Quantization, Reshape, Softmax, Tensor
@@ -64,7 +67,7 @@ def calibration_model(seed: int, layers_per_encoding: int):
         nxt = order[k + 1] if k + 1 < len(order) else "dense"
         if enc == "abs_u8" and cols > 256:  # abs_u8 addresses 256 columns: put a narrowing dense layer first
             enc = "abs_u16"
-        limit = 256 if nxt == "abs_u8" else 400
+        limit = min(256 if nxt == "abs_u8" else 400, max_width)
         rows = int(rng.choice([1, 2, 3, 5, 7, 10, 16, 20, 31, 50, 64, 100, 128, 150, 200, 256, 300, 400]))
         rows = max(1, min(rows, limit))
         density = float(rng.choice([0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4, 0.7, 1.0]))
@@ -131,23 +134,44 @@ def fit(rows_x, rows_y, names):
 
 
 def calibration_inputs(per_tick):
+    """Inputs with MNIST-like activity: most pixels at the zero point (-128), some samples in runs of four."""
     from tfsparse.firmware import dither_period
 
-    return np.random.default_rng(3).integers(-128, 128, (2 * dither_period(per_tick), 28, 28)).astype(np.int8)
+    rng = np.random.default_rng(3)
+    n = 2 * dither_period(per_tick)
+    x = rng.integers(-127, 128, (n, 784)).astype(np.int8)
+    density = rng.uniform(0.05, 0.9, (n, 1))
+    live = rng.random((n, 784)) < density
+    grouped = np.repeat(rng.random((n, 196)) < density, 4, axis=1)
+    live = np.where(rng.random((n, 1)) < 0.5, live, grouped)
+    return np.where(live, x, np.int8(-128)).reshape(n, 28, 28)
 
 
-def measure_all(path: pathlib.Path) -> dict:
+def layer_inputs(model, x) -> dict:
+    """{op index: that op's input for every sample} (reference executor)."""
+    from tfsparse.converter import ops as op_registry
+
+    values, out = {model.input: x}, {}
+    for k, op in enumerate(model.ops):
+        out[k] = values[op.input]
+        values[op.output] = op_registry.kind(op.kind).execute(op, model, values[op.input])
+    return out
+
+
+def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:
     """Run every calibration firmware; raw counts (per op means, softmax per inference, totals)."""
     from tfsparse.codegen.targets import get_target
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="tfsparse-costfit-"))
-    raw = {}
-    for core, target_name in CORES.items():
-        per_tick = get_target(target_name).instructions_per_tick
+    for core, (target_name, per_encoding, width) in CORES.items():
+        if only and core not in only:
+            continue
+        target = get_target(target_name)
+        per_tick = target.instructions_per_tick
         x = calibration_inputs(per_tick)
-        for kernel in KERNELS:
+        for kernel in target.kernels:
             for tag, (seed, n) in MODELS.items():
-                model = calibration_model(seed, n)
+                model = calibration_model(seed, per_encoding if n is None else n, width)
                 dith = measure(model, target_name, kernel, work / f"{core}_{kernel}_{tag}_d", x, per_tick)
                 plain = measure(model, target_name, kernel, work / f"{core}_{kernel}_{tag}_p", x[:4], 0)
                 raw[f"{core}|{kernel}|{tag}"] = {
@@ -160,30 +184,37 @@ def measure_all(path: pathlib.Path) -> dict:
     return raw
 
 
-MODELS = {"big": (1, LAYERS_PER_ENCODING), "small": (2, 1)}
+MODELS = {"big": (1, None), "small": (2, 1)}  # (seed, layers per encoding; None: the core's)
 
 
 def fit_all(raw: dict):
     from tfsparse import costmodel
 
     table, info = {}, {}
-    models = {tag: calibration_model(seed, n) for tag, (seed, n) in MODELS.items()}
-    for core, target_name in CORES.items():
-        from tfsparse.codegen.targets import get_target
+    from tfsparse.codegen.targets import get_target
 
-        x = calibration_inputs(get_target(target_name).instructions_per_tick)
+    for core, (target_name, per_encoding, width) in CORES.items():
+        target = get_target(target_name)
+        if f"{core}|{target.kernels[0]}|big" not in raw:
+            continue
+        models = {tag: calibration_model(seed, per_encoding if n is None else n, width)
+                  for tag, (seed, n) in MODELS.items()}
+        x = calibration_inputs(target.instructions_per_tick)
         any_samples = {}
-        for kernel in KERNELS:
+        for kernel in target.kernels:
             samples, overhead = {}, []
             for tag, model in models.items():
                 r = raw[f"{core}|{kernel}|{tag}"]
                 means = np.asarray(r["layer_means"])
                 overhead.append((len(model.ops), r["total_plain"] - float(means.sum())))
                 live = softmax_live(model, x)
+                inputs = layer_inputs(model, x)
                 for k, op in enumerate(model.ops):
                     if op.kind == "FULLY_CONNECTED":
                         s = samples.setdefault((kernel, op.weights.encoding), ([], []))
-                        s[0].append(costmodel.fc_features(op.weights, kernel))
+                        zp = int(model.tensors[op.input].quantization.zero_point[0])
+                        masks = inputs[k].reshape(len(x), -1) != zp
+                        s[0].append(costmodel.fc_features(op.weights, kernel, 1, masks))
                         s[1].append(float(means[k]))
                     elif op.kind == "SOFTMAX":
                         elems = int(np.prod(model.tensors[op.input].shape))
@@ -222,7 +253,10 @@ def _fit_one(table, info, key, names, fx, fy):
 def main() -> int:
     t0 = time.time()
     raw_path = pathlib.Path(__file__).resolve().parent / "results" / "costmodel_calibration_raw.json"
-    raw = json.loads(raw_path.read_text()) if "--refit" in sys.argv else measure_all(raw_path)
+    raw = json.loads(raw_path.read_text()) if raw_path.is_file() else {}
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--refit" not in sys.argv:
+        raw = measure_all(raw_path, raw, only)
     table, info = fit_all(raw)
     write_table(table, info)
     write_results("costmodel_fit", {"table": {"/".join(k): v for k, v in table.items()}, "fit": info,

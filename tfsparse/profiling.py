@@ -22,7 +22,7 @@ from .codegen.arena import plan_arena
 from .codegen.targets import get_target
 from .converter import ops as op_registry
 from .converter.chooser import measure_input_density
-from .costmodel import COEFFICIENTS, op_cost, softmax_activity
+from .costmodel import COEFFICIENTS, op_cost, recorded_activity, softmax_activity
 from .layer_health import model_warnings
 
 __all__ = ["profile", "Profile", "LayerProfile"]
@@ -133,7 +133,7 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
     live = _live_fractions(sparse_model, inputs) if inputs is not None else {}
     layers = []
     for op in sparse_model.ops:
-        fraction = live.get(op.name, getattr(op, "input_density", None))
+        fraction = live[op.name] if op.name in live else recorded_activity(op)
         cost = op_cost(op, sparse_model, tgt, kernel=kern, live_fraction=fraction)
         w = getattr(op, "weights", None)
         layers.append(LayerProfile(
@@ -141,7 +141,8 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
             encoding=w.encoding if w is not None else "", flash_bytes=cost.flash_bytes,
             arena_bytes=cost.arena_bytes, macs=cost.macs, nnz=cost.nnz, instructions=cost.instructions,
             worst_case_instructions=cost.worst_case_instructions,
-            input_density=None if fraction is None or op.kind != "FULLY_CONNECTED" else float(np.mean(fraction)),
+            input_density=None if fraction is None or op.kind != "FULLY_CONNECTED"
+            else float(np.mean(fraction["density"] if isinstance(fraction, dict) else fraction)),
             reason=getattr(op, "choice_reason", ""), removed=getattr(op, "removed", "")))
     graph = COEFFICIENTS.get((tgt.cpu, kern, "GRAPH"), {})
     overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)

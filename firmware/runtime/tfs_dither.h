@@ -21,7 +21,11 @@ static uint32_t tfs_dither_count;
 
 static inline void tfs_dither(void) {
   uint32_t n = tfs_dither_count++ % TFS_DITHER_MODULO + 1u;
+#if defined(__thumb2__)
   __asm__ volatile("1: nop\n subs %0, %0, #1\n bne 1b" : "+r"(n) : : "cc");
+#else /* ARMv6-M: GCC assembles inline asm in divided syntax */
+  __asm__ volatile(".syntax unified\n1: nop\n subs %0, %0, #1\n bne 1b\n.syntax divided" : "+r"(n) : : "cc");
+#endif
 }
 
 #define TFS_BEFORE_OP(index, name) \

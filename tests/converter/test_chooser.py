@@ -63,6 +63,10 @@ def test_representative_data_float_or_int8(lenet, tflm_outputs):
     for a, b in zip(sm.fully_connected, sm_q.fully_connected):
         assert a.input_density is not None and np.array_equal(a.input_density, b.input_density)
         assert a.input_density.shape == (a.weights.shape[1],)
+        assert a.input_zero_quads.shape == (a.weights.shape[1] // 4,)
+        # All four columns at the zero point at least as often as any one of them is.
+        quads = a.input_density[: 4 * len(a.input_zero_quads)].reshape(-1, 4)
+        assert np.all(a.input_zero_quads <= 1 - quads.max(axis=1) + 1e-12)
     # MNIST: most pixels sit at the input zero point.
     first = sm.fully_connected[0].input_density
     assert 0.1 < first.mean() < 0.35

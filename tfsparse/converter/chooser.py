@@ -64,7 +64,9 @@ def _dense(w) -> np.ndarray:
 
 
 def measure_input_density(model, data) -> dict:
-    """``{op name: per-column fraction of samples whose input differs from the input zero point}``.
+    """``{op name: {"density": per-column fraction of samples whose input differs from the input zero
+    point, "zero_quads": per group of four columns the fraction of samples with all four at it}}``
+    for every FULLY_CONNECTED op (see :func:`tfsparse.costmodel.input_activity`).
 
     Args:
         model: a :class:`~tfsparse.SparseModel`.
@@ -95,7 +97,8 @@ def measure_input_density(model, data) -> dict:
         if op.kind == "FULLY_CONNECTED":
             cols = op.weights.shape[1]
             zp = int(model.tensors[op.input].quantization.zero_point[0])
-            density[op.name] = (ops.flat_batch(inp, cols) != zp).mean(axis=0)
+            p, zero_quads = costmodel.input_activity(ops.flat_batch(inp, cols) != zp, cols)
+            density[op.name] = {"density": p, "zero_quads": zero_quads}
         values[op.output] = ops.kind(op.kind).execute(op, model, inp)
     return density
 
@@ -146,7 +149,7 @@ def _choose_op(op, model, target, kernel, policy, density):
     limit = SIZE_TOLERANCE * min(p[1].flash_bytes for p in ok.values())
     small = {e: p for e, p in ok.items() if p[1].flash_bytes <= limit}
     enc = min(small, key=lambda e: (small[e][1].instructions, small[e][1].flash_bytes))
-    where = "" if density is None else f" at input density {float(np.mean(density)):.0%}"
+    where = "" if density is None else f" at input density {float(np.mean(density['density'])):.0%}"
     return small[enc][0], (f"fastest within {SIZE_TOLERANCE:.2f}x of the smallest sparse form{where}: "
                            f"{_fmt(enc, small[enc][1])} vs {_fmt('dense', base)}")
 
@@ -158,7 +161,7 @@ def choose_encodings(model, policy: str, target, densities=None):
         model: a :class:`~tfsparse.SparseModel` (any encodings; weights are re-encoded).
         policy: ``"default"``, ``"smallest"``, ``"fastest"`` or an encoding name.
         target: target name or :class:`~tfsparse.codegen.targets.Target` whose default kernel is priced.
-        densities: ``{op name: per-column input density}`` from :func:`measure_input_density`, or None.
+        densities: ``{op name: input activity}`` from :func:`measure_input_density`, or None.
 
     Returns:
         The new model; each FC op has ``choice_reason`` and ``input_density`` set.
@@ -170,6 +173,7 @@ def choose_encodings(model, policy: str, target, densities=None):
             density = None if densities is None else densities.get(op.name)
             weights, reason = _choose_op(op, model, tgt, tgt.kernel_impl, policy, density)
             op = dataclasses.replace(op, weights=weights, choice_reason=reason,
-                                     input_density=None if density is None else np.asarray(density, np.float64))
+                                     input_density=None if density is None else density["density"],
+                                     input_zero_quads=None if density is None else density["zero_quads"])
         new_ops.append(op)
     return model.replace(ops=new_ops)

@@ -186,6 +186,7 @@ class FullyConnected:
     # Set by convert's layer chooser and dead-unit pass (tfsparse.converter.chooser / deadunits):
     choice_reason: str = ""  # why this encoding (summary() and profile show it)
     input_density: Optional[np.ndarray] = None  # per input column: fraction of samples != zero point
+    input_zero_quads: Optional[np.ndarray] = None  # per 4 input columns: fraction of samples all at it
     removed: str = ""  # what the dead-unit pass removed from this layer
     kind: str = field(default="FULLY_CONNECTED", init=False)
 

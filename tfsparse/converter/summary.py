@@ -33,7 +33,7 @@ def _op_row(op, model, target) -> dict:
     row.update(op=op.kind, reason=getattr(op, "choice_reason", ""), removed=getattr(op, "removed", ""))
     try:
         tgt = costmodel.get_target(target)
-        cost = costmodel.op_cost(op, model, tgt, live_fraction=getattr(op, "input_density", None))
+        cost = costmodel.op_cost(op, model, tgt, live_fraction=costmodel.recorded_activity(op))
         row.update(kernel=tgt.kernel_impl if "encoding" in row else "-", instructions=cost.instructions)
     except (costmodel.CostModelError, ValueError):
         row.update(kernel=costmodel.get_target(target).kernel_impl if "encoding" in row else "-", instructions=None)
