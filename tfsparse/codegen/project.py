@@ -37,7 +37,7 @@ CODE_BYTES = {
     ("cortex-m7", "portable"): 5632, ("cortex-m7", "cortex-m"): 8960,
     ("cortex-m33", "portable"): 5376, ("cortex-m33", "cortex-m"): 8960,
     ("cortex-m35p", "portable"): 5376, ("cortex-m35p", "cortex-m"): 8960,
-    ("cortex-m55", "portable"): 5632, ("cortex-m55", "cortex-m"): 9216,
+    ("cortex-m55", "portable"): 5632, ("cortex-m55", "cortex-m"): 9216, ("cortex-m55", "helium"): 10752,
 }
 CODE_BYTES_PER_OP = 512
 #: Code allowance of a (core, kernel) not measured above.
