@@ -156,7 +156,8 @@ class Target:
         qemu_machine: the QEMU machine that emulates the core; ``"auto"`` (default) picks it from
             :data:`CORES`, ``None`` means none: firmware builds and size-checks but cannot run.
         cpu_flags: GCC machine flags; empty = the core's.
-        kernel_impl: default KERNEL_IMPL (``"portable"`` or ``"cortex-m"``); empty = the core's.
+        kernel_impl: default KERNEL_IMPL (``"portable"``, ``"cortex-m"``, or ``"helium"`` on Cortex-M55);
+            empty = the core's.
         stack_size: bytes reserved for the stack at the top of the first RAM region (0 = 1 KiB on
             parts with less than 64 KiB of RAM, else 16 KiB).
         io_buffer: bytes of the runtime's output buffer (0 = 512 or 4096 by the same rule).
