@@ -159,7 +159,7 @@ static void eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *y, int3
   }
   for (int32_t c = 0; c < p->cols; ++c) {
     const int32_t xv = (int32_t)x[c] - p->input_zero_point;
-    if (xv == 0) {
+    if (TFS_SKIP_COLUMN(xv == 0)) {
       uint32_t skip = 0;
       for (int32_t b = 0; b < blocks; ++b) {
         skip += *count++;

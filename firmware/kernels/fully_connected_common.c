@@ -7,6 +7,10 @@
 
 #include "tfs_fully_connected.h"
 
+#ifdef TFS_ALL_COLUMNS_LIVE
+volatile const int tfs_all_columns_live = 1;
+#endif
+
 static uint32_t row_ptr_at(const tfs_fc_params_t *p, int32_t i) {
   return p->row_ptr_bytes == 2 ? ((const uint16_t *)p->row_ptr)[i] : ((const uint32_t *)p->row_ptr)[i];
 }

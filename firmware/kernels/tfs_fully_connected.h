@@ -46,6 +46,16 @@ typedef enum {
 /* Scratch bytes an Eval of one batch row needs: int32 accumulators for the column form, else 0. */
 #define TFS_FC_SCRATCH_BYTES(encoding, rows) ((encoding) == TFS_ENC_CSC8 ? 4 * (rows) : 0)
 
+/* Worst-case builds (-DTFS_ALL_COLUMNS_LIVE, see tfsparse.profile): the column form still tests each
+ * input against the zero point but never skips (a volatile flag vetoes it), so every column costs
+ * what a live one does; results are unchanged (a column at the zero point adds 0). */
+#ifdef TFS_ALL_COLUMNS_LIVE
+extern volatile const int tfs_all_columns_live;
+#define TFS_SKIP_COLUMN(at_zero_point) ((at_zero_point) && !tfs_all_columns_live)
+#else
+#define TFS_SKIP_COLUMN(at_zero_point) (at_zero_point)
+#endif
+
 /* Op data: everything Eval needs, all of it const data the generator places in flash. */
 typedef struct {
   int32_t rows;                /* output units */

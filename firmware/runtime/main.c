@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "tfs_counter.h"
+#ifdef TFS_DITHER_MODULO
+#include "tfs_dither.h"
+#endif
 #include "tfs_semihost.h"
 #include "tfs_stack.h"
 
@@ -79,8 +82,14 @@ int main(void) {
       return fail("short read from " TFS_INPUT_FILE);
     }
     tfs_counter_start();
+#ifdef TFS_DITHER_MODULO
+    tfs_dither_spin((uint32_t)i);
+    const uint32_t dithered = tfs_counter_ticks_between(0u, tfs_counter_now()); /* the counter started at 0 */
+#else
+    const uint32_t dithered = 0u;
+#endif
     MODEL(invoke)();
-    const uint32_t ticks = tfs_counter_stop();
+    const uint32_t ticks = tfs_counter_stop() - dithered;
     uint8_t *record = out_buffer + buffered * RECORD_BYTES;
     memcpy(record, MODEL(output)(), MODEL_CONST(OUTPUT_BYTES));
     memcpy(record + MODEL_CONST(OUTPUT_BYTES), &ticks, 4); /* Cortex-M is little endian */

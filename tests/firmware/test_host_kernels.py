@@ -149,6 +149,8 @@ def test_harness_reports_sanitizer_errors(tmp_path):
         '#include "tfs_fully_connected.h"\n'
         "void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t b, const int8_t *x, int8_t *y) {\n"
         "  for (int32_t r = 0; r < p->rows * b; ++r) y[r] = x[p->cols];\n}\n"
+        "void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *p, int32_t b, const int8_t *x, int8_t *y,\n"
+        "                                      int32_t *s) {\n  (void)s;\n  tfs_fully_connected_eval(p, b, x, y);\n}\n"
         'const char *tfs_fully_connected_impl(void) { return "bad"; }\n'
     )
     exe = hostbuild.build_harness(tmp_path / "bad", fc_source=src)

@@ -57,7 +57,6 @@ def test_profile_predicts_qemu_within_5_percent(model, inputs, tmp_path, target)
     out = tfsparse.generate(model, tmp_path / target, target=target)
     for kernel in ("portable", "cortex-m"):
         measured = tfsparse.run(out, x, kernel_impl=kernel, extra_cflags=dither_cflags(per_tick))
-        plain = tfsparse.run(out, x[:4], kernel_impl=kernel)
         prof = tfsparse.profile(model, target=target, inputs=x, kernel=kernel)
         means = measured.layer_instructions.mean(axis=0)
         for layer, m in zip(prof.layers, means):
@@ -65,4 +64,22 @@ def test_profile_predicts_qemu_within_5_percent(model, inputs, tmp_path, target)
                 assert abs(layer.instructions - m) <= 10, (kernel, layer.name, layer.instructions, m)
                 continue
             assert abs(layer.instructions / m - 1) <= 0.05, (kernel, layer.name, layer.instructions, m)
-        assert abs(prof.instructions / plain.instructions.mean() - 1) <= 0.05, (kernel, prof.instructions)
+        assert abs(prof.instructions / measured.instructions.mean() - 1) <= 0.05, (kernel, prof.instructions)
+
+
+def test_worst_case_build_flag_confirms_the_profile(tmp_path):
+    """csc8 skips columns at the zero point; -DTFS_ALL_COLUMNS_LIVE tests none: the profile's worst case."""
+    m = random_fc_model((784, 300, 100, 10), ("csc8", "csc8", "blk8"), density=0.1, seed=7)
+    rng = np.random.default_rng(2)
+    x = np.where(rng.random((40, 784)) < 0.2, rng.integers(-127, 128, (40, 784)), -128).astype(np.int8)
+    out = tfsparse.generate(m, tmp_path / "fw")
+    flags = dither_cflags(40)
+    mean = tfsparse.run(out, x, kernel_impl="cortex-m", extra_cflags=flags)
+    worst = tfsparse.run(out, x, kernel_impl="cortex-m", extra_cflags=flags + " -DTFS_ALL_COLUMNS_LIVE")
+    assert np.array_equal(mean.outputs, m.predict(x)) and np.array_equal(worst.outputs, mean.outputs)
+    prof = tfsparse.profile(m, target="cortex-m4", inputs=x)
+    assert worst.instructions.mean() > 1.5 * mean.instructions.mean()
+    assert abs(prof.instructions / mean.instructions.mean() - 1) <= 0.05
+    assert abs(prof.worst_case_instructions / worst.instructions.mean() - 1) <= 0.05
+    for layer, w in zip(prof.layers, worst.layer_instructions.mean(axis=0)):
+        assert abs(layer.worst_case_instructions / w - 1) <= 0.05, (layer.name, layer.worst_case_instructions, w)

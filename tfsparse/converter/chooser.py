@@ -6,8 +6,9 @@ target's kernel (flash bytes, predicted mean instructions at the op's measured i
 Policies (``convert(encoding=...)``):
 
 ``"default"``
-    sparse if neither larger nor slower than dense; among the sparse forms that qualify, the fastest
-    whose bytes are within :data:`SIZE_TOLERANCE` of the smallest qualifying form (small *and* fast).
+    sparse if neither larger nor slower than dense; among the sparse forms that qualify, the one with
+    the smallest product of bytes and predicted instructions (small *and* fast: halving either counts
+    the same), ties to the smaller.
 ``"smallest"``
     the fewest bytes (dense when no sparse form is smaller); ties go to the faster form.
 ``"fastest"``
@@ -35,11 +36,9 @@ from ..errors import ConversionError
 from . import csr, ops
 from .ir import ENCODINGS, DenseMatrix
 
-__all__ = ["POLICIES", "SIZE_TOLERANCE", "choose_encodings", "measure_input_density", "candidates"]
+__all__ = ["POLICIES", "choose_encodings", "measure_input_density", "candidates"]
 
 POLICIES = ("default", "smallest", "fastest")
-#: "default" accepts a form this much larger than the smallest qualifying one if it is faster.
-SIZE_TOLERANCE = 1.25
 #: Encodings whose kernels skip inputs at the zero point (cost depends on input density). The speed
 #: kernels' column forms register here.
 ACTIVATION_SKIPPING = frozenset(e for e in ENCODINGS if e.startswith("csc"))
@@ -146,12 +145,9 @@ def _choose_op(op, model, target, kernel, policy, density):
           if p[1].flash_bytes <= base.flash_bytes and p[1].instructions <= base.instructions}
     if not ok:
         return base_w, f"dense: every sparse form is larger or slower than {_fmt('dense', base)}"
-    limit = SIZE_TOLERANCE * min(p[1].flash_bytes for p in ok.values())
-    small = {e: p for e, p in ok.items() if p[1].flash_bytes <= limit}
-    enc = min(small, key=lambda e: (small[e][1].instructions, small[e][1].flash_bytes))
+    enc = min(ok, key=lambda e: (ok[e][1].flash_bytes * ok[e][1].instructions, ok[e][1].flash_bytes))
     where = "" if density is None else f" at input density {float(np.mean(density['density'])):.0%}"
-    return small[enc][0], (f"fastest within {SIZE_TOLERANCE:.2f}x of the smallest sparse form{where}: "
-                           f"{_fmt(enc, small[enc][1])} vs {_fmt('dense', base)}")
+    return ok[enc][0], (f"smallest bytes x instructions{where}: {_fmt(enc, ok[enc][1])} vs {_fmt('dense', base)}")
 
 
 def choose_encodings(model, policy: str, target, densities=None):

@@ -31,8 +31,10 @@
 /* Each encoding's loop is its own function: inlined into one switch they spill each other's registers. */
 #if defined(__GNUC__)
 #define TFS_CM_NOINLINE __attribute__((noinline))
+#define TFS_CM_INLINE inline __attribute__((always_inline))
 #else
 #define TFS_CM_NOINLINE
+#define TFS_CM_INLINE inline
 #endif
 
 /* ---- DSP wrappers (ACLE on Cortex-M, portable C elsewhere) ------------------------------------ */
@@ -231,27 +233,25 @@ static inline uint32_t tfs_cm_row_len(tfs_cm_rows_t rp, int32_t r) {
     (acc) = tfs_cm_smlabt((x)[i3], odd_, (acc));                \
   } while (0)
 
-/* n products of consecutive values and the inputs x[idx[0..n-1]], advancing v and idx: blocks of eight,
- * then the remaining 0..7 as one block of four, two and one (no per-product loop test). */
+/* One product: acc += *v++ * x[*idx++]. */
+#define TFS_CM_MAC_NEXT(acc, v, idx, x) ((acc) = tfs_cm_smlabb((x)[*(idx)++], *(v)++, (acc)))
+
+/* n products of consecutive values and the inputs x[idx[0..n-1]], advancing v and idx: Duff's device,
+ * one computed jump into an eight-product body, then whole bodies (no remainder tests). */
 #define TFS_CM_RUN(acc, v, idx, x, n)                                                               \
   do {                                                                                              \
-    for (uint32_t k_ = (n) >> 3; k_ > 0; --k_) {                                                    \
-      uint32_t w0_ = tfs_cm_read4(v), w1_ = tfs_cm_read4((v) + 4);                                  \
-      TFS_CM_MAC4(acc, w0_, x, (idx)[0], (idx)[1], (idx)[2], (idx)[3]);                             \
-      TFS_CM_MAC4(acc, w1_, x, (idx)[4], (idx)[5], (idx)[6], (idx)[7]);                             \
-      (v) += 8, (idx) += 8;                                                                         \
+    uint32_t k_ = ((n) + 7u) >> 3;                                                                  \
+    if (k_ != 0) switch ((n) & 7u) {                                                                \
+      case 0: do { TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                              \
+      case 7: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 6: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 5: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 4: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 3: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 2: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 1: TFS_CM_MAC_NEXT(acc, v, idx, x);                                                      \
+              } while (--k_ > 0);                                                                   \
     }                                                                                               \
-    if ((n) & 4u) {                                                                                 \
-      uint32_t w0_ = tfs_cm_read4(v);                                                               \
-      TFS_CM_MAC4(acc, w0_, x, (idx)[0], (idx)[1], (idx)[2], (idx)[3]);                             \
-      (v) += 4, (idx) += 4;                                                                         \
-    }                                                                                               \
-    if ((n) & 2u) {                                                                                 \
-      (acc) = tfs_cm_smlabb((x)[(idx)[0]], (v)[0], (acc));                                          \
-      (acc) = tfs_cm_smlabb((x)[(idx)[1]], (v)[1], (acc));                                          \
-      (v) += 2, (idx) += 2;                                                                         \
-    }                                                                                               \
-    if ((n) & 1u) (acc) = tfs_cm_smlabb((x)[*(idx)++], *(v)++, (acc));                              \
   } while (0)
 
 /* Absolute-index encodings (IDX is the index type): one run per row. */
@@ -387,39 +387,61 @@ static inline uint32_t tfs_cm_byte_sum4(uint32_t w) {
 #endif
 }
 
-/* acc[idx[k]] += v[k] * xv for one column's run of n entries (rows distinct and increasing). */
-static inline void tfs_cm_scatter(int32_t *acc, const int8_t **vp, const uint8_t **ip, int32_t xv, uint32_t n) {
-  const int8_t *v = *vp;
-  const uint8_t *idx = *ip;
-  for (uint32_t k = n >> 2; k > 0; --k) {
-    const uint32_t w = tfs_cm_read4(v);
-    const int32_t even = tfs_cm_sxtb16(w), odd = tfs_cm_sxtb16_ror8(w);
-    const uint32_t r0 = idx[0], r1 = idx[1], r2 = idx[2], r3 = idx[3];
-    acc[r0] = tfs_cm_smlabb(xv, even, acc[r0]);
-    acc[r1] = tfs_cm_smlabb(xv, odd, acc[r1]);
-    acc[r2] = tfs_cm_smlabt(xv, even, acc[r2]);
-    acc[r3] = tfs_cm_smlabt(xv, odd, acc[r3]);
-    v += 4, idx += 4;
+/* Four entries of a column: acc[idx[0..3]] += v[0..3] * xv (one word of values, SXTB16 pairs). */
+#define TFS_CM_SCATTER4(acc, v, idx, xv)                       \
+  do {                                                         \
+    const uint32_t w_ = tfs_cm_read4(v);                       \
+    const int32_t even_ = tfs_cm_sxtb16(w_);                   \
+    const int32_t odd_ = tfs_cm_sxtb16_ror8(w_);               \
+    int32_t *a0_ = (acc) + (idx)[0], *a1_ = (acc) + (idx)[1];  \
+    int32_t *a2_ = (acc) + (idx)[2], *a3_ = (acc) + (idx)[3];  \
+    *a0_ = tfs_cm_smlabb(xv, even_, *a0_);                     \
+    *a1_ = tfs_cm_smlabb(xv, odd_, *a1_);                      \
+    *a2_ = tfs_cm_smlabt(xv, even_, *a2_);                     \
+    *a3_ = tfs_cm_smlabt(xv, odd_, *a3_);                      \
+  } while (0)
+
+#define TFS_CM_SCATTER1(acc, v, idx, xv, j)                    \
+  do {                                                         \
+    int32_t *a_ = (acc) + (idx)[j];                            \
+    *a_ = tfs_cm_smlabb(xv, (v)[j], *a_);                      \
+  } while (0)
+
+/* One entry of a column: acc[*idx++] += *v++ * xv (post-incremented loads: no pointer arithmetic). */
+#define TFS_CM_SCATTER_NEXT(acc, v, idx, xv)                   \
+  do {                                                         \
+    int32_t *a_ = (acc) + *(idx)++;                            \
+    *a_ = tfs_cm_smlabb(xv, *(v)++, *a_);                      \
+  } while (0)
+
+/* acc[idx[k]] += v[k] * xv for one column's run of n > 0 entries (rows distinct and increasing), Duff's
+ * device: one computed jump into an eight-entry body, then whole bodies. A run averages a few to a few
+ * dozen entries, so the per-run cost (one jump, no remainder tests) matters as much as the per-entry one. */
+static TFS_CM_INLINE void tfs_cm_scatter(int32_t *acc, const int8_t *v, const uint8_t *idx, int32_t xv, uint32_t n) {
+  uint32_t k = (n + 7u) >> 3;
+  switch (n & 7u) {
+    case 0: do { TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 7: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 6: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 5: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 4: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 3: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 2: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 1: TFS_CM_SCATTER_NEXT(acc, v, idx, xv);
+          } while (--k > 0);
   }
-  for (uint32_t k = n & 3u; k > 0; --k) {
-    const uint32_t r = *idx++;
-    acc[r] = tfs_cm_smlabb(xv, *v++, acc[r]);
-  }
-  *vp = v;
-  *ip = idx;
 }
 
 /* One column of csc8: skip its entries at the zero point (xv == 0), else scatter them block by block. */
-static inline void tfs_cm_column(int32_t *acc, const int8_t **vp, const uint8_t **ip, const uint8_t **cp,
+static TFS_CM_INLINE void tfs_cm_column(int32_t *acc, const int8_t **vp, const uint8_t **ip, const uint8_t **cp,
                                  int32_t xv, int32_t blocks) {
   const uint8_t *count = *cp;
   for (int32_t b = 0; b < blocks; ++b) {
     const uint32_t n = *count++;
-    if (xv == 0) {
-      *vp += n, *ip += n;
-    } else {
-      tfs_cm_scatter(acc + b * TFS_BLOCK, vp, ip, xv, n);
+    if (!TFS_SKIP_COLUMN(xv == 0) && n != 0) {
+      tfs_cm_scatter(acc + b * TFS_BLOCK, *vp, *ip, xv, n);
     }
+    *vp += n, *ip += n;
   }
   *cp = count;
 }
@@ -435,10 +457,12 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
   const int32_t zp = p->input_zero_point;
   const uint32_t zp4 = 0x01010101u * (uint8_t)zp;
   const tfs_cm_requant_t q = tfs_cm_requant(p);
-  memcpy(acc, p->bias, (size_t)rows * sizeof(int32_t));
+  for (int32_t r = 0; r < rows; ++r) { /* newlib-nano's memcpy copies bytes */
+    acc[r] = p->bias[r];
+  }
   int32_t c = 0;
   for (; c + 4 <= cols; c += 4) {
-    if (tfs_cm_read4(x + c) == zp4) { /* four columns' counts are 4 * blocks consecutive bytes */
+    if (TFS_SKIP_COLUMN(tfs_cm_read4(x + c) == zp4)) { /* four columns' counts are 4 * blocks consecutive bytes */
       uint32_t skip = 0;
       for (int32_t j = 0; j < blocks; ++j) {
         skip += tfs_cm_byte_sum4(tfs_cm_read4((const int8_t *)count + 4 * j));
