@@ -37,7 +37,7 @@ CODE_BYTES = {
     ("cortex-m7", "portable"): 4352, ("cortex-m7", "cortex-m"): 8192,
     ("cortex-m33", "portable"): 4352, ("cortex-m33", "cortex-m"): 7936,
     ("cortex-m35p", "portable"): 4352, ("cortex-m35p", "cortex-m"): 7936,
-    ("cortex-m55", "portable"): 4352, ("cortex-m55", "cortex-m"): 8192, ("cortex-m55", "helium"): 10752,
+    ("cortex-m55", "portable"): 4352, ("cortex-m55", "cortex-m"): 8192, ("cortex-m55", "helium"): 10240,
 }
 CODE_BYTES_PER_OP = 512
 #: Code allowance of a (core, kernel) not measured above.
