@@ -54,6 +54,11 @@ _EXPORTS = {
     "Target": "tfsparse.codegen.targets",
     "MemoryRegion": "tfsparse.codegen.targets",
     "get_target": "tfsparse.codegen.targets",
+    "profile": "tfsparse.profiling",
+    # planning from a budget
+    "plan": "tfsparse.plan",
+    "Plan": "tfsparse.plan",
+    "BudgetMonitor": "tfsparse.budget_monitor",
 }
 _SUBMODULES = ("datasets", "models", "plot", "cli")
 
