@@ -1064,8 +1064,14 @@ def fc_features(weights, kernel: str, batches: int = 1, live_fraction=None) -> d
     return {k: (v if k == "op" else v * batches) for k, v in f.items()}
 
 
+#: Cores QEMU 7.2 cannot emulate, priced with the coefficients of the fitted core of the same
+#: architecture and pipeline class (an estimate: no QEMU count backs it).
+PROXY_CORES = {"cortex-m0plus": "cortex-m0", "cortex-m23": "cortex-m0", "cortex-m35p": "cortex-m33"}
+
+
 def predict_instructions(core: str, kernel: str, encoding: str, features: dict) -> float:
     """``sum(coefficient * feature)`` with the fitted table (raises when the table has no entry)."""
+    core = PROXY_CORES.get(core, core)
     key = (core, kernel, encoding)
     coef = COEFFICIENTS.get(key)
     if coef is None:
