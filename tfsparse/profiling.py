@@ -20,8 +20,7 @@ import numpy as np
 
 from .codegen.arena import plan_arena
 from .codegen.targets import get_target
-from .converter import ops as op_registry
-from .converter.chooser import measure_input_density
+from .converter.chooser import measure_input_density, op_inputs
 from .costmodel import COEFFICIENTS, op_cost, recorded_activity, softmax_activity
 from .layer_health import model_warnings
 
@@ -97,11 +96,9 @@ def _live_fractions(model, inputs) -> dict:
         x = model.quantize_input(x)
     if x.ndim == len(model.input_tensor.shape) - 1:
         x = x[None]
-    values = {model.input: x}
-    for op in model.ops:
+    for op, args in op_inputs(model, x):
         if op.kind == "SOFTMAX":
-            out[op.name] = softmax_activity(op, values[op.input]).mean(axis=0)
-        values[op.output] = op_registry.kind(op.kind).execute(op, model, values[op.input])
+            out[op.name] = softmax_activity(op, args[0]).mean(axis=0)
     return out
 
 

@@ -36,7 +36,7 @@ from ..errors import ConversionError
 from . import csr, ops
 from .ir import ENCODINGS, DenseMatrix
 
-__all__ = ["POLICIES", "choose_encodings", "measure_input_density", "candidates"]
+__all__ = ["POLICIES", "choose_encodings", "measure_input_density", "candidates", "op_inputs"]
 
 POLICIES = ("default", "smallest", "fastest")
 #: Encodings whose kernels skip inputs at the zero point (cost depends on input density). The speed
@@ -89,17 +89,24 @@ def measure_input_density(model, data) -> dict:
     else:
         raise ConversionError(f"representative_data is {x.dtype}; pass the float inputs of the Keras model or the "
                               "int8 inputs of the .tflite")
-    values = {model.input: x}
     density = {}
-    for op in model.ops:
-        inp = values[op.input]
+    for op, args in op_inputs(model, x):
         if op.kind == "FULLY_CONNECTED":
             cols = op.weights.shape[1]
             zp = int(model.tensors[op.input].quantization.zero_point[0])
-            p, zero_quads = costmodel.input_activity(ops.flat_batch(inp, cols) != zp, cols)
+            p, zero_quads = costmodel.input_activity(ops.flat_batch(args[0], cols) != zp, cols)
             density[op.name] = {"density": p, "zero_quads": zero_quads}
-        values[op.output] = ops.kind(op.kind).execute(op, model, inp)
     return density
+
+
+def op_inputs(model, x):
+    """Yield ``(op, [its input arrays])`` for every op, running the reference executor on int8 ``x``."""
+    values = {model.input: x}
+    for op in model.ops:
+        names = tuple(getattr(op, "inputs", None) or (op.input,))
+        args = [values[t] for t in names]
+        yield op, args
+        values[op.output] = ops.kind(op.kind).execute(op, model, *args)
 
 
 def _price(op, model, target, kernel, enc, dense, density):

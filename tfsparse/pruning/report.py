@@ -83,7 +83,7 @@ def sparsity_report(model, targets=None):
 
     Args:
         model: a Keras 3 model or layer. Wrapped layers report their pruned weights; unwrapped
-            Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding and PrunableLayer layers their kernels.
+            Dense, Conv, SeparableConv (pointwise), Embedding and PrunableLayer layers their kernels.
         targets: ``{layer name: target sparsity}`` (e.g. ``tfsparse.plan(...).sparsity``) to check the
             achieved sparsity against; wrapped layers are checked against their schedule's final
             sparsity anyway.
@@ -127,7 +127,7 @@ def sparsity_report(model, targets=None):
     if not report:
         raise ValueError(
             f"sparsity_report: {model.name!r} has no built prunable weight (Dense, Conv1D, Conv2D, "
-            "DepthwiseConv2D, Embedding or PrunableLayer); build the model first."
+            "Embedding or PrunableLayer); build the model first."
         )
     report.warnings = warnings
     return report
