@@ -31,7 +31,9 @@ ENCODING_IDS = {"dense": 0, "abs_u8": 1, "abs_u16": 2, "abs_u32": 3, "rel8": 4, 
 _OPTION_KEYS = ("encoding", "rows", "cols", "num_entries", "output_zero_point", "activation_min", "activation_max")
 
 
-def parse(ctx) -> FullyConnected:
+def parse_custom(ctx, option_keys=_OPTION_KEYS):
+    """(options dict, CSRMatrix, bias, multiplier, shift) of a tfsparse CSR custom op (FC or conv: the
+    same seven inputs), checked."""
     from flatbuffers import flexbuffers
 
     ctx.expect_io(7)
@@ -41,8 +43,8 @@ def parse(ctx) -> FullyConnected:
         opts = flexbuffers.Loads(bytes(ctx.custom_options or b""))
     except Exception as exc:  # flexbuffers raises assorted errors on bad bytes
         raise ctx.error(f"custom options are not a flexbuffer map ({exc})") from None
-    if not isinstance(opts, dict) or any(k not in opts for k in _OPTION_KEYS):
-        raise ctx.error(f"custom options must be a flexbuffer map with keys {', '.join(_OPTION_KEYS)}")
+    if not isinstance(opts, dict) or any(k not in opts for k in option_keys):
+        raise ctx.error(f"custom options must be a flexbuffer map with keys {', '.join(option_keys)}")
     encoding = opts["encoding"]
     if encoding not in ENCODINGS or encoding == "dense":
         raise ctx.error(f"unknown CSR encoding {encoding!r}")
@@ -58,6 +60,11 @@ def parse(ctx) -> FullyConnected:
     shift = ctx.constant(ctx.inputs[6], "shift", "int32", ndim=1)
     if not bias.size == multiplier.size == shift.size == rows:
         raise ctx.error(f"bias, multiplier and shift must have {rows} entries")
+    return opts, m, bias, multiplier, shift
+
+
+def parse(ctx) -> FullyConnected:
+    opts, m, bias, multiplier, shift = parse_custom(ctx)
     scale = opts.get("weight_scale")
     return FullyConnected(
         name=str(opts.get("name", ctx.name)),
@@ -75,9 +82,8 @@ def parse(ctx) -> FullyConnected:
     )
 
 
-def emit_custom(op: FullyConnected, writer) -> None:
-    from flatbuffers import flexbuffers
-
+def custom_options(op) -> dict:
+    """The flexbuffer options of a CSR custom op (FC or conv) common to both."""
     m = op.weights
     options = {
         "encoding": m.encoding,
@@ -93,6 +99,14 @@ def emit_custom(op: FullyConnected, writer) -> None:
     }
     if op.weight_scale is not None:
         options["weight_scale"] = [float(v) for v in np.asarray(op.weight_scale).ravel()]
+    return options
+
+
+def emit_csr(op, writer, code: str, options: dict) -> None:
+    """Append a CSR custom op (its seven inputs, see the module docstring) to the writer."""
+    from flatbuffers import flexbuffers
+
+    m = op.weights
     inputs = [
         writer.tensor_index(op.input),
         writer.constant(f"{op.name}/values", m.values),
@@ -102,7 +116,11 @@ def emit_custom(op: FullyConnected, writer) -> None:
         writer.constant(f"{op.name}/multiplier", op.multiplier.astype(np.int32)),
         writer.constant(f"{op.name}/shift", op.shift.astype(np.int32)),
     ]
-    writer.custom(CUSTOM_CODE, inputs, [writer.tensor_index(op.output)], flexbuffers.Dumps(options))
+    writer.custom(code, inputs, [writer.tensor_index(op.output)], flexbuffers.Dumps(options))
+
+
+def emit_custom(op: FullyConnected, writer) -> None:
+    emit_csr(op, writer, CUSTOM_CODE, custom_options(op))
 
 
 # Runs and writes back as FullyConnected (kind "FULLY_CONNECTED"); only the parser is registered here.
