@@ -292,7 +292,7 @@ def _cmd_export(args, progress) -> int:
     else:
         tflite = model_path.read_bytes()
     with progress.step(f"convert to CSR (encoding: {args.encoding})"):
-        sparse = tfsparse.convert(tflite, encoding=args.encoding)
+        sparse = tfsparse.convert(tflite if kind == "keras" else model_path, encoding=args.encoding)
     with progress.step(f"generate {args.target} firmware sources"):
         tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm)
         (out / _TFLITE_NAME).write_bytes(tflite)
@@ -387,7 +387,7 @@ def _cmd_report(args, progress) -> int:
         tflite = _export_tflite(_project(str(path))[0]) if kind == "dir" else path
         with progress.step(f"convert {tflite.name}"):
             kwargs = {} if args.encoding is None else {"encoding": args.encoding}
-            source = tfsparse.convert(tflite.read_bytes(), **kwargs)
+            source = tfsparse.convert(tflite, **kwargs)
         text, record = _sparse_report(source)
         if kind == "dir" and (path / "fw.elf").is_file():
             from .firmware import size

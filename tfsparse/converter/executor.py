@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConversionError
 from . import ops
 from .quant_math import tflite_round
 
@@ -12,6 +13,12 @@ __all__ = ["predict", "quantize_input", "dequantize_output"]
 
 def predict(model, x) -> np.ndarray:
     """Run ``model`` on a batch of int8 inputs (see :meth:`tfsparse.SparseModel.predict`)."""
+    passthrough = [op for op in model.ops if op.kind == "PASSTHROUGH"]
+    if passthrough:
+        raise ConversionError(
+            f"{model.source or model.name}: tfsparse cannot run {describe_passthrough(passthrough)}; run the model "
+            "with TFLM instead (model.to_tflite() or generate(..., tflm=True))"
+        )
     inp = model.input_tensor
     x = np.asarray(x)
     sample_shape = tuple(inp.shape[1:])
@@ -24,9 +31,26 @@ def predict(model, x) -> np.ndarray:
             raise ValueError(f"input shape {x.shape} has no batch axis; pass x[None] for one sample")
         raise ValueError(f"input shape {x.shape} does not match (N, {', '.join(map(str, sample_shape))}) of {inp.name!r}")
     values = {model.input: x}
-    for op in model.ops:
-        values[op.output] = ops.kind(op.kind).execute(op, model, values[op.input])
+    # Free each activation after its last reader, so branched graphs hold only live tensors.
+    last_use = {}
+    for i, op in enumerate(model.ops):
+        for t in op.inputs:
+            last_use[t] = i
+    for i, op in enumerate(model.ops):
+        missing = [t for t in op.inputs if t not in values]
+        if missing:
+            raise ConversionError(f"op {i} ({op.name!r}) reads tensor {missing[0]} before any op writes it")
+        values[op.output] = ops.kind(op.kind).execute(op, model, *(values[t] for t in op.inputs))
+        for t in set(op.inputs):
+            if last_use.get(t) == i and t != model.output:
+                del values[t]
     return values[model.output]
+
+
+def describe_passthrough(records) -> str:
+    """``"2 ops: TANH (layer 'act'), GATHER (op 7)"``: every pass-through op with its Keras layer."""
+    names = [f"{op.op_name} ({'layer ' + repr(op.layer) if op.layer else 'op ' + repr(op.name)})" for op in records]
+    return f"{len(names)} op{'s' if len(names) != 1 else ''}: " + ", ".join(names)
 
 
 def quantize_input(model, x) -> np.ndarray:

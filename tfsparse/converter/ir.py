@@ -55,6 +55,18 @@ __all__ = [
     "FullyConnected",
     "Reshape",
     "Softmax",
+    "Conv2D",
+    "DepthwiseConv2D",
+    "MaxPool2D",
+    "AveragePool2D",
+    "Mean",
+    "Add",
+    "Concatenation",
+    "Pad",
+    "Quantize",
+    "Logistic",
+    "ExpandDims",
+    "Passthrough",
     "Op",
 ]
 
@@ -158,6 +170,10 @@ class FullyConnected:
     weight_scale: Optional[np.ndarray] = None  # float per row or per tensor, for reports
     kind: str = field(default="FULLY_CONNECTED", init=False)
 
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
 
 @dataclass
 class Reshape:
@@ -167,6 +183,10 @@ class Reshape:
     input: int
     output: int
     kind: str = field(default="RESHAPE", init=False)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
 
 
 @dataclass
@@ -201,5 +221,330 @@ class Softmax:
     diff_min: int
     kind: str = field(default="SOFTMAX", init=False)
 
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
 
-Op = Union[FullyConnected, Reshape, Softmax]
+
+
+# --- Convolutional and branched graphs ------------------------------------------------------------
+#
+# Shapes are NHWC with batch 1 in the file (the executor runs N samples at once). Windowed ops carry
+# TFLM's padding values: ``padding_height``/``padding_width`` are the rows/columns of implicit padding
+# before the first input row/column (``TfLitePaddingValues.height/width``); ``*_offset`` is the odd
+# extra row/column after the last one (SAME with an odd total). Input position of output ``(oy, ox)``
+# and filter tap ``(ky, kx)``: ``iy = oy * stride_height - padding_height + ky * dilation_height_factor``
+# (the same for x); taps outside the input are padding.
+
+
+@dataclass
+class _Conv:
+    """Fields CONV_2D and DEPTHWISE_CONV_2D share (TFLM's ``OpDataConv`` names)."""
+
+    name: str
+    input: int
+    output: int
+    weights: Union[CSRMatrix, DenseMatrix]
+    bias: np.ndarray  # int32 [cout], input zero point folded in
+    multiplier: np.ndarray  # int32 [cout] (TFLM's per_channel_output_multiplier)
+    shift: np.ndarray  # int32 [cout] (per_channel_output_shift, positive = left)
+    input_zero_point: int
+    output_zero_point: int
+    activation_min: int
+    activation_max: int
+    filter_height: int
+    filter_width: int
+    input_channels: int
+    output_channels: int
+    stride_height: int
+    stride_width: int
+    dilation_height_factor: int
+    dilation_width_factor: int
+    padding: str  # "SAME" or "VALID"
+    padding_height: int
+    padding_width: int
+    padding_height_offset: int = 0
+    padding_width_offset: int = 0
+    activation: str = "NONE"
+    original_bias: Optional[np.ndarray] = None  # int32 [cout] as in the .tflite (None if no bias)
+    weight_scale: Optional[np.ndarray] = None  # float per output channel (or one)
+    choice_reason: str = ""  # why this encoding (the chooser fills it; summary() shows it)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
+
+@dataclass
+class Conv2D(_Conv):
+    """CONV_2D int8 with per-channel (or per-tensor) int8 weights.
+
+    ``weights`` is a :class:`CSRMatrix` or :class:`DenseMatrix` of shape ``[output_channels,
+    filter_height * filter_width * input_channels]``: TFLite's OHWI filter with each output channel's
+    taps flattened in ``(ky, kx, c)`` order, so column ``(ky * filter_width + kx) * input_channels + c``.
+    CSR rows use the fully-connected encodings unchanged.
+
+    ``bias`` has the input zero point folded in (``b - input_zero_point * sum(w[row])``, as for
+    FullyConnected), so a padded tap must read the value ``input_zero_point`` (it then contributes
+    exactly nothing): a kernel gathers ``x`` with padding filled by ``input_zero_point`` (or skips padded
+    taps and adds ``input_zero_point * w`` for them). A 1x1 convolution with stride 1 and no padding
+    (``pointwise``) is a fully-connected layer applied to every pixel.
+    """
+
+    kind: str = field(default="CONV_2D", init=False)
+
+    @property
+    def pointwise(self) -> bool:
+        """1x1, stride 1, no padding: an FC over every pixel (``weights`` is ``[cout, cin]``)."""
+        return (self.filter_height == self.filter_width == 1 and self.stride_height == self.stride_width == 1
+                and self.padding_height == self.padding_width == 0)
+
+
+@dataclass
+class DepthwiseConv2D(_Conv):
+    """DEPTHWISE_CONV_2D int8 (depth multiplier >= 1): output channel ``oc = ic * depth_multiplier + m``
+    reads only input channel ``ic``.
+
+    ``weights`` is a :class:`DenseMatrix` ``[output_channels, filter_height * filter_width]`` (one row
+    per output channel, taps in ``(ky, kx)`` order; TFLite's ``[1, kh, kw, cout]`` filter transposed).
+    ``bias`` has the input zero point folded in (padded taps read ``input_zero_point``), as in
+    :class:`Conv2D`.
+    """
+
+    depth_multiplier: int = 1
+    kind: str = field(default="DEPTHWISE_CONV_2D", init=False)
+
+
+@dataclass
+class _Pool:
+    name: str
+    input: int
+    output: int
+    filter_height: int
+    filter_width: int
+    stride_height: int
+    stride_width: int
+    padding: str
+    padding_height: int
+    padding_width: int
+    activation_min: int
+    activation_max: int
+    padding_height_offset: int = 0
+    padding_width_offset: int = 0
+    activation: str = "NONE"
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
+
+@dataclass
+class MaxPool2D(_Pool):
+    """MAX_POOL_2D int8: the largest input of each window (padding never wins), clamped to the
+    activation range. Input and output share their quantization."""
+
+    kind: str = field(default="MAX_POOL_2D", init=False)
+
+
+@dataclass
+class AveragePool2D(_Pool):
+    """AVERAGE_POOL_2D int8 as TFLM: ``sum`` of the raw int8 inputs inside the input (padding is not
+    counted), ``count`` of them, ``avg = (sum + count/2) / count`` if ``sum > 0`` else
+    ``(sum - count/2) / count`` (C division, truncating), clamped. Input and output share quantization."""
+
+    kind: str = field(default="AVERAGE_POOL_2D", init=False)
+
+
+@dataclass
+class Mean:
+    """MEAN int8 over ``axis`` as TFLM's ``QuantizedMeanOrSum``.
+
+    ``multiplier``/``shift`` are ``QuantizeMultiplier(input_scale / output_scale)`` (TFLM's op data);
+    ``mean_multiplier``/``mean_shift`` fold in ``1 / num_elements`` as TFLM's Eval does
+    (``s = min(floor(log2(n)), 32, 31 + shift)``, ``mean_multiplier = (multiplier << s) / n``,
+    ``mean_shift = shift - s``). Output:
+    ``clamp(MultiplyByQuantizedMultiplier(sum - input_zero_point * n, mean_multiplier, mean_shift)
+    + output_zero_point, -128, 127)``.
+    """
+
+    name: str
+    input: int
+    output: int
+    axis: tuple  # positive axes reduced
+    keep_dims: bool
+    num_elements: int  # elements per output value
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+    mean_multiplier: int
+    mean_shift: int
+    kind: str = field(default="MEAN", init=False)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
+
+@dataclass
+class Add:
+    """ADD int8 with TFLM's general rescaling (``left_shift = 20``), numpy broadcasting.
+
+    ``v_i = MultiplyByQuantizedMultiplier((x_i + input{i}_offset) << left_shift, input{i}_multiplier,
+    input{i}_shift)``; ``out = clamp(MultiplyByQuantizedMultiplier(v_1 + v_2, output_multiplier,
+    output_shift) + output_offset, activation_min, activation_max)``. Offsets are TFLM's: the negated
+    input zero points, the output zero point. All shifts are <= 0 (right shifts).
+    """
+
+    name: str
+    input1: int
+    input2: int
+    output: int
+    input1_offset: int
+    input2_offset: int
+    output_offset: int
+    left_shift: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_multiplier: int
+    input2_shift: int
+    output_multiplier: int
+    output_shift: int
+    activation_min: int
+    activation_max: int
+    requires_broadcast: bool = False
+    activation: str = "NONE"
+    kind: str = field(default="ADD", init=False)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input1, self.input2)
+
+
+@dataclass
+class Concatenation:
+    """CONCATENATION int8 along ``axis`` (positive); every input shares the output's quantization
+    (TFLM requires it), so it copies bytes."""
+
+    name: str
+    inputs: tuple
+    output: int
+    axis: int
+    kind: str = field(default="CONCATENATION", init=False)
+
+
+@dataclass
+class Pad:
+    """PAD / PADV2 int8: ``paddings`` is ``((before, after), ...)`` per dimension; new elements are
+    ``pad_value`` (the output zero point for PAD, the constant for PADV2)."""
+
+    name: str
+    input: int
+    output: int
+    paddings: tuple
+    pad_value: int
+    kind: str = field(default="PAD", init=False)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
+
+@dataclass
+class Quantize:
+    """QUANTIZE int8 -> int8 (requantization): ``clamp(MultiplyByQuantizedMultiplier(x - input_zero_point,
+    multiplier, shift) + output_zero_point, -128, 127)`` with ``QuantizeMultiplier(in_scale / out_scale)``."""
+
+    name: str
+    input: int
+    output: int
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+    kind: str = field(default="QUANTIZE", init=False)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
+
+@dataclass
+class Logistic:
+    """LOGISTIC int8 -> int8 (output scale 1/256, zero point -128), TFLM's integer path
+    (``reference_integer_ops::Logistic``, not a lookup table): ``d = x - input_zero_point``;
+    ``d <= -input_range_radius`` -> -128, ``d >= input_range_radius`` -> 127, else
+    ``q = MultiplyByQuantizedMultiplier(d, input_multiplier, input_left_shift)`` read as Q4.27,
+    ``clamp(RoundingDivideByPOT(gemmlowp::logistic(q) (Q0.31), 23) - 128, -128, 127)``."""
+
+    name: str
+    input: int
+    output: int
+    input_zero_point: int
+    input_range_radius: int
+    input_multiplier: int
+    input_left_shift: int
+    kind: str = field(default="LOGISTIC", init=False)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
+
+@dataclass
+class ExpandDims:
+    """EXPAND_DIMS: a no-op on the bytes, like :class:`Reshape` (``axis`` for reports)."""
+
+    name: str
+    input: int
+    output: int
+    axis: int = 0
+    kind: str = field(default="EXPAND_DIMS", init=False)
+
+    @property
+    def inputs(self) -> tuple:
+        return (self.input,)
+
+
+@dataclass
+class Passthrough:
+    """An op tfsparse has no kernel for, kept so ``to_tflite()`` / TFLM can run it as a builtin.
+
+    ``predict`` and the standalone generator refuse a model holding one (naming them all).
+    Everything needed to write the operator back unchanged:
+
+    ``op_name``
+        the BuiltinOperator name (``"TANH"``) or the CUSTOM op's code.
+    ``builtin_code`` / ``version``
+        the operator code's builtin enum value (``32`` = CUSTOM) and version.
+    ``all_inputs`` / ``outputs``
+        every input/output tensor index in the operator's order, constants included (``-1`` = an
+        optional input left out); constants keep their data in ``SparseModel.tensors``.
+    ``options_type`` / ``options``
+        the ``BuiltinOptions`` union member name (``"ReshapeOptions"``, ``""`` when none) and its
+        fields as a plain dict (the schema object-API attribute names, e.g. ``fusedActivationFunction``).
+    ``custom_options``
+        a CUSTOM op's option bytes, else None.
+    ``layer``
+        the Keras layer name the ``.tflite`` gives it (may be ``""``).
+
+    ``inputs`` holds only the activation inputs (tensors computed at run time), as for every record.
+    """
+
+    name: str
+    op_name: str
+    inputs: tuple
+    output: int
+    all_inputs: tuple
+    outputs: tuple
+    builtin_code: int
+    version: int = 1
+    options_type: str = ""
+    options: dict = field(default_factory=dict)
+    custom_options: Optional[bytes] = None
+    layer: str = ""
+    kind: str = field(default="PASSTHROUGH", init=False)
+
+
+Op = Union[FullyConnected, Reshape, Softmax, Conv2D, DepthwiseConv2D, MaxPool2D, AveragePool2D, Mean, Add,
+           Concatenation, Pad, Quantize, Logistic, ExpandDims, Passthrough]

@@ -24,6 +24,15 @@ def _strip_wrappers(model):
     return model
 
 
+def _batch_one(model, input_shape):
+    """The model behind a batch-1 input: the converter then folds Flatten into one RESHAPE (a dynamic
+    batch makes it SHAPE + STRIDED_SLICE + PACK + RESHAPE), and TFLM runs batch 1 anyway."""
+    import keras
+
+    inp = keras.Input(batch_shape=(1,) + tuple(input_shape[1:]), name="input")
+    return keras.Model(inp, model(inp), name=model.name)
+
+
 def _representative_dataset(representative_data, input_shape):
     """The converter's ``representative_dataset`` callable from an array or a callable."""
     if callable(representative_data):
@@ -86,7 +95,7 @@ def quantize(model, representative_data, *, per_channel: bool = True) -> bytes:
             "and one output (call it once on data or give it a keras.Input)"
         )
     input_shape = tuple(inputs[0].shape)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter = tf.lite.TFLiteConverter.from_keras_model(_batch_one(model, input_shape))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = _representative_dataset(representative_data, input_shape)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

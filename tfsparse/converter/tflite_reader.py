@@ -9,16 +9,39 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 
 import numpy as np
 
 from ..errors import ConversionError
 from . import ops
-from .ir import Quantization, Tensor
+from .ir import Passthrough, Quantization, Tensor
 from .model import SparseModel
 from .schema import TENSOR_TYPES, enum_names, schema
 
-__all__ = ["read"]
+__all__ = ["read", "UnsupportedOpWarning"]
+
+
+class UnsupportedOpWarning(UserWarning):
+    """``convert`` kept ops it has no kernel for as pass-through records (TFLM can still run them)."""
+
+
+def _passthrough(ctx, code, op, options_names) -> Passthrough:
+    """The record of an op tfsparse cannot run, with what ``to_tflite`` needs to write it back."""
+    options = op.builtinOptions
+    fields = {} if options is None else {k: v for k, v in vars(options).items() if not k.startswith("_")}
+    layer = ctx.name if not ctx.name.startswith(f"{ctx.op_name.lower()}_") else ""
+    for i in ctx.inputs:  # an activation at the graph output is named after the signature: use its input's
+        if not layer and i >= 0:
+            layer = ops.keras_scope(ctx.tensors[i].name, -2)
+    return Passthrough(
+        name=ctx.name, op_name=ctx.op_name,
+        inputs=tuple(i for i in ctx.inputs if i >= 0 and ctx.tensors[i].data is None),
+        output=ctx.outputs[0] if ctx.outputs else -1, all_inputs=tuple(ctx.inputs), outputs=tuple(ctx.outputs),
+        builtin_code=int(max(code.builtinCode, code.deprecatedBuiltinCode)), version=int(code.version or 1),
+        options_type=options_names.get(op.builtinOptionsType, "") if options is not None else "",
+        options=fields, custom_options=ctx.custom_options, layer=layer,
+    )
 
 def _unpack(data: bytes, source: str):
     s = schema()
@@ -75,7 +98,7 @@ def _tensor(model, i: int, t, data: bytes, source: str, type_names) -> Tensor:
 def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", name: str = "") -> SparseModel:
     """Parse ``.tflite`` bytes into a :class:`SparseModel` (see :func:`tfsparse.convert`)."""
     model = _unpack(data, source)
-    op_names, type_names, _ = enum_names()
+    op_names, type_names, options_names = enum_names()
     graph = model.subgraphs[0]
     try:
         tensors = [_tensor(model, i, t, data, source, type_names) for i, t in enumerate(graph.tensors or [])]
@@ -93,8 +116,7 @@ def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", na
                 f"{source}: the model {role} {t.name!r} is {t.dtype}; tfsparse converts full-integer int8 models "
                 "(int8 input, output and activations): make one with tfsparse.quantize(model, representative_data)"
             )
-    records = []
-    supported = ", ".join(ops.supported_ops())
+    records, kept = [], []
     for index, op in enumerate(graph.operators or []):
         try:
             code = model.operatorCodes[op.opcodeIndex]
@@ -103,11 +125,6 @@ def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", na
         op_name = op_names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
         if op_name == "CUSTOM":
             op_name = (code.customCode or b"").decode("utf-8", "replace")
-        parse = ops.parser_for(op_name)
-        if parse is None:
-            raise ConversionError(
-                f"{source}: op {index} is {op_name}, which tfsparse does not support; supported ops: {supported}"
-            )
         custom = None if op.customOptions is None else np.asarray(op.customOptions, np.uint8).tobytes()
         ctx = ops.OpContext(
             index=index, op_name=op_name, inputs=[int(v) for v in (op.inputs if op.inputs is not None else [])],
@@ -117,12 +134,31 @@ def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", na
         for k in ctx.inputs + ctx.outputs:
             if k >= len(tensors):
                 raise ConversionError(f"{source}: op {index} ({op_name}) refers to tensor {k} of {len(tensors)}; the file is corrupted")
-        records.append(parse(ctx))
+        parse = ops.parser_for(op_name)
+        reason = "no kernel"
+        if parse is not None:
+            try:
+                records.append(parse(ctx))
+                continue
+            except ops.NotRunnable as exc:
+                reason = str(exc)
+        record = _passthrough(ctx, code, op, options_names)
+        records.append(record)
+        kept.append((record, reason))
     seen = {}
     for op in records:  # unique op names (generated C identifiers derive from them)
         if op.name in seen:
             op.name = f"{op.name}_{len(seen)}"
         seen[op.name] = op
+    if kept:
+        listed = "; ".join(f"op {r.name!r} ({r.op_name}{', Keras layer ' + repr(r.layer) if r.layer else ''}): {why}"
+                           for r, why in kept)
+        warnings.warn(
+            f"{source}: tfsparse has no kernel for {len(kept)} op{'s' if len(kept) != 1 else ''}, kept as TFLM "
+            f"builtins: {listed}. predict() and the standalone generate() refuse this model; to_tflite() and "
+            "generate(..., tflm=True) run them with TFLM",
+            UnsupportedOpWarning, stacklevel=3,
+        )
     for t in tensors:  # the Keras model's name, from a constant's scope ("digits_mlp_1/fc1_1/MatMul")
         if not name and t.data is not None:
             name = ops.keras_scope(t.name, 0)

@@ -7,7 +7,7 @@ import numpy as np
 from .. import csr
 from ..ir import CSRMatrix, FullyConnected, Quantization
 from ..quant_math import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
-from . import flat_batch, register
+from . import batched_shape, flat_batch, register
 
 # TFLite's ActivationFunctionType values.
 ACTIVATION_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
@@ -117,7 +117,7 @@ def execute(op: FullyConnected, model, x: np.ndarray) -> np.ndarray:
     acc = accumulate(op.weights, flat_batch(x, cols)) + op.bias.astype(np.int64)
     out = multiply_by_quantized_multiplier(acc, op.multiplier.astype(np.int64), op.shift.astype(np.int64))
     out = np.clip(out + op.output_zero_point, op.activation_min, op.activation_max).astype(np.int8)
-    return out.reshape((n,) + tuple(model.tensor(op.output).shape[1:]))
+    return out.reshape(batched_shape(model, op.output, n))
 
 
 ACTIVATION_CODES = {v: k for k, v in ACTIVATION_NAMES.items()}

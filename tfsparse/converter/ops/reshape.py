@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Reshape
-from . import register
+from . import batched_shape, register
 
 
-def parse(ctx) -> Reshape:
-    ctx.expect_io(1)
+def check_same_bytes(ctx):
+    """(input, output) tensors of a byte-preserving op, checked: same quantization, same element count."""
     src = ctx.activation(ctx.inputs[0], "input")
     dst = ctx.activation(ctx.outputs[0], "output")
     same = (
@@ -20,11 +20,17 @@ def parse(ctx) -> Reshape:
         raise ctx.error("input and output quantization differ; a RESHAPE that requantizes is not supported")
     if int(np.prod(src.shape)) != int(np.prod(dst.shape)):
         raise ctx.error(f"cannot reshape {src.shape} to {dst.shape}")
+    return src, dst
+
+
+def parse(ctx) -> Reshape:
+    ctx.expect_io(1)
+    check_same_bytes(ctx)
     return Reshape(name=ctx.name, input=ctx.inputs[0], output=ctx.outputs[0])
 
 
 def execute(op: Reshape, model, x: np.ndarray) -> np.ndarray:
-    return x.reshape((x.shape[0],) + tuple(model.tensor(op.output).shape[1:]))
+    return x.reshape(batched_shape(model, op.output, x.shape[0]))
 
 
 def emit(op: Reshape, writer) -> None:

@@ -1,0 +1,124 @@
+"""CONV_2D int8 (any stride, SAME/VALID, dilation, fused ReLU/ReLU6, per-channel weights).
+
+The OHWI filter becomes a ``[cout, kh * kw * cin]`` matrix, stored like a fully-connected layer's
+weights (CSR or dense, chosen per layer); the input zero point is folded into the bias, so padded taps
+read ``input_zero_point``. The reference math gathers every window (im2col) and reuses the FC
+accumulation; a 1x1 stride-1 convolution is the FC path on every pixel directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import csr
+from ..ir import Conv2D
+from . import fused_activation, register, requantize_int8, window_padding, windows
+from .fully_connected import accumulate, fold_bias, requantization
+
+
+def choose_weights(ctx, dense: np.ndarray):
+    """(encoded weights, reason) for one prunable layer under ``convert``'s encoding policy.
+
+    The single place a convolution's sparse-or-dense choice is made (the chooser of
+    ``tfsparse.converter.chooser`` replaces it): ``smallest`` keeps CSR only if it is smaller.
+    """
+    try:
+        encoded = csr.choose(dense, ctx.encoding)
+    except ValueError as exc:
+        raise ctx.error(str(exc)) from None
+    dense_bytes = dense.size
+    if encoded.encoding == "dense":
+        reason = "dense: CSR would not be smaller" if ctx.encoding in ("smallest", "fastest") else "forced"
+    else:
+        reason = f"{encoded.encoding}: {encoded.nbytes} B < {dense_bytes} B dense" if ctx.encoding in (
+            "smallest", "fastest") else "forced"
+    return encoded, reason
+
+
+def filter_weights(ctx, index: int, channels: int, axis: int):
+    """The int8 filter constant and its per-channel (or per-tensor) scales, checked."""
+    w = ctx.constant(index, "filter", "int8", ndim=4)
+    wq = ctx.tensors[index].quantization
+    if wq is None:
+        raise ctx.error("filter is not quantized; make the model with tfsparse.quantize")
+    if np.any(wq.zero_point != 0):
+        raise ctx.error("filter must be symmetric (zero point 0), as TFLM requires")
+    if wq.per_channel and (wq.axis != axis or wq.scale.size != channels):
+        raise ctx.error(f"per-channel filter scales must run along axis {axis} ({channels} scales)")
+    return w, wq.scale
+
+
+def optional_bias(ctx, channels: int):
+    if len(ctx.inputs) > 2 and ctx.inputs[2] >= 0:
+        bias = ctx.constant(ctx.inputs[2], "bias", "int32", ndim=1)
+        if bias.size != channels:
+            raise ctx.error(f"bias has {bias.size} entries for {channels} output channels")
+        return bias
+    return None
+
+
+def parse_conv(ctx, record, filter_axis: int, weights_of, **extra):
+    """A Conv2D or DepthwiseConv2D record: the checks, window geometry and requantization both share.
+
+    ``weights_of(filter, cin, cout) -> (dense [cout, taps], encoded, reason)`` lays the filter out.
+    """
+    ctx.expect_io(2)
+    input_t = ctx.activation(ctx.inputs[0], "input")
+    output_t = ctx.activation(ctx.outputs[0], "output")
+    if len(input_t.shape) != 4 or len(output_t.shape) != 4:
+        raise ctx.error(f"input {input_t.shape} and output {output_t.shape} must be NHWC")
+    _, h, w_in, cin = input_t.shape
+    _, oh, ow, cout = output_t.shape
+    w, scale = filter_weights(ctx, ctx.inputs[1], cout, filter_axis)
+    dense, weights, reason = weights_of(w, cin, cout)
+    kh, kw = w.shape[1:3]
+    o = ctx.options
+    stride = (int(o.strideH), int(o.strideW))
+    dilation = (int(getattr(o, "dilationHFactor", 1) or 1), int(getattr(o, "dilationWFactor", 1) or 1))
+    padding, pads, offsets = window_padding(ctx, (h, w_in), (kh, kw), stride, dilation, (oh, ow))
+    activation, act_min, act_max = fused_activation(ctx, output_t)
+    bias = optional_bias(ctx, cout)
+    in_q, out_q = input_t.quantization, output_t.quantization
+    multiplier, shift = requantization(in_q.scale[0], scale, out_q.scale[0], cout)
+    return record(
+        name=ctx.name, input=ctx.inputs[0], output=ctx.outputs[0], weights=weights,
+        bias=fold_bias(bias, dense, int(in_q.zero_point[0]), ctx), multiplier=multiplier, shift=shift,
+        input_zero_point=int(in_q.zero_point[0]), output_zero_point=int(out_q.zero_point[0]),
+        activation_min=act_min, activation_max=act_max, filter_height=kh, filter_width=kw,
+        input_channels=cin, output_channels=cout, stride_height=stride[0], stride_width=stride[1],
+        dilation_height_factor=dilation[0], dilation_width_factor=dilation[1], padding=padding,
+        padding_height=pads[0], padding_width=pads[1], padding_height_offset=offsets[0],
+        padding_width_offset=offsets[1], activation=activation,
+        original_bias=None if bias is None else np.asarray(bias, np.int32),
+        weight_scale=np.asarray(scale, np.float32), choice_reason=reason, **extra,
+    )
+
+
+def parse(ctx) -> Conv2D:
+    def weights_of(w, cin, cout):
+        if w.shape[0] != cout:
+            raise ctx.error(f"filter has {w.shape[0]} output channels, the output {cout}")
+        if w.shape[3] != cin:
+            raise ctx.not_runnable(f"grouped convolution ({cin} input channels, filter depth {w.shape[3]}) has no kernel")
+        dense = w.reshape(cout, -1)
+        return (dense,) + choose_weights(ctx, dense)
+
+    return parse_conv(ctx, Conv2D, 0, weights_of)
+
+
+def execute(op: Conv2D, model, x: np.ndarray) -> np.ndarray:
+    n = x.shape[0]
+    _, oh, ow, cout = model.tensor(op.output).shape
+    if op.pointwise:
+        cols = x.reshape(-1, op.input_channels)
+    else:
+        patches = windows(x, (op.filter_height, op.filter_width), (op.stride_height, op.stride_width),
+                          (op.dilation_height_factor, op.dilation_width_factor),
+                          (op.padding_height, op.padding_width), (oh, ow), op.input_zero_point)
+        cols = patches.reshape(n * oh * ow, -1)
+    acc = accumulate(op.weights, cols) + op.bias.astype(np.int64)
+    out = requantize_int8(acc, op.multiplier, op.shift, op.output_zero_point, op.activation_min, op.activation_max)
+    return out.reshape(n, oh, ow, cout)
+
+
+register(["CONV_2D"], "CONV_2D", parse, execute)
