@@ -46,3 +46,19 @@ void tfs_conv_2d_column(const tfs_conv_params_t *p, const int8_t *input, int32_t
     }
   }
 }
+
+void tfs_conv_2d_eval_per_pixel(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, void *scratch) {
+  const tfs_window_t *w = &p->window;
+  if (tfs_conv_2d_is_pointwise(w)) {
+    tfs_fully_connected_eval(&p->fc, w->output_height * w->output_width, input, output);
+    return;
+  }
+  int8_t *column = (int8_t *)scratch;
+  for (int32_t oy = 0; oy < w->output_height; ++oy) {
+    for (int32_t ox = 0; ox < w->output_width; ++ox) {
+      tfs_conv_2d_column(p, input, oy, ox, column);
+      tfs_fully_connected_eval(&p->fc, 1, column, output);
+      output += w->output_channels;
+    }
+  }
+}

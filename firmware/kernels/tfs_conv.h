@@ -28,20 +28,25 @@ typedef struct {
   tfs_fc_params_t fc;       /* rows = output channels, cols = filter taps; bias folded over all taps */
 } tfs_conv_params_t;
 
-/* Scratch bytes Eval needs (0 for a 1x1, stride-1 convolution: pixels are columns already).
- * Two columns of int16 taps: the most any implementation uses. */
+/* Scratch bytes Eval needs: two columns of int16 taps, the most any implementation uses (the
+ * portable one needs one int8 column, and none for a pointwise convolution). */
 #define TFS_CONV_2D_SCRATCH_BYTES(taps) (4 * (taps))
 
 tfs_status_t tfs_conv_2d_prepare(const tfs_conv_params_t *params);
 
 /* input int8 [H][W][Cin] -> output int8 [OH][OW][Cout]; scratch of TFS_CONV_2D_SCRATCH_BYTES bytes,
- * 4-byte aligned (unused, may be NULL, for pointwise convolutions). */
+ * 4-byte aligned. */
 void tfs_conv_2d_eval(const tfs_conv_params_t *params, const int8_t *input, int8_t *output, void *scratch);
 
 /* Internal, shared by both implementations: output pixel (oy, ox)'s column of int8 taps in (ky, kx,
  * cin) order, padded taps set to the input zero point. */
 void tfs_conv_2d_column(const tfs_conv_params_t *params, const int8_t *input, int32_t oy, int32_t ox,
                         int8_t *column);
+
+/* Internal: every output pixel as one fully-connected evaluation of its int8 column (pointwise
+ * convolutions read the input directly), with whichever FC kernel is linked. */
+void tfs_conv_2d_eval_per_pixel(const tfs_conv_params_t *params, const int8_t *input, int8_t *output,
+                                void *scratch);
 
 /* 1 when the convolution reads each output pixel's column straight from the input. */
 static inline int tfs_conv_2d_is_pointwise(const tfs_window_t *w) {
