@@ -2,8 +2,12 @@
 
 Every activation tensor gets an offset in one arena. A buffer lives from the op that writes it (the
 graph input: before the first op) to the last op that reads it (the graph output: to the end); two
-buffers may share bytes only if their lifetimes do not overlap. An op's input and output are both
-alive during that op, so kernels never run in place. RESHAPE outputs alias their input (same bytes).
+buffers may share bytes only if their lifetimes do not overlap. Graphs may branch: an op reads any
+number of tensors (``op.inputs``: ADD, CONCATENATION), and a tensor read by several ops lives until
+the last of them. An op's inputs and output are all alive during that op, so kernels never run in
+place. RESHAPE and EXPAND_DIMS outputs alias their input (same bytes). Ops that need scratch (im2col
+columns, per-channel accumulators: ``scratch={op index: bytes}``) get a buffer alive during that op
+only.
 Placement is TFLM's greedy strategy: largest buffers first, each at the lowest aligned offset that
 does not collide with an already placed buffer alive at the same time.
 
@@ -30,14 +34,19 @@ class ArenaPlan:
     size: int
     lifetimes: dict = field(default_factory=dict)  # root tensor index -> (first op, last op)
     aliases: dict = field(default_factory=dict)  # tensor index -> tensor index whose bytes it reuses
+    scratch: dict = field(default_factory=dict)  # op index -> byte offset of its scratch buffer
 
 
 def _align(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def plan_arena(model) -> ArenaPlan:
+def plan_arena(model, scratch=None) -> ArenaPlan:
     """Plan the arena of a :class:`~tfsparse.converter.model.SparseModel`.
+
+    Args:
+        model: the model; its ops in execution order.
+        scratch: ``{op index: bytes}`` of per-op scratch buffers (default: none).
 
     Returns:
         An :class:`ArenaPlan` covering every activation tensor the ops read or write.
@@ -56,12 +65,13 @@ def plan_arena(model) -> ArenaPlan:
     first = {model.input: -1}
     last = {model.input: -1}
     for i, op in enumerate(model.ops):
-        src = find(op.input)
-        if src not in first:
-            raise ValueError(f"op {i} ({op.name!r}) reads tensor {op.input} before any op writes it")
-        last[src] = max(last[src], i)
-        if op.kind == "RESHAPE":
-            aliases[op.output] = src
+        for t in op.inputs:
+            src = find(t)
+            if src not in first:
+                raise ValueError(f"op {i} ({op.name!r}) reads tensor {t} before any op writes it")
+            last[src] = max(last[src], i)
+        if op.kind in ("RESHAPE", "EXPAND_DIMS"):
+            aliases[op.output] = find(op.inputs[0])
             continue
         first.setdefault(op.output, i)
         last[op.output] = max(last.get(op.output, i), i)
@@ -76,9 +86,15 @@ def plan_arena(model) -> ArenaPlan:
         root[t] = r
         sizes[r] = max(sizes.get(r, 0), model.tensors[t].nbytes)
 
+    # Scratch buffers are keys ("scratch", op index) beside the tensor indices.
+    for i, nbytes in (scratch or {}).items():
+        if nbytes > 0:
+            key = ("scratch", int(i))
+            sizes[key], first[key], last[key] = int(nbytes), int(i), int(i)
+
     placed = []  # (offset, size, first, last)
     offsets_root = {}
-    for r in sorted(sizes, key=lambda r: (-sizes[r], first[r], r)):
+    for r in sorted(sizes, key=lambda r: (-sizes[r], first[r], str(r))):
         size = _align(max(sizes[r], 1))
         candidates = sorted((o, s) for o, s, f, l in placed if not (l < first[r] or last[r] < f))
         offset = 0
@@ -90,5 +106,6 @@ def plan_arena(model) -> ArenaPlan:
         offsets_root[r] = offset
     total = max((o + s for o, s, _, _ in placed), default=0)
     offsets = {t: offsets_root[r] for t, r in root.items()}
-    lifetimes = {r: (first[r], last[r]) for r in sizes}
-    return ArenaPlan(offsets=offsets, size=total, lifetimes=lifetimes, aliases=dict(aliases))
+    lifetimes = {r: (first[r], last[r]) for r in sizes if not isinstance(r, tuple)}
+    scratch_offsets = {r[1]: offsets_root[r] for r in sizes if isinstance(r, tuple)}
+    return ArenaPlan(offsets=offsets, size=total, lifetimes=lifetimes, aliases=dict(aliases), scratch=scratch_offsets)

@@ -1,0 +1,88 @@
+/* tfsparse: Cortex-M twin of kernels/depthwise_conv_2d.c (same header, bit-identical results).
+ *
+ * Output pixels whose whole window lies inside the input, with depth multiplier 1, run four channels
+ * at a time with the four accumulators in registers: per tap, one word of inputs and one of weights
+ * (channels are contiguous in both), split into sign-extended halfword pairs by SXTB16, and one
+ * SMLABB/SMLATT per channel. Border pixels, leftover channels and depth multipliers > 1 take the
+ * portable arithmetic (padded taps carry the input zero point, see tfs_depthwise_conv.h).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../tfs_depthwise_conv.h"
+#include "tfs_cm_dsp.h"
+
+/* Channels [c0, c_end) of one output pixel, any window position, one channel at a time. */
+static void pixel_generic(const tfs_depthwise_conv_params_t *p, const int8_t *input, int32_t y0, int32_t x0,
+                          int32_t c0, int32_t c_end, int8_t *out) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cin = w->input_channels, cout = w->output_channels, mult = p->depth_multiplier;
+  for (int32_t c = c0; c < c_end; ++c) {
+    int32_t acc = p->bias[c];
+    const int8_t *wt = p->weights + c;
+    for (int32_t ky = 0; ky < w->filter_height; ++ky) {
+      const int32_t y = y0 + ky * w->dilation_height;
+      for (int32_t kx = 0; kx < w->filter_width; ++kx, wt += cout) {
+        const int32_t x = x0 + kx * w->dilation_width;
+        const int32_t v = (y < 0 || y >= w->input_height || x < 0 || x >= w->input_width)
+                              ? p->input_zero_point
+                              : input[((size_t)y * (size_t)w->input_width + (size_t)x) * (size_t)cin + (size_t)(c / mult)];
+        acc += (int32_t)*wt * v;
+      }
+    }
+    out[c] = tfs_cmd_requantize(acc, p->multiplier[c], p->shift[c], p->output_zero_point, p->activation_min,
+                                p->activation_max);
+  }
+}
+
+/* Channels [0, 4 * (cout / 4)) of an interior pixel (depth multiplier 1). */
+static void pixel_interior4(const tfs_depthwise_conv_params_t *p, const int8_t *window, int8_t *out) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cout = w->output_channels;
+  const size_t row_step = (size_t)w->dilation_height * (size_t)w->input_width * (size_t)cout;
+  const size_t col_step = (size_t)w->dilation_width * (size_t)cout;
+  for (int32_t c = 0; c + 4 <= cout; c += 4) {
+    int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
+    const int8_t *wt = p->weights + c;
+    const int8_t *row = window + c;
+    for (int32_t ky = w->filter_height; ky > 0; --ky, row += row_step) {
+      const int8_t *in = row;
+      for (int32_t kx = w->filter_width; kx > 0; --kx, in += col_step, wt += cout) {
+        const uint32_t xv = tfs_cmd_read4(in), wv = tfs_cmd_read4(wt);
+        const int32_t xe = tfs_cmd_sxtb16(xv), xo = tfs_cmd_sxtb16_ror8(xv);
+        const int32_t we = tfs_cmd_sxtb16(wv), wo = tfs_cmd_sxtb16_ror8(wv);
+        acc0 = tfs_cmd_smlabb(xe, we, acc0);
+        acc1 = tfs_cmd_smlabb(xo, wo, acc1);
+        acc2 = tfs_cmd_smlatt(xe, we, acc2);
+        acc3 = tfs_cmd_smlatt(xo, wo, acc3);
+      }
+    }
+    const int32_t zp = p->output_zero_point, lo = p->activation_min, hi = p->activation_max;
+    out[c] = tfs_cmd_requantize(acc0, p->multiplier[c], p->shift[c], zp, lo, hi);
+    out[c + 1] = tfs_cmd_requantize(acc1, p->multiplier[c + 1], p->shift[c + 1], zp, lo, hi);
+    out[c + 2] = tfs_cmd_requantize(acc2, p->multiplier[c + 2], p->shift[c + 2], zp, lo, hi);
+    out[c + 3] = tfs_cmd_requantize(acc3, p->multiplier[c + 3], p->shift[c + 3], zp, lo, hi);
+  }
+}
+
+void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8_t *input, int8_t *output,
+                                void *scratch) {
+  (void)scratch; /* accumulators live in registers here */
+  const tfs_window_t *w = &p->window;
+  const int32_t cout = w->output_channels, vector_channels = p->depth_multiplier == 1 ? cout & ~3 : 0;
+  const int32_t span_y = (w->filter_height - 1) * w->dilation_height;
+  const int32_t span_x = (w->filter_width - 1) * w->dilation_width;
+  for (int32_t oy = 0; oy < w->output_height; ++oy) {
+    const int32_t y0 = oy * w->stride_height - w->padding_height;
+    const int inside_y = y0 >= 0 && y0 + span_y < w->input_height;
+    for (int32_t ox = 0; ox < w->output_width; ++ox, output += cout) {
+      const int32_t x0 = ox * w->stride_width - w->padding_width;
+      if (vector_channels > 0 && inside_y && x0 >= 0 && x0 + span_x < w->input_width) {
+        pixel_interior4(p, input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout, output);
+        pixel_generic(p, input, y0, x0, vector_channels, cout, output);
+      } else {
+        pixel_generic(p, input, y0, x0, 0, cout, output);
+      }
+    }
+  }
+}
