@@ -20,16 +20,45 @@ from ..errors import FirmwareError
 from .env import environment
 from .hostbuild import firmware_root
 
-__all__ = ["TflmOp", "TflmContext", "tflm_ops", "tflm_files", "CUSTOM_OP"]
+__all__ = ["TflmOp", "TflmContext", "tflm_ops", "tflm_files", "CUSTOM_OPS"]
 
-CUSTOM_OP = "TFSPARSE_FULLY_CONNECTED"
-#: Builtin op name -> MicroMutableOpResolver method adding it.
+#: tfsparse's custom ops: name -> (registration function, custom-name constant, glue header), all in
+#: namespace tfsparse (firmware/tflm/).
+CUSTOM_OPS = {
+    "TFSPARSE_FULLY_CONNECTED": ("Register_TFSPARSE_FULLY_CONNECTED", "kFullyConnectedCustomName",
+                                 "tfsparse_fully_connected.h"),
+    "TFSPARSE_CONV_2D": ("Register_TFSPARSE_CONV_2D", "kConv2DCustomName", "tfsparse_conv_2d.h"),
+}
+#: Builtin op name -> the MicroMutableOpResolver method adding it, as tflite-micro's
+#: tensorflow/lite/micro/micro_mutable_op_resolver.h declares them (every builtin it has an adder for).
 _RESOLVER_CALLS = {
-    "FULLY_CONNECTED": "AddFullyConnected",
-    "RESHAPE": "AddReshape",
-    "SOFTMAX": "AddSoftmax",
-    "QUANTIZE": "AddQuantize",
-    "DEQUANTIZE": "AddDequantize",
+    "ABS": "AddAbs", "ADD": "AddAdd", "ADD_N": "AddAddN", "ARG_MAX": "AddArgMax", "ARG_MIN": "AddArgMin",
+    "ASSIGN_VARIABLE": "AddAssignVariable", "AVERAGE_POOL_2D": "AddAveragePool2D", "BATCH_MATMUL": "AddBatchMatMul",
+    "BATCH_TO_SPACE_ND": "AddBatchToSpaceNd", "BROADCAST_ARGS": "AddBroadcastArgs", "BROADCAST_TO": "AddBroadcastTo",
+    "CALL_ONCE": "AddCallOnce", "CAST": "AddCast", "CEIL": "AddCeil", "CONCATENATION": "AddConcatenation",
+    "CONV_2D": "AddConv2D", "COS": "AddCos", "CUMSUM": "AddCumSum", "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
+    "DEPTH_TO_SPACE": "AddDepthToSpace", "DEQUANTIZE": "AddDequantize", "DIV": "AddDiv",
+    "DYNAMIC_UPDATE_SLICE": "AddDynamicUpdateSlice", "ELU": "AddElu", "EMBEDDING_LOOKUP": "AddEmbeddingLookup",
+    "EQUAL": "AddEqual", "EXP": "AddExp", "EXPAND_DIMS": "AddExpandDims", "FILL": "AddFill", "FLOOR": "AddFloor",
+    "FLOOR_DIV": "AddFloorDiv", "FLOOR_MOD": "AddFloorMod", "FULLY_CONNECTED": "AddFullyConnected",
+    "GATHER": "AddGather", "GATHER_ND": "AddGatherNd", "GREATER": "AddGreater", "GREATER_EQUAL": "AddGreaterEqual",
+    "HARD_SWISH": "AddHardSwish", "IF": "AddIf", "L2_NORMALIZATION": "AddL2Normalization", "L2_POOL_2D": "AddL2Pool2D",
+    "LEAKY_RELU": "AddLeakyRelu", "LESS": "AddLess", "LESS_EQUAL": "AddLessEqual", "LOG": "AddLog",
+    "LOGICAL_AND": "AddLogicalAnd", "LOGICAL_NOT": "AddLogicalNot", "LOGICAL_OR": "AddLogicalOr",
+    "LOGISTIC": "AddLogistic", "LOG_SOFTMAX": "AddLogSoftmax", "MAXIMUM": "AddMaximum", "MAX_POOL_2D": "AddMaxPool2D",
+    "MEAN": "AddMean", "MINIMUM": "AddMinimum", "MIRROR_PAD": "AddMirrorPad", "MUL": "AddMul", "NEG": "AddNeg",
+    "NOT_EQUAL": "AddNotEqual", "PACK": "AddPack", "PAD": "AddPad", "PADV2": "AddPadV2", "PRELU": "AddPrelu",
+    "QUANTIZE": "AddQuantize", "READ_VARIABLE": "AddReadVariable", "REDUCE_ALL": "AddReduceAll",
+    "REDUCE_MAX": "AddReduceMax", "REDUCE_MIN": "AddReduceMin", "RELU": "AddRelu", "RELU6": "AddRelu6",
+    "RESHAPE": "AddReshape", "RESIZE_BILINEAR": "AddResizeBilinear",
+    "RESIZE_NEAREST_NEIGHBOR": "AddResizeNearestNeighbor", "REVERSE_V2": "AddReverseV2", "ROUND": "AddRound",
+    "RSQRT": "AddRsqrt", "SELECT_V2": "AddSelectV2", "SHAPE": "AddShape", "SIN": "AddSin", "SLICE": "AddSlice",
+    "SOFTMAX": "AddSoftmax", "SPACE_TO_BATCH_ND": "AddSpaceToBatchNd", "SPACE_TO_DEPTH": "AddSpaceToDepth",
+    "SPLIT": "AddSplit", "SPLIT_V": "AddSplitV", "SQRT": "AddSqrt", "SQUARE": "AddSquare",
+    "SQUARED_DIFFERENCE": "AddSquaredDifference", "SQUEEZE": "AddSqueeze", "STRIDED_SLICE": "AddStridedSlice",
+    "SUB": "AddSub", "SUM": "AddSum", "SVDF": "AddSvdf", "TANH": "AddTanh", "TRANSPOSE": "AddTranspose",
+    "TRANSPOSE_CONV": "AddTransposeConv", "UNIDIRECTIONAL_SEQUENCE_LSTM": "AddUnidirectionalSequenceLSTM",
+    "UNPACK": "AddUnpack", "VAR_HANDLE": "AddVarHandle", "WHILE": "AddWhile", "ZEROS_LIKE": "AddZerosLike",
 }
 #: Besides the model files, whose names carry the model's prefix (Naming.tflm_files()).
 _TEMPLATES = {"tflm.mk": "tflm/tflm.mk.j2"}
@@ -37,11 +66,15 @@ _TEMPLATES = {"tflm.mk": "tflm/tflm.mk.j2"}
 
 @dataclass(frozen=True)
 class TflmOp:
-    """An op the resolver must know: a builtin (``add_call``) or tfsparse's custom op."""
+    """An op the resolver must know: a builtin (``add_call``) or one of tfsparse's custom ops
+    (``register_fn``, ``custom_name`` constant and ``header`` of its glue)."""
 
     name: str
     custom: bool
     add_call: str = ""
+    register_fn: str = ""
+    custom_name: str = ""
+    header: str = ""
 
     @property
     def ident(self) -> str:
@@ -66,6 +99,11 @@ class TflmContext:
     def model_size(self) -> int:
         return int(self.model_bytes.size)
 
+    @property
+    def headers(self) -> tuple:
+        """Glue headers of the custom ops the model uses, sorted."""
+        return tuple(sorted({op.header for op in self.ops if op.custom}))
+
 
 def tflm_ops(tflite: bytes) -> tuple:
     """The distinct ops of a ``.tflite`` as :class:`TflmOp` records, in first-use order.
@@ -75,7 +113,7 @@ def tflm_ops(tflite: bytes) -> tuple:
 
     Returns:
         A tuple of :class:`TflmOp`: builtins with their ``MicroMutableOpResolver`` method, and
-        ``TFSPARSE_FULLY_CONNECTED`` as the custom op.
+        tfsparse's custom ops (``TFSPARSE_FULLY_CONNECTED``, ``TFSPARSE_CONV_2D``).
 
     Raises:
         FirmwareError: an op tfsparse cannot add to a resolver (named, with the supported set).
@@ -96,14 +134,19 @@ def tflm_ops(tflite: bytes) -> tuple:
             if name in seen:
                 continue
             seen.add(name)
-            if name == CUSTOM_OP:
-                ops.append(TflmOp(name, custom=True))
+            if name in CUSTOM_OPS:
+                register_fn, custom_name, header = CUSTOM_OPS[name]
+                ops.append(TflmOp(name, custom=True, register_fn=register_fn, custom_name=custom_name, header=header))
             elif name in _RESOLVER_CALLS:
                 ops.append(TflmOp(name, custom=False, add_call=_RESOLVER_CALLS[name]))
+            elif builtin == 32:
+                raise FirmwareError(f"custom op {name!r} (operator {i} of subgraph {g}) is not one of tfsparse's "
+                                    f"({', '.join(CUSTOM_OPS)}); tfsparse cannot add it to the generated resolver. "
+                                    "Register its kernel with AddCustom() in your application and drop it from the "
+                                    "model given to generate, or remove the layer")
             else:
-                supported = ", ".join([CUSTOM_OP, *_RESOLVER_CALLS])
-                raise FirmwareError(f"op {name!r} (operator {i} of subgraph {g}) has no TFLM resolver entry in "
-                                    f"tfsparse; supported: {supported}")
+                raise FirmwareError(f"op {name!r} (operator {i} of subgraph {g}) has no adder in TFLM's "
+                                    "MicroMutableOpResolver, so TFLM cannot run it; replace the layer")
     return tuple(ops)
 
 
