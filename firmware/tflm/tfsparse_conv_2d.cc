@@ -95,21 +95,12 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
   TF_LITE_ENSURE_MSG(context, data->params.fc.encoding != TFS_ENC_DENSE,
                      "TFSPARSE_CONV_2D: dense layers are builtin CONV_2D ops");
 
-  tflite::MicroContext* micro_context = tflite::GetMicroContext(context);
-  TfLiteTensor* tensors[kNumInputs];
-  bool allocated = true;
-  for (int i = 0; i < kNumInputs; ++i) {
-    tensors[i] = micro_context->AllocateTempInputTensor(node, i);
-    allocated = allocated && tensors[i] != nullptr;
-  }
-  TfLiteTensor* output = micro_context->AllocateTempOutputTensor(node, kOutputTensor);
+  TempTensors temps;
+  TfLiteTensor* const* tensors = temps.inputs;
 
   TfLiteStatus status = kTfLiteOk;
-  if (!allocated || output == nullptr) {
-    LogTempAllocationFailed(kOp);
-    status = kTfLiteError;
-  }
-  if (status == kTfLiteOk) status = CheckActivations(tensors[kInputTensor], output, &data->params);
+  if (!temps.Allocate(context, node, kOp)) status = kTfLiteError;
+  if (status == kTfLiteOk) status = CheckActivations(tensors[kInputTensor], temps.output, &data->params);
   if (status == kTfLiteOk) status = CheckCsrTensors(tensors, &data->params.fc, data->num_entries, kOp);
   if (status == kTfLiteOk) {
     tfs_conv_params_t bound = data->params;
@@ -122,10 +113,7 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
       status = kTfLiteError;
     }
   }
-  for (int i = 0; i < kNumInputs; ++i) {
-    if (tensors[i] != nullptr) micro_context->DeallocateTempTfLiteTensor(tensors[i]);
-  }
-  if (output != nullptr) micro_context->DeallocateTempTfLiteTensor(output);
+  temps.Release();
   if (status != kTfLiteOk) return status;
   const size_t scratch = TFS_CONV_2D_SCRATCH_BYTES(static_cast<size_t>(data->params.fc.cols));
   if (context->RequestScratchBufferInArena(context, scratch, &data->scratch_index) != kTfLiteOk) {

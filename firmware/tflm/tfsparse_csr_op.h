@@ -9,6 +9,7 @@
 #define FLATBUFFERS_LOCALE_INDEPENDENT 0
 #include "flatbuffers/flexbuffers.h"
 #include "tensorflow/lite/c/common.h"
+#include "tensorflow/lite/micro/micro_context.h"
 #include "tensorflow/lite/micro/micro_log.h"
 #include "tfs_fully_connected.h"
 
@@ -112,11 +113,36 @@ tfs_fc_params_t BindCsrTensors(tfs_fc_params_t p, GetData get) {
   return p;
 }
 
-// The message of a Prepare that got no temp tensor: in TFLM that means the arena is full.
-inline void LogTempAllocationFailed(const char* op) {
-  MicroPrintf("%s: TFLM could not allocate the op's temporary tensors in Prepare: the tensor arena is too small; "
-              "give MicroInterpreter at least the generated *_ARENA_BYTES of the model (tflm/*_model_data.h)", op);
-}
+// The seven inputs and the output of a CSR op as temp tensors, for Prepare; Release() frees them.
+struct TempTensors {
+  TfLiteTensor* inputs[kNumInputs];
+  TfLiteTensor* output;
+  tflite::MicroContext* micro_context;
+
+  // False (logged: the arena is full) when TFLM could not allocate one of them.
+  bool Allocate(TfLiteContext* context, TfLiteNode* node, const char* op) {
+    micro_context = tflite::GetMicroContext(context);
+    bool allocated = true;
+    for (int i = 0; i < kNumInputs; ++i) {
+      inputs[i] = micro_context->AllocateTempInputTensor(node, i);
+      allocated = allocated && inputs[i] != nullptr;
+    }
+    output = micro_context->AllocateTempOutputTensor(node, kOutputTensor);
+    if (!allocated || output == nullptr) {
+      MicroPrintf("%s: TFLM could not allocate the op's temporary tensors in Prepare: the tensor arena is too small; "
+                  "give MicroInterpreter at least the generated *_ARENA_BYTES of the model (tflm/*_model_data.h)", op);
+      return false;
+    }
+    return true;
+  }
+
+  void Release() {
+    for (int i = 0; i < kNumInputs; ++i) {
+      if (inputs[i] != nullptr) micro_context->DeallocateTempTfLiteTensor(inputs[i]);
+    }
+    if (output != nullptr) micro_context->DeallocateTempTfLiteTensor(output);
+  }
+};
 
 }  // namespace csr_op
 }  // namespace tfsparse

@@ -53,20 +53,13 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
                      "TFSPARSE_FULLY_CONNECTED: dense layers are builtin FULLY_CONNECTED ops");
   TF_LITE_ENSURE(context, p.rows > 0 && p.cols > 0 && data->num_entries >= 0);
 
-  tflite::MicroContext* micro_context = tflite::GetMicroContext(context);
-  TfLiteTensor* tensors[kNumInputs];
-  bool allocated = true;
-  for (int i = 0; i < kNumInputs; ++i) {
-    tensors[i] = micro_context->AllocateTempInputTensor(node, i);
-    allocated = allocated && tensors[i] != nullptr;
-  }
-  TfLiteTensor* output = micro_context->AllocateTempOutputTensor(node, kOutputTensor);
-
-  TfLiteStatus status = kTfLiteOk;
+  TempTensors temps;
+  TfLiteTensor* const* tensors = temps.inputs;
+  TfLiteStatus status = temps.Allocate(context, node, kOp) ? kTfLiteOk : kTfLiteError;
   const TfLiteTensor* input = tensors[kInputTensor];
-  if (!allocated || output == nullptr) {
-    LogTempAllocationFailed(kOp);
-    status = kTfLiteError;
+  const TfLiteTensor* output = temps.output;
+  if (status != kTfLiteOk) {
+    // logged by Allocate
   } else if (input->type != kTfLiteInt8 || output->type != kTfLiteInt8) {
     MicroPrintf("TFSPARSE_FULLY_CONNECTED: input and output must be int8 tensors (got %s and %s)",
                 TfLiteTypeGetName(input->type), TfLiteTypeGetName(output->type));
@@ -88,10 +81,7 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
       status = kTfLiteError;
     }
   }
-  for (int i = 0; i < kNumInputs; ++i) {
-    if (tensors[i] != nullptr) micro_context->DeallocateTempTfLiteTensor(tensors[i]);
-  }
-  if (output != nullptr) micro_context->DeallocateTempTfLiteTensor(output);
+  temps.Release();
   return status;
 }
 

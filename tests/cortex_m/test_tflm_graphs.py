@@ -1,0 +1,58 @@
+"""``generate(..., tflm=True)`` for the MLPerf Tiny conv models (ds_cnn, resnet8) with 80% of their
+Conv2D / Dense weights zero: the TFLM sources build against the TFLM API test double and run equal to
+``SparseModel.predict``. In the double the builtins (DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, dense
+CONV_2D...) run with tfsparse's own kernels, so this host run is a PLUMBING CHECK of the generated
+resolver, model data and TFSPARSE_CONV_2D / TFSPARSE_FULLY_CONNECTED glue, not an oracle (the oracle
+runs are TFLM's interpreter in tests/converter/test_to_tflite_graphs.py and the real-TFLM check in the
+closing note)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tfsparse
+from tfsparse.codegen.tflm import _RESOLVER_CALLS, tflm_ops
+
+from . import _tflm_double
+
+
+def _pruned_int8(name):
+    import keras
+
+    from tfsparse import models
+
+    keras.utils.set_random_seed(1)
+    model = getattr(models, name)(seed=1)
+    for layer in model.layers:
+        if type(layer) in (keras.layers.Conv2D, keras.layers.Dense):
+            w = layer.get_weights()
+            w[0] = w[0] * (np.abs(w[0]) > np.quantile(np.abs(w[0]), 0.8))
+            layer.set_weights(w)
+    x = np.random.default_rng(2).normal(size=(32,) + tuple(model.input_shape[1:])).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sparse = tfsparse.convert(tfsparse.quantize(model, x))
+    return sparse, sparse.quantize_input(x[:6])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["ds_cnn", "resnet8"])
+def test_conv_model_tflm_sources_through_the_double(name, tmp_path):
+    sparse, xq = _pruned_int8(name)
+    assert any(op.kind == "CONV_2D" and op.weights.encoding != "dense" for op in sparse.ops), "no sparse conv"
+    project = tfsparse.generate(sparse, tmp_path / name, tflm=True)
+
+    # The resolver adds exactly the graph's ops: its builtins with TFLM's adders, tfsparse's custom ops.
+    ops_h = (project / "tflm" / "tfsparse_ops.h").read_text()
+    used = {op.name for op in tflm_ops(sparse.to_tflite())}
+    assert "TFSPARSE_CONV_2D" in used
+    assert f"kTfsparseOpCount = {len(used)};" in ops_h
+    for builtin, adder in _RESOLVER_CALLS.items():
+        assert (f"resolver.{adder}()" in ops_h) == (builtin in used), adder
+    assert ops_h.count("resolver.AddCustom(") == len(used & {"TFSPARSE_CONV_2D", "TFSPARSE_FULLY_CONNECTED"})
+
+    got = _tflm_double.run_driver(_tflm_double.host_driver(project), sparse, xq)
+    assert int((got != sparse.predict(xq)).sum()) == 0
