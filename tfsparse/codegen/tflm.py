@@ -94,6 +94,7 @@ class TflmContext:
     ops: tuple  # of TflmOp, in first-use order
     activation_bytes: int
     naming: object  # the project's tfsparse.codegen.context.Naming
+    arena_bytes: int  # tflm_arena_bytes() for 32-bit targets
 
     @property
     def model_size(self) -> int:
@@ -175,6 +176,7 @@ def tflm_files(sparse_model, project_ctx) -> dict:
         ops=tflm_ops(tflite),
         activation_bytes=project_ctx.arena_size,
         naming=project_ctx.naming,
+        arena_bytes=tflm_arena_bytes(tflite, 4),
     )
     env = environment()
     templates = {**ctx.naming.tflm_files(), **_TEMPLATES}
@@ -184,3 +186,131 @@ def tflm_files(sparse_model, project_ctx) -> dict:
         if path.suffix in (".cc", ".h"):
             files[f"tflm/{path.name}"] = path.read_text()
     return files
+
+
+# ---------------------------------------------------------------------------------------------
+# Arena size for TFLM's MicroInterpreter
+# ---------------------------------------------------------------------------------------------
+
+#: Sizes (bytes) of TFLM's allocator records under TF_LITE_STATIC_MEMORY, read off tflite-micro 90b983c
+#: by the compiler: arm-none-eabi-g++ (Cortex-M, 4-byte pointers, short enums) and x86-64 g++ (8).
+TFLM_SIZES = {
+    4: dict(tensor=32, eval_tensor=12, node=32, quantization=12, scratch_request=12, allocation_info=24,
+            allocators=36 + 44 + 16 + 32 + 8 + 8, handle=4, per_buffer=40, pointer=4),
+    8: dict(tensor=64, eval_tensor=24, node=64, quantization=24, scratch_request=16, allocation_info=32,
+            allocators=72 + 72 + 32 + 56 + 16 + 16, handle=8, per_buffer=40, pointer=8),
+}
+#: Upper bounds of what one op keeps in the persistent (tail) section: builtin params from the
+#: flatbuffer, Init's op data and Prepare's allocations, plus bytes per output channel for kernels
+#: that keep per-channel multipliers and shifts (the larger of the two pointer sizes; 8-byte slack).
+_OP_PERSISTENT = {
+    "CONV_2D": (112, 8), "DEPTHWISE_CONV_2D": (112, 8), "FULLY_CONNECTED": (96, 8), "SOFTMAX": (96, 0),
+    "AVERAGE_POOL_2D": (80, 0), "MAX_POOL_2D": (80, 0), "ADD": (80, 0), "MEAN": (80, 0), "RESHAPE": (48, 0),
+    "TFSPARSE_FULLY_CONNECTED": (96, 0), "TFSPARSE_CONV_2D": (192, 0),
+}
+_OP_PERSISTENT_DEFAULT = (128, 8)
+_MAX_SCRATCH_PER_OP = 12  # TFLM's kMaxScratchBuffersPerOp
+_ALIGN = 16  # MicroArenaBufferAlignment()
+
+
+def _align(n: int, a: int = _ALIGN) -> int:
+    return (n + a - 1) // a * a
+
+
+def greedy_plan(buffers) -> int:
+    """Arena bytes of TFLM's GreedyMemoryPlanner for ``buffers`` = [(aligned size, first op, last op)]:
+    largest first (ties: the later-added buffer first, as its in-place sort leaves them), each at the
+    lowest offset that no simultaneously live buffer occupies."""
+    order = sorted(range(len(buffers)), key=lambda i: (-buffers[i][0], -i))
+    placed = []  # (offset, size, first, last)
+    for i in order:
+        size, first, last = buffers[i]
+        live = sorted((o, s) for o, s, f, l in placed if not (f > last or first > l))
+        offset = 0
+        for o, s in live:
+            if o - offset >= size:
+                break
+            offset = max(offset, o + s)
+        placed.append((offset, size, first, last))
+    return max((o + s for o, s, _, _ in placed), default=0)
+
+
+def tflm_arena_bytes(tflite: bytes, pointer_bytes: int = 4) -> int:
+    """Tensor arena bytes that TFLM's ``MicroInterpreter::AllocateTensors`` needs for ``tflite``
+    (an upper bound, derived from how tflite-micro's allocator uses the arena).
+
+    TFLM's single arena holds a persistent tail (the allocator itself, one ``TfLiteEvalTensor`` per
+    tensor, one node record per op, each op's params and op data, scratch-buffer handles, the input
+    and output ``TfLiteTensor``) and a head whose use changes by phase: during each op's Prepare the
+    scratch-buffer requests plus that op's *temporary* ``TfLiteTensor`` records (with their
+    quantization) for every input and output it looks at -- 8 at once for tfsparse's CSR ops; while
+    planning the allocation records and the greedy planner's bookkeeping; afterwards the planned
+    activations and scratch buffers. ``arena_used_bytes()`` reports only the last, which is why it can
+    be too small. The size is the tail plus the largest head, rounded up to 16 bytes.
+
+    Args:
+        tflite: the ``.tflite`` TFLM runs (``SparseModel.to_tflite()``).
+        pointer_bytes: 4 for Cortex-M, 8 for a 64-bit host build of TFLM.
+    """
+    from flatbuffers import flexbuffers
+
+    from ..converter.schema import enum_names, schema
+
+    sz = TFLM_SIZES[pointer_bytes]
+    builtin_names, type_names, _ = enum_names()
+    model = schema().Model.GetRootAs(tflite, 0)
+    sub = model.Subgraphs(0)
+    n_tensors, n_ops = sub.TensorsLength(), sub.OperatorsLength()
+    itemsize = {"INT8": 1, "UINT8": 1, "INT16": 2, "UINT16": 2, "INT32": 4, "UINT32": 4, "FLOAT32": 4, "INT64": 8}
+
+    def constant(t) -> bool:
+        buf = model.Buffers(sub.Tensors(t).Buffer())
+        return buf is not None and buf.DataLength() > 0
+
+    def nbytes(t) -> int:
+        tensor = sub.Tensors(t)
+        return int(np.prod(tensor.ShapeAsNumpy() if tensor.ShapeLength() else [], dtype=np.int64)) * itemsize.get(
+            type_names[tensor.Type()], 4)
+
+    def quant_bytes(t) -> int:  # a TfLiteTensor's TfLiteAffineQuantization and zero-point array
+        q = sub.Tensors(t).Quantization()
+        if q is None or q.ScaleLength() == 0 or q.ZeroPointLength() == 0:
+            return 0
+        return sz["quantization"] + 4 + 4 * q.ScaleLength() + 2 * sz["pointer"]  # + alignment
+
+    first, last, scratch = {}, {}, []
+    for t in sub.InputsAsNumpy():
+        first[int(t)] = 0
+    tail = sz["allocators"] + n_tensors * sz["eval_tensor"] + n_ops * sz["node"]
+    temps = []
+    for k in range(n_ops):
+        op = sub.Operators(k)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        name = builtin_names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "")
+        if name == "CUSTOM":
+            name = (code.CustomCode() or b"").decode()
+        ins = [int(t) for t in op.InputsAsNumpy() if t >= 0]
+        outs = [int(t) for t in op.OutputsAsNumpy()]
+        for t in ins:
+            if not constant(t):
+                last[t] = k
+        for t in outs:
+            first.setdefault(t, k)
+            last.setdefault(t, k)
+        fixed, per_channel = _OP_PERSISTENT.get(name, _OP_PERSISTENT_DEFAULT)
+        channels = int(sub.Tensors(outs[0]).ShapeAsNumpy()[-1]) if outs and sub.Tensors(outs[0]).ShapeLength() else 1
+        tail += fixed + per_channel * channels
+        temps.append(sum(sz["tensor"] + 8 + quant_bytes(t) for t in ins + outs))
+        if name == "TFSPARSE_CONV_2D":  # TFS_CONV_2D_SCRATCH_BYTES(taps), taps = cols
+            cols = int(flexbuffers.Loads(bytes(op.CustomOptionsAsNumpy()))["cols"])
+            scratch.append((_align(4 * cols), k, k))
+    for t in sub.OutputsAsNumpy():
+        last[int(t)] = n_ops - 1
+    tail += len(scratch) * sz["handle"]
+    for t in list(sub.InputsAsNumpy()) + list(sub.OutputsAsNumpy()):  # persistent TfLiteTensor of each graph I/O
+        tail += sz["pointer"] + sz["tensor"] + quant_bytes(int(t))
+    buffers = [(_align(nbytes(t)), first[t], last.get(t, first[t])) for t in sorted(first)] + scratch
+    requests = sz["scratch_request"] * (len(scratch) + _MAX_SCRATCH_PER_OP)
+    planning = sz["allocation_info"] * (n_tensors + len(scratch)) + sz["per_buffer"] * len(buffers) + 2 * _ALIGN
+    head = max(greedy_plan(buffers), requests + max(temps, default=0), requests + planning)
+    return _align(tail + head + 4 * _ALIGN)  # each section's start and end are 16-byte aligned
