@@ -10,6 +10,7 @@
 
 #include "tfs_counter.h"
 #include "tfs_semihost.h"
+#include "tfs_stack.h"
 
 #ifndef TFS_MAIN_PREFIX
 #define TFS_MAIN_PREFIX tfs
@@ -31,9 +32,13 @@
 #define TFS_OUTPUT_FILE "tfs_outputs.bin"
 #endif
 
-/* Outputs are buffered to keep the number of (slow) semihosting calls low. */
+/* Outputs are buffered to keep the number of (slow) semihosting calls low; the target sets the
+ * buffer's size (512 bytes on parts with little RAM). */
+#ifndef TFS_IO_BUFFER_BYTES
+#define TFS_IO_BUFFER_BYTES 4096
+#endif
 #define RECORD_BYTES (MODEL_CONST(OUTPUT_BYTES) + 4)
-#define RECORDS_PER_FLUSH ((4096 + RECORD_BYTES - 1) / RECORD_BYTES)
+#define RECORDS_PER_FLUSH ((TFS_IO_BUFFER_BYTES + RECORD_BYTES - 1) / RECORD_BYTES)
 static uint8_t out_buffer[RECORDS_PER_FLUSH * RECORD_BYTES];
 
 static int fail(const char *message) {
@@ -82,6 +87,7 @@ int main(void) {
   }
   tfs_sh_close(in);
   tfs_sh_close(out);
+  tfs_stack_report();
   tfs_sh_puts("tfsparse firmware: done (" MODEL_CONST(NAME) ", kernel ");
   tfs_sh_puts(tfs_fully_connected_impl());
   tfs_sh_puts(")\n");

@@ -189,6 +189,10 @@ class ProjectContext:
     arena_size: int
     buffers: list
     naming: Naming = field(default_factory=Naming)
+    # Set by generate() for the Makefile: the QEMU machine running the firmware ("none": no board) and the
+    # ELF it runs (fw.elf, or fw_qemu.elf when a part is relinked at the board's addresses).
+    qemu_machine: str = "none"
+    qemu_elf: str = "fw.elf"
 
     @property
     def flash_constants(self) -> int:
