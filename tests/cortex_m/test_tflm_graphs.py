@@ -8,12 +8,14 @@ closing note)."""
 
 from __future__ import annotations
 
+import subprocess
 import warnings
 
 import numpy as np
 import pytest
 
 import tfsparse
+from tfsparse.codegen._testing import random_fc_model
 from tfsparse.codegen.tflm import _RESOLVER_CALLS, tflm_ops
 
 from . import _tflm_double
@@ -57,3 +59,29 @@ def test_conv_model_tflm_sources_through_the_double(name, sanitize, tmp_path):
 
     got = _tflm_double.run_driver(_tflm_double.host_driver(project, sanitize=sanitize), sparse, xq)
     assert int((got != sparse.predict(xq)).sum()) == 0
+
+
+def _with_tanh():
+    """A sparse MLP whose output goes through TANH, an op tfsparse has no kernel for (a pass-through)."""
+    from tfsparse.converter.ir import Passthrough, Quantization, Tensor
+    from tfsparse.converter.model import SparseModel
+
+    base = random_fc_model((16, 12, 6), ("abs_u8", "rel8"), density=0.4, seed=9, name="mlp tanh")
+    out = Tensor(len(base.tensors), "tanh_out", base.tensors[base.output].shape, "int8",
+                 Quantization(np.asarray([1 / 128], np.float32), np.asarray([0], np.int64), 0))
+    tanh = Passthrough(name="tanh", op_name="TANH", inputs=(base.output,), output=out.index,
+                       all_inputs=(base.output,), outputs=(out.index,), builtin_code=28)
+    return SparseModel(base.name, [*base.tensors, out], [*base.ops, tanh], base.input, out.index, source="<test>")
+
+
+def test_pass_through_op_makes_a_tflm_only_project(tmp_path):
+    model = _with_tanh()
+    with pytest.raises(tfsparse.errors.FirmwareError, match="TANH"):
+        tfsparse.generate(model, tmp_path / "standalone")
+    project = tfsparse.generate(model, tmp_path / "p", tflm=True)
+    assert not list(project.glob("tfs_model*"))
+    ops_h = (project / "tflm" / "tfsparse_ops.h").read_text()
+    assert "resolver.AddTanh()" in ops_h and "kTfsparseOpCount = 2;" in ops_h
+    proc = subprocess.run(["make", "-C", str(project), "--no-print-directory"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "TANH (tanh)" in proc.stderr and "make tflm" in proc.stderr
+    _tflm_double.make_tflm(project, "libtfsparse_tflm.a", "EXTRA_CFLAGS=-Werror")

@@ -15,6 +15,7 @@ import pathlib
 from typing import Optional, Union
 
 from ..converter.model import SparseModel
+from .. import __version__
 from ..errors import FirmwareError
 from .context import ProjectContext, build_context
 from .env import environment
@@ -166,6 +167,13 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
     """
     sparse_model = _as_sparse_model(sparse_model)
     tgt = get_target(target)
+    if tflm and any(op.kind == "PASSTHROUGH" for op in getattr(sparse_model, "ops", ())):
+        # Ops only TFLM can run: the project holds the TFLM sources alone.
+        from .tflm import tflm_only_files
+
+        out = pathlib.Path(out_dir)
+        write_files(out, tflm_only_files(sparse_model, tgt, name), generator=f"tfsparse {__version__}")
+        return out
     ctx = build_context(sparse_model, tgt, name=name)
     check_fits(ctx)
     emulated = tgt.emulated() if tgt.board else None

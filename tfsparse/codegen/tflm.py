@@ -314,3 +314,34 @@ def tflm_arena_bytes(tflite: bytes, pointer_bytes: int = 4) -> int:
     planning = sz["allocation_info"] * (n_tensors + len(scratch)) + sz["per_buffer"] * len(buffers) + 2 * _ALIGN
     head = max(greedy_plan(buffers), requests + max(temps, default=0), requests + planning)
     return _align(tail + head + 4 * _ALIGN)  # each section's start and end are 16-byte aligned
+
+
+def tflm_only_files(sparse_model, target, name=None) -> dict:
+    """The files of a TFLM-only project, for a model with ops only TFLM can run (pass-through records):
+    the TFLM sources, ``tflm.mk``, a Makefile whose ``tflm`` target builds them, and the kernels.
+
+    Raises:
+        ValueError: ``name`` cannot prefix C symbols.
+        FirmwareError: an op TFLM's resolver cannot add (named).
+    """
+    from .. import __version__
+    from .arena import plan_arena
+    from .context import IOContext, ProjectContext, naming
+
+    names = naming(name)
+    plan = plan_arena(sparse_model)
+    io = {}
+    for role, index in (("input", sparse_model.input), ("output", sparse_model.output)):
+        t = sparse_model.tensors[index]
+        io[role] = IOContext(role, tuple(int(d) for d in t.shape), t.nbytes, 1.0, 0, plan.offsets.get(index, 0))
+    ctx = ProjectContext(version=__version__, model_name=sparse_model.name, source=sparse_model.source or "<in memory>",
+                         source_sha256=sparse_model.source_sha256 or "", target=target, ident="m", input=io["input"],
+                         output=io["output"], ops=[], arena_size=plan.size, buffers=[], naming=names)
+    files = tflm_files(sparse_model, ctx)
+    passthrough = sorted({f"{op.op_name} ({op.name})" for op in sparse_model.ops if op.kind == "PASSTHROUGH"})
+    files["Makefile"] = environment().get_template("tflm/Makefile.tflm.j2").render(ctx=ctx, passthrough=passthrough)
+    kernels = firmware_root() / "kernels"
+    for path in sorted(kernels.rglob("*")):
+        if path.is_file() and path.suffix in (".c", ".h"):
+            files[f"kernels/{path.relative_to(kernels).as_posix()}"] = path.read_bytes()
+    return files
