@@ -41,9 +41,9 @@ def _pruned_int8(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, sanitize", [("ds_cnn", True), ("resnet8", False)])
-def test_conv_model_tflm_sources_through_the_double(name, sanitize, tmp_path):
-    """ds_cnn under ASan + UBSan; resnet8 (the same glue, more ops) unsanitized to save build time."""
+@pytest.mark.parametrize("name", ["ds_cnn", "resnet8"])
+def test_conv_model_tflm_sources_through_the_double(name, tmp_path):
+    """Built unsanitized to save time; the sanitized runs of the same glue are the random graphs below."""
     sparse, xq = _pruned_int8(name)
     assert any(op.kind == "CONV_2D" and op.weights.encoding != "dense" for op in sparse.ops), "no sparse conv"
     project = tfsparse.generate(sparse, tmp_path / name, tflm=True)
@@ -57,8 +57,22 @@ def test_conv_model_tflm_sources_through_the_double(name, sanitize, tmp_path):
         assert (f"resolver.{adder}()" in ops_h) == (builtin in used), adder
     assert ops_h.count("resolver.AddCustom(") == len(used & {"TFSPARSE_CONV_2D", "TFSPARSE_FULLY_CONNECTED"})
 
-    got = _tflm_double.run_driver(_tflm_double.host_driver(project, sanitize=sanitize), sparse, xq)
+    got = _tflm_double.run_driver(_tflm_double.host_driver(project, sanitize=False), sparse, xq)
     assert int((got != sparse.predict(xq)).sum()) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0])
+def test_every_op_and_conv_encoding_through_the_double_under_sanitizers(seed, tmp_path):
+    """A random graph with every op kind (sparse CONV_2D in three encodings, a 1x1 one
+    included) under ASan + UBSan: the TFSPARSE_CONV_2D glue and its arena scratch, the resolver."""
+    from tfsparse.codegen._testing_graph import random_graph
+
+    model = random_graph(seed)
+    project = tfsparse.generate(model, tmp_path / "g", tflm=True)
+    x = np.random.default_rng(seed).integers(-128, 128, size=(4, *model.tensors[model.input].shape[1:])).astype(np.int8)
+    got = _tflm_double.run_driver(_tflm_double.host_driver(project), model, x)
+    assert int((got != model.predict(x)).sum()) == 0
 
 
 def _with_tanh():
