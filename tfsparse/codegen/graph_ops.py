@@ -42,7 +42,7 @@ def _nhwc(model, op, index, role) -> tuple:
 def scratch_bytes(op, model) -> int:
     """Bytes of arena scratch ``op`` needs while it runs (0 for most ops)."""
     if op.kind == "CONV_2D":
-        return 4 * op.filter_height * op.filter_width * op.input_channels  # TFS_CONV_2D_SCRATCH_BYTES
+        return 5 * op.filter_height * op.filter_width * op.input_channels + 16  # TFS_CONV_2D_SCRATCH_BYTES
     if op.kind == "DEPTHWISE_CONV_2D":
         return 4 * op.output_channels  # TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES
     if op.kind == "MEAN":
