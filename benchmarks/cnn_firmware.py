@@ -23,17 +23,65 @@ INPUT_SHAPES = {"ds_cnn": (49, 10, 1), "resnet8": (32, 32, 3), "mobilenet_v1": (
                 "fc_autoencoder": (640,), "mnist_cnn": (28, 28, 1)}
 
 
+def synthetic_inputs(shape, n: int, rng) -> np.ndarray:
+    """``n`` float32 inputs of ``shape``: for images (H, W, C with H, W >= 8), smooth random fields
+    (4x4 noise upsampled) with a random brightness and contrast per sample, like natural images whose
+    low frequencies survive a deep network; otherwise standard normal."""
+    shape = tuple(shape)
+    if len(shape) == 3 and shape[0] >= 8 and shape[1] >= 8:
+        h, w, c = shape
+        low = rng.standard_normal((n, 4, 4, c))
+        up = np.repeat(np.repeat(low, -(-h // 4), axis=1), -(-w // 4), axis=2)[:, :h, :w]
+        detail = rng.standard_normal((n, h, w, c))
+        gain, offset = rng.uniform(0.3, 2.0, (n, 1, 1, 1)), rng.uniform(-1, 1, (n, 1, 1, 1))
+        return (gain * (up + 0.3 * detail) + offset).astype(np.float32)
+    return rng.standard_normal((n, *shape)).astype(np.float32)
+
+
+def train_synthetic(model, *, steps: int = 40, batch: int = 32, seed: int = 0):
+    """A few optimizer steps on synthetic data of the model's input shape (standard normal inputs;
+    labels from a fixed random projection, or the input itself for an autoencoder), so batch
+    normalization statistics and weights are those of a trained network, not of the initializers."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    x = synthetic_inputs(shape, steps * batch, rng)
+    out_dim = int(model.output_shape[-1])
+    if tuple(model.output_shape[1:]) == shape:  # autoencoder
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+        y = x
+    else:
+        projection = rng.standard_normal((int(np.prod(shape)), out_dim)).astype(np.float32)
+        y = np.argmax(x.reshape(len(x), -1) @ projection, axis=1)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    # A few hundred steps leave batch normalization's moving statistics near their initial values;
+    # take them from one large batch instead (momentum 0), as a long training run would have.
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in norms:
+        layer.momentum = 0.0
+    model(x[:256], training=True)
+    for layer in norms:
+        layer.momentum = 0.99
+    return model
+
+
 def magnitude_pruned_tflite(name: str, sparsity: float, *, seed: int = 0, calibration: int = 64,
-                            keras_model=None) -> bytes:
-    """The int8 ``.tflite`` of reference model ``name`` with each Conv2D/Dense kernel's smallest
-    ``sparsity`` fraction of weights set to zero (depthwise kernels stay dense), calibrated on
-    ``calibration`` synthetic inputs (standard normal)."""
+                            keras_model=None, train_steps: int = 40) -> bytes:
+    """The int8 ``.tflite`` of reference model ``name``, trained ``train_steps`` steps on synthetic data
+    (:func:`train_synthetic`), with each Conv2D/Dense kernel's smallest ``sparsity`` fraction of
+    weights set to zero (depthwise kernels stay dense), calibrated on ``calibration`` synthetic
+    inputs (standard normal)."""
     import keras
 
     import tfsparse
     from tfsparse import models
 
     model = keras_model if keras_model is not None else getattr(models, name)(seed=seed)
+    if train_steps:
+        train_synthetic(model, steps=train_steps, seed=seed)
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and not isinstance(
                 layer, keras.layers.DepthwiseConv2D) and sparsity > 0:
@@ -46,7 +94,7 @@ def magnitude_pruned_tflite(name: str, sparsity: float, *, seed: int = 0, calibr
             layer.set_weights([kernel, *weights[1:]])
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in model.input_shape[1:])
-    return tfsparse.quantize(model, rng.standard_normal((calibration, *shape)).astype(np.float32))
+    return tfsparse.quantize(model, synthetic_inputs(shape, calibration, rng))
 
 
 def weight_bytes(sparse_model) -> dict:
@@ -132,7 +180,7 @@ def main(argv=None):
     tflite = magnitude_pruned_tflite(args.model, args.sparsity)
     sm = tfsparse.convert(tflite, **({"encoding": args.encoding} if args.encoding else {}))
     rng = np.random.default_rng(1)
-    x = sm.quantize_input(rng.standard_normal((args.inputs, *INPUT_SHAPES[args.model])).astype(np.float32))
+    x = sm.quantize_input(synthetic_inputs(INPUT_SHAPES[args.model], args.inputs, rng))
     with tempfile.TemporaryDirectory() as tmp:
         r = run_firmware(sm, x, pathlib.Path(tmp) / "fw", target=args.target)
         report = {k: v for k, v in r.items() if k not in ("outputs", "result")}
