@@ -78,8 +78,9 @@ def test_two_models_in_one_image_on_qemu(two_models, tmp_path):
     b = tfsparse.generate(ad, tmp_path / "ad", name="ad", target="cortex-m4")
     shutil.copy(HERE / "two_models" / "main.c", a / "two_models_main.c")
     kernels = sorted(str(p.relative_to(a)) for p in (a / "kernels").glob("*.c"))
+    runtime = sorted(str(p.relative_to(a)) for p in (a / "runtime").glob("*.c") if p.name != "main.c")
     srcs = ["two_models_main.c", "kws_model.c", "kws_model_data.c", str(b / "ad_model.c"), str(b / "ad_model_data.c"),
-            *kernels, "runtime/tfs_semihost.c", "runtime/tfs_counter.c", "startup/startup.c"]
+            *kernels, *runtime, "startup/startup.c"]
     proc = subprocess.run(["make", "-C", str(a), "--no-print-directory", "fw.elf", f"SRCS={' '.join(srcs)}",
                            f"EXTRA_CFLAGS=-I{b}"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
