@@ -24,7 +24,8 @@ __all__ = ["GRAPH_OPS", "ALIASING_OPS", "scratch_bytes", "fill_op_context"]
 ALIASING_OPS = ("RESHAPE", "EXPAND_DIMS")
 
 _ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
-                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4"}
+                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4",
+                  "blk8": "TFS_ENC_BLK8"}  # the row forms; the column form csc8 needs the FC's own scratch
 
 
 def _shape(model, index) -> tuple:
