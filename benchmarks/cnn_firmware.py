@@ -206,3 +206,48 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+
+
+def measure_all(names=tuple(INPUT_SHAPES), sparsity: float = 0.8, target: str = "cortex-m4", inputs: int = 3,
+                out=None) -> list:
+    """For each reference model at ``sparsity``: instructions per inference of the default convert
+    ("chosen") and of all-dense weights (the DSP kernels), per-layer instructions and per MAC,
+    flash of the weights and the whole firmware, arena. Writes ``out``.json/.md when given."""
+    import tfsparse
+
+    rows = []
+    for name in names:
+        tflite = magnitude_pruned_tflite(name, sparsity, train_steps=12)
+        rng = np.random.default_rng(1)
+        entry = {"model": name, "sparsity": sparsity, "target": target}
+        for label, kwargs in (("chosen", {}), ("dense", {"encoding": "dense"})):
+            sm = tfsparse.convert(tflite, **kwargs)
+            x = sm.quantize_input(synthetic_inputs(INPUT_SHAPES[name], inputs, rng))
+            with tempfile.TemporaryDirectory() as tmp:
+                r = run_firmware(sm, x, pathlib.Path(tmp) / "fw", target=target)
+                per_op = r["result"].layer_instructions.mean(axis=0)
+            entry[label] = {"instructions": r["instructions"], "flash": r["flash"], "arena": r["arena"],
+                            "weights_bytes": r["weights_bytes"], "dense_weights_bytes": r["dense_weights_bytes"],
+                            "layers": [{"op": op.name, "kind": op.kind,
+                                        "encoding": getattr(getattr(op, "weights", None), "encoding", ""),
+                                        "instructions": float(n), "macs": _macs(sm, op),
+                                        "per_mac": float(n) / _macs(sm, op) if _macs(sm, op) else None}
+                                       for op, n in zip(sm.ops, per_op)]}
+        rows.append(entry)
+        print(name, entry["chosen"]["instructions"], entry["dense"]["instructions"], flush=True)
+    if out:
+        out = pathlib.Path(out)
+        out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+        lines = ["| model | instructions chosen | all-dense DSP | ratio | weights B (dense) | firmware flash B | arena B |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
+        for e in rows:
+            c, d = e["chosen"], e["dense"]
+            lines.append(f"| {e['model']} | {c['instructions']:,.0f} | {d['instructions']:,.0f} | "
+                         f"{d['instructions'] / c['instructions']:.2f}x | {c['weights_bytes']:,} ({c['dense_weights_bytes']:,}) | "
+                         f"{c['flash']:,} | {c['arena']:,} |")
+        lines += ["", "Per layer (chosen): instructions per dense MAC", ""]
+        for e in rows:
+            parts = [f"{l['kind']} {l['encoding']} {l['per_mac']:.2f}" for l in e["chosen"]["layers"] if l["per_mac"]]
+            lines.append(f"- {e['model']}: " + "; ".join(parts))
+        out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    return rows

@@ -45,27 +45,61 @@ static void pixel_generic(const tfs_depthwise_conv_params_t *p, const int8_t *in
     acc3 = tfs_cmd_smlatt(xo_, wo_, acc3);                                  \
   } while (0)
 
-/* Channels [0, 4 * (cout / 4)) of one output pixel (depth multiplier 1), any window position: a tap
- * outside the input reads a word of four input zero points instead of the input. */
+/* A padded tap: the four weights at wt times the input zero point (halfword pairs ze, zo). */
+#define TFS_DW_PAD_TAP4(wt)                                                                 \
+  do {                                                                                      \
+    const uint32_t wv_ = tfs_cmd_read4(wt);                                                 \
+    const int32_t we_ = tfs_cmd_sxtb16(wv_), wo_ = tfs_cmd_sxtb16_ror8(wv_);               \
+    acc0 = tfs_cmd_smlabb(ze, we_, acc0);                                                   \
+    acc1 = tfs_cmd_smlabb(zo, wo_, acc1);                                                   \
+    acc2 = tfs_cmd_smlatt(ze, we_, acc2);                                                   \
+    acc3 = tfs_cmd_smlatt(zo, wo_, acc3);                                                   \
+  } while (0)
+
+/* Taps [lo, hi) of a filter dimension of size k (step `dilation`) that fall inside [0, size) from `start`. */
+static void valid_range(int32_t start, int32_t k, int32_t dilation, int32_t size, int32_t *lo, int32_t *hi) {
+  int32_t l = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+  int32_t h = size - 1 - start < 0 ? 0 : (size - 1 - start) / dilation + 1;
+  h = h < k ? h : k;
+  *lo = l < h ? l : h;
+  *hi = h;
+}
+
+/* Channels [0, 4 * (cout / 4)) of one output pixel (depth multiplier 1), any window position: the valid
+ * taps of each filter row are walked with a pointer, padded ones multiply a word of input zero points
+ * (its halfword pairs computed once). */
 static void pixel_vector4(const tfs_depthwise_conv_params_t *p, const int8_t *input, int32_t y0, int32_t x0,
                           int8_t *out) {
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels, kh = w->filter_height, kw = w->filter_width;
   const uint32_t zp_word = 0x01010101u * (uint8_t)p->input_zero_point;
+  const int32_t ze = tfs_cmd_sxtb16(zp_word), zo = tfs_cmd_sxtb16_ror8(zp_word);
   const int32_t zp = p->output_zero_point, lo = p->activation_min, hi = p->activation_max;
+  int32_t ky_lo, ky_hi, kx_lo, kx_hi;
+  valid_range(y0, kh, w->dilation_height, w->input_height, &ky_lo, &ky_hi);
+  valid_range(x0, kw, w->dilation_width, w->input_width, &kx_lo, &kx_hi);
+  const size_t col_step = (size_t)w->dilation_width * (size_t)cout;
   for (int32_t c = 0; c + 4 <= cout; c += 4) {
     int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
     const int8_t *wt = p->weights + c;
     for (int32_t ky = 0; ky < kh; ++ky) {
+      const int row_ok = ky >= ky_lo && ky < ky_hi;
+      const int32_t first = row_ok ? kx_lo : kw, last = row_ok ? kx_hi : kw;
+      for (int32_t kx = 0; kx < first; ++kx, wt += cout) { /* padding left (or the whole row) */
+        TFS_DW_PAD_TAP4(wt);
+      }
+      if (!row_ok) {
+        continue;
+      }
       const int32_t y = y0 + ky * w->dilation_height;
-      const int row_ok = y >= 0 && y < w->input_height;
-      const int8_t *in = input + ((size_t)(row_ok ? y : 0) * (size_t)w->input_width) * (size_t)cout + (size_t)c;
-      for (int32_t kx = 0; kx < kw; ++kx, wt += cout) {
-        const int32_t x = x0 + kx * w->dilation_width;
-        const uint32_t xv = (row_ok && x >= 0 && x < w->input_width) ? tfs_cmd_read4(in + (size_t)x * (size_t)cout)
-                                                                      : zp_word;
-        const uint32_t wv = tfs_cmd_read4(wt);
+      const int8_t *in = input + ((size_t)y * (size_t)w->input_width + (size_t)(x0 + kx_lo * w->dilation_width)) *
+                                     (size_t)cout + (size_t)c;
+      for (int32_t kx = first; kx < last; ++kx, wt += cout, in += col_step) {
+        const uint32_t xv = tfs_cmd_read4(in), wv = tfs_cmd_read4(wt);
         TFS_DW_TAP4(xv, wv);
+      }
+      for (int32_t kx = last; kx < kw; ++kx, wt += cout) { /* padding right */
+        TFS_DW_PAD_TAP4(wt);
       }
     }
     out[c] = tfs_cmd_requantize(acc0, p->multiplier[c], p->shift[c], zp, lo, hi);
