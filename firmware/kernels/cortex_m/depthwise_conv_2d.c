@@ -56,6 +56,18 @@ static void pixel_generic(const tfs_depthwise_conv_params_t *p, const int8_t *in
     acc3 = tfs_cmd_smlatt(zo, wo_, acc3);                                                   \
   } while (0)
 
+/* Requantizes four channels' accumulators (kept out of line: the tap loops keep their registers). */
+__attribute__((noinline)) static void requantize4(const tfs_depthwise_conv_params_t *p, int32_t c,
+                                                  int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3,
+                                                  int8_t *out) {
+  const int32_t zp = p->output_zero_point, lo = p->activation_min, hi = p->activation_max;
+  const int32_t *m = p->multiplier + c, *s = p->shift + c;
+  out[c] = tfs_cmd_requantize(acc0, m[0], s[0], zp, lo, hi);
+  out[c + 1] = tfs_cmd_requantize(acc1, m[1], s[1], zp, lo, hi);
+  out[c + 2] = tfs_cmd_requantize(acc2, m[2], s[2], zp, lo, hi);
+  out[c + 3] = tfs_cmd_requantize(acc3, m[3], s[3], zp, lo, hi);
+}
+
 /* Taps [lo, hi) of a filter dimension of size k (step `dilation`) that fall inside [0, size) from `start`. */
 static void valid_range(int32_t start, int32_t k, int32_t dilation, int32_t size, int32_t *lo, int32_t *hi) {
   int32_t l = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
@@ -74,7 +86,6 @@ static void pixel_vector4(const tfs_depthwise_conv_params_t *p, const int8_t *in
   const int32_t cout = w->output_channels, kh = w->filter_height, kw = w->filter_width;
   const uint32_t zp_word = 0x01010101u * (uint8_t)p->input_zero_point;
   const int32_t ze = tfs_cmd_sxtb16(zp_word), zo = tfs_cmd_sxtb16_ror8(zp_word);
-  const int32_t zp = p->output_zero_point, lo = p->activation_min, hi = p->activation_max;
   int32_t ky_lo, ky_hi, kx_lo, kx_hi;
   valid_range(y0, kh, w->dilation_height, w->input_height, &ky_lo, &ky_hi);
   valid_range(x0, kw, w->dilation_width, w->input_width, &kx_lo, &kx_hi);
@@ -102,10 +113,7 @@ static void pixel_vector4(const tfs_depthwise_conv_params_t *p, const int8_t *in
         TFS_DW_PAD_TAP4(wt);
       }
     }
-    out[c] = tfs_cmd_requantize(acc0, p->multiplier[c], p->shift[c], zp, lo, hi);
-    out[c + 1] = tfs_cmd_requantize(acc1, p->multiplier[c + 1], p->shift[c + 1], zp, lo, hi);
-    out[c + 2] = tfs_cmd_requantize(acc2, p->multiplier[c + 2], p->shift[c + 2], zp, lo, hi);
-    out[c + 3] = tfs_cmd_requantize(acc3, p->multiplier[c + 3], p->shift[c + 3], zp, lo, hi);
+    requantize4(p, c, acc0, acc1, acc2, acc3, out);
   }
 }
 
@@ -116,7 +124,6 @@ static void pixel_interior4(const tfs_depthwise_conv_params_t *p, const int8_t *
   const int32_t cout = w->output_channels, kh = w->filter_height, kw = w->filter_width;
   const size_t row_step = (size_t)w->dilation_height * (size_t)w->input_width * (size_t)cout;
   const size_t col_step = (size_t)w->dilation_width * (size_t)cout;
-  const int32_t zp = p->output_zero_point, lo = p->activation_min, hi = p->activation_max;
   for (int32_t c = 0; c + 4 <= cout; c += 4) {
     int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
     const int8_t *wt = p->weights + c, *row = window + c;
@@ -136,10 +143,7 @@ static void pixel_interior4(const tfs_depthwise_conv_params_t *p, const int8_t *
         TFS_DW_TAP4(xv, wv);
       }
     }
-    out[c] = tfs_cmd_requantize(acc0, p->multiplier[c], p->shift[c], zp, lo, hi);
-    out[c + 1] = tfs_cmd_requantize(acc1, p->multiplier[c + 1], p->shift[c + 1], zp, lo, hi);
-    out[c + 2] = tfs_cmd_requantize(acc2, p->multiplier[c + 2], p->shift[c + 2], zp, lo, hi);
-    out[c + 3] = tfs_cmd_requantize(acc3, p->multiplier[c + 3], p->shift[c + 3], zp, lo, hi);
+    requantize4(p, c, acc0, acc1, acc2, acc3, out);
   }
 }
 
