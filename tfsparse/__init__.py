@@ -52,6 +52,7 @@ _EXPORTS = {
     "Target": "tfsparse.codegen.targets",
     "MemoryRegion": "tfsparse.codegen.targets",
     "get_target": "tfsparse.codegen.targets",
+    "profile": "tfsparse.profiling",
 }
 _SUBMODULES = ("datasets", "models", "plot", "cli")
 

@@ -375,18 +375,26 @@ def _cmd_run(args, progress) -> int:
     with progress.step(f"build {out} (if needed)"):
         tfsparse.build(out)
     bar = progress.bar(f"run on QEMU {meta.get('qemu_machine', '')}", len(inputs))
-    outputs, instructions = [], []
+    outputs, instructions, layers = [], [], []
     for start in range(0, len(inputs), args.chunk):
         chunk = inputs[start:start + args.chunk]
         result = tfsparse.run(out, chunk)
         outputs.append(np.asarray(result.outputs))
         instructions.append(np.atleast_1d(np.asarray(result.instructions, dtype=np.float64)))
+        layers.append(result.layer_instructions)
         bar.update(len(chunk))
     outputs = np.concatenate(outputs)
     per_inference = np.concatenate(instructions)
     print(f"inputs: {len(inputs)}")
     print(f"instructions per inference: {per_inference.mean():,.0f} (min {per_inference.min():,.0f}, "
           f"max {per_inference.max():,.0f})")
+    if layers and layers[0] is not None:
+        merged = tfsparse.RunResult(outputs=outputs, instructions=per_inference, ticks=per_inference,
+                                    instructions_per_tick=result.instructions_per_tick, size=result.size,
+                                    elf=result.elf, layer_instructions=np.concatenate(layers),
+                                    layer_names=result.layer_names)
+        print("per op (SysTick around each kernel call):")
+        print(merged.layer_table())
     if labels is not None:
         acc = float((outputs.reshape(len(outputs), -1).argmax(axis=1) == labels).mean())
         print(f"accuracy: {acc:.4f}")
@@ -423,10 +431,14 @@ def _keras_report(model):
 
 
 def _sparse_report(sparse):
-    """(table text, JSON record) of a converted model's fully-connected weights."""
+    """(table text, JSON record) of a converted model: its summary and its cost profile."""
+    import tfsparse
+
     lines = []
     record = sparse.summary(print_fn=lines.append)
-    return "\n".join(lines), record
+    prof = tfsparse.profile(sparse, target=sparse.target or "cortex-m4")
+    record["profile"] = prof.to_dict()
+    return "\n".join(lines) + "\n\n" + str(prof), record
 
 
 def _cmd_report(args, progress) -> int:

@@ -5,6 +5,25 @@
 
 #include "tfs_conv.h"
 
+/* memcpy of a filter row: word by word (newlib-nano's memcpy copies single bytes). A fixed 4-byte
+ * memcpy compiles to one LDR/STR where unaligned access is allowed, to byte moves on ARMv6-M. */
+static void copy_taps(int8_t *dst, const int8_t *src, int32_t n) {
+  for (; n >= 4; n -= 4, dst += 4, src += 4) {
+    uint32_t word;
+    memcpy(&word, src, 4);
+    memcpy(dst, &word, 4);
+  }
+  for (; n > 0; --n) {
+    *dst++ = *src++;
+  }
+}
+
+static void fill_taps(int8_t *dst, int8_t value, int32_t n) {
+  for (; n > 0; --n) {
+    *dst++ = value;
+  }
+}
+
 tfs_status_t tfs_conv_2d_prepare(const tfs_conv_params_t *p) {
   if (p == NULL || tfs_window_check(&p->window) != TFS_OK) {
     return TFS_ERROR_BAD_PARAMS;
@@ -27,21 +46,21 @@ void tfs_conv_2d_column(const tfs_conv_params_t *p, const int8_t *input, int32_t
     const int32_t y = y0 + ky * w->dilation_height;
     int8_t *dst = column + ky * row_bytes;
     if (y < 0 || y >= w->input_height) {
-      memset(dst, p->input_zero_point, (size_t)row_bytes);
+      fill_taps(dst, (int8_t)p->input_zero_point, row_bytes);
       continue;
     }
     const int8_t *src_row = input + (size_t)y * (size_t)w->input_width * (size_t)cin;
     const int32_t x_last = x0 + (w->filter_width - 1) * w->dilation_width;
     if (w->dilation_width == 1 && x0 >= 0 && x_last < w->input_width) {
-      memcpy(dst, src_row + (size_t)x0 * (size_t)cin, (size_t)row_bytes);
+      copy_taps(dst, src_row + (size_t)x0 * (size_t)cin, row_bytes);
       continue;
     }
     for (int32_t kx = 0; kx < w->filter_width; ++kx) {
       const int32_t x = x0 + kx * w->dilation_width;
       if (x < 0 || x >= w->input_width) {
-        memset(dst + kx * cin, p->input_zero_point, (size_t)cin);
+        fill_taps(dst + kx * cin, (int8_t)p->input_zero_point, cin);
       } else {
-        memcpy(dst + kx * cin, src_row + (size_t)x * (size_t)cin, (size_t)cin);
+        copy_taps(dst + kx * cin, src_row + (size_t)x * (size_t)cin, cin);
       }
     }
   }

@@ -28,9 +28,9 @@ typedef struct {
   tfs_fc_params_t fc;       /* rows = output channels, cols = filter taps; bias folded over all taps */
 } tfs_conv_params_t;
 
-/* Scratch bytes Eval needs: two columns of int16 taps, the most any implementation uses (the
- * portable one needs one int8 column, and none for a pointwise convolution). */
-#define TFS_CONV_2D_SCRATCH_BYTES(taps) (4 * (taps))
+/* Scratch bytes Eval needs, the most any implementation uses: two columns of int16 taps plus 16 bytes
+ * of rest and one int8 column (the portable kernel needs one int8 column, none when pointwise). */
+#define TFS_CONV_2D_SCRATCH_BYTES(taps) (5 * (taps) + 16)
 
 tfs_status_t tfs_conv_2d_prepare(const tfs_conv_params_t *params);
 

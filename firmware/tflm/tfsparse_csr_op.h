@@ -69,6 +69,8 @@ inline bool ReadCsrOptions(const flexbuffers::Map& m, const char* op, tfs_fc_par
   p->activation_min = m["activation_min"].AsInt32();
   p->activation_max = m["activation_max"].AsInt32();
   *num_entries = m["num_entries"].AsInt32();
+  // Only the column form reads it (older files without the key have row forms only).
+  p->input_zero_point = m["input_zero_point"].IsNull() ? 0 : m["input_zero_point"].AsInt32();
   return true;
 }
 
@@ -82,14 +84,24 @@ inline TfLiteStatus CheckConstant(const TfLiteTensor* t, TfLiteType type, int64_
   return kTfLiteOk;
 }
 
+inline bool IsBlocked(int32_t encoding) { return encoding == TFS_ENC_BLK8 || encoding == TFS_ENC_CSC8; }
+
 // Checks the six constant tensors against the options; sets p->row_ptr_bytes.
 inline TfLiteStatus CheckCsrTensors(TfLiteTensor* const* tensors, tfs_fc_params_t* p, int32_t num_entries,
                                     const char* op) {
   const TfLiteTensor* row_ptr = tensors[kRowPtrTensor];
   const int64_t index_count = p->encoding == TFS_ENC_REL4 ? (num_entries + 1) / 2 : num_entries;
-  // row_ptr is uint16 when its last entry fits, else uint32.
-  const TfLiteType row_ptr_type = row_ptr != nullptr && row_ptr->type == kTfLiteUInt32 ? kTfLiteUInt32 : kTfLiteUInt16;
-  TfLiteStatus status = CheckConstant(row_ptr, row_ptr_type, p->rows + 1, "row_ptr", op);
+  TfLiteStatus status;
+  if (IsBlocked(p->encoding)) {
+    // Blocked forms: one uint8 count per (row, column block) or (column, row block).
+    const int32_t lines = p->encoding == TFS_ENC_BLK8 ? p->rows : p->cols;
+    const int32_t width = p->encoding == TFS_ENC_BLK8 ? p->cols : p->rows;
+    status = CheckConstant(row_ptr, kTfLiteUInt8, static_cast<int64_t>(lines) * TFS_BLOCKS(width), "row_ptr", op);
+  } else {
+    // row_ptr is uint16 when its last entry fits, else uint32.
+    const TfLiteType type = row_ptr != nullptr && row_ptr->type == kTfLiteUInt32 ? kTfLiteUInt32 : kTfLiteUInt16;
+    status = CheckConstant(row_ptr, type, p->rows + 1, "row_ptr", op);
+  }
   if (status == kTfLiteOk) status = CheckConstant(tensors[kValuesTensor], kTfLiteInt8, -1, "values", op);
   if (status == kTfLiteOk) {
     status = CheckConstant(tensors[kIndicesTensor], IndexType(p->encoding), index_count, "indices", op);
@@ -97,7 +109,7 @@ inline TfLiteStatus CheckCsrTensors(TfLiteTensor* const* tensors, tfs_fc_params_
   if (status == kTfLiteOk) status = CheckConstant(tensors[kBiasTensor], kTfLiteInt32, p->rows, "bias", op);
   if (status == kTfLiteOk) status = CheckConstant(tensors[kMultiplierTensor], kTfLiteInt32, p->rows, "multiplier", op);
   if (status == kTfLiteOk) status = CheckConstant(tensors[kShiftTensor], kTfLiteInt32, p->rows, "shift", op);
-  if (status == kTfLiteOk) p->row_ptr_bytes = row_ptr->type == kTfLiteUInt32 ? 4 : 2;
+  if (status == kTfLiteOk) p->row_ptr_bytes = IsBlocked(p->encoding) ? 1 : (row_ptr->type == kTfLiteUInt32 ? 4 : 2);
   return status;
 }
 

@@ -29,12 +29,14 @@ struct OpData {
   tfs_fc_params_t params;
   int32_t num_entries;
   bool options_ok;
+  int32_t* scratch;  // the column form's int32 accumulators (TFS_FC_SCRATCH_BYTES), else nullptr
 };
 
 void* Init(TfLiteContext* context, const char* buffer, size_t length) {
   OpData* data = static_cast<OpData*>(context->AllocatePersistentBuffer(context, sizeof(OpData)));
   if (data == nullptr) return nullptr;
   data->options_ok = false;
+  data->scratch = nullptr;
   if (buffer == nullptr || length == 0) return data;
   const flexbuffers::Map m = flexbuffers::GetRoot(reinterpret_cast<const uint8_t*>(buffer), length).AsMap();
   data->options_ok = ReadCsrOptions(m, kOp, &data->params, &data->num_entries);
@@ -81,6 +83,16 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
       status = kTfLiteError;
     }
   }
+  const size_t scratch_bytes = TFS_FC_SCRATCH_BYTES(p.encoding, p.rows);
+  if (status == kTfLiteOk && scratch_bytes > 0 && data->scratch == nullptr) {
+    // Kept for the op's lifetime (TFLM allows persistent buffers in Prepare): rows * 4 bytes.
+    data->scratch = static_cast<int32_t*>(context->AllocatePersistentBuffer(context, scratch_bytes));
+    if (data->scratch == nullptr) {
+      MicroPrintf("TFSPARSE_FULLY_CONNECTED: no room in the tensor arena for %d bytes of accumulators; enlarge it",
+                  static_cast<int>(scratch_bytes));
+      status = kTfLiteError;
+    }
+  }
   temps.Release();
   return status;
 }
@@ -92,8 +104,9 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
   const tfs_fc_params_t p = BindCsrTensors(data.params, [&](int i) -> const void* {
     return tflite::micro::GetEvalInput(context, node, i)->data.data;
   });
-  tfs_fully_connected_eval(&p, static_cast<int32_t>(ElementCount(input->dims) / p.cols),
-                           tflite::micro::GetTensorData<int8_t>(input), tflite::micro::GetTensorData<int8_t>(output));
+  tfs_fully_connected_eval_scratch(&p, static_cast<int32_t>(ElementCount(input->dims) / p.cols),
+                                   tflite::micro::GetTensorData<int8_t>(input),
+                                   tflite::micro::GetTensorData<int8_t>(output), data.scratch);
   return kTfLiteOk;
 }
 

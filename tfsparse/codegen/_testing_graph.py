@@ -20,7 +20,7 @@ from ..converter.model import SparseModel
 
 __all__ = ["random_graph", "ENCODINGS"]
 
-ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
+ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "blk8", "dense")
 
 
 def out_size(size, k, stride, dilation, padding):

@@ -6,8 +6,9 @@ buffers may share bytes only if their lifetimes do not overlap. Graphs may branc
 number of tensors (``op.inputs``: ADD, CONCATENATION), and a tensor read by several ops lives until
 the last of them. An op's inputs and output are all alive during that op, so kernels never run in
 place. RESHAPE and EXPAND_DIMS outputs alias their input (same bytes). Ops that need scratch (im2col
-columns, per-channel accumulators: ``scratch={op index: bytes}``) get a buffer alive during that op
-only.
+columns, accumulators) get a buffer alive during that op
+only (:func:`op_scratch_bytes`: im2col columns and per-channel accumulators of the graph
+ops, the int32 accumulators of the fully-connected column form ``csc8``).
 Placement is TFLM's greedy strategy: largest buffers first, each at the lowest aligned offset that
 does not collide with an already placed buffer alive at the same time.
 
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["ArenaPlan", "plan_arena", "ALIGNMENT"]
+from .graph_ops import scratch_bytes
+
+__all__ = ["ArenaPlan", "plan_arena", "op_scratch_bytes", "ALIGNMENT"]
 
 #: Byte alignment of every buffer (alignas(16) for the SIMD twin's word loads).
 ALIGNMENT = 16
@@ -37,6 +40,15 @@ class ArenaPlan:
     scratch: dict = field(default_factory=dict)  # op index -> byte offset of its scratch buffer
 
 
+def op_scratch_bytes(op, model) -> int:
+    """Arena bytes an op's kernel needs beyond its input and output tensors: ``TFS_FC_SCRATCH_BYTES``
+    (int32 accumulators of a fully-connected layer in the column form ``csc8``), the graph ops'
+    ``*_SCRATCH_BYTES`` (:func:`tfsparse.codegen.graph_ops.scratch_bytes`), else 0."""
+    if op.kind == "FULLY_CONNECTED" and getattr(op.weights, "encoding", "") == "csc8":
+        return 4 * int(op.weights.shape[0])
+    return scratch_bytes(op, model)
+
+
 def _align(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
@@ -46,7 +58,7 @@ def plan_arena(model, scratch=None) -> ArenaPlan:
 
     Args:
         model: the model; its ops in execution order.
-        scratch: ``{op index: bytes}`` of per-op scratch buffers (default: none).
+        scratch: ``{op index: bytes}`` of per-op scratch buffers (default: :func:`op_scratch_bytes`).
 
     Returns:
         An :class:`ArenaPlan` covering every activation tensor the ops read or write.
@@ -85,9 +97,10 @@ def plan_arena(model, scratch=None) -> ArenaPlan:
         r = find(t)
         root[t] = r
         sizes[r] = max(sizes.get(r, 0), model.tensors[t].nbytes)
-
-    # Scratch buffers are keys ("scratch", op index) beside the tensor indices.
-    for i, nbytes in (scratch or {}).items():
+    # Scratch buffers are keys ("scratch", op index) beside the tensor indices, alive during op i only.
+    if scratch is None:
+        scratch = {i: op_scratch_bytes(op, model) for i, op in enumerate(model.ops)}
+    for i, nbytes in scratch.items():
         if nbytes > 0:
             key = ("scratch", int(i))
             sizes[key], first[key], last[key] = int(nbytes), int(i), int(i)

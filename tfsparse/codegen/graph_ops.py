@@ -24,7 +24,8 @@ __all__ = ["GRAPH_OPS", "ALIASING_OPS", "scratch_bytes", "fill_op_context"]
 ALIASING_OPS = ("RESHAPE", "EXPAND_DIMS")
 
 _ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
-                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4"}
+                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4",
+                  "blk8": "TFS_ENC_BLK8"}  # the row forms; the column form csc8 needs the FC's own scratch
 
 
 def _shape(model, index) -> tuple:
@@ -42,7 +43,7 @@ def _nhwc(model, op, index, role) -> tuple:
 def scratch_bytes(op, model) -> int:
     """Bytes of arena scratch ``op`` needs while it runs (0 for most ops)."""
     if op.kind == "CONV_2D":
-        return 4 * op.filter_height * op.filter_width * op.input_channels  # TFS_CONV_2D_SCRATCH_BYTES
+        return 5 * op.filter_height * op.filter_width * op.input_channels + 16  # TFS_CONV_2D_SCRATCH_BYTES
     if op.kind == "DEPTHWISE_CONV_2D":
         return 4 * op.output_channels  # TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES
     if op.kind == "MEAN":

@@ -304,6 +304,9 @@ def tflm_arena_bytes(tflite: bytes, pointer_bytes: int = 4) -> int:
         if name == "TFSPARSE_CONV_2D":  # TFS_CONV_2D_SCRATCH_BYTES(taps), taps = cols
             cols = int(flexbuffers.Loads(bytes(op.CustomOptionsAsNumpy()))["cols"])
             scratch.append((_align(4 * cols), k, k))
+        if name == "TFSPARSE_FULLY_CONNECTED":  # the column form keeps rows int32 accumulators (persistent)
+            options = flexbuffers.Loads(bytes(op.CustomOptionsAsNumpy()))
+            tail += 4 * int(options["rows"]) if options.get("encoding") == "csc8" else 0
     for t in sub.OutputsAsNumpy():
         last[int(t)] = n_ops - 1
     tail += len(scratch) * sz["handle"]

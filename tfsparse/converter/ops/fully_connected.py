@@ -97,10 +97,13 @@ def accumulate(weights, x: np.ndarray) -> np.ndarray:
         # float64 is exact here: |acc| < 2**8 * 2**7 * cols << 2**53.
         return np.rint(x.astype(np.float64) @ weights.weights.T.astype(np.float64)).astype(np.int64)
     row, col = csr.coordinates(weights)
+    values = weights.values.astype(np.int64)
+    if row.size and np.any(np.diff(row) < 0):  # column-major encodings: visit the values row by row
+        order = np.argsort(row, kind="stable")
+        row, col, values = row[order], col[order], values[order]
     counts = np.bincount(row, minlength=rows)
     bounds = np.zeros(rows + 1, np.int64)
     np.cumsum(counts, out=bounds[1:])
-    values = weights.values.astype(np.int64)
     acc = np.empty((x.shape[0], rows), np.int64)
     step = max(1, _CHUNK_ELEMENTS // max(1, values.size))
     for start in range(0, x.shape[0], step):  # chunks of samples, not weights

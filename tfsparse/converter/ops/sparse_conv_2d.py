@@ -43,7 +43,7 @@ def parse(ctx) -> Conv2D:
 
 
 def emit_custom(op: Conv2D, writer) -> None:
-    options = custom_options(op)
+    options = custom_options(op, writer.model)
     options.update({key: int(getattr(op, key)) for key in GEOMETRY_KEYS}, padding=op.padding)
     emit_csr(op, writer, CUSTOM_CODE, options)
 
