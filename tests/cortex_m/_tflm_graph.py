@@ -23,10 +23,24 @@ def _i32(*values) -> bytes:
     return struct.pack(f"<{len(values)}i", *(int(v) for v in values))
 
 
-def graph_file(tflite: bytes, samples: np.ndarray, edit_options=None) -> bytes:
+def standalone_offsets(sparse_model, target="cortex-m4") -> list:
+    """Per op of ``sparse_model``: [op index, n inputs, arena offsets of its inputs, of its output,
+    of the graph input] in the generated standalone model (how the double runs builtins with
+    tfsparse's kernels; ``to_tflite()`` writes one operator per IR op, in order)."""
+    from tfsparse.codegen.context import build_context
+    from tfsparse.codegen.targets import get_target
+
+    ctx = build_context(sparse_model, get_target(target))
+    offset = {b["index"]: b["offset"] for b in ctx.buffers}
+    return [[k, len(op.inputs), *(offset[t] for t in op.inputs), offset[op.output], ctx.input.offset]
+            for k, op in enumerate(sparse_model.ops)]
+
+
+def graph_file(tflite: bytes, samples: np.ndarray, edit_options=None, offsets=None) -> bytes:
     """The driver's input: tensors (constants with their bytes), operators, then ``samples``.
 
-    ``edit_options(options: bytes) -> bytes``, when given, rewrites every custom op's options.
+    ``edit_options(options: bytes) -> bytes``, when given, rewrites every custom op's options;
+    ``offsets`` (:func:`standalone_offsets`) lets builtins run with the standalone model's kernels.
     """
     builtin_names, type_names, _ = enum_names()
     model = schema().Model.GetRootAs(tflite, 0)
@@ -56,8 +70,9 @@ def graph_file(tflite: bytes, samples: np.ndarray, edit_options=None) -> bytes:
         if edit_options is not None and options:
             options = edit_options(options)
         inputs, outputs = op.InputsAsNumpy().tolist(), op.OutputsAsNumpy().tolist()
+        op_offsets = offsets[k] if offsets is not None else []
         parts += [_i32(len(name)), name.encode(), _i32(len(inputs), *inputs), _i32(len(outputs), *outputs),
-                  _i32(len(options)), options]
+                  _i32(len(options)), options, _i32(len(op_offsets), *op_offsets)]
     samples = np.ascontiguousarray(samples, dtype=np.int8)
     parts.append(_i32(sub.InputsAsNumpy()[0], sub.OutputsAsNumpy()[0], samples.shape[0]))
     parts.append(samples.tobytes())

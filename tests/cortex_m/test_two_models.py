@@ -19,10 +19,10 @@ import tfsparse
 from tfsparse.codegen._testing import random_fc_model
 from tfsparse.codegen.context import naming
 
-from . import _tflm_graph
+from . import _tflm_double, _tflm_graph
 
 HERE = pathlib.Path(__file__).resolve().parent
-DOUBLE = HERE / "tflm_api_double"
+DOUBLE = _tflm_double.DOUBLE
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +108,7 @@ def test_two_models_in_one_image_on_qemu(two_models, tmp_path):
 
 
 def _make_lib(project: pathlib.Path, lib: str) -> pathlib.Path:
-    cmd = ["make", "-C", str(project), "--no-print-directory", "tflm", f"TFLM_DIR={DOUBLE}", "CROSS=", "CPU_FLAGS=",
-           "OPT=-O1", "EXTRA_CFLAGS=-Werror"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    path = project / "tflm" / lib
-    assert path.is_file()
-    return path
+    return _tflm_double.make_tflm(project, lib, "CROSS=", "CPU_FLAGS=", "OPT=-O1", "EXTRA_CFLAGS=-Werror")
 
 
 @pytest.mark.slow

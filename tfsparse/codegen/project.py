@@ -15,6 +15,7 @@ import pathlib
 from typing import Optional, Union
 
 from ..converter.model import SparseModel
+from .. import __version__
 from ..errors import FirmwareError
 from .context import ProjectContext, build_context
 from .env import environment
@@ -30,13 +31,16 @@ PROJECT_FILE = "project.json"
 #: text + data of fw.elf minus the model's constants (2-op and 8-op models, gcc 12 -O2, with the per-op
 #: counters and every encoding's kernel), rounded up;
 #: tests/codegen/test_targets.py re-measures that the allowance bounds the real code on every core.
+#: (After merging the conv kernels and main's re-measure: the larger of the two measurements per entry.)
 CODE_BYTES = {
-    ("cortex-m0", "portable"): 6656, ("cortex-m0plus", "portable"): 6656, ("cortex-m23", "portable"): 6400,
-    ("cortex-m3", "portable"): 4864, ("cortex-m3", "cortex-m"): 11264,
-    ("cortex-m4", "portable"): 4608, ("cortex-m4", "cortex-m"): 11008,
+    ("cortex-m0", "portable"): 6656,
+    ("cortex-m0plus", "portable"): 6656,
+    ("cortex-m23", "portable"): 6400,
+    ("cortex-m3", "portable"): 4928, ("cortex-m3", "cortex-m"): 11264,
+    ("cortex-m4", "portable"): 4672, ("cortex-m4", "cortex-m"): 11008,
     ("cortex-m7", "portable"): 4608, ("cortex-m7", "cortex-m"): 11008,
-    ("cortex-m33", "portable"): 4352, ("cortex-m33", "cortex-m"): 11008,
-    ("cortex-m35p", "portable"): 4352, ("cortex-m35p", "cortex-m"): 11008,
+    ("cortex-m33", "portable"): 4416, ("cortex-m33", "cortex-m"): 11008,
+    ("cortex-m35p", "portable"): 4416, ("cortex-m35p", "cortex-m"): 11008,
     ("cortex-m55", "portable"): 4608, ("cortex-m55", "cortex-m"): 11264, ("cortex-m55", "helium"): 13312,
 }
 CODE_BYTES_PER_OP = 512
@@ -167,6 +171,13 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
     """
     sparse_model = _as_sparse_model(sparse_model)
     tgt = get_target(target)
+    if tflm and any(op.kind == "PASSTHROUGH" for op in getattr(sparse_model, "ops", ())):
+        # Ops only TFLM can run: the project holds the TFLM sources alone.
+        from .tflm import tflm_only_files
+
+        out = pathlib.Path(out_dir)
+        write_files(out, tflm_only_files(sparse_model, tgt, name), generator=f"tfsparse {__version__}")
+        return out
     ctx = build_context(sparse_model, tgt, name=name)
     check_fits(ctx)
     emulated = tgt.emulated() if tgt.board else None

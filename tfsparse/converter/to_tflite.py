@@ -1,4 +1,9 @@
-"""``SparseModel.to_tflite``: write the IR back as a ``.tflite`` where CSR layers are CUSTOM ops."""
+"""``SparseModel.to_tflite``: write the IR back as a ``.tflite`` where CSR layers are CUSTOM ops.
+
+Only the layers tfsparse runs sparse become custom ops (``TFSPARSE_FULLY_CONNECTED``,
+``TFSPARSE_CONV_2D``); every other op is written back as the TFLM builtin it was, pass-through
+records of ops tfsparse has no kernel for included (with their constants, options and version).
+"""
 
 from __future__ import annotations
 
@@ -46,10 +51,13 @@ class Writer:
         return len(self._tensors) - 1
 
     def tensor_index(self, ir_index: int) -> int:
-        """The new index of an activation tensor of the IR (added on first use)."""
+        """The new index of a tensor of the IR (added on first use, with its data if it is a constant
+        a pass-through op reads); ``-1`` (an optional input left out) stays ``-1``."""
+        if ir_index < 0:
+            return -1
         if ir_index not in self._mapped:
             t = self.model.tensor(ir_index)
-            self._mapped[ir_index] = self._add_tensor(t.name, t.shape, t.dtype, t.quantization)
+            self._mapped[ir_index] = self._add_tensor(t.name, t.shape, t.dtype, t.quantization, t.data)
         return self._mapped[ir_index]
 
     def constant(self, name: str, array, quantization=None) -> int:
@@ -57,15 +65,15 @@ class Writer:
         array = np.asarray(array)
         return self._add_tensor(f"{self.model.name}/{name}", array.shape, array.dtype, quantization, array)
 
-    def _opcode(self, builtin: str, custom: str = None) -> int:
-        key = custom or builtin
+    def _opcode(self, builtin: str, custom: str = None, version: int = 1) -> int:
+        key = (custom or builtin, version)
         if key not in self._opcodes:
             s = self.s
             code = s.OperatorCodeT()
             value = getattr(s.BuiltinOperator, builtin)
             code.builtinCode = value
             code.deprecatedBuiltinCode = min(value, 127)
-            code.version = 1
+            code.version = version
             if custom:
                 code.customCode = custom.encode()
             self._opcodes[key] = (len(self._opcodes), code)
@@ -80,9 +88,12 @@ class Writer:
         return op
 
     def builtin(self, name: str, inputs, outputs, options_name: str, **fields) -> None:
-        """Add a builtin op with its options table (``fields`` are the options' attributes)."""
+        """Add a builtin op with its options table (``fields`` are the options' attributes; ``options_name``
+        ``""`` for none)."""
         s = self.s
         op = self._operator(self._opcode(name), inputs, outputs)
+        if not options_name:  # an op without options (LOGISTIC)
+            return
         options = getattr(s, options_name + "T")()
         for key, value in fields.items():
             setattr(options, key, value)
@@ -94,6 +105,23 @@ class Writer:
         op = self._operator(self._opcode("CUSTOM", code), inputs, outputs)
         op.customOptions = np.frombuffer(bytes(options), np.uint8)
         op.customOptionsFormat = self.s.CustomOptionsFormat.FLEXBUFFERS
+
+    def passthrough(self, op) -> None:
+        """Write a :class:`~tfsparse.converter.ir.Passthrough` record back as the operator it was."""
+        builtin_names = enum_names()[0]
+        builtin = builtin_names.get(op.builtin_code, op.op_name)
+        custom = op.op_name if builtin == "CUSTOM" else None
+        record = self._operator(self._opcode(builtin, custom, op.version), [self.tensor_index(i) for i in op.all_inputs],
+                                [self.tensor_index(i) for i in op.outputs])
+        if custom is not None and op.custom_options is not None:
+            record.customOptions = np.frombuffer(bytes(op.custom_options), np.uint8)
+            record.customOptionsFormat = self.s.CustomOptionsFormat.FLEXBUFFERS
+        if op.options_type:
+            options = getattr(self.s, op.options_type + "T")()
+            for key, value in op.options.items():
+                setattr(options, key, value)
+            record.builtinOptionsType = getattr(self.s.BuiltinOptions, op.options_type)
+            record.builtinOptions = options
 
     def finish(self, inputs, outputs, description: str) -> bytes:
         s = self.s
@@ -119,6 +147,9 @@ def to_tflite(model) -> bytes:
     writer = Writer(model)
     graph_input = writer.tensor_index(model.input)
     for op in model.ops:
-        ops.kind(op.kind).emit(op, writer)
+        if op.kind == "PASSTHROUGH":
+            writer.passthrough(op)
+        else:
+            ops.kind(op.kind).emit(op, writer)
     graph_output = writer.tensor_index(model.output)
     return writer.finish([graph_input], [graph_output], f"tfsparse: {model.name}")

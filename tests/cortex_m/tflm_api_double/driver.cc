@@ -9,9 +9,15 @@
 //   -DTFS_DRIVER_MODELS='X(kws, Kws) X(ad, Ad)' -include kws_model_data.h -include kws_ops.h ...
 // each run with its own resolver, in that order.
 //
+// Builtins: compiled with -DTFS_DRIVER_STANDALONE and linked with the project's generated standalone
+// model (tfs_model*.c built with -DTFS_HOOKS_HEADER='"standalone_hooks.h"'), a builtin node runs the
+// same op with tfsparse's own C kernels: a PLUMBING CHECK of the TFLM glue around it, not an oracle.
+//
 // GRAPH_FILE (little-endian int32 fields, written by tests/cortex_m/_tflm_graph.py):
 //   n_tensors, per tensor: type ndims dims[ndims] nbytes has_data [bytes]
 //   n_ops, per op: name_len name n_inputs inputs[] n_outputs outputs[] options_len options
+//                  n_offsets offsets[] (builtins: op index, arena offsets of the inputs and output, and
+//                  of the graph input, in the generated standalone model; else 0)
 //   graph_input graph_output n_samples, then n_samples input tensors
 // OUTPUTS_FILE receives the graph output of each sample; MODEL_DATA_DUMP the bytes of the generated
 // tfsparse_model_data array.
@@ -22,6 +28,7 @@
 #include <vector>
 
 #include "tensorflow/lite/c/common.h"
+#include "tensorflow/lite/micro/kernels/kernel_util.h"
 #include "tensorflow/lite/micro/micro_context.h"
 #include "tfs_fully_connected.h"
 
@@ -29,6 +36,12 @@
 #include "tfsparse_model_data.h"
 #include "tfsparse_ops.h"
 #define TFS_DRIVER_MODELS X(tfsparse, Tfsparse)
+#endif
+
+#ifdef TFS_DRIVER_STANDALONE
+#include "tfs_model.h"
+extern "C" int tfs_double_selected_op;
+int tfs_double_selected_op = -1;
 #endif
 
 namespace {
@@ -102,6 +115,46 @@ TfLiteEvalTensor* GetEvalTensor(const TfLiteContext*, int index) { return &g_gra
 
 void ReportError(TfLiteContext*, const char* format, ...) { fprintf(stderr, "TF_LITE_ENSURE: %s\n", format); }
 
+// Scratch buffers: one heap block per request, exactly sized (AddressSanitizer checks the kernels).
+std::vector<void*> g_scratch;
+
+TfLiteStatus RequestScratch(TfLiteContext*, size_t bytes, int* index) {
+  g_scratch.push_back(calloc(1, bytes == 0 ? 1 : bytes));
+  *index = static_cast<int>(g_scratch.size()) - 1;
+  return kTfLiteOk;
+}
+
+void* GetScratch(TfLiteContext*, int index) {
+  return index >= 0 && static_cast<size_t>(index) < g_scratch.size() ? g_scratch[static_cast<size_t>(index)] : nullptr;
+}
+
+#ifdef TFS_DRIVER_STANDALONE
+size_t EvalBytes(const TfLiteEvalTensor* t) {
+  size_t n = 1;
+  for (int i = 0; i < t->dims->size; ++i) n *= static_cast<size_t>(t->dims->data[i]);
+  return n;  // int8 activations
+}
+
+// A builtin node run by the standalone model's op (user_data: op index, n_inputs, input offsets,
+// output offset, graph input offset).
+TfLiteStatus RunWithStandaloneKernels(TfLiteContext* context, TfLiteNode* node) {
+  const int32_t* blob = static_cast<const int32_t*>(node->user_data);
+  if (blob == nullptr) Die("a builtin has no standalone op offsets");
+  const int32_t n_inputs = blob[1];
+  int8_t* arena = tfs_model_input() - blob[3 + n_inputs];
+  for (int32_t i = 0; i < n_inputs; ++i) {
+    const TfLiteEvalTensor* t = tflite::micro::GetEvalInput(context, node, i);
+    memcpy(arena + blob[2 + i], t->data.data, EvalBytes(t));
+  }
+  tfs_double_selected_op = blob[0];
+  tfs_model_invoke();
+  tfs_double_selected_op = -1;
+  TfLiteEvalTensor* out = tflite::micro::GetEvalOutput(context, node, 0);
+  memcpy(out->data.data, arena + blob[2 + n_inputs], EvalBytes(out));
+  return kTfLiteOk;
+}
+#endif
+
 // Runs one model: files[0] graph, files[1] outputs, files[2] dump of the model data array.
 template <unsigned int tOpCount, typename AddOps>
 int RunModel(AddOps add_ops, const unsigned char* model_data, unsigned int model_data_size, char** files) {
@@ -131,6 +184,8 @@ int RunModel(AddOps add_ops, const unsigned char* model_data, unsigned int model
   context.AllocatePersistentBuffer = AllocatePersistent;
   context.GetEvalTensor = GetEvalTensor;
   context.ReportError = ReportError;
+  context.RequestScratchBufferInArena = RequestScratch;
+  context.GetScratchBuffer = GetScratch;
 
   static tflite::MicroMutableOpResolver<tOpCount> resolver;
   if (add_ops(resolver) != kTfLiteOk) Die("the generated AddOps failed");
@@ -157,7 +212,11 @@ int RunModel(AddOps add_ops, const unsigned char* model_data, unsigned int model
     for (int i = 0; i < node.outputs->size; ++i) node.outputs->data[i] = ReadI32();
     const int32_t options_len = ReadI32();
     char* options = static_cast<char*>(ReadBlock(options_len));
-    node.user_data = reg->init ? reg->init(&context, options, static_cast<size_t>(options_len)) : nullptr;
+    const int32_t n_offsets = ReadI32();
+    char* offsets = static_cast<char*>(ReadBlock(4 * n_offsets));  // little-endian host, like the file
+    char* init_data = options_len > 0 ? options : offsets;
+    const size_t init_len = static_cast<size_t>(options_len > 0 ? options_len : 4 * n_offsets);
+    node.user_data = reg->init ? reg->init(&context, init_data, init_len) : nullptr;
     if (reg->prepare(&context, &node) != kTfLiteOk) {
       fprintf(stderr, "tflm_driver: Prepare of op %d (%s) failed\n", static_cast<int>(k), name);
       return 4;
@@ -186,6 +245,10 @@ int RunModel(AddOps add_ops, const unsigned char* model_data, unsigned int model
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef TFS_DRIVER_STANDALONE
+  tflite::g_builtin_runner = RunWithStandaloneKernels;
+  if (tfs_model_prepare() >= 0) Die("the standalone model's Prepare failed");
+#endif
   int model = 0;
 #define X(prefix, Camel)                                                                                    \
   if (argc < 4 + 3 * model) Die("usage: tflm_driver (GRAPH_FILE OUTPUTS_FILE MODEL_DATA_DUMP) per model"); \

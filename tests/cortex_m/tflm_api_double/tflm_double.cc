@@ -58,19 +58,23 @@ TfLiteEvalTensor* GetEvalOutput(const TfLiteContext* context, const TfLiteNode* 
 
 }  // namespace micro
 
-namespace {
+// Builtins are NOT TFLM's kernels here: when the driver links a generated standalone model, it sets
+// g_builtin_runner to run the same op with tfsparse's own C kernels (a plumbing check, not an
+// oracle); otherwise only RESHAPE (a byte copy) runs.
+BuiltinRunner g_builtin_runner = nullptr;
 
-TfLiteStatus NotInDouble(TfLiteContext* context, TfLiteNode* node) {
-  (void)context;
-  (void)node;
-  MicroPrintf("this builtin is not implemented by the TFLM API test double");
-  return kTfLiteError;
-}
+namespace {
 
 TfLiteStatus PrepareNothing(TfLiteContext* context, TfLiteNode* node) {
   (void)context;
   (void)node;
   return kTfLiteOk;
+}
+
+TfLiteStatus BuiltinEval(TfLiteContext* context, TfLiteNode* node) {
+  if (g_builtin_runner != nullptr) return g_builtin_runner(context, node);
+  MicroPrintf("this builtin is not implemented by the TFLM API test double");
+  return kTfLiteError;
 }
 
 // RESHAPE on int8 data: the bytes do not change.
@@ -83,10 +87,36 @@ TfLiteStatus ReshapeEval(TfLiteContext* context, TfLiteNode* node) {
   return kTfLiteOk;
 }
 
+// Builtins keep the driver's init data (the op's arena offsets) as user_data.
+void* KeepInitData(TfLiteContext* context, const char* buffer, size_t length) {
+  (void)context;
+  (void)length;
+  return const_cast<char*>(buffer);
+}
+
+TFLMRegistration Builtin() { return micro::RegisterOp(KeepInitData, PrepareNothing, BuiltinEval); }
+
 }  // namespace
 
-TFLMRegistration Register_FULLY_CONNECTED() { return micro::RegisterOp(nullptr, PrepareNothing, NotInDouble); }
-TFLMRegistration Register_SOFTMAX() { return micro::RegisterOp(nullptr, PrepareNothing, NotInDouble); }
-TFLMRegistration Register_RESHAPE() { return micro::RegisterOp(nullptr, PrepareNothing, ReshapeEval); }
+TFLMRegistration Register_RESHAPE() {
+  return micro::RegisterOp(KeepInitData, PrepareNothing, [](TfLiteContext* c, TfLiteNode* n) {
+    return g_builtin_runner != nullptr ? g_builtin_runner(c, n) : ReshapeEval(c, n);
+  });
+}
+TFLMRegistration Register_ADD() { return Builtin(); }
+TFLMRegistration Register_AVERAGE_POOL_2D() { return Builtin(); }
+TFLMRegistration Register_CONCATENATION() { return Builtin(); }
+TFLMRegistration Register_CONV_2D() { return Builtin(); }
+TFLMRegistration Register_DEPTHWISE_CONV_2D() { return Builtin(); }
+TFLMRegistration Register_EXPAND_DIMS() { return Builtin(); }
+TFLMRegistration Register_FULLY_CONNECTED() { return Builtin(); }
+TFLMRegistration Register_LOGISTIC() { return Builtin(); }
+TFLMRegistration Register_MAX_POOL_2D() { return Builtin(); }
+TFLMRegistration Register_MEAN() { return Builtin(); }
+TFLMRegistration Register_PAD() { return Builtin(); }
+TFLMRegistration Register_PADV2() { return Builtin(); }
+TFLMRegistration Register_QUANTIZE() { return Builtin(); }
+TFLMRegistration Register_SOFTMAX() { return Builtin(); }
+TFLMRegistration Register_TANH() { return Builtin(); }
 
 }  // namespace tflite

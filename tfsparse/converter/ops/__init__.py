@@ -25,14 +25,17 @@ from ...errors import ConversionError
 from ..quant_math import activation_range, multiply_by_quantized_multiplier
 
 __all__ = ["OpKind", "OpContext", "NotRunnable", "register", "parser_for", "kind", "supported_ops", "keras_scope",
-           "flat_batch", "batched_shape", "ACTIVATION_NAMES", "fused_activation", "window_padding", "windows", "requantize_int8"]
+           "flat_batch", "batched_shape", "ACTIVATION_NAMES", "ACTIVATION_CODES", "PADDING_CODES", "fused_activation", "window_padding", "windows", "requantize_int8"]
 
 _MODULES = ("fully_connected", "reshape", "softmax", "sparse_fully_connected", "conv_2d", "depthwise_conv_2d",
             "max_pool_2d", "average_pool_2d", "mean", "add", "concatenation", "pad", "quantize", "logistic",
-            "expand_dims")
+            "expand_dims", "sparse_conv_2d")
 
 # TFLite's ActivationFunctionType values.
 ACTIVATION_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
+ACTIVATION_CODES = {v: k for k, v in ACTIVATION_NAMES.items()}
+# TFLite's Padding values (for writing ops back).
+PADDING_CODES = {"SAME": 0, "VALID": 1}
 
 
 class NotRunnable(Exception):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ir import Add
 from ..quant_math import multiply_by_quantized_multiplier, quantize_multiplier
-from . import batched_shape, fused_activation, register
+from . import ACTIVATION_CODES, batched_shape, fused_activation, register
 
 LEFT_SHIFT = 20  # TFLM's int8 ADD headroom
 
@@ -55,4 +55,9 @@ def execute(op: Add, model, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     return out.reshape(batched_shape(model, op.output, out.shape[0]))
 
 
-register(["ADD"], "ADD", parse, execute)
+def emit(op: Add, writer) -> None:
+    writer.builtin("ADD", [writer.tensor_index(op.input1), writer.tensor_index(op.input2)],
+                   [writer.tensor_index(op.output)], "AddOptions", fusedActivationFunction=ACTIVATION_CODES[op.activation])
+
+
+register(["ADD"], "ADD", parse, execute, emit)

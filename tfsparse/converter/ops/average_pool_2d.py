@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import AveragePool2D
-from . import fused_activation, register, window_padding, windows
+from . import ACTIVATION_CODES, PADDING_CODES, fused_activation, register, window_padding, windows
 
 
 def parse_pool(ctx, record):
@@ -53,4 +53,19 @@ def execute(op: AveragePool2D, model, x: np.ndarray) -> np.ndarray:
     return np.clip(avg, op.activation_min, op.activation_max).astype(np.int8)
 
 
-register(["AVERAGE_POOL_2D"], "AVERAGE_POOL_2D", parse, execute)
+def emit_pool(builtin: str):
+    """The emit function of a pooling op: the builtin with its Pool2DOptions."""
+
+    def emit(op, writer) -> None:
+        writer.builtin(builtin, [writer.tensor_index(op.input)], [writer.tensor_index(op.output)], "Pool2DOptions",
+                       padding=PADDING_CODES[op.padding], strideW=op.stride_width, strideH=op.stride_height,
+                       filterWidth=op.filter_width, filterHeight=op.filter_height,
+                       fusedActivationFunction=ACTIVATION_CODES[op.activation])
+
+    return emit
+
+
+emit = emit_pool("AVERAGE_POOL_2D")
+
+
+register(["AVERAGE_POOL_2D"], "AVERAGE_POOL_2D", parse, execute, emit)

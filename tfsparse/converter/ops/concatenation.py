@@ -32,4 +32,9 @@ def execute(op: Concatenation, model, *xs: np.ndarray) -> np.ndarray:
     return np.concatenate(xs, axis=op.axis)
 
 
-register(["CONCATENATION"], "CONCATENATION", parse, execute)
+def emit(op: Concatenation, writer) -> None:
+    writer.builtin("CONCATENATION", [writer.tensor_index(i) for i in op.inputs], [writer.tensor_index(op.output)],
+                   "ConcatenationOptions", axis=op.axis)
+
+
+register(["CONCATENATION"], "CONCATENATION", parse, execute, emit)

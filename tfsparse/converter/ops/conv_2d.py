@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import csr
-from ..ir import Conv2D
-from . import fused_activation, register, requantize_int8, window_padding, windows
-from .fully_connected import accumulate, fold_bias, requantization
+from ..ir import Conv2D, CSRMatrix, Quantization
+from . import PADDING_CODES, fused_activation, register, requantize_int8, window_padding, windows
+from .fully_connected import ACTIVATION_CODES, accumulate, fold_bias, requantization
 
 
 def choose_weights(ctx, dense: np.ndarray):
@@ -121,4 +121,36 @@ def execute(op: Conv2D, model, x: np.ndarray) -> np.ndarray:
     return out.reshape(n, oh, ow, cout)
 
 
-register(["CONV_2D"], "CONV_2D", parse, execute)
+def emit_filter(op, writer, filter_array, axis: int):
+    """The filter constant (per-channel scales along ``axis``) and the original bias of a conv, as TFLite has them."""
+    scale = np.asarray(op.weight_scale if op.weight_scale is not None else np.ones(1), np.float32)
+    wq = Quantization(scale, np.zeros(scale.size, np.int64), axis)
+    inputs = [writer.tensor_index(op.input), writer.constant(f"{op.name}/filter", filter_array, wq)]
+    if op.original_bias is not None:
+        in_scale = np.float32(writer.model.tensor(op.input).quantization.scale[0])
+        bq = Quantization(in_scale * scale, np.zeros(scale.size, np.int64), 0)
+        inputs.append(writer.constant(f"{op.name}/bias", op.original_bias.astype(np.int32), bq))
+    else:
+        inputs.append(-1)
+    return inputs
+
+
+def conv_options(op) -> dict:
+    return dict(padding=PADDING_CODES[op.padding], strideW=op.stride_width, strideH=op.stride_height,
+                dilationWFactor=op.dilation_width_factor, dilationHFactor=op.dilation_height_factor,
+                fusedActivationFunction=ACTIVATION_CODES[op.activation])
+
+
+def emit(op: Conv2D, writer) -> None:
+    """The TFSPARSE_CONV_2D custom op for CSR weights, else the builtin CONV_2D with the OHWI filter."""
+    if isinstance(op.weights, CSRMatrix):
+        from .sparse_conv_2d import emit_custom
+
+        emit_custom(op, writer)
+        return
+    w = op.weights.weights.reshape(op.output_channels, op.filter_height, op.filter_width, op.input_channels)
+    writer.builtin("CONV_2D", emit_filter(op, writer, w, 0), [writer.tensor_index(op.output)], "Conv2DOptions",
+                   **conv_options(op))
+
+
+register(["CONV_2D"], "CONV_2D", parse, execute, emit)

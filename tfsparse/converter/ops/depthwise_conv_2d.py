@@ -10,7 +10,7 @@ import numpy as np
 
 from ..ir import DenseMatrix, DepthwiseConv2D
 from . import register, requantize_int8, windows
-from .conv_2d import parse_conv
+from .conv_2d import conv_options, emit_filter, parse_conv
 
 
 def parse(ctx) -> DepthwiseConv2D:
@@ -42,4 +42,11 @@ def execute(op: DepthwiseConv2D, model, x: np.ndarray) -> np.ndarray:
     return requantize_int8(acc, op.multiplier, op.shift, op.output_zero_point, op.activation_min, op.activation_max)
 
 
-register(["DEPTHWISE_CONV_2D"], "DEPTHWISE_CONV_2D", parse, execute)
+def emit(op: DepthwiseConv2D, writer) -> None:
+    """The builtin DEPTHWISE_CONV_2D with its [1, kh, kw, cout] filter."""
+    w = np.ascontiguousarray(op.weights.weights.T).reshape(1, op.filter_height, op.filter_width, op.output_channels)
+    writer.builtin("DEPTHWISE_CONV_2D", emit_filter(op, writer, w, 3), [writer.tensor_index(op.output)],
+                   "DepthwiseConv2DOptions", depthMultiplier=op.depth_multiplier, **conv_options(op))
+
+
+register(["DEPTHWISE_CONV_2D"], "DEPTHWISE_CONV_2D", parse, execute, emit)

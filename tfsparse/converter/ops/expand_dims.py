@@ -24,4 +24,10 @@ def execute(op: ExpandDims, model, x: np.ndarray) -> np.ndarray:
     return x.reshape(batched_shape(model, op.output, x.shape[0]))
 
 
-register(["EXPAND_DIMS"], "EXPAND_DIMS", parse, execute)
+def emit(op: ExpandDims, writer) -> None:
+    axis = writer.constant(f"{op.name}/axis", np.asarray([op.axis], np.int32))
+    writer.builtin("EXPAND_DIMS", [writer.tensor_index(op.input), axis], [writer.tensor_index(op.output)],
+                   "ExpandDimsOptions")
+
+
+register(["EXPAND_DIMS"], "EXPAND_DIMS", parse, execute, emit)

@@ -53,4 +53,8 @@ def execute(op: Logistic, model, x: np.ndarray) -> np.ndarray:
     return out.astype(np.int8)
 
 
-register(["LOGISTIC"], "LOGISTIC", parse, execute)
+def emit(op: Logistic, writer) -> None:
+    writer.builtin("LOGISTIC", [writer.tensor_index(op.input)], [writer.tensor_index(op.output)], "")
+
+
+register(["LOGISTIC"], "LOGISTIC", parse, execute, emit)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ir import MaxPool2D
 from . import register
-from .average_pool_2d import parse_pool, pool_windows
+from .average_pool_2d import emit_pool, parse_pool, pool_windows
 
 
 def parse(ctx) -> MaxPool2D:
@@ -19,4 +19,7 @@ def execute(op: MaxPool2D, model, x: np.ndarray) -> np.ndarray:
     return np.clip(out, op.activation_min, op.activation_max).astype(np.int8)
 
 
-register(["MAX_POOL_2D"], "MAX_POOL_2D", parse, execute)
+
+
+
+register(["MAX_POOL_2D"], "MAX_POOL_2D", parse, execute, emit_pool("MAX_POOL_2D"))

@@ -43,4 +43,10 @@ def execute(op: Mean, model, x: np.ndarray) -> np.ndarray:
     return out.reshape(batched_shape(model, op.output, x.shape[0]))
 
 
-register(["MEAN"], "MEAN", parse, execute)
+def emit(op: Mean, writer) -> None:
+    axis = writer.constant(f"{op.name}/axis", np.asarray(op.axis, np.int32))
+    writer.builtin("MEAN", [writer.tensor_index(op.input), axis], [writer.tensor_index(op.output)], "ReducerOptions",
+                   keepDims=op.keep_dims)
+
+
+register(["MEAN"], "MEAN", parse, execute, emit)

@@ -33,4 +33,15 @@ def execute(op: Pad, model, x: np.ndarray) -> np.ndarray:
     return np.pad(x, op.paddings, mode="constant", constant_values=op.pad_value)
 
 
-register(["PAD", "PADV2"], "PAD", parse, execute)
+def emit(op: Pad, writer) -> None:
+    """PAD when the new elements are the zero point, else PADV2 with the constant."""
+    out = writer.model.tensor(op.output)
+    inputs = [writer.tensor_index(op.input), writer.constant(f"{op.name}/paddings", np.asarray(op.paddings, np.int32))]
+    if op.pad_value == int(out.quantization.zero_point[0]):
+        writer.builtin("PAD", inputs, [writer.tensor_index(op.output)], "PadOptions")
+        return
+    inputs.append(writer.constant(f"{op.name}/constant_values", np.asarray([op.pad_value], np.int8), out.quantization))
+    writer.builtin("PADV2", inputs, [writer.tensor_index(op.output)], "PadV2Options")
+
+
+register(["PAD", "PADV2"], "PAD", parse, execute, emit)

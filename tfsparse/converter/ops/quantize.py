@@ -27,4 +27,8 @@ def execute(op: Quantize, model, x: np.ndarray) -> np.ndarray:
     return np.clip(out + op.output_zero_point, -128, 127).astype(np.int8)
 
 
-register(["QUANTIZE"], "QUANTIZE", parse, execute)
+def emit(op: Quantize, writer) -> None:
+    writer.builtin("QUANTIZE", [writer.tensor_index(op.input)], [writer.tensor_index(op.output)], "")
+
+
+register(["QUANTIZE"], "QUANTIZE", parse, execute, emit)

@@ -30,7 +30,8 @@ from . import register
 CUSTOM_CODE = "TFSPARSE_FULLY_CONNECTED"
 #: ``tfs_encoding_t`` values of firmware/kernels/tfs_fully_connected.h.
 ENCODING_IDS = {"dense": 0, "abs_u8": 1, "abs_u16": 2, "abs_u32": 3, "rel8": 4, "rel4": 5, "blk8": 6, "csc8": 7}
-__all__ = ["CUSTOM_CODE", "ENCODING_IDS", "unfold_bias", "kernel_bias", "input_zero_point", "emit_custom"]
+__all__ = ["CUSTOM_CODE", "ENCODING_IDS", "unfold_bias", "kernel_bias", "input_zero_point", "emit_custom",
+           "parse_custom", "custom_options", "emit_csr"]
 
 _OPTION_KEYS = ("encoding", "rows", "cols", "num_entries", "output_zero_point", "activation_min", "activation_max")
 
@@ -56,7 +57,9 @@ def input_zero_point(op, model) -> int:
     return int(np.asarray(q.zero_point).reshape(-1)[0]) if q is not None else 0
 
 
-def parse(ctx) -> FullyConnected:
+def parse_custom(ctx, option_keys=_OPTION_KEYS):
+    """(options dict, CSRMatrix, bias, multiplier, shift) of a tfsparse CSR custom op (FC or conv: the
+    same seven inputs), checked."""
     from flatbuffers import flexbuffers
 
     ctx.expect_io(7)
@@ -66,8 +69,8 @@ def parse(ctx) -> FullyConnected:
         opts = flexbuffers.Loads(bytes(ctx.custom_options or b""))
     except Exception as exc:  # flexbuffers raises assorted errors on bad bytes
         raise ctx.error(f"custom options are not a flexbuffer map ({exc})") from None
-    if not isinstance(opts, dict) or any(k not in opts for k in _OPTION_KEYS):
-        raise ctx.error(f"custom options must be a flexbuffer map with keys {', '.join(_OPTION_KEYS)}")
+    if not isinstance(opts, dict) or any(k not in opts for k in option_keys):
+        raise ctx.error(f"custom options must be a flexbuffer map with keys {', '.join(option_keys)}")
     encoding = opts["encoding"]
     if encoding not in ENCODINGS or encoding == "dense":
         raise ctx.error(f"unknown CSR encoding {encoding!r}")
@@ -90,6 +93,11 @@ def parse(ctx) -> FullyConnected:
     shift = ctx.constant(ctx.inputs[6], "shift", "int32", ndim=1)
     if not bias.size == multiplier.size == shift.size == rows:
         raise ctx.error(f"bias, multiplier and shift must have {rows} entries")
+    return opts, m, bias, multiplier, shift
+
+
+def parse(ctx) -> FullyConnected:
+    opts, m, bias, multiplier, shift = parse_custom(ctx)
     scale = opts.get("weight_scale")
     return FullyConnected(
         name=str(opts.get("name", ctx.name)),
@@ -107,9 +115,8 @@ def parse(ctx) -> FullyConnected:
     )
 
 
-def emit_custom(op: FullyConnected, writer) -> None:
-    from flatbuffers import flexbuffers
-
+def custom_options(op, model) -> dict:
+    """The flexbuffer options of a CSR custom op (FC or conv) common to both."""
     m = op.weights
     options = {
         "encoding": m.encoding,
@@ -120,12 +127,20 @@ def emit_custom(op: FullyConnected, writer) -> None:
         "output_zero_point": int(op.output_zero_point),
         "activation_min": int(op.activation_min),
         "activation_max": int(op.activation_max),
-        "input_zero_point": input_zero_point(op, writer.model),
+        "input_zero_point": input_zero_point(op, model),
         "activation": op.activation,
         "name": op.name,
     }
     if op.weight_scale is not None:
         options["weight_scale"] = [float(v) for v in np.asarray(op.weight_scale).ravel()]
+    return options
+
+
+def emit_csr(op, writer, code: str, options: dict) -> None:
+    """Append a CSR custom op (its seven inputs, see the module docstring) to the writer."""
+    from flatbuffers import flexbuffers
+
+    m = op.weights
     inputs = [
         writer.tensor_index(op.input),
         writer.constant(f"{op.name}/values", m.values),
@@ -135,7 +150,11 @@ def emit_custom(op: FullyConnected, writer) -> None:
         writer.constant(f"{op.name}/multiplier", op.multiplier.astype(np.int32)),
         writer.constant(f"{op.name}/shift", op.shift.astype(np.int32)),
     ]
-    writer.custom(CUSTOM_CODE, inputs, [writer.tensor_index(op.output)], flexbuffers.Dumps(options))
+    writer.custom(code, inputs, [writer.tensor_index(op.output)], flexbuffers.Dumps(options))
+
+
+def emit_custom(op: FullyConnected, writer) -> None:
+    emit_csr(op, writer, CUSTOM_CODE, custom_options(op, writer.model))
 
 
 # Runs and writes back as FullyConnected (kind "FULLY_CONNECTED"); only the parser is registered here.

@@ -61,6 +61,8 @@ typedef struct TfLiteContext {
   void* (*AllocatePersistentBuffer)(struct TfLiteContext* ctx, size_t bytes);
   TfLiteEvalTensor* (*GetEvalTensor)(const struct TfLiteContext* context, int tensor_idx);
   void (*ReportError)(struct TfLiteContext*, const char* format, ...);
+  TfLiteStatus (*RequestScratchBufferInArena)(struct TfLiteContext* ctx, size_t bytes, int* buffer_idx);
+  void* (*GetScratchBuffer)(struct TfLiteContext* ctx, int buffer_idx);
 } TfLiteContext;
 
 const char* TfLiteTypeGetName(TfLiteType type);

@@ -1,5 +1,5 @@
 // TEST DOUBLE of TFLM's tensorflow/lite/micro/micro_mutable_op_resolver.h: AddCustom and the Add*
-// methods of the builtins tfsparse models use (FULLY_CONNECTED, RESHAPE, SOFTMAX).
+// methods (same names and signatures as TFLM's) of the builtins tfsparse's models use.
 #ifndef TFS_DOUBLE_TENSORFLOW_LITE_MICRO_MICRO_MUTABLE_OP_RESOLVER_H_
 #define TFS_DOUBLE_TENSORFLOW_LITE_MICRO_MICRO_MUTABLE_OP_RESOLVER_H_
 
@@ -10,9 +10,26 @@
 
 namespace tflite {
 
+// Double only: runs a builtin node with tfsparse's kernels (set by the driver; see tflm_double.cc).
+using BuiltinRunner = TfLiteStatus (*)(TfLiteContext* context, TfLiteNode* node);
+extern BuiltinRunner g_builtin_runner;
+
+TFLMRegistration Register_ADD();
+TFLMRegistration Register_AVERAGE_POOL_2D();
+TFLMRegistration Register_CONCATENATION();
+TFLMRegistration Register_CONV_2D();
+TFLMRegistration Register_DEPTHWISE_CONV_2D();
+TFLMRegistration Register_EXPAND_DIMS();
 TFLMRegistration Register_FULLY_CONNECTED();
+TFLMRegistration Register_LOGISTIC();
+TFLMRegistration Register_MAX_POOL_2D();
+TFLMRegistration Register_MEAN();
+TFLMRegistration Register_PAD();
+TFLMRegistration Register_PADV2();
+TFLMRegistration Register_QUANTIZE();
 TFLMRegistration Register_RESHAPE();
 TFLMRegistration Register_SOFTMAX();
+TFLMRegistration Register_TANH();
 
 template <unsigned int tOpCount>
 class MicroMutableOpResolver {
@@ -30,12 +47,53 @@ class MicroMutableOpResolver {
     registrations_[count_++] = *registration;
     return kTfLiteOk;
   }
+  TfLiteStatus AddAdd(const TFLMRegistration& registration = Register_ADD()) {
+    return AddBuiltin("ADD", registration);
+  }
+  TfLiteStatus AddAveragePool2D(const TFLMRegistration& registration = Register_AVERAGE_POOL_2D()) {
+    return AddBuiltin("AVERAGE_POOL_2D", registration);
+  }
+  TfLiteStatus AddConcatenation(const TFLMRegistration& registration = Register_CONCATENATION()) {
+    return AddBuiltin("CONCATENATION", registration);
+  }
+  TfLiteStatus AddConv2D(const TFLMRegistration& registration = Register_CONV_2D()) {
+    return AddBuiltin("CONV_2D", registration);
+  }
+  TfLiteStatus AddDepthwiseConv2D(const TFLMRegistration& registration = Register_DEPTHWISE_CONV_2D()) {
+    return AddBuiltin("DEPTHWISE_CONV_2D", registration);
+  }
+  TfLiteStatus AddExpandDims(const TFLMRegistration& registration = Register_EXPAND_DIMS()) {
+    return AddBuiltin("EXPAND_DIMS", registration);
+  }
   TfLiteStatus AddFullyConnected(const TFLMRegistration& registration = Register_FULLY_CONNECTED()) {
     return AddBuiltin("FULLY_CONNECTED", registration);
   }
-  TfLiteStatus AddReshape() { return AddBuiltin("RESHAPE", Register_RESHAPE()); }
+  TfLiteStatus AddLogistic(const TFLMRegistration& registration = Register_LOGISTIC()) {
+    return AddBuiltin("LOGISTIC", registration);
+  }
+  TfLiteStatus AddMaxPool2D(const TFLMRegistration& registration = Register_MAX_POOL_2D()) {
+    return AddBuiltin("MAX_POOL_2D", registration);
+  }
+  TfLiteStatus AddMean(const TFLMRegistration& registration = Register_MEAN()) {
+    return AddBuiltin("MEAN", registration);
+  }
+  TfLiteStatus AddPad(const TFLMRegistration& registration = Register_PAD()) {
+    return AddBuiltin("PAD", registration);
+  }
+  TfLiteStatus AddPadV2(const TFLMRegistration& registration = Register_PADV2()) {
+    return AddBuiltin("PADV2", registration);
+  }
+  TfLiteStatus AddQuantize(const TFLMRegistration& registration = Register_QUANTIZE()) {
+    return AddBuiltin("QUANTIZE", registration);
+  }
+  TfLiteStatus AddReshape(const TFLMRegistration& registration = Register_RESHAPE()) {
+    return AddBuiltin("RESHAPE", registration);
+  }
   TfLiteStatus AddSoftmax(const TFLMRegistration& registration = Register_SOFTMAX()) {
     return AddBuiltin("SOFTMAX", registration);
+  }
+  TfLiteStatus AddTanh(const TFLMRegistration& registration = Register_TANH()) {
+    return AddBuiltin("TANH", registration);
   }
 
   // Double only: custom ops and builtins share one name space here.
