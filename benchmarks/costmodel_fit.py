@@ -100,14 +100,10 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400)
 def softmax_live(model, x) -> np.ndarray:
     """Per input: (live entries, exp barrel steps) of the final SOFTMAX (costmodel.softmax_activity)."""
     from tfsparse import costmodel
-    from tfsparse.converter import ops as op_registry
 
     sm = model.ops[-1]
-    values = {model.input: x}
-    for op in model.ops[:-1]:
-        values[op.output] = op_registry.kind(op.kind).execute(op, model, values[op.input])
     elems = int(np.prod(model.tensors[sm.input].shape))
-    return costmodel.softmax_activity(sm, values[sm.input]) * np.array([elems, elems * 7])
+    return costmodel.softmax_activity(sm, layer_inputs(model, x)[len(model.ops) - 1]) * np.array([elems, elems * 7])
 
 
 def measure(model, target, kernel, work, inputs, dither_modulo):
@@ -149,13 +145,9 @@ def calibration_inputs(per_tick):
 
 def layer_inputs(model, x) -> dict:
     """{op index: that op's input for every sample} (reference executor)."""
-    from tfsparse.converter import ops as op_registry
+    from tfsparse.converter.chooser import op_inputs
 
-    values, out = {model.input: x}, {}
-    for k, op in enumerate(model.ops):
-        out[k] = values[op.input]
-        values[op.output] = op_registry.kind(op.kind).execute(op, model, values[op.input])
-    return out
+    return {k: args[0] for k, (op, args) in enumerate(op_inputs(model, x))}
 
 
 def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:

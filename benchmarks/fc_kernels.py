@@ -3,8 +3,8 @@
 Questions: on LeNet-300-100 at 90% and 95% sparsity, how many instructions does each weight encoding
 (abs_u16 = "fastest", the blocked row form blk8, the column form csc8 that skips inputs at the zero
 point, rel4 = "smallest") take per layer and per inference with the portable and the Cortex-M kernel;
-what does each store per nonzero (values + indices + every pointer or count); and what does a model
-mixing the column form for the first layer with blk8 for the others cost?
+what does each store per nonzero (values + indices + every pointer or count); and what do models
+choosing per layer (the column form where inputs are mostly at the zero point, blk8 elsewhere) cost?
 
 Method: LeNet-300-100 trained 3 epochs on the bundled MNIST digits, pruned with
 tfsparse.prune_low_magnitude (PolynomialDecay to the target over 3 epochs, 5 epochs), quantized with
@@ -37,7 +37,8 @@ from _common import markdown_table, write_results  # noqa: E402
 from firmware import tflm_reference  # noqa: E402
 
 SPARSITIES = (0.9, 0.95)
-ENCODINGS = ("abs_u16", "blk8", "csc8", "rel4", "csc8+blk8")  # the last: csc8 for fc1, blk8 after
+# One encoding for every layer, or one per fully-connected layer ("csc8,blk8,blk8": a per-layer choice).
+ENCODINGS = ("abs_u16", "blk8", "csc8", "rel4", "csc8,blk8,blk8", "csc8,csc8,blk8")
 KERNELS = ("cortex-m", "portable")
 N_TEST = 1000
 N_LAYER = 100
@@ -71,18 +72,19 @@ def pruned_tflite(sparsity: float, cache: pathlib.Path) -> bytes:
 
 
 def convert(tflite: bytes, encoding: str):
+    """The SparseModel with one encoding, or with a comma-separated encoding per FC layer."""
     import tfsparse
 
-    if "+" not in encoding:
-        return tfsparse.convert(tflite, encoding=encoding)
-    first, rest = encoding.split("+")
-    a, b = tfsparse.convert(tflite, encoding=first), tfsparse.convert(tflite, encoding=rest)
-    fc_seen = 0
-    ops = []
-    for op_a, op_b in zip(a.ops, b.ops):
-        ops.append(op_a if op_a.kind == "FULLY_CONNECTED" and fc_seen == 0 else op_b)
-        fc_seen += op_a.kind == "FULLY_CONNECTED"
-    return b.replace(ops=ops)
+    per_layer = encoding.split(",")
+    models = {e: tfsparse.convert(tflite, encoding=e) for e in set(per_layer)}
+    if len(per_layer) == 1:
+        return models[encoding]
+    ops, k = [], 0
+    for i, op in enumerate(models[per_layer[0]].ops):
+        if op.kind == "FULLY_CONNECTED":
+            op, k = models[per_layer[k]].ops[i], k + 1
+        ops.append(op)
+    return models[per_layer[0]].replace(ops=ops)
 
 
 def weight_bytes(sm) -> tuple:

@@ -22,7 +22,9 @@ kernel). TFLM's arena: the PyPI interpreter's print_allocations(). External anch
 -mfpu=fpv4-sp-d16, TFLM's flags, dense int8 LeNet-300-100, Invoke() entry to return on mps2-an386
 under -icount shift=0: 524,425 instructions (flash 353,776 B).
 
-    .venv/bin/python benchmarks/firmware.py        # writes results/firmware.{json,md,png}
+    .venv/bin/python benchmarks/firmware.py        # writes results/firmware.{json,md,png} (~45 min)
+    .venv/bin/python benchmarks/firmware.py --quick   # LeNet at 90% on cortex-m4 only, results not written
+    .venv/bin/python benchmarks/firmware.py --model=lenet; ... --model=digits   # in two processes
 """
 
 from __future__ import annotations
@@ -160,13 +162,18 @@ def run_config(sm, out_dir, target, kernel, xq, reference):
 
 
 def main() -> int:
+    global SPARSITIES, TARGETS
     import tfsparse
     from tfsparse.errors import ConversionError
 
     t0 = time.time()
     work = pathlib.Path(tempfile.mkdtemp(prefix="tfsparse-bench-fw-"))
     rows, memory_rows, accuracy = [], [], {}
-    for model_name in ("lenet", "digits"):
+    quick = "--quick" in sys.argv
+    if quick:
+        SPARSITIES, TARGETS = (0.9,), ("cortex-m4",)
+    names = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--model=")] or ["lenet", "digits"]
+    for model_name in ("lenet",) if quick else names:
         dense_accuracy, by_sparsity, data = train_models(model_name)
         (x_train, _), (x_test, y_test) = data
         accuracy[model_name] = {"dense": dense_accuracy, **{str(s): a for s, (_, a) in by_sparsity.items()}}
@@ -207,8 +214,13 @@ def main() -> int:
     data = {"method": __doc__.split("\n\n", 2)[2].split("\n\n    .venv")[0], "runs": rows, "memory": memory_rows,
             "accuracy": accuracy, "summary": summary, "seconds": round(time.time() - t0, 1)}
     md = markdown(rows, memory_rows, accuracy, summary)
-    path = write_results("firmware", data, md)
-    plot(rows, RESULTS / "firmware.png")
+    if quick:
+        print(md)
+        return 0
+    name = "firmware" if "lenet" in names else f"firmware_{'_'.join(names)}"
+    path = write_results(name, data, md)
+    if "lenet" in names:
+        plot(rows, RESULTS / "firmware.png")
     print(md)
     print(f"[firmware] wrote {path} and firmware.png in {time.time() - t0:.0f} s")
     return 0

@@ -29,6 +29,7 @@ from typing import Optional
 
 import numpy as np
 
+from .codegen.journal import recover
 from .errors import FirmwareError
 
 __all__ = ["RunResult", "BuildResult", "build", "run", "size", "require_tool", "dither_cflags", "dither_period"]
@@ -133,6 +134,8 @@ def require_tool(tool: str) -> str:
 
 def _project(out_dir) -> tuple:
     out = pathlib.Path(out_dir)
+    if out.is_dir():
+        recover(out)  # finish or undo a generate that died there, so make sees one whole project
     meta_file = out / "project.json"
     if not meta_file.is_file():
         raise FirmwareError(f"{out} is not a tfsparse firmware project (no project.json); create it with "

@@ -20,9 +20,9 @@ import numpy as np
 
 from .codegen.arena import plan_arena
 from .codegen.targets import get_target
-from .converter import ops as op_registry
-from .converter.chooser import measure_input_density
+from .converter.chooser import measure_input_density, op_inputs
 from .costmodel import COEFFICIENTS, op_cost, recorded_activity, softmax_activity
+from .layer_health import model_warnings
 
 __all__ = ["profile", "Profile", "LayerProfile"]
 
@@ -59,6 +59,7 @@ class Profile:
     arena_bytes: int
     overhead_instructions: float  # graph overhead included in the two instruction totals
     measured_on: int = 0  # number of inputs the densities come from (0: recorded at convert / none)
+    warnings: tuple = ()  # where pruning broke a layer (tfsparse.layer_health)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -81,7 +82,7 @@ class Profile:
                                       for i, (c, w) in enumerate(zip(cells, widths)))
         line = "  ".join("-" * w for w in widths)
         where = f"densities from {self.measured_on} inputs" if self.measured_on else "densities recorded at convert"
-        notes = [f"  {l.name}: removed {l.removed}" for l in self.layers if l.removed]
+        notes = [f"  {l.name}: removed {l.removed}" for l in self.layers if l.removed] + list(self.warnings)
         return "\n".join([f"Profile of {self.model!r} on {self.target} (predicted by tfsparse's cost model; {where}; "
                           "flash = weights and quantization data, arena = activations)",
                           fmt(head), line, *(fmt(r) for r in rows), line, fmt(total)] + notes)
@@ -95,11 +96,9 @@ def _live_fractions(model, inputs) -> dict:
         x = model.quantize_input(x)
     if x.ndim == len(model.input_tensor.shape) - 1:
         x = x[None]
-    values = {model.input: x}
-    for op in model.ops:
+    for op, args in op_inputs(model, x):
         if op.kind == "SOFTMAX":
-            out[op.name] = softmax_activity(op, values[op.input]).mean(axis=0)
-        values[op.output] = op_registry.kind(op.kind).execute(op, model, values[op.input])
+            out[op.name] = softmax_activity(op, args[0]).mean(axis=0)
     return out
 
 
@@ -146,6 +145,7 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
     overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)
     arena = plan_arena(sparse_model).size  # the planner places each op's scratch (arena_bytes) too
     return Profile(model=sparse_model.name, target=tgt.name, layers=tuple(layers),
+                   warnings=tuple(str(w) for w in model_warnings(sparse_model)),
                    instructions=sum(l.instructions for l in layers) + overhead,
                    worst_case_instructions=sum(l.worst_case_instructions for l in layers) + overhead,
                    flash_bytes=sum(l.flash_bytes for l in layers), arena_bytes=arena,

@@ -47,6 +47,10 @@ def test_policies_pick_by_the_cost_model(lenet):
             else:
                 assert mine.flash_bytes <= priced["dense"].flash_bytes
                 assert mine.instructions <= priced["dense"].instructions
+                if op.weights.encoding != "dense":
+                    assert mine.flash_bytes * mine.instructions == min(
+                        c.flash_bytes * c.instructions for e, c in priced.items() if e != "dense"
+                        and c.flash_bytes <= priced["dense"].flash_bytes and c.instructions <= priced["dense"].instructions)
     forced = tfsparse.convert(path, encoding="rel8")
     assert {op.weights.encoding for op in forced.fully_connected} == {"rel8"}
     assert all("forced" in op.choice_reason for op in forced.fully_connected)

@@ -155,3 +155,21 @@ def test_parts_run_relinked_on_their_board(every_encoding_model, random_inputs, 
     with pytest.warns(UserWarning, match="QEMU 7.2 does not model the DWT"):
         r = tfsparse.run(tfsparse.generate(every_encoding_model, tmp_path / "dwt", target=dwt), random_inputs[:10])
     assert np.array_equal(r.outputs, expected) and not r.ticks.any()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target,kernel", (("cortex-m0", "portable"), ("cortex-m3", "portable"),
+                                           ("cortex-m55", "helium")))
+def test_digits_mlp_every_encoding(target, kernel, digits_int8, digits_tflm, tmp_path):
+    """The digits MLP with each encoding forced on every layer (blk8 and csc8 included), 100 test digits,
+    equal to the TFLM interpreter byte for byte. One kernel per core: the other kernels run every encoding
+    of the random models above; helium falls back to the DSP kernel for the encodings it does not vectorise."""
+    from tfsparse.converter.ir import ENCODINGS
+
+    path, xq, _ = digits_int8
+    for encoding in ENCODINGS:
+        sparse = tfsparse.convert(path, encoding=encoding)
+        project = tfsparse.generate(sparse, tmp_path / encoding, target=target)
+        r = tfsparse.run(project, xq[:100], kernel_impl=kernel)
+        mismatches = int((r.outputs != digits_tflm[:100]).sum())
+        assert mismatches == 0, f"{target}/{encoding}/{kernel}: {mismatches} outputs differ from TFLM"

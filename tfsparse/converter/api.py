@@ -33,8 +33,8 @@ def convert(tflite, *, encoding: str = "default", representative_data=None, targ
         tflite: the ``.tflite`` model as bytes, or a path (``str`` / ``os.PathLike``) to one. Made by
             :func:`tfsparse.quantize`, or any int8 model with the supported ops, or one written by
             :meth:`SparseModel.to_tflite`.
-        encoding: ``"default"`` (sparse if neither larger nor slower than dense; the fastest form
-            within 1.25x of the smallest), ``"smallest"`` (fewest bytes), ``"fastest"`` (fewest
+        encoding: ``"default"`` (sparse if neither larger nor slower than dense; among those forms the
+            smallest product of bytes and predicted instructions), ``"smallest"`` (fewest bytes), ``"fastest"`` (fewest
             predicted instructions), or one encoding of ``tfsparse.converter.ir.ENCODINGS`` forced
             for every layer (``"abs_u8"``, ``"abs_u16"``, ``"abs_u32"``, ``"rel8"``, ``"rel4"``, ``"dense"``).
         representative_data: inputs that look like deployment data (float inputs of the Keras model,

@@ -6,8 +6,9 @@ target's kernel (flash bytes, predicted mean instructions at the op's measured i
 Policies (``convert(encoding=...)``):
 
 ``"default"``
-    sparse if neither larger nor slower than dense; among the sparse forms that qualify, the fastest
-    whose bytes are within :data:`SIZE_TOLERANCE` of the smallest qualifying form (small *and* fast).
+    sparse if neither larger nor slower than dense; among the sparse forms that qualify, the one with
+    the smallest product of bytes and predicted instructions (small *and* fast: halving either counts
+    the same), ties to the smaller.
 ``"smallest"``
     the fewest bytes (dense when no sparse form is smaller); ties go to the faster form.
 ``"fastest"``
@@ -35,11 +36,9 @@ from ..errors import ConversionError
 from . import csr, ops
 from .ir import ENCODINGS, DenseMatrix
 
-__all__ = ["POLICIES", "SIZE_TOLERANCE", "choose_encodings", "measure_input_density", "candidates"]
+__all__ = ["POLICIES", "choose_encodings", "measure_input_density", "candidates", "op_inputs"]
 
 POLICIES = ("default", "smallest", "fastest")
-#: "default" accepts a form this much larger than the smallest qualifying one if it is faster.
-SIZE_TOLERANCE = 1.25
 #: Encodings whose kernels skip inputs at the zero point (cost depends on input density). The speed
 #: kernels' column forms register here.
 ACTIVATION_SKIPPING = frozenset(e for e in ENCODINGS if e.startswith("csc"))
@@ -90,17 +89,24 @@ def measure_input_density(model, data) -> dict:
     else:
         raise ConversionError(f"representative_data is {x.dtype}; pass the float inputs of the Keras model or the "
                               "int8 inputs of the .tflite")
-    values = {model.input: x}
     density = {}
-    for op in model.ops:
-        inp = values[op.input]
+    for op, args in op_inputs(model, x):
         if op.kind == "FULLY_CONNECTED":
             cols = op.weights.shape[1]
             zp = int(model.tensors[op.input].quantization.zero_point[0])
-            p, zero_quads = costmodel.input_activity(ops.flat_batch(inp, cols) != zp, cols)
+            p, zero_quads = costmodel.input_activity(ops.flat_batch(args[0], cols) != zp, cols)
             density[op.name] = {"density": p, "zero_quads": zero_quads}
-        values[op.output] = ops.kind(op.kind).execute(op, model, inp)
     return density
+
+
+def op_inputs(model, x):
+    """Yield ``(op, [its input arrays])`` for every op, running the reference executor on int8 ``x``."""
+    values = {model.input: x}
+    for op in model.ops:
+        names = tuple(getattr(op, "inputs", None) or (op.input,))
+        args = [values[t] for t in names]
+        yield op, args
+        values[op.output] = ops.kind(op.kind).execute(op, model, *args)
 
 
 def _price(op, model, target, kernel, enc, dense, density):
@@ -148,12 +154,9 @@ def _choose_op(op, model, target, kernel, policy, density):
           if p[1].flash_bytes <= base.flash_bytes and p[1].instructions <= base.instructions}
     if not ok:
         return base_w, f"dense: every sparse form is larger or slower than {_fmt('dense', base)}"
-    limit = SIZE_TOLERANCE * min(p[1].flash_bytes for p in ok.values())
-    small = {e: p for e, p in ok.items() if p[1].flash_bytes <= limit}
-    enc = min(small, key=lambda e: (small[e][1].instructions, small[e][1].flash_bytes))
+    enc = min(ok, key=lambda e: (ok[e][1].flash_bytes * ok[e][1].instructions, ok[e][1].flash_bytes))
     where = "" if density is None else f" at input density {float(np.mean(density['density'])):.0%}"
-    return small[enc][0], (f"fastest within {SIZE_TOLERANCE:.2f}x of the smallest sparse form{where}: "
-                           f"{_fmt(enc, small[enc][1])} vs {_fmt('dense', base)}")
+    return ok[enc][0], (f"smallest bytes x instructions{where}: {_fmt(enc, ok[enc][1])} vs {_fmt('dense', base)}")
 
 
 def choose_encodings(model, policy: str, target, densities=None):

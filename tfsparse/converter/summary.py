@@ -4,6 +4,7 @@ why the encoding was chosen, and what dead-unit elimination removed."""
 from __future__ import annotations
 
 from .. import costmodel
+from ..layer_health import model_warnings
 
 __all__ = ["summary", "layer_sizes"]
 
@@ -76,8 +77,9 @@ def summary(model, print_fn=print) -> dict:
         "bytes_per_nonzero": sparse / nnz if nnz else float("nan"), "compression": dense / sparse if sparse else float("inf"),
         "instructions": None if None in predicted else sum(predicted),
     }
+    warnings = model_warnings(model)  # units with no weights, CSR larger than dense (tfsparse.layer_health)
     if print_fn is not None:
         text = _format(rows, dict(total, shape=()))
         print_fn(f"SparseModel {model.name!r} ({len(model.ops)} ops, from {model.source}; "
-                 f"instructions predicted for {target})\n{text}")
-    return {"layers": layers, "ops": rows, "total": total, "target": target}
+                 f"instructions predicted for {target})\n{text}" + "".join(f"\n{w}" for w in warnings))
+    return {"layers": layers, "ops": rows, "total": total, "target": target, "warnings": [str(w) for w in warnings]}

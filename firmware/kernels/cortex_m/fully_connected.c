@@ -360,12 +360,13 @@ static TFS_CM_NOINLINE void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int
 
 /* ---- Blocked forms ---------------------------------------------------------------------------------- */
 
-/* blk8: per row, one run per 255-column block with the input pointer at the block's first column. */
-static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+/* blk8: per row, one run per 255-column block with the input pointer at the block's first column
+ * (inlined with the common block counts as constants, so the block loop unrolls). */
+static TFS_CM_INLINE void tfs_cm_blk8_rows(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+                                           const int32_t blocks) {
   const int8_t *v = p->values;
   const uint8_t *idx = (const uint8_t *)p->indices;
   const uint8_t *count = (const uint8_t *)p->row_ptr;
-  const int32_t blocks = TFS_BLOCKS(p->cols);
   const tfs_cm_requant_t q = tfs_cm_requant(p);
   for (int32_t r = 0; r < p->rows; ++r) {
     int32_t acc = p->bias[r];
@@ -375,6 +376,23 @@ static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int
       TFS_CM_RUN(acc, v, idx, xb, n);
     }
     out[r] = tfs_cm_requantize_row(&q, r, acc);
+  }
+}
+
+static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+  switch (TFS_BLOCKS(p->cols)) {
+    case 1:
+      tfs_cm_blk8_rows(p, x, out, 1);
+      break;
+    case 2:
+      tfs_cm_blk8_rows(p, x, out, 2);
+      break;
+    case 4:
+      tfs_cm_blk8_rows(p, x, out, 4);
+      break;
+    default:
+      tfs_cm_blk8_rows(p, x, out, TFS_BLOCKS(p->cols));
+      break;
   }
 }
 
@@ -417,9 +435,11 @@ static inline uint32_t tfs_cm_byte_sum4(uint32_t w) {
 /* acc[idx[k]] += v[k] * xv for one column's run of n > 0 entries (rows distinct and increasing), Duff's
  * device: one computed jump into an eight-entry body, then whole bodies. A run averages a few to a few
  * dozen entries, so the per-run cost (one jump, no remainder tests) matters as much as the per-entry one. */
-static TFS_CM_INLINE void tfs_cm_scatter(int32_t *acc, const int8_t *v, const uint8_t *idx, int32_t xv, uint32_t n) {
+static TFS_CM_INLINE void tfs_cm_scatter(int32_t *acc, const int8_t **vp, const uint8_t **ip, int32_t xv, uint32_t n) {
+  const int8_t *v = *vp;
+  const uint8_t *idx = *ip;
   uint32_t k = (n + 7u) >> 3;
-  switch (n & 7u) {
+  if (k != 0) switch (n & 7u) {
     case 0: do { TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
     case 7: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
     case 6: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
@@ -430,36 +450,36 @@ static TFS_CM_INLINE void tfs_cm_scatter(int32_t *acc, const int8_t *v, const ui
     case 1: TFS_CM_SCATTER_NEXT(acc, v, idx, xv);
           } while (--k > 0);
   }
+  *vp = v;
+  *ip = idx;
 }
 
 /* One column of csc8: skip its entries at the zero point (xv == 0), else scatter them block by block. */
 static TFS_CM_INLINE void tfs_cm_column(int32_t *acc, const int8_t **vp, const uint8_t **ip, const uint8_t **cp,
-                                 int32_t xv, int32_t blocks) {
+                                        int32_t xv, int32_t blocks) {
   const uint8_t *count = *cp;
   for (int32_t b = 0; b < blocks; ++b) {
     const uint32_t n = *count++;
-    if (!TFS_SKIP_COLUMN(xv == 0) && n != 0) {
-      tfs_cm_scatter(acc + b * TFS_BLOCK, *vp, *ip, xv, n);
+    if (!TFS_SKIP_COLUMN(xv == 0)) {
+      tfs_cm_scatter(acc + b * TFS_BLOCK, vp, ip, xv, n);
+    } else {
+      *vp += n, *ip += n;
     }
-    *vp += n, *ip += n;
   }
   *cp = count;
 }
 
-/* csc8: accumulators start at the unfolded bias; columns are tested four at a time (one word of
- * input against the zero point in every byte): four columns at the zero point cost one compare and
- * a byte sum of their counts to skip their entries. A live column adds (x - zp) * w into its rows. */
-static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out, int32_t *acc) {
+/* The column loop of csc8 for `blocks` row blocks (inlined with the common counts 1 and 2 as
+ * constants, so their block loops unroll and the column loop keeps its pointers in registers):
+ * columns are tested four at a time (one word of input against the zero point in every byte): four
+ * columns at the zero point cost one compare and a byte sum of their counts to skip their entries. */
+static TFS_CM_INLINE void tfs_cm_csc8_columns(const tfs_fc_params_t *p, const int8_t *x, int32_t *acc,
+                                              const int32_t blocks) {
   const int8_t *v = p->values;
   const uint8_t *idx = (const uint8_t *)p->indices;
   const uint8_t *count = (const uint8_t *)p->row_ptr;
-  const int32_t rows = p->rows, cols = p->cols, blocks = TFS_BLOCKS(p->rows);
-  const int32_t zp = p->input_zero_point;
+  const int32_t cols = p->cols, zp = p->input_zero_point;
   const uint32_t zp4 = 0x01010101u * (uint8_t)zp;
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
-  for (int32_t r = 0; r < rows; ++r) { /* newlib-nano's memcpy copies bytes */
-    acc[r] = p->bias[r];
-  }
   int32_t c = 0;
   for (; c + 4 <= cols; c += 4) {
     if (TFS_SKIP_COLUMN(tfs_cm_read4(x + c) == zp4)) { /* four columns' counts are 4 * blocks consecutive bytes */
@@ -476,6 +496,24 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
   }
   for (; c < cols; ++c) {
     tfs_cm_column(acc, &v, &idx, &count, (int32_t)x[c] - zp, blocks);
+  }
+}
+
+/* csc8: accumulators start at the unfolded bias; columns are tested four at a time (one word of
+ * input against the zero point in every byte): four columns at the zero point cost one compare and
+ * a byte sum of their counts to skip their entries. A live column adds (x - zp) * w into its rows. */
+static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out, int32_t *acc) {
+  const int32_t rows = p->rows, blocks = TFS_BLOCKS(p->rows);
+  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  for (int32_t r = 0; r < rows; ++r) { /* newlib-nano's memcpy copies bytes */
+    acc[r] = p->bias[r];
+  }
+  if (blocks == 1) {
+    tfs_cm_csc8_columns(p, x, acc, 1);
+  } else if (blocks == 2) {
+    tfs_cm_csc8_columns(p, x, acc, 2);
+  } else {
+    tfs_cm_csc8_columns(p, x, acc, blocks);
   }
   for (int32_t r = 0; r < rows; ++r) {
     out[r] = tfs_cm_requantize_row(&q, r, acc[r]);
