@@ -205,18 +205,23 @@ def measure_all(names=tuple(INPUT_SHAPES), sparsity: float = 0.8, target: str = 
         rows.append(entry)
         print(name, entry["chosen"]["instructions"], entry["dense"]["instructions"], flush=True)
     if out:
-        out = pathlib.Path(out)
-        out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-        lines = ["| model | instructions chosen | all-dense DSP | ratio | weights B (dense) | firmware flash B | arena B |",
-                 "|---|---:|---:|---:|---:|---:|---:|"]
-        for e in rows:
-            c, d = e["chosen"], e["dense"]
-            lines.append(f"| {e['model']} | {c['instructions']:,.0f} | {d['instructions']:,.0f} | "
-                         f"{d['instructions'] / c['instructions']:.2f}x | {c['weights_bytes']:,} ({c['dense_weights_bytes']:,}) | "
-                         f"{c['flash']:,} | {c['arena']:,} |")
-        lines += ["", "Per layer (chosen): instructions per dense MAC", ""]
-        for e in rows:
-            parts = [f"{l['kind']} {l['encoding']} {l['per_mac']:.2f}" for l in e["chosen"]["layers"] if l["per_mac"]]
-            lines.append(f"- {e['model']}: " + "; ".join(parts))
-        out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+        write_results(rows, out)
     return rows
+
+
+def write_results(rows, out) -> None:
+    """``out``.json and ``out``.md of :func:`measure_all` rows."""
+    out = pathlib.Path(out)
+    out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    lines = ["| model | instructions chosen | all-dense DSP | ratio | weights B (dense) | firmware flash B | arena B |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for e in rows:
+        c, d = e["chosen"], e["dense"]
+        lines.append(f"| {e['model']} | {c['instructions']:,.0f} | {d['instructions']:,.0f} | "
+                     f"{d['instructions'] / c['instructions']:.2f}x | {c['weights_bytes']:,} ({c['dense_weights_bytes']:,}) | "
+                     f"{c['flash']:,} | {c['arena']:,} |")
+    lines += ["", "Per layer (chosen): instructions per dense MAC", ""]
+    for e in rows:
+        parts = [f"{l['kind']} {l['encoding']} {l['per_mac']:.2f}" for l in e["chosen"]["layers"] if l["per_mac"]]
+        lines.append(f"- {e['model']}: " + "; ".join(parts))
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
