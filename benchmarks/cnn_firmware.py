@@ -110,37 +110,6 @@ def weight_bytes(sparse_model) -> dict:
     return {"weights_bytes": total, "dense_weights_bytes": dense}
 
 
-_PROFILE_HOOKS = r"""/* Per-op SysTick ticks, written after the last op to a semihosting file (benchmark builds only). */
-#include "tfs_semihost.h"
-#define TFS_SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-static uint32_t tfs_prof_start, tfs_prof_ticks[TFS_MODEL_NUM_OPS];
-#define TFS_BEFORE_OP(index, name) (tfs_prof_start = TFS_SYST_CVR)
-#define TFS_AFTER_OP(index, name) do { \
-    tfs_prof_ticks[index] = (tfs_prof_start - TFS_SYST_CVR) & 0x00FFFFFFu; \
-    if ((index) == TFS_MODEL_NUM_OPS - 1) { \
-      static int32_t fd = -1; \
-      if (fd < 0) fd = tfs_sh_open(TFS_PROFILE_FILE, 4 /* wb */); \
-      tfs_sh_write(fd, tfs_prof_ticks, sizeof tfs_prof_ticks); \
-    } } while (0)
-"""
-
-
-def layer_instructions(sparse_model, inputs, out_dir, *, target: str = "cortex-m4", kernel_impl=None) -> np.ndarray:
-    """Mean instructions of each op (SysTick ticks around each kernel call x instructions per tick),
-    from a build with profiling hooks (its total includes the hooks' few instructions)."""
-    import tfsparse
-
-    out_dir = pathlib.Path(out_dir)
-    project = tfsparse.generate(sparse_model, out_dir, target=target)
-    (out_dir / "tfs_profile_hooks.h").write_text(_PROFILE_HOOKS)
-    ticks_file = out_dir / "op_ticks.bin"
-    result = tfsparse.run(project, inputs, kernel_impl=kernel_impl,
-                          extra_cflags=f"-DTFS_HOOKS_HEADER='\"tfs_profile_hooks.h\"' "
-                                       f"-DTFS_PROFILE_FILE='\"{ticks_file}\"'")
-    ticks = np.frombuffer(ticks_file.read_bytes(), "<u4").reshape(len(inputs), -1)
-    return ticks.mean(axis=0) * result.instructions_per_tick
-
-
 def run_firmware(sparse_model, inputs, out_dir, *, target: str = "cortex-m4", kernel_impl=None) -> dict:
     """Generate, build and run ``sparse_model`` on ``target``'s QEMU board for int8 ``inputs``.
 
@@ -197,7 +166,7 @@ def main(argv=None):
                 interp.invoke()
                 ref.append(interp.get_output(0).copy())
             report["mismatch_vs_tflm"] = int((r["outputs"] != np.concatenate(ref)).sum())
-        per_op = layer_instructions(sm, x[:3], pathlib.Path(tmp) / "prof", target=args.target)
+        per_op = r["result"].layer_instructions.mean(axis=0)
         report["layers"] = [
             f"{op.kind} {getattr(getattr(op, 'weights', None), 'encoding', '')}: {n:.0f} instructions"
             + (f", {n / m:.2f} per MAC" if m else "") for op, n, m in zip(sm.ops, per_op, (_macs(sm, op) for op in sm.ops))]
@@ -236,18 +205,23 @@ def measure_all(names=tuple(INPUT_SHAPES), sparsity: float = 0.8, target: str = 
         rows.append(entry)
         print(name, entry["chosen"]["instructions"], entry["dense"]["instructions"], flush=True)
     if out:
-        out = pathlib.Path(out)
-        out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-        lines = ["| model | instructions chosen | all-dense DSP | ratio | weights B (dense) | firmware flash B | arena B |",
-                 "|---|---:|---:|---:|---:|---:|---:|"]
-        for e in rows:
-            c, d = e["chosen"], e["dense"]
-            lines.append(f"| {e['model']} | {c['instructions']:,.0f} | {d['instructions']:,.0f} | "
-                         f"{d['instructions'] / c['instructions']:.2f}x | {c['weights_bytes']:,} ({c['dense_weights_bytes']:,}) | "
-                         f"{c['flash']:,} | {c['arena']:,} |")
-        lines += ["", "Per layer (chosen): instructions per dense MAC", ""]
-        for e in rows:
-            parts = [f"{l['kind']} {l['encoding']} {l['per_mac']:.2f}" for l in e["chosen"]["layers"] if l["per_mac"]]
-            lines.append(f"- {e['model']}: " + "; ".join(parts))
-        out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+        write_results(rows, out)
     return rows
+
+
+def write_results(rows, out) -> None:
+    """``out``.json and ``out``.md of :func:`measure_all` rows."""
+    out = pathlib.Path(out)
+    out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    lines = ["| model | instructions chosen | all-dense DSP | ratio | weights B (dense) | firmware flash B | arena B |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for e in rows:
+        c, d = e["chosen"], e["dense"]
+        lines.append(f"| {e['model']} | {c['instructions']:,.0f} | {d['instructions']:,.0f} | "
+                     f"{d['instructions'] / c['instructions']:.2f}x | {c['weights_bytes']:,} ({c['dense_weights_bytes']:,}) | "
+                     f"{c['flash']:,} | {c['arena']:,} |")
+    lines += ["", "Per layer (chosen): instructions per dense MAC", ""]
+    for e in rows:
+        parts = [f"{l['kind']} {l['encoding']} {l['per_mac']:.2f}" for l in e["chosen"]["layers"] if l["per_mac"]]
+        lines.append(f"- {e['model']}: " + "; ".join(parts))
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")

@@ -1147,11 +1147,19 @@ def _reshape_cost(op, model, core, kernel, live_fraction) -> OpCost:
 
 
 # CONV_2D (firmware/kernels/conv_2d.c and cortex_m/conv_2d.c), fitted by benchmarks/conv_cost_fit.py on
-# cortex-m4; other cores use cortex-m4's coefficients until fitted there.
+# cortex-m4, m7 and m33; other cores use cortex-m4's coefficients until fitted there.
 # BEGIN CONV FITTED (benchmarks/conv_cost_fit.py; do not edit by hand)
-CONV_COEFFICIENTS = {('cortex-m4', 'any', 'IM2COL'): {'pixels': 233.9569, 'taps': -1.1112},
-                     ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.1033, 'macs': 1.0651, 'op': 9474.7314,
-                                                                  'outputs': 47.9573, 'pixels': 128.6158}}
+CONV_COEFFICIENTS = {
+    ('cortex-m4', 'any', 'IM2COL'): {'pixels': 233.9569, 'taps': -1.1112},
+    ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.1033, 'macs': 1.0651, 'op': 9474.7314, 'outputs': 47.9573,
+                                                 'pixels': 128.6158},
+    ('cortex-m7', 'any', 'IM2COL'): {'pixels': 295.4125, 'taps': -0.354},
+    ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.3675, 'macs': 1.0557, 'op': 9864.4641, 'outputs': 48.1445,
+                                                 'pixels': 128.7419},
+    ('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps': -0.1962},
+    ('cortex-m33', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.0985, 'macs': 1.065, 'op': 9461.095, 'outputs': 47.7413,
+                                                  'pixels': 128.0836},
+}
 # END CONV FITTED
 _CONV_FIT_CORE = "cortex-m4"
 

@@ -165,13 +165,14 @@ def run_cases(exe: pathlib.Path, cases: Sequence, workdir: Optional[pathlib.Path
 
 def kernel_sources(kernels: pathlib.Path, kernel_impl: str = "portable") -> list:
     """The kernel ``.c`` files of ``kernel_impl``, as the generated Makefile picks them: every portable
-    kernel, each replaced by its ``cortex_m/`` twin when ``kernel_impl == "cortex-m"``."""
-    portable = sorted(pathlib.Path(kernels).glob("*.c"))
-    if kernel_impl == "portable":
-        return portable
-    twins = sorted((pathlib.Path(kernels) / "cortex_m").glob("*.c"))
-    names = {t.name for t in twins}
-    return [p for p in portable if p.name not in names] + twins
+    kernel, each replaced by its twin of the same name in ``cortex_m/`` (``"cortex-m"``), then in
+    ``helium/`` too (``"helium"``)."""
+    kernels = pathlib.Path(kernels)
+    dirs = {"portable": (), "cortex-m": ("cortex_m",), "helium": ("cortex_m", "helium")}[kernel_impl]
+    sources = {p.name: p for p in sorted(kernels.glob("*.c"))}
+    for d in dirs:
+        sources.update({p.name: p for p in sorted((kernels / d).glob("*.c"))})
+    return sorted(sources.values())
 
 
 def _host_compile(cmd_tail, cc, sanitize, extra_flags, what):

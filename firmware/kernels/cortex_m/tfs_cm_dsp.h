@@ -81,8 +81,7 @@ static inline uint32_t tfs_cmd_read4(const void *p) {
  * floor((a * m + 2^30) / 2^31) for both signs of the product (the truncating division of the
  * reference with its sign-dependent nudge lands on the same integer), and RoundingDivideByPOT is
  * TFLM's remainder/threshold form. */
-static inline int8_t tfs_cmd_requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t act_min,
-                                        int32_t act_max) {
+static inline int32_t tfs_cmd_mbqm(int32_t acc, int32_t multiplier, int32_t shift) {
   const uint32_t left = shift > 0 ? (uint32_t)shift : 0u;
   const uint32_t right = shift > 0 ? 0u : (uint32_t)-shift;
   const int32_t a = (int32_t)((uint32_t)acc << left);
@@ -90,8 +89,12 @@ static inline int8_t tfs_cmd_requantize(int32_t acc, int32_t multiplier, int32_t
   const int32_t mask = (int32_t)((1u << right) - 1u);
   const int32_t remainder = high & mask;
   const int32_t threshold = (mask >> 1) + (high < 0);
-  const int32_t rounded = (high >> right) + (remainder > threshold);
-  return (int8_t)tfs_clamp(tfs_add_wrap(rounded, zp), act_min, act_max);
+  return (high >> right) + (remainder > threshold);
+}
+
+static inline int8_t tfs_cmd_requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t act_min,
+                                        int32_t act_max) {
+  return (int8_t)tfs_clamp(tfs_add_wrap(tfs_cmd_mbqm(acc, multiplier, shift), zp), act_min, act_max);
 }
 
 #endif /* TFS_CM_DSP_H_ */
