@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import csr
 from ..ir import Conv2D
-from . import fused_activation, register, requantize_int8, window_padding, windows
+from . import fused_activation, keras_scope, register, requantize_int8, window_padding, windows
 from .fully_connected import accumulate, fold_bias, requantization
 
 
@@ -80,8 +80,11 @@ def parse_conv(ctx, record, filter_axis: int, weights_of, **extra):
     bias = optional_bias(ctx, cout)
     in_q, out_q = input_t.quantization, output_t.quantization
     multiplier, shift = requantization(in_q.scale[0], scale, out_q.scale[0], cout)
+    # The filter constant carries the Keras layer ("m/stack1_conv2_1/convolution"); the output is named
+    # after whatever the converter fused last (a BatchNormalization's "batchnorm/add_1", a ReLU).
+    name = keras_scope(ctx.tensors[ctx.inputs[1]].name, -2) or ctx.name
     return record(
-        name=ctx.name, input=ctx.inputs[0], output=ctx.outputs[0], weights=weights,
+        name=name, input=ctx.inputs[0], output=ctx.outputs[0], weights=weights,
         bias=fold_bias(bias, dense, int(in_q.zero_point[0]), ctx), multiplier=multiplier, shift=shift,
         input_zero_point=int(in_q.zero_point[0]), output_zero_point=int(out_q.zero_point[0]),
         activation_min=act_min, activation_max=act_max, filter_height=kh, filter_width=kw,
