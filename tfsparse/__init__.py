@@ -48,6 +48,10 @@ _EXPORTS = {
     "build": "tfsparse.firmware",
     "RunResult": "tfsparse.firmware",
     "FirmwareError": "tfsparse.errors",
+    # targets: emulated boards, preset parts, your own part
+    "Target": "tfsparse.codegen.targets",
+    "MemoryRegion": "tfsparse.codegen.targets",
+    "get_target": "tfsparse.codegen.targets",
 }
 _SUBMODULES = ("datasets", "models", "plot", "cli")
 

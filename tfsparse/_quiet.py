@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -16,6 +17,22 @@ def quiet_native_output():
     Python's streams and logging levels; a user of the CLI or the demo wants them only when
     something went wrong.
     """
+    # In an interactive session (Jupyter, IPython) TensorFlow's Python logger is set to INFO and its
+    # handler writes to the sys.stdout of that moment ("INFO:tensorflow:Assets written to ..." from
+    # every SavedModel export), which no descriptor or sys.stdout swap reaches: raise its level.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    if tf_logger.getEffectiveLevel() < logging.WARNING:
+        tf_logger.setLevel(logging.WARNING)
+    try:
+        with _park_descriptors():
+            yield
+    finally:
+        tf_logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _park_descriptors():
     # Native code writes to the process's descriptors 1 and 2, whatever sys.stdout/sys.stderr are
     # (pytest, Jupyter and IDEs replace those objects).
     fds = [1, 2]

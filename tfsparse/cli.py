@@ -203,17 +203,27 @@ def _load_keras(path: pathlib.Path, progress):
 
 
 def _output_dir(path: str, force: bool) -> pathlib.Path:
-    """An output directory that is new, empty, or (with --force) a previous export."""
+    """An output directory that is new, empty, or (with --force) a previous export.
+
+    An export that was interrupted there is first completed or rolled back (tfsparse.generate's journal).
+    """
+    from .codegen.journal import recover
+    from .codegen.manifest import MANIFEST, bears_banner
+
     out = pathlib.Path(path)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {path!r} is a file; give a directory")
+    if out.is_dir():
+        recovered = recover(out)  # a FirmwareError here names the file in the way
+        if recovered:
+            print(f"note: {recovered} an interrupted export in {path}", file=sys.stderr)
     if out.is_dir() and any(out.iterdir()):
         if not force:
             raise UsageError(
                 f"--out {path!r} is not empty; choose a new directory, or pass --force to replace a previous "
                 "tfsparse export there"
             )
-        if not _is_export(out):
+        if not _is_export(out) and not (out / MANIFEST).is_file() and not bears_banner(out / "Makefile"):
             raise UsageError(
                 f"--out {path!r} holds files that 'tfsparse export' did not write; tfsparse will not overwrite "
                 "them even with --force: choose a new directory"
@@ -294,8 +304,8 @@ def _cmd_export(args, progress) -> int:
     with progress.step(f"convert to CSR (encoding: {args.encoding})"):
         sparse = tfsparse.convert(tflite if kind == "keras" else model_path, encoding=args.encoding)
     with progress.step(f"generate {args.target} firmware sources"):
-        tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm)
-        (out / _TFLITE_NAME).write_bytes(tflite)
+        # The .tflite goes into the same transaction: an interrupted export is completed or rolled back whole.
+        tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm, extra_files={_TFLITE_NAME: tflite})
     print(_sparse_report(sparse)[0])
     print(f"exported to {out}/ ({_TFLITE_NAME} + firmware sources); next: tfsparse build {out}")
     return EXIT_OK
@@ -314,16 +324,49 @@ def _cmd_build(args, progress) -> int:
     return EXIT_OK
 
 
+def _is_classifier(meta: dict) -> bool:
+    """A class vector (1, C) that is not the input's shape again (that would be an autoencoder)."""
+    out_shape, in_shape = list(meta["output_shape"]), list(meta["input_shape"])
+    return len(out_shape) == 2 and out_shape[1] >= 2 and out_shape != in_shape
+
+
+def _reference_outputs(args, n: int, meta: dict, sparse):
+    """--reference as float outputs (int8 references are dequantized with the model's output parameters)."""
+    import numpy as np
+
+    ref = _check_samples(_load_npy(args.reference, "--reference"), meta["output_shape"][1:], "--reference",
+                         args.reference)
+    if len(ref) != n:
+        raise UsageError(f"--reference {args.reference!r} has {len(ref)} outputs; expected {n}, one per input")
+    return sparse.dequantize_output(ref) if ref.dtype == np.int8 else ref.astype(np.float32)
+
+
+def _error_line(what: str, outputs, reference) -> str:
+    import numpy as np
+
+    err = np.abs(outputs.astype(np.float64) - reference.reshape(outputs.shape).astype(np.float64))
+    return (f"error vs {what} (dequantized output units): mean abs {err.mean():.6g}, max abs {err.max():.6g}, "
+            f"RMS {np.sqrt((err ** 2).mean()):.6g}")
+
+
 def _cmd_run(args, progress) -> int:
     import numpy as np
 
     import tfsparse
 
     out, meta = _project(args.dir)
-    inputs = _int8_inputs(_load_npy(args.inputs, "--inputs"), out, meta, args.inputs)
+    raw_inputs = _load_npy(args.inputs, "--inputs")
+    inputs = _int8_inputs(raw_inputs, out, meta, args.inputs)
+    classifier = _is_classifier(meta)
     labels = _load_npy(args.labels, "--labels") if args.labels else None
+    if labels is not None and not classifier:
+        raise UsageError(
+            f"--labels needs a classifier, but the model's output shape {tuple(meta['output_shape'])} is not a class "
+            f"vector (input shape {tuple(meta['input_shape'])}); compare its outputs with --reference REF.npy instead")
     if labels is not None and (labels.ndim != 1 or len(labels) != len(inputs)):
         raise UsageError(f"--labels {args.labels!r} has shape {labels.shape}; expected ({len(inputs)},), one label per input")
+    sparse = tfsparse.convert(_export_tflite(out)) if args.reference or not classifier else None
+    reference = _reference_outputs(args, len(inputs), meta, sparse) if args.reference else None
     if args.out:
         if not args.out.endswith(".npy"):
             raise UsageError(f"--out {args.out!r} must end with .npy (the outputs are saved with numpy.save)")
@@ -347,6 +390,17 @@ def _cmd_run(args, progress) -> int:
     if labels is not None:
         acc = float((outputs.reshape(len(outputs), -1).argmax(axis=1) == labels).mean())
         print(f"accuracy: {acc:.4f}")
+    if reference is not None:
+        print(_error_line(f"--reference {args.reference}", sparse.dequantize_output(outputs), reference))
+    elif not classifier and list(meta["output_shape"]) == list(meta["input_shape"]):
+        # An autoencoder: its outputs are compared with the inputs it reconstructs.
+        q = sparse.input_tensor.quantization
+        x = (np.float32(q.scale[0]) * (inputs.astype(np.int32) - int(q.zero_point[0]))).astype(np.float32)
+        if raw_inputs.dtype != np.int8:
+            x = raw_inputs.astype(np.float32)
+        print(_error_line("the inputs (reconstruction)", sparse.dequantize_output(outputs), x))
+    elif not classifier:
+        print("(not a classifier: pass --reference REF.npy, the expected outputs, for an error measure)")
     if args.out:
         np.save(args.out, outputs)
         print(f"outputs ({outputs.dtype}, shape {outputs.shape}) written to {args.out}")
@@ -470,10 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .converter.ir import ENCODINGS
 
-    from .codegen.targets import TARGETS
+    from .codegen.targets import PARTS, TARGETS
 
     encodings = ("smallest", "fastest") + ENCODINGS
-    targets = tuple(sorted(TARGETS))
+    targets = tuple(sorted(TARGETS)) + tuple(sorted(PARTS))
 
     parser = argparse.ArgumentParser(
         prog="tfsparse",
@@ -516,14 +570,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="a directory made by 'tfsparse export'")
 
     p = _command(sub, "run", _cmd_run, "run the built firmware on emulated Cortex-M (QEMU)",
-                 "Run every input through the firmware on QEMU; prints instructions per inference (and accuracy "
-                 "with --labels), saves the int8 outputs with --out. Float inputs are quantized like the model "
-                 "input; int8 inputs are used as they are.",
-                 ["tfsparse run fw --inputs x_test.npy --labels y_test.npy --out y.npy"])
+                 "Run every input through the firmware on QEMU; prints instructions per inference, the accuracy "
+                 "of a classifier with --labels, or the error (mean and max absolute, in dequantized output units) "
+                 "against --reference outputs; an autoencoder (output shaped like its input) is compared with its "
+                 "inputs. Saves the int8 outputs with --out. Float inputs are quantized like the model input; "
+                 "int8 inputs are used as they are.",
+                 ["tfsparse run fw --inputs x_test.npy --labels y_test.npy --out y.npy",
+                  "tfsparse run fw --inputs x_test.npy --reference y_keras.npy"])
     p.add_argument("dir", metavar="DIR", help="a directory made by 'tfsparse export' (built or not)")
     p.add_argument("--inputs", metavar="X.npy", required=True, help="inputs: a .npy array (N, *input shape)")
-    p.add_argument("--out", metavar="Y.npy", help="save the outputs (N, classes) to this .npy file")
-    p.add_argument("--labels", metavar="LABELS.npy", help="integer labels (N,): print the accuracy")
+    p.add_argument("--out", metavar="Y.npy", help="save the int8 outputs (N, *output shape) to this .npy file")
+    p.add_argument("--labels", metavar="LABELS.npy", help="integer labels (N,) of a classifier: print the accuracy")
+    p.add_argument("--reference", metavar="REF.npy",
+                   help="expected outputs (N, *output shape), float or int8 (e.g. Keras' predictions): print the "
+                        "mean and max absolute error")
     p.add_argument("--chunk", type=_positive_int, default=250, metavar="N",
                    help="inputs per emulator launch (progress granularity; default 250)")
     p.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
@@ -539,7 +599,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="encoding to report a .tflite or DIR with (default: smallest)")
     p.add_argument("--plots", metavar="DIR", help="also save PNG plots (density, spy per layer, bytes per nonzero)")
     p.add_argument("--force", action="store_true", help="overwrite PNGs of the same names in --plots")
+
+    _command(sub, "targets", _cmd_targets, "list the boards and parts firmware can be built for",
+             "The emulated boards (QEMU machines, one per core) and the preset parts: core, clock, flash and "
+             "RAM regions, and the QEMU board that runs each part's code. Your own part: tfsparse.Target.",
+             ["tfsparse targets"])
     return parser
+
+
+def _cmd_targets(args, progress) -> int:
+    from .codegen.targets import PARTS, TARGETS
+
+    for title, table in (("boards (emulated on QEMU)", TARGETS), ("parts", PARTS)):
+        print(f"{title}:")
+        width = max(map(len, table))
+        for name, target in table.items():
+            note = f"  [{target.description}]" if table is PARTS and target.description else ""
+            print(f"  {name:<{width}}  {target.describe()}{note}")
+    print("your own part: tfsparse.Target(name, core, flash=MemoryRegion(...), ram=MemoryRegion(...), clock_hz=...)")
+    return EXIT_OK
 
 
 def main(argv=None) -> int:

@@ -2,9 +2,11 @@
 
 The firmware reads its inputs from a semihosting file, runs one inference per vector and writes the
 outputs and a SysTick count per inference. QEMU runs with ``-icount shift=0`` (one nanosecond of
-virtual time per instruction) and SysTick counts the boards' 25 MHz clock, so one tick is 40
-instructions: ``RunResult.instructions`` is ticks * 40, deterministic, exact to within 40, and
-counts the inference only (not the I/O).
+virtual time per instruction) and SysTick counts the board's clock (25 MHz on the MPS2 boards, 20 MHz
+on an505, 32 MHz on an547, 16 MHz on the micro:bit), so ``RunResult.instructions`` is
+ticks * 10**9 / clock_hz (40, 50, 31.25 or 62.5 instructions per tick), deterministic, exact to within
+one tick, and counts the inference only (not the I/O). A part (e.g. ``"stm32h743"``) runs as
+``fw_qemu.elf``, its code relinked at the emulating board's addresses.
 
 Example:
     >>> out = tfsparse.generate(sparse_model, "build/fw")          # doctest: +SKIP
@@ -22,6 +24,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -48,9 +51,9 @@ class RunResult:
 
     Attributes:
         outputs: int8 array ``(N, *output_shape[1:])``, as ``SparseModel.predict`` returns.
-        instructions: int64 ``(N,)``, instructions of each inference (ticks * instructions_per_tick).
+        instructions: int64 ``(N,)``, instructions of each inference (ticks * 10**9 / clock_hz, rounded).
         ticks: int64 ``(N,)``, raw SysTick counts.
-        instructions_per_tick: 40 on the MPS2 boards under ``-icount shift=0``.
+        instructions_per_tick: 10**9 / clock_hz: 40 on the 25 MHz MPS2 boards, 62.5 on the micro:bit.
         size: ``arm-none-eabi-size`` of ``fw.elf``: text, data, bss, flash (text + data), ram
             (data + bss, stack included) and the section sizes, in bytes.
         elf: path of the firmware that ran.
@@ -60,10 +63,12 @@ class RunResult:
     outputs: np.ndarray
     instructions: np.ndarray
     ticks: np.ndarray
-    instructions_per_tick: int
+    instructions_per_tick: float
     size: dict
     elf: pathlib.Path
     log: str = ""
+    #: Deepest stack use of the run in bytes (the firmware's high-water mark), None if not reported.
+    stack_used: Optional[int] = None
 
 
 @dataclasses.dataclass
@@ -100,10 +105,12 @@ def _project(out_dir) -> tuple:
 
 
 _NOT_LOADED = (".debug", ".comment", ".ARM.attributes")
+_STACK_USED = re.compile(r"stack used: (\d+) of \d+ bytes")
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
 
 
-def build(out_dir, *, kernel_impl: Optional[str] = None, extra_cflags: str = "", timeout: float = 600) -> BuildResult:
+def build(out_dir, *, kernel_impl: Optional[str] = None, extra_cflags: str = "", timeout: float = 600,
+          elf: str = "fw.elf", counter: Optional[str] = None) -> BuildResult:
     """Build ``fw.elf`` in a project made by :func:`tfsparse.generate` (``make``; no-op when up to date).
 
     Args:
@@ -111,6 +118,9 @@ def build(out_dir, *, kernel_impl: Optional[str] = None, extra_cflags: str = "",
         kernel_impl: ``"portable"`` or ``"cortex-m"`` (default: the target's).
         extra_cflags: more compiler flags (the Makefile's EXTRA_CFLAGS).
         timeout: seconds before the build is abandoned.
+        elf: ``"fw.elf"`` (linked for the target's memory map, what you flash) or ``"fw_qemu.elf"``
+            (a part's code at its QEMU board's addresses).
+        counter: ``"systick"`` or ``"dwt"`` (default: the target's; see :data:`~tfsparse.codegen.targets.COUNTERS`).
 
     Returns:
         A :class:`BuildResult`: ``elf`` (path of ``fw.elf``), ``flash`` and ``ram`` bytes, ``size``.
@@ -126,9 +136,11 @@ def build(out_dir, *, kernel_impl: Optional[str] = None, extra_cflags: str = "",
     out, _ = _project(out_dir)
     require_tool("make")
     require_tool("arm-none-eabi-gcc")
-    cmd = ["make", "-C", str(out), "--no-print-directory", "fw.elf"]
+    cmd = ["make", "-C", str(out), "--no-print-directory", elf]
     if kernel_impl:
         cmd.append(f"KERNEL_IMPL={kernel_impl}")
+    if counter:
+        cmd.append(f"COUNTER={counter}")
     if extra_cflags:
         cmd.append(f"EXTRA_CFLAGS={extra_cflags}")
     try:
@@ -147,11 +159,11 @@ def build(out_dir, *, kernel_impl: Optional[str] = None, extra_cflags: str = "",
                                 command=cmd, returncode=proc.returncode, output=output)
         raise FirmwareError(f"building the firmware in {out} failed", command=cmd, returncode=proc.returncode,
                             output=output)
-    sizes = size(out)
-    return BuildResult(elf=out / "fw.elf", flash=sizes["flash"], ram=sizes["ram"], size=sizes)
+    sizes = size(out, elf=elf)
+    return BuildResult(elf=out / elf, flash=sizes["flash"], ram=sizes["ram"], size=sizes)
 
 
-def size(out_dir) -> dict:
+def size(out_dir, *, elf: str = "fw.elf") -> dict:
     """``arm-none-eabi-size`` of the project's ``fw.elf`` (build it first).
 
     Returns:
@@ -161,7 +173,7 @@ def size(out_dir) -> dict:
     Raises:
         FirmwareError: no ``fw.elf`` yet, or the size tool is missing or fails.
     """
-    elf = pathlib.Path(out_dir) / "fw.elf"
+    elf = pathlib.Path(out_dir) / elf
     if not elf.is_file():
         raise FirmwareError(f"{elf} does not exist; build it with tfsparse.build({str(out_dir)!r})")
     tool = require_tool("arm-none-eabi-size")
@@ -181,7 +193,7 @@ def size(out_dir) -> dict:
 
 
 def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str = "",
-        timeout: float = 1800) -> RunResult:
+        timeout: float = 1800, counter: Optional[str] = None) -> RunResult:
     """Build (when needed) and run the firmware on QEMU for every input vector.
 
     Args:
@@ -190,6 +202,8 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
         kernel_impl: ``"portable"`` or ``"cortex-m"`` (default: the target's).
         extra_cflags: more compiler flags, e.g. ``-DTFS_HOOKS_HEADER='"my_hooks.h"'``.
         timeout: seconds before QEMU is stopped.
+        counter: ``"systick"`` (default) or ``"dwt"``. QEMU 7.2 does not model the DWT: with ``"dwt"``
+            every count reads 0 (a warning says so); the option is for firmware you flash.
 
     Returns:
         A :class:`RunResult` with ``outputs`` int8 ``(N, *output_shape[1:])`` and ``instructions``
@@ -198,7 +212,7 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
     Raises:
         ValueError: ``inputs`` has the wrong dtype or shape (the message gives the expected ones).
         FirmwareError: missing toolchain or QEMU (names the Debian package), failing build or run
-            (tool output and exit code).
+            (tool output and exit code), or a target whose core no QEMU board emulates.
 
     Example:
         >>> r = tfsparse.run("build/fw", x_int8[:10])   # doctest: +SKIP
@@ -213,7 +227,16 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
     if x.ndim != len(per_item) + 1 or tuple(x.shape[1:]) != per_item:
         raise ValueError(f"inputs must have shape (N, {', '.join(map(str, per_item))}) for model "
                          f"{meta['model']!r}, got {tuple(x.shape)}")
-    built = build(out, kernel_impl=kernel_impl, extra_cflags=extra_cflags)
+    if not meta.get("qemu_machine"):
+        raise FirmwareError(f"target {meta['target']!r} has a {meta.get('core', 'core')} that no QEMU 7.2 board "
+                            f"emulates: its firmware in {out} builds and is size-checked (tfsparse.build), but cannot "
+                            "run here; pick a target with the same core family to measure it on QEMU")
+    counter = counter or meta.get("counter", "systick")
+    if counter == "dwt":
+        warnings.warn("counter='dwt': QEMU 7.2 does not model the DWT, so CYCCNT reads 0 and every instruction "
+                      "count of this run is 0; use counter='systick' on QEMU and 'dwt' on silicon", stacklevel=2)
+    built = build(out, kernel_impl=kernel_impl, extra_cflags=extra_cflags, elf=meta.get("qemu_elf", "fw.elf"),
+                  counter=counter)
     elf = built.elf
     qemu = require_tool("qemu-system-arm")
     n = x.shape[0]
@@ -242,6 +265,9 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
     table = np.frombuffer(raw, dtype=np.uint8).reshape(n, record)
     outputs = table[:, :out_bytes].copy().view(np.int8).reshape((n, *meta["output_shape"][1:]))
     ticks = table[:, out_bytes:].copy().view("<u4").reshape(n).astype(np.int64)
-    per_tick = int(meta["instructions_per_tick"])
-    return RunResult(outputs=outputs, instructions=ticks * per_tick, ticks=ticks, instructions_per_tick=per_tick,
-                     size=built.size, elf=elf, log=log)
+    clock_hz = int(meta.get("clock_hz") or 25_000_000)
+    instructions = (ticks * 1_000_000_000 + clock_hz // 2) // clock_hz  # ticks * 10**9 / clock, rounded
+    stack = _STACK_USED.search(log)
+    return RunResult(outputs=outputs, instructions=instructions, ticks=ticks,
+                     instructions_per_tick=1e9 / clock_hz, size=built.size, elf=elf, log=log,
+                     stack_used=int(stack.group(1)) if stack else None)

@@ -1,12 +1,29 @@
 /* tfsparse: firmware entry point. Reads input vectors from a semihosting file, runs one inference
  * per vector, and writes each output followed by the inference's SysTick count (uint32, little
- * endian) to another semihosting file. Only tfs_model_invoke() is inside the counted region. */
+ * endian) to another semihosting file. Only the model's invoke() is inside the counted region.
+ *
+ * The model is the one whose name prefix (generate(..., name=...), see tfsparse/codegen/context.py)
+ * the Makefile passes: -DTFS_MAIN_PREFIX=kws -DTFS_MAIN_PREFIX_UPPER=KWS -DTFS_MAIN_HEADER='"kws_model.h"'
+ * runs kws_model_invoke(); without them, tfs_model_invoke(). */
 #include <stdint.h>
 #include <string.h>
 
 #include "tfs_counter.h"
-#include "tfs_model.h"
 #include "tfs_semihost.h"
+#include "tfs_stack.h"
+
+#ifndef TFS_MAIN_PREFIX
+#define TFS_MAIN_PREFIX tfs
+#define TFS_MAIN_PREFIX_UPPER TFS
+#define TFS_MAIN_HEADER "tfs_model.h"
+#endif
+#include TFS_MAIN_HEADER
+
+#define TFS_MAIN_PASTE(a, b) a##b
+#define TFS_MAIN_CAT(a, b) TFS_MAIN_PASTE(a, b)
+/* MODEL(invoke) -> kws_model_invoke, MODEL_CONST(INPUT_BYTES) -> KWS_MODEL_INPUT_BYTES */
+#define MODEL(fn) TFS_MAIN_CAT(TFS_MAIN_CAT(TFS_MAIN_PREFIX, _model_), fn)
+#define MODEL_CONST(name) TFS_MAIN_CAT(TFS_MAIN_CAT(TFS_MAIN_PREFIX_UPPER, _MODEL_), name)
 
 #ifndef TFS_INPUT_FILE
 #define TFS_INPUT_FILE "tfs_inputs.bin"
@@ -15,9 +32,13 @@
 #define TFS_OUTPUT_FILE "tfs_outputs.bin"
 #endif
 
-/* Outputs are buffered to keep the number of (slow) semihosting calls low. */
-#define RECORD_BYTES (TFS_MODEL_OUTPUT_BYTES + 4)
-#define RECORDS_PER_FLUSH ((4096 + RECORD_BYTES - 1) / RECORD_BYTES)
+/* Outputs are buffered to keep the number of (slow) semihosting calls low; the target sets the
+ * buffer's size (512 bytes on parts with little RAM). */
+#ifndef TFS_IO_BUFFER_BYTES
+#define TFS_IO_BUFFER_BYTES 4096
+#endif
+#define RECORD_BYTES (MODEL_CONST(OUTPUT_BYTES) + 4)
+#define RECORDS_PER_FLUSH ((TFS_IO_BUFFER_BYTES + RECORD_BYTES - 1) / RECORD_BYTES)
 static uint8_t out_buffer[RECORDS_PER_FLUSH * RECORD_BYTES];
 
 static int fail(const char *message) {
@@ -28,35 +49,35 @@ static int fail(const char *message) {
 }
 
 int main(void) {
-  const int failed_op = tfs_model_prepare();
+  const int failed_op = MODEL(prepare)();
   if (failed_op >= 0) {
     tfs_sh_puts("tfsparse firmware: prepare rejected op ");
-    return fail(tfs_model_op_name(failed_op));
+    return fail(MODEL(op_name)(failed_op));
   }
   const int32_t in = tfs_sh_open(TFS_INPUT_FILE, TFS_SH_MODE_RB);
   if (in < 0) {
     return fail("cannot open " TFS_INPUT_FILE " (run QEMU in the directory that holds it)");
   }
   const int32_t length = tfs_sh_flen(in);
-  if (length < 0 || length % TFS_MODEL_INPUT_BYTES != 0) {
+  if (length < 0 || length % MODEL_CONST(INPUT_BYTES) != 0) {
     return fail(TFS_INPUT_FILE " is not a whole number of input vectors");
   }
   const int32_t out = tfs_sh_open(TFS_OUTPUT_FILE, TFS_SH_MODE_WB);
   if (out < 0) {
     return fail("cannot create " TFS_OUTPUT_FILE);
   }
-  const int32_t count = length / TFS_MODEL_INPUT_BYTES;
+  const int32_t count = length / MODEL_CONST(INPUT_BYTES);
   int32_t buffered = 0;
   for (int32_t i = 0; i < count; ++i) {
-    if (tfs_sh_read(in, tfs_model_input(), TFS_MODEL_INPUT_BYTES) != 0) {
+    if (tfs_sh_read(in, MODEL(input)(), MODEL_CONST(INPUT_BYTES)) != 0) {
       return fail("short read from " TFS_INPUT_FILE);
     }
     tfs_counter_start();
-    tfs_model_invoke();
+    MODEL(invoke)();
     const uint32_t ticks = tfs_counter_stop();
     uint8_t *record = out_buffer + buffered * RECORD_BYTES;
-    memcpy(record, tfs_model_output(), TFS_MODEL_OUTPUT_BYTES);
-    memcpy(record + TFS_MODEL_OUTPUT_BYTES, &ticks, 4); /* Cortex-M is little endian */
+    memcpy(record, MODEL(output)(), MODEL_CONST(OUTPUT_BYTES));
+    memcpy(record + MODEL_CONST(OUTPUT_BYTES), &ticks, 4); /* Cortex-M is little endian */
     if (++buffered == RECORDS_PER_FLUSH || i + 1 == count) {
       if (tfs_sh_write(out, out_buffer, buffered * RECORD_BYTES) != 0) {
         return fail("short write to " TFS_OUTPUT_FILE);
@@ -66,7 +87,8 @@ int main(void) {
   }
   tfs_sh_close(in);
   tfs_sh_close(out);
-  tfs_sh_puts("tfsparse firmware: done (" TFS_MODEL_NAME ", kernel ");
+  tfs_stack_report();
+  tfs_sh_puts("tfsparse firmware: done (" MODEL_CONST(NAME) ", kernel ");
   tfs_sh_puts(tfs_fully_connected_impl());
   tfs_sh_puts(")\n");
   return 0;

@@ -1,22 +1,25 @@
-/* tfsparse: instruction counter for one inference.
+/* tfsparse: counter for one inference.
  *
- * QEMU runs with -icount shift=0: the virtual clock advances 1 ns per guest instruction. SysTick
- * counts the 25 MHz processor clock of the MPS2 boards, i.e. one tick per 40 instructions, so
- * ticks * TFS_INSTRUCTIONS_PER_TICK is the instruction count, deterministic, to within 40. Wraps of
- * the 24-bit counter are counted by the SysTick interrupt. On real silicon the same code counts
- * cycles (set TFS_INSTRUCTIONS_PER_TICK to 1).
+ * SysTick (default): QEMU runs with -icount shift=0, so the virtual clock advances 1 ns per guest
+ * instruction and SysTick, clocked at the board's processor clock, ticks every 10^9 / clock_hz
+ * instructions (40 on the 25 MHz MPS2 boards, 50 on an505, 31.25 on the 32 MHz an547, 62.5 on the
+ * 16 MHz micro:bit); tfsparse.run turns ticks into instructions. On silicon SysTick counts cycles.
+ * Wraps of the 24-bit counter are counted by the SysTick interrupt.
+ *
+ * DWT (-DTFS_COUNTER_DWT=1): the 32-bit DWT CYCCNT of ARMv7-M/v8-M Mainline chips counts core
+ * cycles on silicon. QEMU 7.2 does not model the DWT: CYCCNT reads 0 there.
  */
 #ifndef TFS_COUNTER_H_
 #define TFS_COUNTER_H_
 
 #include <stdint.h>
 
-#ifndef TFS_INSTRUCTIONS_PER_TICK
-#define TFS_INSTRUCTIONS_PER_TICK 40u
+#ifndef TFS_COUNTER_DWT
+#define TFS_COUNTER_DWT 0
 #endif
 
 void tfs_counter_start(void);
-/* Ticks since tfs_counter_start. */
+/* Ticks (SysTick) or cycles (DWT) since tfs_counter_start. */
 uint32_t tfs_counter_stop(void);
 
 #endif /* TFS_COUNTER_H_ */

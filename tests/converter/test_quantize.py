@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 import tfsparse
 
@@ -83,3 +84,51 @@ def test_quantize_prints_nothing(sparse_keras_models, capfd):
     out, err = capfd.readouterr()
     assert tflite[4:8] == b"TFL3"
     assert out == "" and err == "", (out, err)
+
+
+def test_quantize_is_silent_in_interactive_sessions(sparse_keras_models):
+    """Jupyter: TensorFlow sets its Python logger to INFO ("INFO:tensorflow:Assets written to ...")."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        tfsparse.quantize(sparse_keras_models["digits"][0], np.random.default_rng(0).random((10, 64), dtype=np.float32))
+        assert logger.level == logging.INFO  # restored
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert [r.getMessage() for r in records if r.levelno < logging.WARNING] == []
+
+
+@pytest.mark.parametrize("where", ["all", "one"])
+def test_quantize_refuses_non_finite_calibration_data(sparse_keras_models, where):
+    x = np.random.default_rng(0).random((10, 64), dtype=np.float32)
+    if where == "all":
+        x[:] = np.nan
+    else:
+        x[3, 5] = np.inf
+    n = 640 if where == "all" else 1
+    with pytest.raises(tfsparse.ConversionError, match=rf"representative_data holds {n} NaN or infinite values"):
+        tfsparse.quantize(sparse_keras_models["digits"][0], x)
+    with pytest.raises(tfsparse.ConversionError, match=r"representative_data \(batch 0 from the callable\) holds"):
+        tfsparse.quantize(sparse_keras_models["digits"][0], lambda: iter([[x[None, 3]]]))
+
+
+def test_quantize_input_checks_shape_and_finiteness(tflite_variants):
+    sparse = tfsparse.convert(tflite_variants[("digits", True, False)][0])
+    with pytest.raises(ValueError, match=r"quantize_input\(\): input shape \(2, 63\) does not match \(N, 64\)"):
+        sparse.quantize_input(np.zeros((2, 63), np.float32))
+    with pytest.raises(ValueError, match=r"input shape \(2, 8, 8\) does not match \(N, 64\).*x.reshape\(len\(x\), 64\)"):
+        sparse.quantize_input(np.zeros((2, 8, 8), np.float32))
+    with pytest.raises(ValueError, match=r"no batch axis; expected \(N, 64\)"):
+        sparse.quantize_input(np.zeros(64, np.float32))
+    x = np.zeros((3, 64), np.float32)
+    x[1, 7] = np.nan
+    with pytest.raises(ValueError, match=r"1 of 192 input values are NaN or infinite \(first at index \(1, 7\)"):
+        sparse.quantize_input(x)

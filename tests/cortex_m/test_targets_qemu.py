@@ -1,8 +1,8 @@
-"""Firmware on emulated Cortex-M4, M7 and M33: both kernels, every encoding, bit-exact.
+"""Firmware on emulated Cortex-M0, M3, M4, M7, M33 and M55: every kernel, every encoding, bit-exact.
 
 Random hand-built models put every encoding (and the dense DSP path, with odd row and column counts)
 through the real ARM instructions of the Cortex-M kernel, which the host tests cannot reach; the
-digits MLP runs end to end on M7 and M33 against the TFLM interpreter.
+digits MLP runs end to end on M0, M3, M7, M33 and M55 against the TFLM interpreter.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import tfsparse
 from tfsparse.codegen._testing import random_fc_model
 from tfsparse.codegen.targets import get_target
 
-TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33")
+TARGETS = ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cortex-m")
+# Cores with the DSP extension, where the optimized kernel must be cheaper than the portable one.
+DSP_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 # Every encoding once; the dense layer has an odd row count and a column count that is not a
 # multiple of 4 (tails of the two-row SMLAD loop).
 SIZES = (200, 301, 257, 63, 47, 33, 10)
@@ -37,13 +39,15 @@ def random_inputs():
 def test_every_encoding_both_kernels_bit_exact(target, every_encoding_model, random_inputs, tmp_path):
     expected = every_encoding_model.predict(random_inputs)
     project = tfsparse.generate(every_encoding_model, tmp_path / target, target=target)
-    runs = {k: tfsparse.run(project, random_inputs, kernel_impl=k) for k in KERNELS}
+    runs = {k: tfsparse.run(project, random_inputs, kernel_impl=k) for k in get_target(target).kernels}
     for kernel, r in runs.items():
         mismatches = int((r.outputs != expected).sum())
         assert mismatches == 0, f"{target}/{kernel}: {mismatches} of {expected.size} outputs differ from predict"
         assert r.instructions.min() > 0
-    # The optimized kernel must actually be cheaper on every core.
-    assert runs["cortex-m"].instructions.mean() < runs["portable"].instructions.mean()
+        # The runtime's deepest stack use (painted high-water mark) stays well inside the reserved stack.
+        assert 0 < r.stack_used <= get_target(target).stack_size // 2, r.stack_used
+    if target in DSP_TARGETS:  # the optimized kernel must actually be cheaper on every DSP core
+        assert runs["cortex-m"].instructions.mean() < runs["portable"].instructions.mean()
 
 
 def test_targets_table():
@@ -68,15 +72,83 @@ def test_m33_tick_is_50_instructions(every_encoding_model, random_inputs, tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ("cortex-m7", "cortex-m33"))
+@pytest.mark.parametrize("target", ("cortex-m0", "cortex-m3", "cortex-m7", "cortex-m33", "cortex-m55"))
 def test_digits_mlp_end_to_end(target, digits_sparse, digits_int8, digits_tflm, tmp_path):
     _, xq, y_test = digits_int8
     tflm_top1 = float(np.mean(digits_tflm.argmax(axis=1) == y_test))
     for policy, sparse in digits_sparse.items():
         project = tfsparse.generate(sparse, tmp_path / f"{target}_{policy}", target=target)
-        for kernel in KERNELS:
+        for kernel in get_target(target).kernels:
             r = tfsparse.run(project, xq, kernel_impl=kernel)
             mismatches = int((r.outputs != digits_tflm).sum())
             assert mismatches == 0, f"{target}/{policy}/{kernel}: {mismatches} outputs differ from TFLM"
             assert float(np.mean(r.outputs.argmax(axis=1) == y_test)) == tflm_top1
     assert tflm_top1 > 0.8
+
+
+CALIBRATION_C = r"""
+#include <stdint.h>
+#include "tfs_counter.h"
+#include "tfs_semihost.h"
+int main(void);
+void SysTick_Handler(void);
+extern uint32_t __stack_top__;
+void Reset_Handler(void) { tfs_sh_exit(main() == 0); }
+static void Fault(void) { tfs_sh_puts("fault\n"); tfs_sh_exit(0); }
+__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+    (void (*)(void))(uintptr_t)&__stack_top__, Reset_Handler, Fault, Fault, Fault, Fault, Fault, 0, 0, 0, 0,
+    Fault, Fault, 0, Fault, SysTick_Handler};
+int main(void) {
+  static uint32_t ticks;
+  tfs_counter_start();
+  register uint32_t n __asm__("r0") = 250000; /* two instructions per iteration */
+  __asm__ volatile(".syntax unified\n1: subs %0, %0, #1\n\tbne 1b" : "+l"(n));
+  ticks = tfs_counter_stop();
+  int32_t h = tfs_sh_open("ticks.bin", TFS_SH_MODE_WB);
+  tfs_sh_write(h, &ticks, 4);
+  tfs_sh_close(h);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_board_clock_is_what_systick_counts(target, tmp_path):
+    """A loop of exactly 500,000 instructions: ticks * 10**9 / clock_hz gives it back within a tick
+    (checks each board's stored clock: 16 MHz micro:bit, 25 MHz an385/an386/an500, 20 MHz an505, 32 MHz an547)."""
+    import subprocess
+
+    from tfsparse.codegen.hostbuild import firmware_root
+    from tfsparse.firmware import require_tool
+
+    t = get_target(target)
+    runtime = firmware_root() / "runtime"
+    (tmp_path / "cal.c").write_text(CALIBRATION_C)
+    (tmp_path / "cal.ld").write_text(
+        f"MEMORY {{ FLASH (rx) : ORIGIN = {t.flash_origin:#x}, LENGTH = 64K\n RAM (rwx) : ORIGIN = {t.ram_origin:#x}, "
+        "LENGTH = 8K }\nENTRY(Reset_Handler)\nSECTIONS { .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } > FLASH\n"
+        " .data : { *(.data*) } > RAM AT > FLASH\n .bss : { *(.bss*) *(COMMON) } > RAM\n"
+        " .stack (NOLOAD) : ALIGN(8) { . = . + 1024; __stack_top__ = .; } > RAM\n end = .; }\n")
+    subprocess.run([require_tool("arm-none-eabi-gcc"), "-O2", *t.cpu_flags, "-nostartfiles", "--specs=nano.specs",
+                    "--specs=nosys.specs", f"-I{runtime}", "-T", "cal.ld", "cal.c", str(runtime / "tfs_semihost.c"),
+                    str(runtime / "tfs_counter.c"), "-o", "cal.elf"], cwd=tmp_path, check=True)
+    subprocess.run([require_tool("qemu-system-arm"), "-M", t.qemu_machine, "-nographic", "-monitor", "none", "-serial",
+                    "none", "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,align=off,sleep=off",
+                    "-kernel", "cal.elf"], cwd=tmp_path, check=True, timeout=60, capture_output=True)
+    ticks = int(np.frombuffer((tmp_path / "ticks.bin").read_bytes(), "<u4")[0])
+    assert abs(ticks * 1e9 / t.clock_hz - 500_000) <= t.instructions_per_tick, (target, ticks)
+
+
+@pytest.mark.slow
+def test_parts_run_relinked_on_their_board(every_encoding_model, random_inputs, tmp_path):
+    """An STM32H743 image links at 0x08000000; run() relinks it at an500's addresses, bit-exact, with the
+    same instruction count as the cortex-m7 board; the DWT counter reads 0 on QEMU and a warning says so."""
+    expected = every_encoding_model.predict(random_inputs[:10])
+    board = tfsparse.run(tfsparse.generate(every_encoding_model, tmp_path / "m7", target="cortex-m7"), random_inputs[:10])
+    part = tfsparse.run(tfsparse.generate(every_encoding_model, tmp_path / "h7", target="stm32h743"), random_inputs[:10])
+    assert part.elf.name == "fw_qemu.elf" and np.array_equal(part.outputs, expected)
+    assert np.abs(part.instructions - board.instructions).max() <= 0.02 * board.instructions.max()
+    dwt = get_target("stm32h743").replace(name="h7-dwt", counter="dwt")
+    with pytest.warns(UserWarning, match="QEMU 7.2 does not model the DWT"):
+        r = tfsparse.run(tfsparse.generate(every_encoding_model, tmp_path / "dwt", target=dwt), random_inputs[:10])
+    assert np.array_equal(r.outputs, expected) and not r.ticks.any()

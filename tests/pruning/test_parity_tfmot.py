@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from tfsparse.pruning.masks import magnitude_masks
+from tfsparse.pruning.masks import block_masks, magnitude_masks
 from tfsparse.pruning.schedules import ConstantSparsity, PolynomialDecay
 
 ORACLE = pathlib.Path(__file__).with_name("tfmot_oracle.py")
@@ -29,6 +29,22 @@ def _mask_cases():
     return cases, (a, b)
 
 
+def _block_cases():
+    """(weights, sparsity, block size, pooling): edge blocks that do not divide the shape, ties, both pools."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for shape, sparsity, block, pooling in [
+        ((64, 32), 0.5, (2, 2), "AVG"),
+        ((300, 100), 0.9, (1, 4), "AVG"),
+        ((100, 10), 0.75, (4, 1), "MAX"),
+        ((37, 23), 0.6, (3, 5), "AVG"),  # edge blocks cut by the shape
+        ((37, 23), 0.6, (3, 5), "MAX"),
+    ]:
+        cases.append((rng.normal(size=shape).astype(np.float32), sparsity, block, pooling))
+    cases.append(((np.round(rng.normal(size=(40, 24)) * 2) / 4).astype(np.float32), 0.5, (2, 4), "MAX"))  # ties
+    return cases
+
+
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory, run_script):
     cases, pair = _mask_cases()
@@ -36,6 +52,9 @@ def oracle(tmp_path_factory, run_script):
     arrays = {"steps": STEPS}
     for i, (w, s) in enumerate(cases):
         arrays[f"w_{i}"], arrays[f"s_{i}"] = w, np.float32(s)
+    for i, (w, s, block, pooling) in enumerate(_block_cases()):
+        arrays[f"bw_{i}"], arrays[f"bs_{i}"] = w, np.float32(s)
+        arrays[f"bb_{i}"], arrays[f"bp_{i}"] = np.array(block), np.int32(("AVG", "MAX").index(pooling))
     np.savez(tmp / "in.npz", **arrays)
     run_script(ORACLE, tmp / "in.npz", tmp / "out.npz")
     return cases, pair, dict(np.load(tmp / "out.npz"))
@@ -49,7 +68,11 @@ def _schedules():
         PolynomialDecay(initial_sparsity=0.5, final_sparsity=0.95, begin_step=3, end_step=333, power=1, frequency=1),
         ConstantSparsity(target_sparsity=0.5, begin_step=10, end_step=500, frequency=25),
         ConstantSparsity(target_sparsity=0.7, begin_step=0, frequency=100),
+        ConstantSparsity(target_sparsity=0.6, begin_step=50, end_step=50, frequency=10),  # one-shot
     ]
+
+
+STEPS_OTHER_DTYPES = 200  # as tfmot_oracle.STEPS_OTHER_DTYPES
 
 
 @pytest.mark.slow
@@ -71,6 +94,46 @@ def test_schedule_values_equal_tfmot_on_a_grid(tf_keras3, oracle):
 
 
 @pytest.mark.slow
+def test_int32_and_variable_steps_equal_tfmot(tf_keras3, oracle):
+    tf, _ = tf_keras3
+    _, _, ref = oracle
+    variable = tf.Variable(0, dtype=tf.int64)
+    for j, schedule in enumerate(_schedules()):
+        steps = STEPS[:STEPS_OTHER_DTYPES]
+        ours = [schedule(tf.constant(s, tf.int32)) for s in steps]
+        np.testing.assert_array_equal([bool(p) for p, _ in ours], ref[f"should32_{j}"], err_msg=repr(schedule))
+        np.testing.assert_array_equal(np.array([v.numpy() for _, v in ours], np.float32), ref[f"sparsity32_{j}"])
+        ours = []
+        for s in steps:
+            variable.assign(s)
+            ours.append(schedule(variable))
+        np.testing.assert_array_equal([bool(p) for p, _ in ours], ref[f"shouldvar_{j}"], err_msg=repr(schedule))
+        np.testing.assert_array_equal(np.array([v.numpy() for _, v in ours], np.float32), ref[f"sparsityvar_{j}"])
+    # in a graph too: an int32 step and a tf.Variable step inside tf.function
+    schedule = _schedules()[0]
+    fn = tf.function(lambda step: schedule(step))
+    variable.assign(640)
+    assert [float(v) for v in fn(tf.constant(640, tf.int32))] == [float(v) for v in fn(variable)] == [
+        float(v) for v in schedule(640)
+    ]
+
+
+@pytest.mark.slow
+def test_one_shot_and_polynomial_begin_equals_end_as_tfmot(tf_keras3, oracle):
+    _, _, ref = oracle
+    # ConstantSparsity(begin == end) is in _schedules() (checked against tfmot above): one pruning step
+    one_shot = _schedules()[-1]
+    assert np.flatnonzero([bool(one_shot(s)[0]) for s in range(120)]).tolist() == [50]
+    # tfmot accepts PolynomialDecay(begin == end), and its only pruning step gets a NaN sparsity:
+    # tfsparse refuses it, and says so and what to use instead
+    should, sparsity = ref["poly_equal_should"], ref["poly_equal_sparsity"]
+    assert ref["poly_equal_steps"][should].tolist() == [20]
+    assert np.isnan(sparsity[should]).all()
+    with pytest.raises(ValueError, match=r"NaN sparsity.*ConstantSparsity\(final_sparsity, 20, 20\)"):
+        PolynomialDecay(0.1, 0.8, 20, 20, frequency=5)
+
+
+@pytest.mark.slow
 def test_masks_equal_tfmot_ties_included(tf_keras3, oracle):
     cases, (a, b), ref = oracle
     for i, (w, sparsity) in enumerate(cases):
@@ -82,3 +145,12 @@ def test_masks_equal_tfmot_ties_included(tf_keras3, oracle):
     last = len(cases) - 1
     np.testing.assert_array_equal(np.concatenate([ma.numpy().ravel(), mb.numpy().ravel()]), ref[f"mask_{last}"])
     assert np.float32(threshold.numpy()) == ref[f"threshold_{last}"]
+
+
+@pytest.mark.slow
+def test_block_masks_equal_tfmot(tf_keras3, oracle):
+    _, _, ref = oracle
+    for i, (w, sparsity, block, pooling) in enumerate(_block_cases()):
+        threshold, (mask,) = block_masks([w], sparsity, block, pooling)
+        np.testing.assert_array_equal(mask.numpy(), ref[f"bmask_{i}"], err_msg=f"block case {i}: {w.shape} {block} {pooling}")
+        assert np.float32(threshold.numpy()) == ref[f"bthreshold_{i}"], i

@@ -58,7 +58,7 @@ def test_schedule_runs_on_graph_step(tf_keras3):
         (lambda: PolynomialDecay(0.0, 0.9, 10, 10), "end_step"),
         (lambda: PolynomialDecay(0.0, 0.9, 10, 5), "end_step"),
         (lambda: PolynomialDecay(0.0, 0.9, 0, -1), "end_step"),
-        (lambda: ConstantSparsity(0.5, 10, 10), "end_step"),
+        (lambda: ConstantSparsity(0.5, 10, 9), "end_step"),
         (lambda: ConstantSparsity(0.5, 0, frequency=0), "frequency"),
         (lambda: PolynomialDecay(0.0, 0.9, 0, 10, frequency=-3), "frequency"),
     ],

@@ -105,7 +105,7 @@ def test_custom_training_loop_drives_callback_by_hand(tf_keras3, small_data):
         for i in range(STEPS_PER_EPOCH):
             step_callback.on_train_batch_begin(batch=-1)
             train_step(x[i * 64 : (i + 1) * 64], y[i * 64 : (i + 1) * 64])
-        step_callback.on_epoch_end(epoch)
+        step_callback.on_epoch_end(batch=epoch)
     assert int(_wrappers(pruned)[0].pruning_step.numpy()) == 2 * STEPS_PER_EPOCH
     _assert_exact_target(pruned, 0.7)
     pruned(x[:64], training=True)  # an eager training call counts too

@@ -6,6 +6,7 @@ beyond plain arrays of integers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -18,7 +19,7 @@ from .arena import plan_arena
 from .env import unique_identifiers
 from .targets import Target
 
-__all__ = ["CArray", "OpContext", "IOContext", "ProjectContext", "build_context"]
+__all__ = ["CArray", "OpContext", "IOContext", "ProjectContext", "Naming", "naming", "build_context"]
 
 _ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
                   "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4"}
@@ -27,6 +28,96 @@ _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(
 SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "SOFTMAX")
 #: TFS_SOFTMAX_MAX_DEPTH of firmware/kernels/tfs_softmax.h.
 SOFTMAX_MAX_DEPTH = 511
+
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+_RESERVED_PREFIXES = ("tfs_", "tfsparse_", "tflite", "tfl_")
+
+
+@dataclass(frozen=True)
+class Naming:
+    """The naming rule for every model-specific C symbol, file and include guard.
+
+    ``generate(model, out, name=N)`` prefixes everything that belongs to one model with ``N`` so
+    that two generated models link into one image; the shared kernels (``kernels/``, ``runtime/``,
+    ``tflm/tfsparse_*.{h,cc}`` glue: ``tfs_fully_connected_eval``, ``TFS_ENC_*``,
+    ``tfsparse::Register_TFSPARSE_*``...) carry no model prefix and are linked once. Without a name
+    the prefixes are ``tfs`` (standalone) and ``tfsparse`` (TFLM), i.e. the names of a single-model
+    project. With ``p = name or "tfs"``, ``t = name or "tfsparse"``, ``P``/``T`` upper case and
+    ``Camel`` the CamelCase of ``t``:
+
+    ==========================  ===========================================================
+    standalone files            ``p_model.h``, ``p_model.c``, ``p_model_data.h``, ``p_model_data.c``
+    standalone functions        ``p_model_prepare/invoke/input/output/op_name``
+    standalone data             ``p_op_<op>`` (op params), ``p_arena``, ``p_op_names`` (the op's arrays
+                                are ``static``: internal linkage, no prefix needed)
+    standalone macros / guards  ``P_MODEL_*`` (``P_MODEL_INPUT_BYTES``...), ``P_MODEL_H_``, ``P_MODEL_DATA_H_``
+    TFLM files                  ``tflm/t_model_data.h``, ``tflm/t_model_data.cc``, ``tflm/t_ops.h``,
+                                ``tflm/libt_tflm.a``
+    TFLM symbols                ``t_model_data``, ``t_model_data_size``, ``CamelAddOps()``,
+                                ``kCamelOpCount``, ``T_ARENA_BYTES``, ``T_ACTIVATION_BYTES``
+    TFLM guards                 ``T_MODEL_DATA_H_``, ``T_OPS_H_``
+    ==========================  ===========================================================
+
+    Every template symbol added later follows the rule: model-specific names start with
+    ``ctx.naming.c`` / ``ctx.naming.C`` (standalone) or ``ctx.naming.t`` / ``T`` / ``camel`` (TFLM).
+    """
+
+    name: Optional[str] = None
+
+    def __post_init__(self):
+        n = self.name
+        if n is None:
+            return
+        if not isinstance(n, str) or not _NAME_RE.match(n) or len(n) > 32:
+            raise ValueError(f"model name {n!r} cannot prefix C symbols: use 1-32 lower-case letters, digits and "
+                             "single underscores, starting with a letter (e.g. name='kws')")
+        if n.startswith(_RESERVED_PREFIXES):
+            raise ValueError(f"model name {n!r} starts with a prefix of tfsparse's shared kernels or of TFLM "
+                             f"({', '.join(_RESERVED_PREFIXES)}); pick another, e.g. name='kws'")
+
+    @property
+    def c(self) -> str:
+        """Prefix of the standalone project's model symbols and files (``tfs`` by default)."""
+        return self.name or "tfs"
+
+    @property
+    def C(self) -> str:  # noqa: N802 - the upper-case form, for macros and guards
+        return self.c.upper()
+
+    @property
+    def t(self) -> str:
+        """Prefix of the TFLM sources' model symbols and files (``tfsparse`` by default)."""
+        return self.name or "tfsparse"
+
+    @property
+    def T(self) -> str:  # noqa: N802
+        return self.t.upper()
+
+    @property
+    def camel(self) -> str:
+        """``t`` in CamelCase, for C++ function and constant names (``TfsparseAddOps``, ``kKwsOpCount``)."""
+        return "".join(part.capitalize() for part in self.t.split("_"))
+
+    def model_files(self) -> dict:
+        """Standalone generated file name -> template."""
+        return {f"{self.c}_model.h": "tfs_model.h.j2", f"{self.c}_model_data.h": "tfs_model_data.h.j2",
+                f"{self.c}_model_data.c": "tfs_model_data.c.j2", f"{self.c}_model.c": "tfs_model.c.j2"}
+
+    def tflm_files(self) -> dict:
+        """TFLM generated file name (relative to the project) -> template."""
+        return {f"tflm/{self.t}_model_data.h": "tflm/tfsparse_model_data.h.j2",
+                f"tflm/{self.t}_model_data.cc": "tflm/tfsparse_model_data.cc.j2",
+                f"tflm/{self.t}_ops.h": "tflm/tfsparse_ops.h.j2"}
+
+
+def naming(name: Optional[str] = None) -> Naming:
+    """The :class:`Naming` of a model named ``name`` (validated; ``None`` = single-model defaults).
+
+    Raises:
+        ValueError: ``name`` is not usable as a C prefix (says which characters are allowed).
+    """
+    return Naming(name)
 
 
 @dataclass
@@ -96,6 +187,11 @@ class ProjectContext:
     ops: list
     arena_size: int
     buffers: list
+    naming: Naming = field(default_factory=Naming)
+    # Set by generate() for the Makefile: the QEMU machine running the firmware ("none": no board) and the
+    # ELF it runs (fw.elf, or fw_qemu.elf when a part is relinked at the board's addresses).
+    qemu_machine: str = "none"
+    qemu_elf: str = "fw.elf"
 
     @property
     def flash_constants(self) -> int:
@@ -151,12 +247,15 @@ def _fc_context(op, ctx: OpContext, model) -> None:
                       activation_max=int(op.activation_max), batches=in_elems // cols)
 
 
-def build_context(model, target: Target, plan=None) -> ProjectContext:
+def build_context(model, target: Target, plan=None, name: Optional[str] = None) -> ProjectContext:
     """The :class:`ProjectContext` of ``model`` for ``target`` (plans the arena unless given a plan).
+
+    ``name`` prefixes every model-specific C symbol and file (see :class:`Naming`).
 
     Raises:
         FirmwareError: an op kind, encoding or dtype the firmware has no kernel for (names the op).
     """
+    names = naming(name)
     for op in model.ops:
         if op.kind not in SUPPORTED_OPS:
             raise FirmwareError(f"op {op.name!r} is {op.kind}; the firmware supports {', '.join(SUPPORTED_OPS)}")
@@ -187,5 +286,5 @@ def build_context(model, target: Target, plan=None) -> ProjectContext:
         version=__version__, model_name=model.name, source=model.source or "<in memory>",
         source_sha256=model.source_sha256 or "", target=target, ident=unique_identifiers([model.name], "m_")[0],
         input=_io(model, "input", model.input, plan), output=_io(model, "output", model.output, plan), ops=ops,
-        arena_size=plan.size, buffers=buffers,
+        arena_size=plan.size, buffers=buffers, naming=names,
     )

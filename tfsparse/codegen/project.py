@@ -1,37 +1,63 @@
 """``tfsparse.generate``: render a SparseModel into a self-contained firmware project.
 
-The project holds the generated model (``tfs_model*.{c,h}``), a Makefile and linker script rendered
+The project holds the generated model (``tfs_model*.{c,h}``, or ``<name>_model*.{c,h}`` with
+``name=``: see :class:`tfsparse.codegen.context.Naming`), a Makefile and linker script rendered
 for the target, and copies of the kernels, runtime and start-up code shipped in ``tfsparse._firmware``;
 ``project.json`` tells :mod:`tfsparse.firmware` the shapes and the target.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import pathlib
-from typing import Union
+from typing import Optional, Union
 
+from ..converter.model import SparseModel
 from ..errors import FirmwareError
 from .context import ProjectContext, build_context
 from .env import environment
 from .hostbuild import firmware_root
-from .manifest import write_files
+from .manifest import BANNER, write_files
 from .targets import Target, get_target
 
-__all__ = ["generate", "PROJECT_FILE", "CODE_ALLOWANCE", "check_fits"]
+__all__ = ["generate", "PROJECT_FILE", "CODE_ALLOWANCE", "check_fits", "code_allowance", "ram_allowance"]
 
 PROJECT_FILE = "project.json"
-#: Flash the code (kernels, runtime, newlib-nano's memcpy/memset) takes besides the model data, a
-#: generous bound used before building (the portable build measures about 4 KiB).
+#: Flash the code takes besides the model data (kernels, runtime, start-up, newlib-nano's memcpy and
+#: memset), used before building: CODE_BYTES[(core, kernel)] + CODE_BYTES_PER_OP per op. Measured as
+#: text + data of fw.elf minus the model's constants (2-op and 8-op models, gcc 12 -O2), rounded up;
+#: tests/codegen/test_targets.py re-measures that the allowance bounds the real code on every core.
+CODE_BYTES = {
+    ("cortex-m0", "portable"): 5120, ("cortex-m0plus", "portable"): 5120, ("cortex-m23", "portable"): 4864,
+    ("cortex-m3", "portable"): 4352, ("cortex-m3", "cortex-m"): 5888,
+    ("cortex-m4", "portable"): 4608, ("cortex-m4", "cortex-m"): 5888,
+    ("cortex-m7", "portable"): 4352, ("cortex-m7", "cortex-m"): 5888,
+    ("cortex-m33", "portable"): 4352, ("cortex-m33", "cortex-m"): 5376,
+    ("cortex-m35p", "portable"): 4352, ("cortex-m35p", "cortex-m"): 5376,
+    ("cortex-m55", "portable"): 4352, ("cortex-m55", "cortex-m"): 5888,
+}
+CODE_BYTES_PER_OP = 512
+#: Code allowance of a (core, kernel) not measured above.
 CODE_ALLOWANCE = 12 * 1024
-#: RAM besides the arena and the stack: the runtime's output buffer and small statics.
-RAM_ALLOWANCE = 8 * 1024
+#: RAM besides the arena, the stack and the output buffer: the runtime's small statics.
+RAM_STATICS = 256
 
+
+def code_allowance(target: Target, kernel_impl: Optional[str] = None, n_ops: int = 4) -> int:
+    """Bytes of flash the firmware's code needs on ``target`` besides the model's constants (an upper bound)."""
+    base = CODE_BYTES.get((target.core, kernel_impl or target.kernel_impl))
+    return CODE_ALLOWANCE if base is None else base + CODE_BYTES_PER_OP * n_ops
+
+
+def ram_allowance(target: Target) -> int:
+    """Bytes of RAM the firmware needs on ``target`` besides the activation arena."""
+    return target.stack_size + target.io_buffer + RAM_STATICS
+
+
+# Besides the model files, whose names carry the model's prefix (Naming.model_files()).
 _RENDERED = {
-    "tfs_model.h": "tfs_model.h.j2",
-    "tfs_model_data.h": "tfs_model_data.h.j2",
-    "tfs_model_data.c": "tfs_model_data.c.j2",
-    "tfs_model.c": "tfs_model.c.j2",
     "Makefile": "Makefile.j2",
     "linker.ld": None,  # the target names its linker template
 }
@@ -40,24 +66,29 @@ _C_SUFFIXES = (".c", ".h")
 
 
 def check_fits(ctx: ProjectContext) -> None:
-    """Raise if the model's constants cannot fit the target's flash, or arena + stack its RAM.
+    """Raise if the model's constants and code cannot fit the target's flash, or arena, stack and
+    runtime buffers its RAM.
 
     Raises:
-        FirmwareError: says which memory, how many bytes are needed, available, and over.
+        FirmwareError: says which memory, how many bytes are needed, available, and by how many bytes the
+            model misses.
     """
     t = ctx.target
+    code = code_allowance(t, n_ops=len(ctx.ops))
     needs = {
-        "FLASH": (ctx.flash_constants + CODE_ALLOWANCE, t.flash_size,
-                  f"model constants {ctx.flash_constants} + code about {CODE_ALLOWANCE}"),
-        "RAM": (ctx.arena_size + t.stack_size + RAM_ALLOWANCE, t.ram_size,
-                f"activation arena {ctx.arena_size} + stack {t.stack_size} + runtime about {RAM_ALLOWANCE}"),
+        t.flash.name: (ctx.flash_constants + code, t.flash_size,
+                       f"model constants {ctx.flash_constants} + code about {code}"),
+        t.ram[0].name: (ctx.arena_size + ram_allowance(t), t.ram_size,
+                        f"activation arena {ctx.arena_size} + stack {t.stack_size} + output buffer {t.io_buffer} "
+                        f"+ runtime {RAM_STATICS}"),
     }
     over = [f"{region}: needs about {need} bytes ({how}) but {t.name} has {have}: over by {need - have} bytes"
             for region, (need, have, how) in needs.items() if need > have]
     if over:
         raise FirmwareError(
             f"model {ctx.model_name!r} does not fit target {t.name!r}:\n  " + "\n  ".join(over)
-            + "\nPrune further, choose a smaller encoding (encoding='smallest'), or pick a larger target."
+            + "\nPrune further (tfsparse.plan(model, target, flash=..., ram=...) picks the sparsity), choose a "
+            "smaller encoding (encoding='smallest'), or pick a larger target."
         )
 
 
@@ -76,26 +107,55 @@ def _static_files(target: Target) -> dict:
     return files
 
 
-def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4", tflm: bool = False) -> pathlib.Path:
+def _as_sparse_model(model) -> SparseModel:
+    """A SparseModel as it is; a ``.tflite`` (bytes or path) converted with the default encoding."""
+    if isinstance(model, SparseModel):
+        return model
+    if isinstance(model, (bytes, bytearray, memoryview, str, os.PathLike)):
+        from ..converter.api import convert
+
+        return convert(bytes(model) if isinstance(model, (bytearray, memoryview)) else model)
+    raise TypeError(
+        f"generate() takes a tfsparse.SparseModel or an int8 .tflite (bytes or path), not "
+        f"{type(model).__name__}; for a Keras model call tfsparse.convert(tfsparse.quantize(model, x_train)) first"
+    )
+
+
+def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4", tflm: bool = False,
+             name: Optional[str] = None, extra_files: Optional[dict] = None) -> pathlib.Path:
     """Render ``sparse_model`` into a firmware project for ``target`` in ``out_dir``.
 
     The project builds with ``make`` (``fw.elf``) and runs on QEMU with ``make run``;
     :func:`tfsparse.run` does both and returns the outputs and instruction counts.
 
+    All files (and the manifest that marks them as tfsparse's) are written as one transaction: they are
+    staged in ``out_dir/.tfsparse-staging`` and moved into place under a journal, so a run that dies
+    midway is completed or rolled back by the next ``generate`` (or ``tfsparse export``) there.
+
     Args:
-        sparse_model: a :class:`tfsparse.SparseModel` (from :func:`tfsparse.convert`).
+        sparse_model: a :class:`tfsparse.SparseModel` (from :func:`tfsparse.convert`), or an int8
+            ``.tflite`` as bytes or a path, converted first with :func:`tfsparse.convert`'s defaults.
         out_dir: directory to create or update. Only files tfsparse generated there earlier (and
             nobody edited) are rewritten; other files are left alone.
         target: a name from :data:`tfsparse.codegen.targets.TARGETS` (``"cortex-m4"``) or a
             :class:`~tfsparse.codegen.targets.Target`.
         tflm: also write TFLM sources (``tflm/``: the ``to_tflite()`` model as an array, the
             ``TFSPARSE_FULLY_CONNECTED`` kernel, ``TfsparseAddOps``) and ``tflm.mk`` (``make tflm TFLM_DIR=...``).
+        name: prefix of every model-specific C symbol, file and include guard (``"kws"``:
+            ``kws_model.c``, ``kws_model_invoke()``, ``KWS_MODEL_INPUT_BYTES``, ``tflm/kws_model_data.cc``,
+            ``KwsAddOps``...), so that two models link into one image; the shared kernels are not
+            prefixed and link once. ``None`` keeps the single-model names (``tfs_model_invoke``...).
+            The full rule: :class:`tfsparse.codegen.context.Naming`.
+        extra_files: more files to write in the same transaction (relative path -> str or bytes),
+            such as the ``.tflite`` the project came from.
 
     Returns:
         ``out_dir`` as a :class:`pathlib.Path`.
 
     Raises:
-        ValueError: unknown target name.
+        TypeError: ``sparse_model`` is neither a SparseModel nor a ``.tflite`` (e.g. a Keras model).
+        ConversionError: a ``.tflite`` that :func:`tfsparse.convert` rejects.
+        ValueError: unknown target name, or a ``name`` that cannot prefix C symbols.
         FirmwareError: an op the firmware cannot run (named), a model that does not fit the target's
             flash or RAM (by how much), or a file in ``out_dir`` that is not tfsparse's (named).
 
@@ -104,22 +164,35 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         >>> tfsparse.generate(sm, "build/lenet_fw")                    # doctest: +SKIP
         PosixPath('build/lenet_fw')
     """
+    sparse_model = _as_sparse_model(sparse_model)
     tgt = get_target(target)
-    ctx = build_context(sparse_model, tgt)
+    ctx = build_context(sparse_model, tgt, name=name)
     check_fits(ctx)
+    emulated = tgt.emulated() if tgt.board else None
+    ctx.qemu_machine = tgt.qemu_machine or "none"
+    ctx.qemu_elf = "fw.elf" if emulated is None or emulated is tgt else "fw_qemu.elf"
     env = environment()
     files = {}
-    for out_name, template in _RENDERED.items():
+    for out_name, template in {**ctx.naming.model_files(), **_RENDERED}.items():
         if template is None and tgt.linker_script:
             files[out_name] = (firmware_root() / tgt.linker_script).read_bytes()
         else:
             files[out_name] = env.get_template(template or tgt.linker_template).render(ctx=ctx)
+    if ctx.qemu_elf != "fw.elf":  # the part's code relinked at the board's addresses, the part's sizes as limits
+        files["linker_qemu.ld"] = env.get_template(tgt.linker_template).render(
+            ctx=dataclasses.replace(ctx, target=emulated))
     files.update(_static_files(tgt))
     meta = {
+        "note": f"{BANNER.decode()} {ctx.version}: DO NOT EDIT, tfsparse.generate() rewrites this file",
         "model": ctx.model_name,
+        "name": name,
         "target": tgt.name,
+        "core": tgt.core,
         "qemu_machine": tgt.qemu_machine,
+        "qemu_elf": ctx.qemu_elf,
+        "clock_hz": tgt.board.clock_hz if tgt.board else None,
         "instructions_per_tick": tgt.instructions_per_tick,
+        "counter": tgt.counter,
         "input_shape": list(ctx.input.shape),
         "output_shape": list(ctx.output.shape),
         "input_bytes": ctx.input.nbytes,
@@ -134,6 +207,10 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         from .tflm import tflm_files
 
         files.update(tflm_files(sparse_model, ctx))
+    for rel, content in (extra_files or {}).items():
+        if rel in files:
+            raise ValueError(f"extra_files: {rel!r} is a file generate() writes itself; pick another name")
+        files[rel] = content
     out = pathlib.Path(out_dir)
     write_files(out, files, generator=f"tfsparse {ctx.version}")
     return out

@@ -31,12 +31,8 @@ _RESOLVER_CALLS = {
     "QUANTIZE": "AddQuantize",
     "DEQUANTIZE": "AddDequantize",
 }
-_TEMPLATES = {
-    "tflm/tfsparse_model_data.h": "tflm/tfsparse_model_data.h.j2",
-    "tflm/tfsparse_model_data.cc": "tflm/tfsparse_model_data.cc.j2",
-    "tflm/tfsparse_ops.h": "tflm/tfsparse_ops.h.j2",
-    "tflm.mk": "tflm/tflm.mk.j2",
-}
+#: Besides the model files, whose names carry the model's prefix (Naming.tflm_files()).
+_TEMPLATES = {"tflm.mk": "tflm/tflm.mk.j2"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +60,7 @@ class TflmContext:
     model_bytes: np.ndarray  # uint8, the to_tflite() flatbuffer
     ops: tuple  # of TflmOp, in first-use order
     activation_bytes: int
+    naming: object  # the project's tfsparse.codegen.context.Naming
 
     @property
     def model_size(self) -> int:
@@ -134,9 +131,11 @@ def tflm_files(sparse_model, project_ctx) -> dict:
         model_bytes=np.frombuffer(tflite, dtype=np.uint8),
         ops=tflm_ops(tflite),
         activation_bytes=project_ctx.arena_size,
+        naming=project_ctx.naming,
     )
     env = environment()
-    files = {path: env.get_template(t).render(ctx=ctx) for path, t in _TEMPLATES.items()}
+    templates = {**ctx.naming.tflm_files(), **_TEMPLATES}
+    files = {path: env.get_template(t).render(ctx=ctx) for path, t in templates.items()}
     glue = firmware_root() / "tflm"
     for path in sorted(glue.iterdir()):
         if path.suffix in (".cc", ".h"):

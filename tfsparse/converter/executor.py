@@ -21,15 +21,11 @@ def predict(model, x) -> np.ndarray:
         )
     inp = model.input_tensor
     x = np.asarray(x)
-    sample_shape = tuple(inp.shape[1:])
     if x.dtype != np.int8:
         raise TypeError(
             f"predict() takes int8 inputs, got {x.dtype}; quantize float inputs with model.quantize_input(x)"
         )
-    if tuple(x.shape[1:]) != sample_shape:
-        if tuple(x.shape) == sample_shape:
-            raise ValueError(f"input shape {x.shape} has no batch axis; pass x[None] for one sample")
-        raise ValueError(f"input shape {x.shape} does not match (N, {', '.join(map(str, sample_shape))}) of {inp.name!r}")
+    _check_batch_shape(x, inp, "predict()")
     values = {model.input: x}
     # Free each activation after its last reader, so branched graphs hold only live tensors.
     last_use = {}
@@ -53,10 +49,37 @@ def describe_passthrough(records) -> str:
     return f"{len(names)} op{'s' if len(names) != 1 else ''}: " + ", ".join(names)
 
 
+def _check_batch_shape(x: np.ndarray, inp, what: str) -> None:
+    """``x`` must be a batch of samples shaped like the input tensor: (N, *input shape without batch)."""
+    sample_shape = tuple(inp.shape[1:])
+    if tuple(x.shape[1:]) == sample_shape and x.ndim == len(sample_shape) + 1:
+        return
+    expected = f"(N, {', '.join(map(str, sample_shape))})"
+    if tuple(x.shape) == sample_shape:
+        raise ValueError(f"{what}: input shape {x.shape} has no batch axis; expected {expected}: pass x[None] for one sample")
+    hint = ""
+    if x.ndim >= 1 and x.shape[0] and x.size // x.shape[0] == int(np.prod(sample_shape)):
+        hint = f"; reshape it with x.reshape(len(x), {', '.join(map(str, sample_shape))})"
+    raise ValueError(f"{what}: input shape {x.shape} does not match {expected} of input tensor {inp.name!r}{hint}")
+
+
 def quantize_input(model, x) -> np.ndarray:
     """Float inputs -> int8 with the input tensor's (scale, zero point): round half away from zero, clamp."""
-    q = model.input_tensor.quantization
-    real = np.asarray(x, np.float32) / np.float32(q.scale[0])
+    inp = model.input_tensor
+    q = inp.quantization
+    try:
+        x = np.asarray(x, np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"quantize_input() takes a float array, got {type(x).__name__} ({exc})") from exc
+    _check_batch_shape(x, inp, "quantize_input()")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        raise ValueError(
+            f"quantize_input(): {int(bad.sum())} of {x.size} input values are NaN or infinite (first at index "
+            f"{tuple(int(i) for i in first)}: {x[tuple(first)]}); int8 has no such values: clean the data first"
+        )
+    real = x / np.float32(q.scale[0])
     return np.clip(tflite_round(real) + int(q.zero_point[0]), -128, 127).astype(np.int8)
 
 

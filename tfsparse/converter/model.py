@@ -93,6 +93,9 @@ class SparseModel:
 
         Returns:
             int8 array of the same shape.
+
+        Raises:
+            ValueError: ``x`` is not shaped (N, input shape) or holds NaN or infinite values.
         """
         return _quantize_input(self, x)
 

@@ -33,10 +33,28 @@ def _batch_one(model, input_shape):
     return keras.Model(inp, model(inp), name=model.name)
 
 
+def _check_finite(samples: np.ndarray, where: str) -> None:
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        rows = np.unique(np.argwhere(bad)[:, 0]) if samples.ndim > 1 else np.argwhere(bad)[:, 0]
+        raise ConversionError(
+            f"representative_data{where} holds {int(bad.sum())} NaN or infinite values (in {len(rows)} of "
+            f"{len(samples)} samples, first sample {int(rows[0])}); calibration needs finite inputs: drop or "
+            "fix those samples (e.g. x[np.isfinite(x).all(axis=tuple(range(1, x.ndim)))])"
+        )
+
+
 def _representative_dataset(representative_data, input_shape):
     """The converter's ``representative_dataset`` callable from an array or a callable."""
     if callable(representative_data):
-        return representative_data
+
+        def checked():
+            for i, batch in enumerate(representative_data()):
+                for array in batch:
+                    _check_finite(np.asarray(array, np.float32), f" (batch {i} from the callable)")
+                yield batch
+
+        return checked
     try:
         samples = np.asarray(representative_data, dtype=np.float32)
     except (TypeError, ValueError) as exc:
@@ -50,6 +68,7 @@ def _representative_dataset(representative_data, input_shape):
             f"representative_data has shape {samples.shape}; expected (samples, {', '.join(map(str, expected))}) "
             "to match the model input"
         )
+    _check_finite(samples, "")
 
     def gen():
         for sample in samples:
@@ -78,7 +97,8 @@ def quantize(model, representative_data, *, per_channel: bool = True) -> bytes:
 
     Raises:
         ConversionError: the model has several inputs or outputs, ``representative_data`` does not
-            match the input, or the converter fails (its message is included).
+            match the input or holds NaN or infinite values, or the converter fails (its message is
+            included).
 
     Example:
         >>> tflite = tfsparse.quantize(model, x_train[:200])  # doctest: +SKIP
@@ -109,5 +129,7 @@ def quantize(model, representative_data, *, per_channel: bool = True) -> bytes:
         with quiet_native_output(), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
             return bytes(converter.convert())
+    except ConversionError:
+        raise
     except Exception as exc:  # the converter raises many types; keep its message
         raise ConversionError(f"the TFLite converter failed on model {model.name!r}: {exc}") from exc

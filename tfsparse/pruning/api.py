@@ -54,10 +54,12 @@ def _clone(model, clone_layer):
         pairs.append((layer, new))
         return new
 
-    if not model.built:
+    if not model.built and not isinstance(model, keras.Sequential):
         raise ValueError(
             f"model {model.name!r} is not built: give it an input shape (keras.Input) or call it on data first."
         )
+    # A Sequential model without an input shape clones unbuilt (no weights to copy yet); its layers,
+    # wrapped or not, build at the first call, as in tfmot.
     clone = keras.models.clone_model(model, clone_function=clone_function, recursive=True)
     return clone, pairs
 
@@ -83,7 +85,8 @@ def _resolve_schedules(model, pruning_schedule):
             if not is_prunable(layer):
                 raise ValueError(
                     f"pruning_schedule[{name!r}]: layer {name!r} ({type(layer).__name__}) cannot be pruned; "
-                    "tfsparse prunes Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding and PrunableLayer kernels."
+                    "tfsparse prunes Dense, Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D, SeparableConv1D/2D, "
+                    "Embedding and PrunableLayer kernels."
                 )
             _check_schedule(schedule, f"pruning_schedule[{name!r}]")
         return dict(pruning_schedule), []
@@ -158,9 +161,13 @@ def prune_low_magnitude(
             tfsparse cannot prune are left dense, with one warning listing them.
         pruning_schedule: a :class:`tfsparse.PruningSchedule`; when pruning a model, also a dict
             ``{layer name: schedule}``, which prunes only the layers named.
-        block_size: only ``(1, 1)`` is implemented.
-        block_pooling_type: ``"AVG"`` or ``"MAX"``.
-        pruning_policy: not implemented yet (must be None).
+        block_size: ``(height, width)``: prune whole blocks of 2-D weights (Dense, Embedding), ranked
+            by their pooled magnitude, ``sparsity`` counting blocks (tfmot's block sparsity). Default
+            ``(1, 1)``: unstructured.
+        block_pooling_type: ``"AVG"`` or ``"MAX"``: how a block's magnitudes are pooled.
+        pruning_policy: must be None. tfmot's only policy, ``PruneForLatencyOnXNNPack``, selects layers
+            for XNNPack's sparse CPU kernels, which do not exist on Cortex-M: it would prune the wrong
+            layers for this target.
         sparsity_m_by_n: ``(m, n)`` with ``0 < m < n``: at least ``m`` zeros in every ``n``
             consecutive weights along the input dimension (tfmot's meaning: ``(2, 4)`` keeps 2 of 4),
             recomputed at every mask update and saved with the model. None: unstructured.
@@ -177,7 +184,7 @@ def prune_low_magnitude(
         TypeError: ``to_prune`` is not a Keras layer, list or model; a bad schedule.
         ValueError: a layer that cannot be pruned, a model with nothing prunable, a subclassed model,
             an unknown ``ranking`` or layer name in a schedule dict.
-        NotImplementedError: ``block_size != (1, 1)`` or ``pruning_policy``.
+        NotImplementedError: ``pruning_policy``.
         RuntimeError: Keras is not running on the TensorFlow backend.
 
     Example:
@@ -188,7 +195,9 @@ def prune_low_magnitude(
     check_backend("tfsparse.prune_low_magnitude")
     if pruning_policy is not None:
         raise NotImplementedError(
-            f"pruning_policy={pruning_policy!r} is not implemented yet; leave it None (every prunable layer is pruned)."
+            f"pruning_policy={pruning_policy!r}: tfsparse has no pruning policy. tfmot's policy "
+            "(PruneForLatencyOnXNNPack) picks layers for XNNPack's sparse CPU kernels, not for Cortex-M; "
+            "leave it None (every prunable layer is pruned), or pass a {layer name: schedule} dict to choose layers."
         )
     if ranking not in RANKINGS:
         raise ValueError(f"ranking={ranking!r} must be 'local' or 'global'.")
@@ -216,21 +225,51 @@ def prune_low_magnitude(
     )
 
 
+def _unwrap_in_place(model):
+    """Replace every PruneLowMagnitude reachable from ``model``'s attributes by its masked inner layer."""
+    for wrapper in pruned_layers(model):
+        wrapper.unwrap()
+    owners = [model] + [l for l in model._flatten_layers(include_self=False, recursive=True) if not isinstance(l, PruneLowMagnitude)]
+    unwrap = lambda v: v.layer if isinstance(v, PruneLowMagnitude) else v  # noqa: E731
+    for owner in owners:
+        for name, value in list(vars(owner).items()):
+            if name == "_layers":
+                continue
+            if isinstance(value, PruneLowMagnitude):
+                object.__setattr__(owner, name, value.layer)  # already tracked by Keras through the wrapper
+            elif isinstance(value, list):
+                value[:] = [unwrap(v) for v in value]
+            elif isinstance(value, tuple) and any(isinstance(v, PruneLowMagnitude) for v in value):
+                object.__setattr__(owner, name, type(value)(unwrap(v) for v in value))
+            elif isinstance(value, dict):
+                for key in list(value):
+                    value[key] = unwrap(value[key])
+        for layer in list(owner._layers):
+            if isinstance(layer, PruneLowMagnitude):
+                owner._tracker.replace_tracked_value("layers", layer, layer.layer)
+    # the compiled steps still call the wrappers: let Keras trace them again
+    model.train_function = model.test_function = model.predict_function = None
+    return model
+
+
 def strip_pruning(model):
-    """A copy of a pruned model with the pruning wrappers removed, ready to export or convert.
+    """A model with the pruning wrappers removed, ready to export or convert.
 
     The result is a plain Keras model with the original layer names and classes, whose pruned
-    weights are exactly 0.0. The pruned model is left untouched.
+    weights are exactly 0.0. A Sequential/Functional model is copied and the pruned model is left
+    untouched. A subclassed model (layers wrapped one by one in its constructor) cannot be copied
+    (Keras rebuilds a model only through its constructor), so it is stripped in place: each
+    wrapper attribute becomes its inner layer, holding the masked weights, and the same model is
+    returned (tfmot refuses subclassed models).
 
     Args:
-        model: a Sequential/Functional model returned by :func:`prune_low_magnitude` (and trained).
+        model: a Keras model with layers wrapped by :func:`prune_low_magnitude` (and trained).
 
     Returns:
-        A new Keras model without ``PruneLowMagnitude`` layers.
+        A Keras model without ``PruneLowMagnitude`` layers.
 
     Raises:
         TypeError: ``model`` is not a Keras model.
-        ValueError: a subclassed model (unwrap its layers yourself: ``wrapper.layer``).
 
     Example:
         >>> final = strip_pruning(pruned)  # doctest: +SKIP
@@ -238,7 +277,6 @@ def strip_pruning(model):
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"strip_pruning expects a Keras model, got {type(model).__name__}.")
-    _check_model_type(model, "strip_pruning")
     never_trained = [l.name for l in pruned_layers(model) if l.built and int(l.pruning_step.numpy()) < 0]
     if never_trained:
         warnings.warn(
@@ -247,6 +285,8 @@ def strip_pruning(model):
             UserWarning,
             stacklevel=2,
         )
+    if not _is_graph_model(model):
+        return _unwrap_in_place(model)
 
     def clone_layer(layer):
         return _fresh(layer.layer if isinstance(layer, PruneLowMagnitude) else layer)

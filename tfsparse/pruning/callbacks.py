@@ -57,8 +57,11 @@ class UpdatePruningStep(keras.callbacks.Callback):
     are not needed (and ``steps_per_execution > 1`` counts every step). ``on_epoch_end`` re-applies
     the masks, a no-op with Keras optimizers, a guard for hand-written update rules.
 
-    In a custom training loop: ``cb.set_model(model); cb.on_train_begin()`` before the first step;
-    ``cb.on_train_batch_begin(batch)`` may be called as with tfmot (it does nothing).
+    In a custom training loop, exactly as tfmot's guide writes it: ``cb.set_model(model);
+    cb.on_train_begin()`` before the first step, ``cb.on_train_batch_begin(batch=-1)`` before each step
+    (it does nothing here), ``cb.on_epoch_end(batch=-1)`` after each epoch. The hooks keep tfmot's
+    argument names (``on_epoch_end(batch, logs)``: tfmot calls the epoch index ``batch``); Keras'
+    name ``epoch=`` is accepted too.
 
     Raises:
         ValueError: at ``on_train_begin``, if the model has no layer wrapped by prune_low_magnitude.
@@ -96,7 +99,8 @@ class UpdatePruningStep(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start_steps = [_step(layer) if layer.built else None for layer in self.prunable_layers]
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, batch=None, logs=None, epoch=None):
+        epoch = batch if epoch is None else epoch
         for layer in self.prunable_layers:
             if layer.built:
                 layer.apply_masks()
@@ -115,15 +119,18 @@ class PruningSummaries(keras.callbacks.TensorBoard):
     """TensorBoard callback that also writes each pruned weight's sparsity and threshold.
 
     Scalars ``<layer>/<weight>/sparsity`` (fraction of zeros in the mask) and
-    ``<layer>/<weight>/threshold`` go to ``log_dir/metrics``, at the pruning step, every epoch (and
-    every ``update_freq`` batches when it is an integer or ``"batch"``).
+    ``<layer>/<weight>/threshold`` go to ``log_dir/metrics``, at the pruning step, at the start and end
+    of every epoch (each step once), and every ``update_freq`` batches when it is an integer or
+    ``"batch"``. In a custom training loop, as tfmot's guide: ``cb.set_model(model)``, then
+    ``cb.on_epoch_begin(epoch)`` at each epoch start writes the values (no ``on_train_begin`` needed).
 
     Args:
-        log_dir: directory for the event files (created if missing).
+        log_dir: directory for the event files, a ``str`` or ``os.PathLike`` (created if missing).
         update_freq: ``"epoch"``, ``"batch"`` or an integer number of batches.
         **kwargs: any other ``keras.callbacks.TensorBoard`` argument.
 
     Raises:
+        TypeError: ``log_dir`` is not a path (nothing is created).
         ValueError: an empty ``log_dir``.
 
     Example:
@@ -131,23 +138,34 @@ class PruningSummaries(keras.callbacks.TensorBoard):
     """
 
     def __init__(self, log_dir, update_freq="epoch", **kwargs):
-        if not log_dir:
+        if not isinstance(log_dir, (str, os.PathLike)):
+            raise TypeError(
+                f"PruningSummaries: log_dir must be a directory path (str or pathlib.Path), got "
+                f"{type(log_dir).__module__}.{type(log_dir).__qualname__} {log_dir!r}; e.g. log_dir='logs'."
+            )
+        log_dir = os.fspath(log_dir)
+        if not isinstance(log_dir, str) or not log_dir:
             raise ValueError("PruningSummaries needs a log_dir (the directory TensorBoard reads), e.g. 'logs'.")
         super().__init__(log_dir=log_dir, update_freq=update_freq, **kwargs)
         self._pruning_writer = None
         self._batches_seen = 0
+        self._last_logged_step = None
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._batches_seen = 0
-        if self._pruning_writer is None:
-            self._pruning_writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "metrics"))
+        self._last_logged_step = None
 
     def _log_pruning(self):
         layers = [layer for layer in pruned_layers(self.model) if layer.built]
-        if not layers or self._pruning_writer is None:
+        if not layers:
             return
         step = _step(layers[0])
+        if step == self._last_logged_step:
+            return
+        self._last_logged_step = step
+        if self._pruning_writer is None:
+            self._pruning_writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "metrics"))
         with self._pruning_writer.as_default():
             for layer in layers:
                 for w, mask, threshold in layer.pruning_vars:
@@ -164,6 +182,11 @@ class PruningSummaries(keras.callbacks.TensorBoard):
         freq = 1 if self.update_freq == "batch" else int(self.update_freq)
         if self._batches_seen % freq == 0:
             self._log_pruning()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.write_steps_per_second or getattr(self.model, "optimizer", None) is not None:
+            super().on_epoch_begin(epoch, logs)  # Keras' part reads the optimizer, absent in some custom loops
+        self._log_pruning()
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["num_kept", "kth_largest", "magnitude_masks"]
+__all__ = ["num_kept", "kth_largest", "magnitude_masks", "block_masks"]
 
 
 def num_kept(size, sparsity):
@@ -107,4 +107,43 @@ def magnitude_masks(weights, sparsity, scores=None):
     k = num_kept(tf.size(flat), sparsity)
     threshold = kth_largest(flat, k)
     masks = [tf.cast(s >= threshold, w.dtype) for s, w in zip(scores, weights)]
+    return threshold, masks
+
+
+def _pool_blocks(scores, block_size, pooling_type):
+    """Pool a 2-D score matrix over ``block_size`` tiles (SAME padding: edge tiles pool what they hold).
+
+    The same op sequence as tfmot's ``factorized_pool`` (rows, then columns, as two 1-D pools), so the
+    pooled values, and therefore the masks, are the same bit for bit.
+    """
+    height, width = scores.shape
+    x = tf.reshape(scores, [1, 1, height, width])
+    x = tf.nn.pool(x, window_shape=[1, block_size[0]], pooling_type=pooling_type, strides=[1, block_size[0]], padding="SAME")
+    x = tf.transpose(x, perm=[0, 1, 3, 2])
+    x = tf.nn.pool(x, window_shape=[1, block_size[1]], pooling_type=pooling_type, strides=[1, block_size[1]], padding="SAME")
+    return tf.reshape(tf.transpose(x, perm=[0, 1, 3, 2]), [-(-height // block_size[0]), -(-width // block_size[1])])
+
+
+def _expand_blocks(block_mask, block_size, shape):
+    """Each block's 0/1 back onto its ``block_size`` tile of a ``shape`` matrix (edge tiles cut)."""
+    full = tf.repeat(tf.repeat(block_mask, block_size[0], axis=0), block_size[1], axis=1)
+    return full[: shape[0], : shape[1]]
+
+
+def block_masks(weights, sparsity, block_size, pooling_type="AVG", scores=None):
+    """Block sparsity (tfmot's ``block_size``): whole ``block_size`` tiles of 2-D weights kept or zeroed.
+
+    Each tile is scored by the average (``"AVG"``) or maximum (``"MAX"``) of its scores (default
+    ``|w|``); the tiles are then ranked by :func:`magnitude_masks`' rule (one threshold across all
+    ``weights``), so ``sparsity`` counts tiles, as in tfmot.
+
+    Returns:
+        ``(threshold, masks)`` as :func:`magnitude_masks`, masks shaped like ``weights``.
+    """
+    weights = [tf.convert_to_tensor(w) for w in weights]
+    if scores is None:
+        scores = [tf.abs(w) for w in weights]
+    pooled = [_pool_blocks(tf.cast(s, tf.float32), block_size, pooling_type) for s in scores]
+    threshold, block_mask = magnitude_masks(pooled, sparsity, pooled)
+    masks = [tf.cast(_expand_blocks(m, block_size, w.shape), w.dtype) for m, w in zip(block_mask, weights)]
     return threshold, masks

@@ -7,7 +7,9 @@ Differences from tfmot, on purpose:
 
 * the mask also updates at ``end_step`` when ``end_step`` is off the ``frequency`` grid, so the final
   sparsity is always reached (tfmot stops at the last grid step before ``end_step``);
-* ``end_step <= begin_step`` is rejected (tfmot accepts it and computes NaN sparsity);
+* ``PolynomialDecay`` with ``end_step == begin_step`` is rejected: tfmot accepts it and divides by
+  zero, so its one pruning step (``step == begin_step``) computes a NaN sparsity. ``ConstantSparsity``
+  with ``end_step == begin_step`` is tfmot's one-shot schedule and is accepted, as in tfmot;
 * ``get_config()`` returns the constructor arguments (Keras 3 convention) and round-trips through
   ``from_config`` and ``keras.saving.serialize_keras_object``.
 
@@ -47,14 +49,28 @@ def _check_steps(begin_step, end_step, frequency, allow_endless):
             "end_step=-1 is not allowed for PolynomialDecay: the decay needs an end. Pass the step at "
             "which the final sparsity is reached, or use ConstantSparsity(..., end_step=-1)."
         )
-    if end_step != -1 and end_step <= begin_step:
+    if end_step != -1 and end_step < begin_step:
         raise ValueError(
-            f"end_step={end_step} must be greater than begin_step={begin_step}"
+            f"end_step={end_step} must be >= begin_step={begin_step}"
             + (" (or -1 to prune until training ends)" if allow_endless else "")
-            + "; tfmot would compute a NaN sparsity here."
+            + " (tfmot refuses it too)."
+        )
+    if end_step == begin_step and not allow_endless:
+        raise ValueError(
+            f"end_step={end_step} equals begin_step: PolynomialDecay needs end_step > begin_step to decay "
+            "(tfmot accepts it but divides by zero and prunes to a NaN sparsity at that step). For a one-shot "
+            f"prune at step {begin_step}, use ConstantSparsity(final_sparsity, {begin_step}, {end_step})."
         )
     if not isinstance(frequency, numbers.Integral) or frequency <= 0:
         raise ValueError(f"frequency={frequency!r} must be an integer > 0 (masks update every `frequency` steps).")
+
+
+def _as_int64(step):
+    """A step (Python int, NumPy integer, int32/int64 tensor or ``tf.Variable``) as an int64 tensor."""
+    step = tf.convert_to_tensor(step)
+    if not step.dtype.is_integer:
+        raise TypeError(f"a pruning step must be an integer (or integer tensor), got {step.dtype.name}.")
+    return tf.cast(step, tf.int64)
 
 
 class PruningSchedule(abc.ABC):
@@ -73,7 +89,7 @@ class PruningSchedule(abc.ABC):
 
         Unlike tfmot, ``step == end_step`` is always a pruning step, even off the grid.
         """
-        step = tf.convert_to_tensor(step, dtype=tf.int64)
+        step = _as_int64(step)
         in_range = tf.logical_and(step >= begin_step, tf.logical_or(step <= end_step, end_step < 0))
         on_grid = tf.equal(tf.math.floormod(step - begin_step, frequency), 0)
         at_end = tf.equal(step, end_step)
@@ -109,7 +125,8 @@ class ConstantSparsity(PruningSchedule):
     Args:
         target_sparsity: fraction of weights set to zero, in [0, 1).
         begin_step: first step that prunes (>= 0).
-        end_step: last step that prunes (> begin_step), or -1 to prune until training ends.
+        end_step: last step that prunes (>= begin_step; equal: a one-shot prune at that step), or -1
+            to prune until training ends.
         frequency: masks update every ``frequency`` steps (> 0).
 
     Raises:
@@ -177,7 +194,7 @@ class PolynomialDecay(PruningSchedule):
         self.frequency = int(frequency)
 
     def __call__(self, step):
-        step = tf.convert_to_tensor(step, dtype=tf.int64)
+        step = _as_int64(step)
         # Same float32 op sequence as tfmot, so values match bit for bit.
         p = tf.cast(step - self.begin_step, tf.float32) / tf.constant(self.end_step - self.begin_step, tf.float32)
         p = tf.minimum(1.0, tf.maximum(0.0, p))

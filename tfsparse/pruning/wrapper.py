@@ -21,19 +21,41 @@ import keras
 import tensorflow as tf
 
 from . import saliency
-from .masks import magnitude_masks
+from .masks import block_masks, magnitude_masks
 from .nm import check_m_by_n, nm_masks
 from .schedules import ConstantSparsity, PruningSchedule
 
 __all__ = ["PrunableLayer", "PruneLowMagnitude", "prunable_weights", "is_prunable", "check_backend"]
 
-#: Built-in layers and the attribute holding the weight pruned in each.
+#: Built-in layers and the attribute holding the weight pruned in each (tfmot's registry, in Keras 3;
+#: DepthwiseConv2D is pruned here, tfmot leaves it dense). Subclasses first: SeparableConv is no Conv.
 _PRUNABLE_ATTRS = (
     (keras.layers.Dense, "kernel"),
+    (keras.layers.SeparableConv1D, "pointwise_kernel"),
+    (keras.layers.SeparableConv2D, "pointwise_kernel"),
+    (keras.layers.DepthwiseConv2D, "kernel"),
     (keras.layers.Conv1D, "kernel"),
     (keras.layers.Conv2D, "kernel"),
-    (keras.layers.DepthwiseConv2D, "kernel"),
+    (keras.layers.Conv3D, "kernel"),
+    (keras.layers.Conv2DTranspose, "kernel"),
+    (keras.layers.Conv3DTranspose, "kernel"),
     (keras.layers.Embedding, "embeddings"),
+)
+
+#: Layers with nothing to prune that tfmot still wraps (as no-ops): wrapping them explicitly works here
+#: too. Whole-model pruning leaves them unwrapped (same result, fewer wrappers).
+_NOTHING_TO_PRUNE = tuple(
+    getattr(keras.layers, name)
+    for name in (
+        "ELU LeakyReLU ReLU Softmax Activation ActivityRegularization Cropping1D Cropping2D Cropping3D "
+        "UpSampling1D UpSampling2D UpSampling3D ZeroPadding1D ZeroPadding2D ZeroPadding3D Dropout Flatten "
+        "Lambda Masking Permute RepeatVector Reshape SpatialDropout1D SpatialDropout2D SpatialDropout3D "
+        "Add Average Concatenate Dot Maximum Minimum Multiply Subtract AlphaDropout GaussianDropout "
+        "GaussianNoise BatchNormalization LayerNormalization AveragePooling1D AveragePooling2D "
+        "AveragePooling3D GlobalAveragePooling1D GlobalAveragePooling2D GlobalAveragePooling3D "
+        "GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D MaxPooling1D MaxPooling2D MaxPooling3D"
+    ).split()
+    if hasattr(keras.layers, name)
 )
 RANKINGS = ("local", "global")
 
@@ -90,6 +112,11 @@ def is_prunable(layer):
     return _declares_prunable(layer) or any(isinstance(layer, cls) for cls, _ in _PRUNABLE_ATTRS)
 
 
+def can_wrap(layer):
+    """True if ``PruneLowMagnitude`` accepts ``layer``: prunable, or one of tfmot's no-op layers."""
+    return is_prunable(layer) or isinstance(layer, _NOTHING_TO_PRUNE)
+
+
 def prunable_weights(layer):
     """The variables pruning applies to in a built ``layer`` (empty if it has none)."""
     if _declares_prunable(layer):
@@ -132,10 +159,11 @@ def _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, 
             f"{layer.name!r} is a model: prune a model with tfsparse.prune_low_magnitude(model), "
             "which wraps its prunable layers."
         )
-    if not is_prunable(layer):
+    if not can_wrap(layer):
         raise ValueError(
             f"layer {layer.name!r} ({type(layer).__name__}) cannot be pruned: tfsparse prunes Dense, "
-            "Conv1D, Conv2D, DepthwiseConv2D and Embedding kernels; for a custom layer, subclass "
+            "Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D, SeparableConv1D/2D and Embedding kernels "
+            "and wraps tfmot's weightless layers as no-ops; for a custom layer, subclass "
             "tfsparse.PrunableLayer and return its weights to prune from get_prunable_weights()."
         )
     if pruning_schedule is None:
@@ -147,9 +175,16 @@ def _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, 
             f"pruning_schedule must be a tfsparse.PruningSchedule (e.g. PolynomialDecay(0, 0.9, 0, 1000)), "
             f"got {pruning_schedule!r}."
         )
-    if tuple(block_size) != (1, 1):
-        raise NotImplementedError(
-            f"block_size={tuple(block_size)} (block sparsity) is not implemented yet; use block_size=(1, 1)."
+    if (
+        not isinstance(block_size, (tuple, list))
+        or len(block_size) != 2
+        or not all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in block_size)
+    ):
+        raise ValueError(f"block_size={block_size!r} must be two integers > 0 (block height, width), e.g. (1, 4).")
+    if tuple(block_size) != (1, 1) and sparsity_m_by_n is not None:
+        raise ValueError(
+            f"block_size={tuple(block_size)} and sparsity_m_by_n={sparsity_m_by_n!r} are two different patterns: "
+            "pass one of them (tfmot would silently ignore block_size)."
         )
     if block_pooling_type not in ("AVG", "MAX"):
         raise ValueError(f"block_pooling_type={block_pooling_type!r} must be 'AVG' or 'MAX'.")
@@ -166,11 +201,15 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     :class:`tfsparse.UpdatePruningStep` callback.
 
     Args:
-        layer: the Keras layer to prune: Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding, or a
-            layer implementing :class:`PrunableLayer`.
+        layer: the Keras layer to prune: Dense, Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D,
+            SeparableConv1D/2D (pointwise kernel), Embedding, or a layer implementing
+            :class:`PrunableLayer`; or a layer with nothing to prune that tfmot wraps as a no-op
+            (Dropout, pooling, Flatten, Add, BatchNormalization, ...).
         pruning_schedule: a :class:`PruningSchedule` (default ``ConstantSparsity(0.5, 0)``).
-        block_size: only ``(1, 1)`` (unstructured) is implemented.
-        block_pooling_type: ``"AVG"`` or ``"MAX"`` (unused while ``block_size == (1, 1)``).
+        block_size: ``(height, width)`` of the blocks pruned together in 2-D weights (tfmot's block
+            sparsity: blocks ranked by their pooled magnitude, ``sparsity`` counts blocks); ``(1, 1)``:
+            unstructured.
+        block_pooling_type: ``"AVG"`` or ``"MAX"``: how a block's magnitudes are pooled.
         sparsity_m_by_n: ``(m, n)``: at least ``m`` zeros in every ``n`` consecutive weights along the
             input dimension (tfmot's meaning; ``0 < m < n``), recomputed at every mask update; a
             schedule sparsity above ``m / n`` is reached on top of the pattern. None: unstructured.
@@ -185,7 +224,7 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         TypeError: ``layer`` is not a Keras layer, or the schedule is not a PruningSchedule.
         ValueError: the layer cannot be pruned, or is already wrapped; a bad ``ranking``, ``criterion``
             or ``sparsity_m_by_n``.
-        NotImplementedError: ``block_size != (1, 1)``.
+        ValueError (at build): ``block_size != (1, 1)`` on a weight that is not 2-D.
 
     Example:
         >>> dense = PruneLowMagnitude(keras.layers.Dense(10), ConstantSparsity(0.8, 0))  # doctest: +SKIP
@@ -226,11 +265,15 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         if not self.layer.built:
             self.layer.build(input_shape)
             self.layer.built = True
-        weights = prunable_weights(self.layer)
-        if not weights:
-            raise ValueError(
-                f"layer {self.layer.name!r} declares no weights to prune (get_prunable_weights() returned none)."
-            )
+        weights = prunable_weights(self.layer)  # none: a no-op wrapper that only counts steps (as tfmot's)
+        if self.block_size != (1, 1):
+            for w in weights:
+                if len(w.shape) != 2:
+                    raise ValueError(
+                        f"layer {self.layer.name!r}: block_size={self.block_size} needs 2-D weights (Dense, "
+                        f"Embedding), but {_short_name(w)} has shape {tuple(w.shape)}; use block_size=(1, 1) "
+                        "for this layer (tfmot refuses it too)."
+                    )
         pruning_vars = []
         for w in weights:
             name = _short_name(w)
@@ -277,6 +320,8 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         def rule(ws, ss):
             if self.sparsity_m_by_n is not None:
                 return nm_masks(ws, sparsity, self.sparsity_m_by_n, ss)
+            if self.block_size != (1, 1):
+                return block_masks(ws, sparsity, self.block_size, self.block_pooling_type, ss)
             return magnitude_masks(ws, sparsity, ss)
 
         if self.ranking == "global":
@@ -334,6 +379,17 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         """Multiply every pruned weight by its mask now (idempotent; used at epoch ends)."""
         for w, mask, _ in self.pruning_vars:
             w.assign(w * mask)
+
+    def unwrap(self):
+        """Apply the masks for good, give the weights back their own constraints, return the inner layer.
+
+        The wrapper must not train afterwards (its masks no longer constrain the weights).
+        """
+        self.apply_masks()
+        for w, _, _ in self.pruning_vars:
+            if isinstance(w.constraint, _MaskConstraint):
+                w.constraint = w.constraint.inner
+        return self.layer
 
     # -- serialization ----------------------------------------------------------------------------
 

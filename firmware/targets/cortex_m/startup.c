@@ -1,8 +1,9 @@
-/* tfsparse: minimal Cortex-M start-up (M4, M7, M33): vector table, .data/.bss set-up, FPU on. */
+/* tfsparse: minimal Cortex-M start-up (M0 to M55): vector table, .data/.bss set-up, FPU on. */
 #include <stdint.h>
 #include <string.h>
 
 #include "tfs_semihost.h"
+#include "tfs_stack.h"
 
 extern uint32_t __data_load__, __data_start__, __data_end__, __bss_start__, __bss_end__, __stack_top__;
 
@@ -10,6 +11,7 @@ int main(void);
 void SysTick_Handler(void);
 
 void Reset_Handler(void) {
+  tfs_stack_paint();
   memcpy(&__data_start__, &__data_load__, (size_t)((char *)&__data_end__ - (char *)&__data_start__));
   memset(&__bss_start__, 0, (size_t)((char *)&__bss_end__ - (char *)&__bss_start__));
 #if defined(__ARM_FP)

@@ -2,7 +2,12 @@
 // options, Prepare with temp tensors from the MicroContext, then Invoke per sample), with the ops
 // looked up in a resolver filled by the generated TfsparseAddOps().
 //
-//   tflm_driver GRAPH_FILE OUTPUTS_FILE MODEL_DATA_DUMP
+//   tflm_driver GRAPH_FILE OUTPUTS_FILE MODEL_DATA_DUMP [GRAPH_FILE OUTPUTS_FILE MODEL_DATA_DUMP ...]
+//
+// One triple per model linked in: by default the single model of tfsparse_model_data.h /
+// tfsparse_ops.h; several prefixed models (generate(..., name=...)) with
+//   -DTFS_DRIVER_MODELS='X(kws, Kws) X(ad, Ad)' -include kws_model_data.h -include kws_ops.h ...
+// each run with its own resolver, in that order.
 //
 // GRAPH_FILE (little-endian int32 fields, written by tests/cortex_m/_tflm_graph.py):
 //   n_tensors, per tensor: type ndims dims[ndims] nbytes has_data [bytes]
@@ -18,9 +23,13 @@
 
 #include "tensorflow/lite/c/common.h"
 #include "tensorflow/lite/micro/micro_context.h"
-#include "tfsparse_model_data.h"
 #include "tfs_fully_connected.h"
+
+#ifndef TFS_DRIVER_MODELS
+#include "tfsparse_model_data.h"
 #include "tfsparse_ops.h"
+#define TFS_DRIVER_MODELS X(tfsparse, Tfsparse)
+#endif
 
 namespace {
 
@@ -56,7 +65,7 @@ struct Graph {
   std::vector<TfLiteTensor> tensors;
   std::vector<TfLiteEvalTensor> eval;
 };
-Graph g_graph;
+Graph g_graph;  // the graph being run (one model at a time)
 
 class DoubleMicroContext : public tflite::MicroContext {
  public:
@@ -93,17 +102,16 @@ TfLiteEvalTensor* GetEvalTensor(const TfLiteContext*, int index) { return &g_gra
 
 void ReportError(TfLiteContext*, const char* format, ...) { fprintf(stderr, "TF_LITE_ENSURE: %s\n", format); }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc != 4) Die("usage: tflm_driver GRAPH_FILE OUTPUTS_FILE MODEL_DATA_DUMP");
-  g_in = fopen(argv[1], "rb");
-  FILE* out = fopen(argv[2], "wb");
-  FILE* dump = fopen(argv[3], "wb");
+// Runs one model: files[0] graph, files[1] outputs, files[2] dump of the model data array.
+template <unsigned int tOpCount, typename AddOps>
+int RunModel(AddOps add_ops, const unsigned char* model_data, unsigned int model_data_size, char** files) {
+  g_graph = Graph();
+  g_in = fopen(files[0], "rb");
+  FILE* out = fopen(files[1], "wb");
+  FILE* dump = fopen(files[2], "wb");
   if (g_in == nullptr || out == nullptr || dump == nullptr) Die("cannot open files");
-  fwrite(tfsparse_model_data, 1, tfsparse_model_data_size, dump);
+  fwrite(model_data, 1, model_data_size, dump);
   fclose(dump);
-
   const int32_t n_tensors = ReadI32();
   g_graph.tensors.resize(static_cast<size_t>(n_tensors));
   g_graph.eval.resize(static_cast<size_t>(n_tensors));
@@ -124,9 +132,9 @@ int main(int argc, char** argv) {
   context.GetEvalTensor = GetEvalTensor;
   context.ReportError = ReportError;
 
-  static tflite::MicroMutableOpResolver<kTfsparseOpCount> resolver;
-  if (TfsparseAddOps(resolver) != kTfLiteOk) Die("TfsparseAddOps failed");
-  if (resolver.GetRegistrationLength() != kTfsparseOpCount) Die("TfsparseAddOps added a wrong number of ops");
+  static tflite::MicroMutableOpResolver<tOpCount> resolver;
+  if (add_ops(resolver) != kTfLiteOk) Die("the generated AddOps failed");
+  if (resolver.GetRegistrationLength() != tOpCount) Die("the generated AddOps added a wrong number of ops");
 
   const int32_t n_ops = ReadI32();
   std::vector<const TFLMRegistration*> regs;
@@ -139,7 +147,7 @@ int main(int argc, char** argv) {
     }
     const TFLMRegistration* reg = resolver.FindOp(name);
     if (reg == nullptr) {
-      fprintf(stderr, "tflm_driver: op %s was not added by TfsparseAddOps\n", name);
+      fprintf(stderr, "tflm_driver: op %s was not added by the generated AddOps\n", name);
       return 3;
     }
     TfLiteNode& node = nodes[static_cast<size_t>(k)];
@@ -172,6 +180,24 @@ int main(int argc, char** argv) {
   }
   fclose(out);
   fclose(g_in);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int model = 0;
+#define X(prefix, Camel)                                                                                    \
+  if (argc < 4 + 3 * model) Die("usage: tflm_driver (GRAPH_FILE OUTPUTS_FILE MODEL_DATA_DUMP) per model"); \
+  if (const int status = RunModel<k##Camel##OpCount>(                                                       \
+          [](tflite::MicroMutableOpResolver<k##Camel##OpCount>& r) { return Camel##AddOps(r); },           \
+          prefix##_model_data, prefix##_model_data_size, argv + 1 + 3 * model)) {                          \
+    return status;                                                                                          \
+  }                                                                                                         \
+  ++model;
+  TFS_DRIVER_MODELS
+#undef X
+  if (argc != 1 + 3 * model) Die("usage: tflm_driver (GRAPH_FILE OUTPUTS_FILE MODEL_DATA_DUMP) per model");
   printf("%s\n", tfs_fully_connected_impl());
   return 0;
 }
