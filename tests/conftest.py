@@ -101,10 +101,16 @@ def _reference_module():
 
 
 @pytest.fixture(scope="session")
-def reference_models(request):
+def reference_models(request, tmp_path_factory):
     """``{name: Reference}`` for the five MLPerf Tiny reference models (``tests/reference_models.py``):
     trained briefly, 80% pruned (Conv2D and Dense), quantized; ``.tflite`` (softmax), ``.tflite_logits``,
     ``.keras``, ``.x_calibration``, ``.x_test`` (120 inputs), ``.y_test``, ``.float_outputs``.
-    Cached under pytest's cache directory, keyed by the sources that make them."""
-    root = pathlib.Path(request.config.cache.mkdir("tfsparse_reference_models"))
+    Cached under pytest's cache directory (or beside its temporary directories with ``-p
+    no:cacheprovider``), keyed by the sources that make them. Building all five from scratch takes
+    about 80 s of CPU."""
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    if cache is not None:
+        root = pathlib.Path(cache.mkdir("tfsparse_reference_models"))
+    else:  # beside pytest's numbered temporary directories, which it keeps between runs
+        root = tmp_path_factory.getbasetemp().parent / "tfsparse_reference_models"
     return _reference_module().build_all(root)
