@@ -46,6 +46,7 @@ CASES = {
     "conv_valid_dilation2": ("CONV_2D", lambda i: _layers().Conv2D(5, 3, dilation_rate=2)(i), (12, 10, 2)),
     "conv_same_dilation21_relu6": ("CONV_2D", lambda i: _layers().Conv2D(4, 3, dilation_rate=(2, 1), padding="same", activation="relu6")(i), (8, 8, 3)),
     "conv_valid_stride3x2": ("CONV_2D", lambda i: _layers().Conv2D(3, (4, 2), strides=(3, 2))(i), (13, 9, 2)),
+    "conv_no_bias_valid": ("CONV_2D", lambda i: _layers().Conv2D(4, 2, use_bias=False)(i), (6, 7, 3)),
     "conv_1x1": ("CONV_2D", lambda i: _layers().Conv2D(7, 1)(i), (5, 5, 4)),
     "conv_1x1_stride2": ("CONV_2D", lambda i: _layers().Conv2D(7, 1, strides=2, padding="same")(i), (7, 7, 4)),
     "depthwise_same_relu": ("DEPTHWISE_CONV_2D", lambda i: _layers().DepthwiseConv2D(3, padding="same", activation="relu")(i), (8, 8, 4)),

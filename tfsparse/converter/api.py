@@ -18,10 +18,15 @@ _POLICIES = ("smallest", "fastest") + ENCODINGS
 def convert(tflite, *, encoding: str = "smallest") -> SparseModel:
     """Convert a full-integer int8 ``.tflite`` into CSR-encoded int8 tensors.
 
-    Every FULLY_CONNECTED layer's weights are stored in the CSR encoding ``encoding`` picks (a layer
-    that would not be smaller than dense int8 stays dense), the input zero point is folded into the
-    bias, and the requantization multipliers and softmax parameters are computed as TFLite Micro
-    computes them, so :meth:`SparseModel.predict` is bit-exact with the TFLM interpreter.
+    Every FULLY_CONNECTED and CONV_2D layer's weights are stored in the CSR encoding ``encoding`` picks
+    (a layer that would not be smaller than dense int8 stays dense; a convolution's rows are its output
+    channels over ``kh * kw * cin`` taps), the input zero point is folded into the bias, and the
+    requantization parameters are computed as TFLite Micro computes them, so
+    :meth:`SparseModel.predict` is bit-exact with the TFLM interpreter. Graphs may branch (ADD,
+    CONCATENATION); the ops with a kernel are those of ``tfsparse.converter.ops.supported_ops()``.
+    Any other op is kept as a pass-through record with one :class:`tfsparse.UnsupportedOpWarning` naming every
+    such op (with its Keras layer and the file): ``to_tflite()`` and ``generate(..., tflm=True)`` leave
+    it to TFLM, ``predict`` and the standalone ``generate`` refuse it.
 
     Args:
         tflite: the ``.tflite`` model as bytes, or a path (``str`` / ``os.PathLike``) to one. Made by
@@ -36,8 +41,8 @@ def convert(tflite, *, encoding: str = "smallest") -> SparseModel:
 
     Raises:
         ConversionError: a missing or unreadable file, bytes that are not a valid ``.tflite``, a float
-            or int16-activation model (use :func:`tfsparse.quantize`), an unsupported op (named with
-            its index and the supported set), or an unknown ``encoding``.
+            or int16-activation model (use :func:`tfsparse.quantize`), an op whose parameters are
+            invalid (named with its index and Keras layer), or an unknown ``encoding``.
 
     Example:
         >>> sparse = tfsparse.convert(tfsparse.quantize(model, x_train[:200]))  # doctest: +SKIP

@@ -13,17 +13,13 @@ import warnings
 
 import numpy as np
 
-from ..errors import ConversionError
+from ..errors import ConversionError, UnsupportedOpWarning
 from . import ops
 from .ir import Passthrough, Quantization, Tensor
 from .model import SparseModel
 from .schema import TENSOR_TYPES, enum_names, schema
 
-__all__ = ["read", "UnsupportedOpWarning"]
-
-
-class UnsupportedOpWarning(UserWarning):
-    """``convert`` kept ops it has no kernel for as pass-through records (TFLM can still run them)."""
+__all__ = ["read"]
 
 
 def _passthrough(ctx, code, op, options_names) -> Passthrough:
