@@ -174,3 +174,20 @@ def test_sparse_conv_bit_exact_in_every_encoding(encoding, tmp_path_factory, tfl
         assert conv_op.choice_reason
     mismatches, distinct, _ = _compare(sparse, path, _inputs(shape), tflm_invoke)
     assert mismatches == 0 and distinct >= 20
+
+
+@pytest.mark.parametrize("scale", [0.5, 4.0, 20.0])
+def test_logistic_every_int8_input(scale, tmp_path, tflm_invoke):
+    """All 256 int8 inputs through LOGISTIC (inside, at and beyond the input radius) at three input scales."""
+    import tfsparse
+
+    model = _build("sigmoid", lambda i: _layers().Activation("sigmoid")(i), (256,))
+    calibration = np.random.default_rng(0).uniform(-scale, scale, (20, 256)).astype(np.float32)
+    path = tmp_path / "sigmoid.tflite"
+    path.write_bytes(tfsparse.quantize(model, calibration))
+    sparse = tfsparse.convert(path)
+    assert [op.kind for op in sparse.ops] == ["LOGISTIC"]
+    xq = np.arange(-128, 128, dtype=np.int8)[None]
+    ours, theirs = sparse.predict(xq), tflm_invoke(path, xq)
+    assert np.array_equal(ours, theirs)
+    assert len(np.unique(theirs)) > 20
