@@ -191,3 +191,20 @@ def test_logistic_every_int8_input(scale, tmp_path, tflm_invoke):
     ours, theirs = sparse.predict(xq), tflm_invoke(path, xq)
     assert np.array_equal(ours, theirs)
     assert len(np.unique(theirs)) > 20
+
+
+def test_grouped_convolution_passes_through(tmp_path):
+    """A valid op whose parameters have no kernel (groups=2) is kept for TFLM and named once."""
+    import tfsparse
+
+    model = _build("grouped", lambda i: _layers().Conv2D(4, 3, groups=2, name="grouped_conv")(i), (6, 6, 4))
+    path = tmp_path / "grouped.tflite"
+    path.write_bytes(tfsparse.quantize(model, _inputs((6, 6, 4))[:20]))
+    # (the converter names this op's tensors after nothing of the Keras model: it is "conv_2d_0")
+    with pytest.warns(tfsparse.UnsupportedOpWarning, match=r"grouped.tflite.*1 op.*CONV_2D.*grouped convolution"):
+        sparse = tfsparse.convert(path)
+    (op,) = sparse.ops
+    assert op.kind == "PASSTHROUGH" and op.options_type == "Conv2DOptions" and op.options["strideW"] == 1
+    assert len(op.all_inputs) == 3 and all(sparse.tensors[i].data is not None for i in op.all_inputs[1:])
+    with pytest.raises(tfsparse.ConversionError, match=r"grouped.tflite.*cannot run 1 op: CONV_2D"):
+        sparse.predict(sparse.quantize_input(_inputs((6, 6, 4))[:1]))
