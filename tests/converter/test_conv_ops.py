@@ -208,3 +208,16 @@ def test_grouped_convolution_passes_through(tmp_path):
     assert len(op.all_inputs) == 3 and all(sparse.tensors[i].data is not None for i in op.all_inputs[1:])
     with pytest.raises(tfsparse.ConversionError, match=r"grouped.tflite.*cannot run 1 op: CONV_2D"):
         sparse.predict(sparse.quantize_input(_inputs((6, 6, 4))[:1]))
+
+
+def test_run_visits_every_op_of_a_branched_graph(op_models):
+    """``executor.run`` hands each op its inputs in ``op.inputs`` order (both branches of an ADD)."""
+    import tfsparse
+    from tfsparse.converter import executor
+
+    sparse = tfsparse.convert(op_models["add_fused_relu_residual"])
+    xq = sparse.quantize_input(_inputs((6, 6, 3))[:3])
+    seen = []
+    out = executor.run(sparse, xq, visit=lambda op, xs, y: seen.append((op.kind, len(xs), y.shape)))
+    assert np.array_equal(out, sparse.predict(xq))
+    assert [k for k, _, _ in seen] == [op.kind for op in sparse.ops] and ("ADD", 2, (3, 6, 6, 6)) in seen
