@@ -150,8 +150,8 @@ def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", na
         listed = "; ".join(f"op {r.name!r} ({r.op_name}{', Keras layer ' + repr(r.layer) if r.layer else ''}): {why}"
                            for r, why in kept)
         warnings.warn(
-            f"{source}: tfsparse has no kernel for {len(kept)} op{'s' if len(kept) != 1 else ''}, kept as TFLM "
-            f"builtins: {listed}. predict() and the standalone generate() refuse this model; to_tflite() and "
+            f"{source}: tfsparse has no kernel for {len(kept)} op{'s' if len(kept) != 1 else ''}, kept for TFLM "
+            f"to run: {listed}. predict() and the standalone generate() refuse this model; to_tflite() and "
             "generate(..., tflm=True) run them with TFLM",
             UnsupportedOpWarning, stacklevel=3,
         )
