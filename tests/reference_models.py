@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pathlib
 
 import numpy as np
@@ -159,12 +160,19 @@ def build(name: str, root: pathlib.Path, seed: int = 0) -> Reference:
     float_outputs = model.predict(x_test, verbose=0, batch_size=64)
     logits = tfsparse.quantize(model, calibration)
     final = logits if name == "fc_autoencoder" else tfsparse.quantize(_with_softmax(model), calibration)
-    model.save(root / f"{name}.keras")
-    (root / f"{name}_logits.tflite").write_bytes(logits)
-    (root / f"{name}.tflite").write_bytes(final)
-    np.savez(root / f"{name}_data.npz", x_calibration=calibration, x_test=x_test, y_test=y_test,
+    # Each file is written under a private name and renamed into place, so two test sessions building
+    # the same cache at once never read a half-written file; the .done marker comes last.
+    stage = root / f".{name}.{os.getpid()}"
+    stage.mkdir(exist_ok=True)
+    model.save(stage / f"{name}.keras")
+    (stage / f"{name}_logits.tflite").write_bytes(logits)
+    (stage / f"{name}.tflite").write_bytes(final)
+    np.savez(stage / f"{name}_data.npz", x_calibration=calibration, x_test=x_test, y_test=y_test,
              float_outputs=float_outputs)
-    done.write_text(json.dumps({"key": cache_key()}))
+    (stage / f"{name}.done").write_text(json.dumps({"key": cache_key()}))
+    for suffix in (".keras", "_logits.tflite", ".tflite", "_data.npz", ".done"):
+        os.replace(stage / f"{name}{suffix}", root / f"{name}{suffix}")
+    stage.rmdir()
     return Reference(name, root)
 
 
