@@ -16,23 +16,37 @@ from . import fused_activation, keras_scope, register, requantize_int8, window_p
 from .fully_connected import accumulate, fold_bias, requantization
 
 
-def choose_weights(ctx, dense: np.ndarray):
-    """(encoded weights, reason) for one prunable layer under ``convert``'s encoding policy.
+#: The weight forms the convolution kernels implement: the fully-connected row encodings and dense.
+CONV_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
 
-    The single place a convolution's sparse-or-dense choice is made (the chooser of
-    ``tfsparse.converter.chooser`` replaces it): ``smallest`` keeps CSR only if it is smaller.
+
+def choose_weights(ctx, dense: np.ndarray):
+    """(encoded weights, reason) for one convolution under ``convert``'s encoding policy.
+
+    The single place a convolution's sparse-or-dense choice is made until the shared chooser
+    (``tfsparse.converter.chooser``) prices convolutions: ``smallest`` (and any policy) keeps CSR only
+    if it is smaller than dense int8; ``fastest`` takes the fastest row form; a named encoding is used
+    when the convolution kernels implement it, else the smallest form they do.
     """
+    rows, cols = dense.shape
+    usable = [e for e in csr.available_encodings(cols) if e in CONV_ENCODINGS and e != "dense"]
+    policy = ctx.encoding
+    if policy in usable or policy == "dense":
+        name, why = policy, "forced"
+    elif policy == "fastest":
+        name, why = usable[0], "fastest row form"
+    else:
+        sizes = csr.encoded_sizes(dense, usable)
+        name = min(usable, key=sizes.__getitem__)
+        why = "smallest" if policy in ("smallest", "default") else f"{policy} has no convolution kernel; smallest"
     try:
-        encoded = csr.choose(dense, ctx.encoding)
+        nbytes = csr.encoded_nbytes(dense, name)
+        if name == "dense" or nbytes >= dense.size:
+            reason = "forced" if name == "dense" else f"dense: {name} would take {nbytes:,} B >= {dense.size:,} B"
+            return csr.encode(dense, "dense"), reason
+        return csr.encode(dense, name), f"{why}: {name} {nbytes:,} B < {dense.size:,} B dense"
     except ValueError as exc:
         raise ctx.error(str(exc)) from None
-    dense_bytes = dense.size
-    if encoded.encoding == "dense":
-        reason = "dense: CSR would not be smaller" if ctx.encoding in ("smallest", "fastest") else "forced"
-    else:
-        reason = f"{encoded.encoding}: {encoded.nbytes} B < {dense_bytes} B dense" if ctx.encoding in (
-            "smallest", "fastest") else "forced"
-    return encoded, reason
 
 
 def filter_weights(ctx, index: int, channels: int, axis: int):
