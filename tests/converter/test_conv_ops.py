@@ -223,3 +223,15 @@ def test_run_visits_every_op_of_a_branched_graph(op_models):
     out = executor.run(sparse, xq, visit=lambda op, xs, y: seen.append((op.kind, len(xs), y.shape)))
     assert np.array_equal(out, sparse.predict(xq))
     assert [k for k, _, _ in seen] == [op.kind for op in sparse.ops] and ("ADD", 2, (3, 6, 6, 6)) in seen
+
+
+def test_forced_narrow_encoding_on_a_wide_conv_names_the_layer(tmp_path):
+    import tfsparse
+
+    model = _build("wide", lambda i: _layers().Conv2D(4, 3, name="wide_conv")(i), (5, 5, 40))  # 360 taps
+    path = tmp_path / "wide.tflite"
+    path.write_bytes(tfsparse.quantize(model, _inputs((5, 5, 40))[:20]))
+    with pytest.raises(tfsparse.ConversionError, match=r"wide_conv.*abs_u8.*256 columns"):
+        tfsparse.convert(path, encoding="abs_u8")
+    (op,) = tfsparse.convert(path, encoding="abs_u16").ops
+    assert op.weights.encoding in ("abs_u16", "dense") and op.choice_reason

@@ -31,7 +31,7 @@ def choose_weights(ctx, dense: np.ndarray):
     rows, cols = dense.shape
     usable = [e for e in csr.available_encodings(cols) if e in CONV_ENCODINGS and e != "dense"]
     policy = ctx.encoding
-    if policy in usable or policy == "dense":
+    if policy in CONV_ENCODINGS:  # forced (an absolute form too narrow for the layer raises below)
         name, why = policy, "forced"
     elif policy == "fastest":
         name, why = usable[0], "fastest row form"
