@@ -11,12 +11,13 @@ APT_PACKAGES := python3-venv gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi 
                 libstdc++-arm-none-eabi-newlib qemu-system-arm
 PYTEST_ARGS ?=
 
-.PHONY: all setup system-deps demo test bench clean help
+.PHONY: all setup system-deps demo test bench notebooks clean help
 
 help:
 	@echo "make demo   train, prune, convert, build and run LeNet-300-100 on emulated Cortex-M4"
 	@echo "make test   run the whole test suite (slow tests included)"
 	@echo "make bench  run the benchmarks in benchmarks/ (writes benchmarks/results/)"
+	@echo "make notebooks  re-execute notebooks/*.ipynb and store them with their outputs"
 
 setup: system-deps $(STAMP)
 
@@ -53,6 +54,9 @@ test: setup
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done
+
+notebooks: setup
+	$(VPY) notebooks/store_executed.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

@@ -1,19 +1,30 @@
-"""Firmware benchmark: LeNet-300-100 at 80/90/95% sparsity on emulated Cortex-M4, M7 and M33.
+"""Firmware benchmark: LeNet-300-100 and the digits MLP at 80/90/95% sparsity on emulated Cortex-M4, M7, M33.
 
-Questions: how many instructions does one inference (and each fully-connected layer) take with the
-sparse kernel (each encoding, portable and Cortex-M optimized) against the dense reference kernel and
-the DSP dense kernel (CMSIS-NN's SMLAD technique)? How much flash and RAM do sparse and dense
-firmwares take, and how does tfsparse's activation arena compare with TFLM's arena for the same model?
+Questions: how many instructions does one inference take with the defaults a user gets (``convert``
+with 500 representative training inputs, and without), with each policy and each encoding, on the
+portable and the Cortex-M kernels? What is the worst case (every input live)? Which form does the
+chooser give each layer, and why? How close is ``tfsparse.profile``'s prediction to QEMU, per layer
+and in total? Flash, arena and B/nonzero of the defaults; TFLM's arena for the same model.
 
-Method: LeNet-300-100 trained 3 epochs on the bundled MNIST digits, then pruned to each sparsity with
-tfsparse.prune_low_magnitude (PolynomialDecay over 3 epochs, 5 epochs of training); tfsparse.quantize (per-channel int8) -> tfsparse.convert with each encoding policy ->
-tfsparse.generate per board -> tfsparse.run on 100 test digits (instructions: QEMU -icount shift=0 and
-SysTick, exact to within one tick of 40 or 50 instructions). Every run's outputs are compared with the
-TFLM interpreter on the dense .tflite. Per-layer counts come from one-layer firmwares fed that layer's
-real input activations. TFLM's arena: the PyPI interpreter's print_allocations(), captured from the
-C-level stderr.
+Method: LeNet-300-100 trained 3 epochs on the bundled MNIST digits (the digits MLP 60 epochs on
+scikit-learn's 8x8 digits), then pruned to each sparsity with tfsparse.prune_low_magnitude
+(PolynomialDecay over 3 epochs, 5 epochs of training); tfsparse.quantize (per-channel int8) ->
+tfsparse.convert per configuration (target = the board) -> tfsparse.generate -> tfsparse.run on the
+test inputs (LeNet: all 1000 bundled test digits for the defaults on cortex-m4, 200 elsewhere; digits:
+200). Instructions: QEMU -icount shift=0 and SysTick; every run is built with the runtime's SysTick
+dither (firmware/runtime/tfs_dither.h: each inference starts at another phase of the 40- or
+50-instruction tick, over a whole number of periods), so the mean per inference and per op are exact
+rather than within a tick. Worst case: the same firmware built with -DTFS_ALL_COLUMNS_LIVE (the
+column kernel tests no input against the zero point). Every run's outputs are compared with the TFLM
+interpreter on the .tflite. Profile: tfsparse.profile(model, target, inputs=the same int8 inputs,
+kernel). TFLM's arena: the PyPI interpreter's print_allocations(). External anchor: real TFLM
+(90b983c) + CMSIS-NN (4ab83cc), arm-none-eabi-gcc 12.2, -mcpu=cortex-m4 -mfloat-abi=hard
+-mfpu=fpv4-sp-d16, TFLM's flags, dense int8 LeNet-300-100, Invoke() entry to return on mps2-an386
+under -icount shift=0: 524,425 instructions (flash 353,776 B).
 
-    .venv/bin/python benchmarks/firmware.py        # writes results/firmware.{json,md,png}
+    .venv/bin/python benchmarks/firmware.py        # writes results/firmware.{json,md,png} (~45 min)
+    .venv/bin/python benchmarks/firmware.py --quick   # LeNet at 90% on cortex-m4 only, results not written
+    .venv/bin/python benchmarks/firmware.py --model=lenet; ... --model=digits   # in two processes
 """
 
 from __future__ import annotations
@@ -35,62 +46,60 @@ from _common import RESULTS, markdown_table, write_results  # noqa: E402
 
 SPARSITIES = (0.8, 0.9, 0.95)
 TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33")
-N_INFER = 100  # test digits per full-model run
-N_LAYER = 20  # inputs per one-layer run
-# (label, convert encoding policy, kernel implementation)
-CONFIGS = (
-    ("dense reference", "dense", "portable"),
-    ("DSP dense", "dense", "cortex-m"),
-    ("fastest, optimized", "fastest", "cortex-m"),
-    ("fastest, portable", "fastest", "portable"),
-    ("smallest (default), optimized", "smallest", "cortex-m"),
-    ("smallest (default), portable", "smallest", "portable"),
-    ("abs_u16, optimized", "abs_u16", "cortex-m"),
-    ("abs_u16, portable", "abs_u16", "portable"),
-    ("abs_u32, optimized", "abs_u32", "cortex-m"),
-    ("abs_u32, portable", "abs_u32", "portable"),
-    ("rel8, optimized", "rel8", "cortex-m"),
-    ("rel8, portable", "rel8", "portable"),
-    ("rel4, optimized", "rel4", "cortex-m"),
-    ("rel4, portable", "rel4", "portable"),
+KERNELS = ("cortex-m", "portable")
+TFLM_CMSIS_NN_M4 = 524_425  # instructions per LeNet-300-100 inference, see the module docstring
+TFLM_CMSIS_NN_FLASH = 353_776
+N_HEADLINE = 1000  # LeNet test digits for the defaults on cortex-m4
+N_RUN = 200  # inputs per other run (a multiple of the 40- and 50-instruction dither periods)
+N_REPRESENTATIVE = 500
+# (label, convert policy or encoding, with representative data)
+POLICIES = (
+    ("default + data", "default", True),
+    ("default", "default", False),
+    ("smallest", "smallest", False),
+    ("fastest", "fastest", False),
 )
-TARGET_RATIOS = {0.9: (6, 3), 0.95: (10, 5)}  # (vs dense reference, vs DSP dense) for "fastest"
+DONE_WHEN = {0.9: {"mean": 65_000, "worst": 150_000, "bytes_per_nnz": 2.1, "arena": 2_900}, 0.95: {"mean": 40_000}}
 
 
-def train_models(mnist):
-    """(dense test accuracy, {sparsity: (pruned Keras model, its test accuracy)}).
+def configs():
+    from tfsparse.converter.ir import ENCODINGS
 
-    One dense training run (3 epochs); each sparsity then prunes a copy with tfsparse's own
-    prune_low_magnitude (PolynomialDecay from 0 to the target over 3 epochs, 5 epochs in all).
-    """
+    return POLICIES + tuple((enc, enc, enc == "csc8") for enc in ENCODINGS)
+
+
+def train_models(name):
+    """(dense test accuracy, {sparsity: (pruned Keras model, its test accuracy)}, data)."""
     import keras
 
     import tfsparse
-    from tfsparse import models
+    from tfsparse import datasets, models
 
-    (x_train, y_train), (x_test, y_test) = mnist
+    data = datasets.mnist() if name == "lenet" else datasets.digits()
+    factory, epochs = (models.lenet_300_100, 3) if name == "lenet" else (models.digits_mlp, 60)
+    (x_train, y_train), (x_test, y_test) = data
     keras.utils.set_random_seed(0)
-    dense = models.lenet_300_100(seed=0)
+    dense = factory(seed=0)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     dense.compile(keras.optimizers.Adam(1e-3), loss, metrics=["accuracy"])
-    dense.fit(x_train, y_train, batch_size=64, epochs=3, verbose=0)
+    dense.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=0)
     dense_accuracy = float(dense.evaluate(x_test, y_test, verbose=0)[1])
     steps = int(np.ceil(len(x_train) / 64))
     out = {}
     for s in SPARSITIES:
         m = keras.models.clone_model(dense)
         m.set_weights(dense.get_weights())
-        pruned = tfsparse.prune_low_magnitude(m, tfsparse.PolynomialDecay(0.0, s, 0, 3 * steps, frequency=steps // 4))
+        pruned = tfsparse.prune_low_magnitude(m, tfsparse.PolynomialDecay(0.0, s, 0, 3 * steps, frequency=max(steps // 4, 1)))
         pruned.compile(keras.optimizers.Adam(5e-4), loss, metrics=["accuracy"])
         pruned.fit(x_train, y_train, batch_size=64, epochs=5, verbose=0, callbacks=[tfsparse.UpdatePruningStep()])
         final = tfsparse.strip_pruning(pruned)
         final.compile(keras.optimizers.Adam(5e-4), loss, metrics=["accuracy"])
         out[s] = (final, float(final.evaluate(x_test, y_test, verbose=0)[1]))
-    return dense_accuracy, out
+    return dense_accuracy, out, data
 
 
 def tflm_reference(tflite: bytes, xq: np.ndarray):
-    """(TFLM interpreter outputs, its arena report) for a dense .tflite."""
+    """(TFLM interpreter outputs, its arena report) for a .tflite."""
     from tflite_micro.python.tflite_micro import runtime
 
     interpreter = runtime.Interpreter.from_bytes(tflite)
@@ -121,154 +130,212 @@ def tflm_arena(interpreter) -> dict:
     return found
 
 
-def one_layer_models(sparse):
-    """(one-layer SparseModel, index of its op) for every FULLY_CONNECTED op."""
-    return [(sparse.replace(name=f"{sparse.name}_{op.name}", ops=[op], input=op.input, output=op.output), k)
-            for k, op in enumerate(sparse.ops) if op.kind == "FULLY_CONNECTED"]
+def run_config(sm, out_dir, target, kernel, xq, reference):
+    """One firmware run with exact means, the profile against it, and the worst case when it differs."""
+    import tfsparse
+    from tfsparse.codegen.targets import get_target
+    from tfsparse.firmware import dither_cflags
 
-
-def layer_inputs(sparse, x):
-    """The input activations of every op for the samples ``x`` (chained one-op predicts)."""
-    acts = []
-    cur = x
-    for op in sparse.ops:
-        acts.append(cur)
-        cur = sparse.replace(ops=[op], input=op.input, output=op.output).predict(cur)
-    return acts
+    flags = dither_cflags(get_target(target).instructions_per_tick)
+    r = tfsparse.run(out_dir, xq, kernel_impl=kernel, extra_cflags=flags)
+    prof = tfsparse.profile(sm, target=target, inputs=xq, kernel=kernel)
+    measured = r.layer_instructions.mean(axis=0)
+    layers = []
+    for lp, m in zip(prof.layers, measured):
+        layers.append({"name": lp.name, "op": lp.op, "encoding": lp.encoding, "measured": float(m),
+                       "predicted": lp.instructions, "error": lp.instructions / m - 1 if m > 0 else 0.0,
+                       "worst_predicted": lp.worst_case_instructions, "reason": lp.reason, "removed": lp.removed,
+                       "density": lp.input_density})
+    row = {"instructions": float(r.instructions.mean()), "max_instructions": float(r.instructions.max()),
+           "predicted": prof.instructions, "error": prof.instructions / float(r.instructions.mean()) - 1,
+           "worst_predicted": prof.worst_case_instructions, "layers": layers,
+           "mismatches_vs_tflm": int((r.outputs != reference).sum()), "outputs_compared": int(r.outputs.size),
+           "flash": r.size["flash"], "n_inputs": int(len(xq))}
+    if any(l["encoding"] == "csc8" for l in layers):
+        w = tfsparse.run(out_dir, xq[: 2 * 50 * 2], kernel_impl=kernel, extra_cflags=flags + " -DTFS_ALL_COLUMNS_LIVE")
+        row["worst_measured"] = float(w.instructions.mean())
+        row["mismatches_vs_tflm"] += int((w.outputs != reference[: len(w.outputs)]).sum())
+        row["outputs_compared"] += int(w.outputs.size)
+    else:
+        row["worst_measured"] = row["max_instructions"]
+    return row
 
 
 def main() -> int:
+    global SPARSITIES, TARGETS
     import tfsparse
-    from tfsparse import datasets
+    from tfsparse.errors import ConversionError
 
     t0 = time.time()
-    mnist = datasets.mnist()
-    (x_train, _), (x_test, y_test) = mnist
-    dense_accuracy, models_by_sparsity = train_models(mnist)
-    print(f"[firmware] trained and pruned LeNet-300-100 in {time.time() - t0:.0f} s", flush=True)
-
-    rows, layer_rows, memory_rows = [], [], []
     work = pathlib.Path(tempfile.mkdtemp(prefix="tfsparse-bench-fw-"))
-    for s, (model, keras_accuracy) in models_by_sparsity.items():
-        tflite = tfsparse.quantize(model, x_train[:500])
-        converted = {p: tfsparse.convert(tflite, encoding=p) for p in {c[1] for c in CONFIGS}}
-        xq = converted["dense"].quantize_input(x_test[:N_INFER])
-        reference, arena = tflm_reference(tflite, xq)
-        accuracy = float(np.mean(reference.argmax(axis=1) == y_test[:N_INFER]))
-        inputs = {p: layer_inputs(sm, xq[:N_LAYER]) for p, sm in converted.items()}
-        for target in TARGETS:
-            projects = {p: tfsparse.generate(sm, work / f"{s}_{target}_{p}", target=target)
-                        for p, sm in converted.items()}
-            for label, policy, kernel in CONFIGS:
-                sm = converted[policy]
-                r = tfsparse.run(projects[policy], xq, kernel_impl=kernel)
-                mismatches = int((r.outputs != reference).sum())
-                per_layer = []
-                for sub, k in one_layer_models(sm):
-                    proj = tfsparse.generate(sub, work / f"{s}_{target}_{policy}_l{k}", target=target)
-                    per_layer.append(float(tfsparse.run(proj, inputs[policy][k], kernel_impl=kernel).instructions.mean()))
-                encodings = [op.weights.encoding for op in sm.ops if op.kind == "FULLY_CONNECTED"]
-                rows.append({"target": target, "sparsity": s, "config": label, "policy": policy, "kernel": kernel,
-                             "encodings": encodings, "instructions": float(r.instructions.mean()),
-                             "instructions_per_layer": per_layer, "mismatches_vs_tflm": mismatches,
-                             "outputs_compared": int(r.outputs.size), "flash": r.size["flash"], "ram": r.size["ram"],
-                             "text": r.size["text"], "data": r.size["data"], "bss": r.size["bss"]})
-                print(f"[firmware] {target} {s:.0%} {label:32s} {r.instructions.mean():10.0f} instr  "
-                      f"layers {[round(v) for v in per_layer]}  mismatches {mismatches}", flush=True)
-            meta = {p: json.loads((projects[p] / "project.json").read_text()) for p in ("smallest", "dense")}
-            memory_rows.append({
-                "target": target, "sparsity": s, "accuracy_int8_top1_first100": accuracy,
-                "accuracy_keras": keras_accuracy, "accuracy_keras_dense": dense_accuracy,
-                "model_data_sparse": meta["smallest"]["flash_constants_bytes"],
-                "model_data_dense": meta["dense"]["flash_constants_bytes"],
-                "arena_tfsparse": meta["smallest"]["arena_bytes"], "tflm_arena": arena,
-                "flash_sparse": next(r["flash"] for r in rows if r["target"] == target and r["sparsity"] == s
-                                     and r["policy"] == "smallest" and r["kernel"] == "cortex-m"),
-                "flash_dense": next(r["flash"] for r in rows if r["target"] == target and r["sparsity"] == s
-                                    and r["policy"] == "dense" and r["kernel"] == "cortex-m"),
-                "ram_sparse": next(r["ram"] for r in rows if r["target"] == target and r["sparsity"] == s
-                                   and r["policy"] == "smallest" and r["kernel"] == "cortex-m"),
-                "ram_dense": next(r["ram"] for r in rows if r["target"] == target and r["sparsity"] == s
-                                  and r["policy"] == "dense" and r["kernel"] == "cortex-m"),
-            })
-    summary = summarize(rows, memory_rows)
-    data = {"method": __doc__.split("\n\n", 2)[2].split("\n\n    .venv")[0], "n_inputs": N_INFER,
-            "n_inputs_per_layer": N_LAYER, "runs": rows, "memory": memory_rows, "summary": summary,
-            "seconds": round(time.time() - t0, 1)}
-    md = markdown(rows, memory_rows, summary)
-    path = write_results("firmware", data, md)
-    plot(rows, RESULTS / "firmware.png")
+    rows, memory_rows, accuracy = [], [], {}
+    quick = "--quick" in sys.argv
+    if quick:
+        SPARSITIES, TARGETS = (0.9,), ("cortex-m4",)
+    names = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--model=")] or ["lenet", "digits"]
+    for model_name in ("lenet",) if quick else names:
+        dense_accuracy, by_sparsity, data = train_models(model_name)
+        (x_train, _), (x_test, y_test) = data
+        accuracy[model_name] = {"dense": dense_accuracy, **{str(s): a for s, (_, a) in by_sparsity.items()}}
+        print(f"[firmware] trained and pruned {model_name} in {time.time() - t0:.0f} s", flush=True)
+        for s, (model, _) in by_sparsity.items():
+            tflite = tfsparse.quantize(model, x_train[:N_REPRESENTATIVE])
+            n_all = N_HEADLINE if model_name == "lenet" else N_RUN
+            probe = tfsparse.convert(tflite, encoding="dense")
+            xq_all = probe.quantize_input(x_test[:n_all])
+            reference_all, arena = tflm_reference(tflite, xq_all)
+            for target in TARGETS:
+                for label, policy, with_data in configs():
+                    try:
+                        sm = tfsparse.convert(tflite, encoding=policy, target=target,
+                                              representative_data=x_train[:N_REPRESENTATIVE] if with_data else None)
+                    except ConversionError as exc:
+                        print(f"[firmware] {model_name} {s:.0%} {target} {label}: skipped ({exc})", flush=True)
+                        continue
+                    out = tfsparse.generate(sm, work / f"{model_name}_{s}_{target}_{label.replace(' ', '_')}", target=target)
+                    meta = json.loads((out / "project.json").read_text())
+                    summary = sm.summary(print_fn=None)["total"]
+                    for kernel in KERNELS:
+                        headline = model_name == "lenet" and target == "cortex-m4" and label == "default + data" \
+                            and kernel == "cortex-m"
+                        n = n_all if headline else N_RUN
+                        row = run_config(sm, out, target, kernel, xq_all[:n], reference_all[:n])
+                        row.update(model=model_name, sparsity=s, target=target, config=label, kernel=kernel,
+                                   encodings=[op.weights.encoding for op in sm.fully_connected],
+                                   arena=meta["arena_bytes"], model_data=meta["flash_constants_bytes"],
+                                   bytes_per_nnz=summary["bytes_per_nonzero"], headline=headline)
+                        rows.append(row)
+                        print(f"[firmware] {model_name} {s:.0%} {target:10s} {label:15s} {kernel:8s} "
+                              f"{row['instructions']:9.0f} instr (pred {row['error']:+.1%}, worst {row['worst_measured']:.0f}) "
+                              f"{'/'.join(row['encodings'])}  {row['bytes_per_nnz']:.2f} B/nnz  "
+                              f"mismatches {row['mismatches_vs_tflm']}", flush=True)
+                memory_rows.append({"model": model_name, "sparsity": s, "target": target, "tflm_arena": arena})
+    summary = summarize(rows)
+    data = {"method": __doc__.split("\n\n", 2)[2].split("\n\n    .venv")[0], "runs": rows, "memory": memory_rows,
+            "accuracy": accuracy, "summary": summary, "seconds": round(time.time() - t0, 1)}
+    md = markdown(rows, memory_rows, accuracy, summary)
+    if quick:
+        print(md)
+        return 0
+    name = "firmware" if "lenet" in names else f"firmware_{'_'.join(names)}"
+    path = write_results(name, data, md)
+    if "lenet" in names:
+        plot(rows, RESULTS / "firmware.png")
     print(md)
     print(f"[firmware] wrote {path} and firmware.png in {time.time() - t0:.0f} s")
     return 0
 
 
-def _get(rows, target, s, label):
-    return next(r for r in rows if r["target"] == target and r["sparsity"] == s and r["config"] == label)
+def _get(rows, **key):
+    return next((r for r in rows if all(r.get(k) == v for k, v in key.items())), None)
 
 
-def summarize(rows, memory_rows) -> list:
-    """Per board and sparsity: the ratios the issue sets targets for, and whether they are met."""
-    out = []
-    for m in memory_rows:
-        t, s = m["target"], m["sparsity"]
-        fast = _get(rows, t, s, "fastest, optimized")["instructions"]
-        ref = _get(rows, t, s, "dense reference")["instructions"]
-        dsp = _get(rows, t, s, "DSP dense")["instructions"]
-        goal = TARGET_RATIOS.get(s)
-        entry = {"target": t, "sparsity": s, "vs_dense_reference": ref / fast, "vs_dsp_dense": dsp / fast,
-                 "model_data_fraction": m["model_data_sparse"] / m["model_data_dense"],
-                 "arena_fraction_of_tflm": m["arena_tfsparse"] / m["tflm_arena"]["total"]}
-        if goal:
-            entry["meets_instruction_targets"] = bool(ref / fast >= goal[0] and dsp / fast >= goal[1])
-        if s == 0.9:
-            entry["meets_memory_targets"] = bool(entry["model_data_fraction"] <= 0.22
-                                                 and entry["arena_fraction_of_tflm"] <= 0.25)
-        out.append(entry)
+def summarize(rows) -> dict:
+    """The issue's done-when checks for LeNet's defaults on cortex-m4, and the profile's worst errors."""
+    out = {"done_when": [], "profile_error": {}}
+    for s, goal in DONE_WHEN.items():
+        r = _get(rows, model="lenet", sparsity=s, target="cortex-m4", config="default + data", kernel="cortex-m")
+        if r is None:
+            continue
+        check = {"sparsity": s, "mean": r["instructions"], "n_inputs": r["n_inputs"], "worst": r["worst_measured"],
+                 "bytes_per_nnz": r["bytes_per_nnz"], "arena": r["arena"],
+                 "vs_tflm_cmsis_nn": TFLM_CMSIS_NN_M4 / r["instructions"]}
+        check["met"] = {k: bool(check[k] <= v) for k, v in goal.items()}
+        out["done_when"].append(check)
+    for model in ("lenet", "digits"):
+        mine = [r for r in rows if r["model"] == model]
+        if not mine:
+            continue
+        layer_errors = [abs(l["error"]) for r in mine for l in r["layers"] if l["op"] != "RESHAPE"]
+        out["profile_error"][model] = {
+            "runs": len(mine), "max_total": max(abs(r["error"]) for r in mine), "max_layer": max(layer_errors),
+            "layers_over_5pct": sum(e > 0.05 for e in layer_errors), "layers": len(layer_errors)}
+    out["mismatches"] = sum(r["mismatches_vs_tflm"] for r in rows)
+    out["outputs_compared"] = sum(r["outputs_compared"] for r in rows)
     return out
 
 
-def markdown(rows, memory_rows, summary) -> str:
-    labels = [c[0] for c in CONFIGS]
-    parts = ["### Instructions per inference (LeNet-300-100, mean of 100 test digits)\n"]
+def markdown(rows, memory_rows, accuracy, summary) -> str:
+    labels = [c[0] for c in configs()]
+    parts = ["### Defaults on Cortex-M4 (LeNet-300-100, 500 representative training digits, Cortex-M kernel)\n"]
+    head = []
+    for c in summary["done_when"]:
+        goal = DONE_WHEN[c["sparsity"]]
+        fmt = lambda k, v: f"{v:,.0f}" + (f" (goal <= {goal[k]:,}: {'met' if c['met'][k] else 'NOT met'})" if k in goal else "")
+        head.append([f"{c['sparsity']:.0%}", fmt("mean", c["mean"]) + f" over {c['n_inputs']}", fmt("worst", c["worst"]),
+                     f"{c['bytes_per_nnz']:.2f}" + (f" (goal <= 2.1: {'met' if c['met']['bytes_per_nnz'] else 'NOT met'})"
+                                                   if "bytes_per_nnz" in goal else ""),
+                     fmt("arena", c["arena"]), f"{c['vs_tflm_cmsis_nn']:.1f}x"])
+    parts.append(markdown_table(["sparsity", "mean instructions", "worst case", "B/nonzero", "arena B",
+                                 f"fewer than TFLM + CMSIS-NN ({TFLM_CMSIS_NN_M4:,})"], head))
+    for model in ("lenet", "digits"):
+        title = "LeNet-300-100" if model == "lenet" else "digits MLP (64-128-64-10)"
+        for kernel in KERNELS:
+            parts.append(f"\n\n### {title}: instructions per inference, {kernel} kernel (QEMU, exact mean)\n")
+            table = []
+            for t in TARGETS:
+                for s in SPARSITIES:
+                    cells = []
+                    for lab in labels:
+                        r = _get(rows, model=model, target=t, sparsity=s, config=lab, kernel=kernel)
+                        cells.append("-" if r is None else f"{r['instructions'] / 1000:.1f}k")
+                    table.append([t, f"{s:.0%}"] + cells)
+            parts.append(markdown_table(["board", "sparsity"] + labels, table))
+    parts.append("\n\n### Per-layer choice of the defaults with representative data (cortex-m4, Cortex-M kernel)\n")
+    table = []
+    for model in ("lenet", "digits"):
+        for s in SPARSITIES:
+            r = _get(rows, model=model, target="cortex-m4", sparsity=s, config="default + data", kernel="cortex-m")
+            if r is None:
+                continue
+            for l in r["layers"]:
+                if l["op"] == "FULLY_CONNECTED":
+                    table.append([model, f"{s:.0%}", l["name"], l["encoding"], f"{l['density']:.0%}" if l["density"] is not None else "-",
+                                  f"{l['measured']:,.0f}", f"{l['predicted']:,.0f}", f"{l['worst_predicted']:,.0f}",
+                                  l["reason"], l["removed"] or "-"])
+    parts.append(markdown_table(["model", "sparsity", "layer", "form", "input density", "QEMU instr", "predicted",
+                                 "worst (predicted)", "reason", "removed"], table))
+    parts.append("\n\n### Worst case (every input live) vs mean, LeNet-300-100, Cortex-M kernel\n")
     table = []
     for t in TARGETS:
         for s in SPARSITIES:
-            table.append([t, f"{s:.0%}"] + [f"{_get(rows, t, s, lab)['instructions'] / 1000:.0f}k" for lab in labels])
-    parts.append(markdown_table(["board", "sparsity"] + labels, table))
-    parts.append("\n\n### Speed-up of the fastest encoding with the optimized kernel\n")
-    parts.append(markdown_table(
-        ["board", "sparsity", "vs dense reference", "vs DSP dense", "target", "met"],
-        [[e["target"], f"{e['sparsity']:.0%}", f"{e['vs_dense_reference']:.1f}x", f"{e['vs_dsp_dense']:.1f}x",
-          "{}x / {}x".format(*TARGET_RATIOS[e["sparsity"]]) if e["sparsity"] in TARGET_RATIOS else "-",
-          {True: "yes", False: "NO"}.get(e.get("meets_instruction_targets"), "-")] for e in summary]))
-    parts.append("\n\n### Instructions per fully-connected layer (Cortex-M4; 784-300 / 300-100 / 100-10)\n")
-    layer_table = []
-    for s in SPARSITIES:
-        for lab in labels:
-            r = _get(rows, "cortex-m4", s, lab)
-            layer_table.append([f"{s:.0%}", lab, "/".join(r["encodings"])]
-                               + [f"{v / 1000:.1f}k" for v in r["instructions_per_layer"]])
-    parts.append(markdown_table(["sparsity", "kernel", "encodings", "fc 1", "fc 2", "fc 3"], layer_table))
-    parts.append("\n\n### Memory (default encoding vs dense; bytes)\n")
-    mem = []
-    for m, e in zip(memory_rows, summary):
-        mem.append([m["target"], f"{m['sparsity']:.0%}", m["model_data_sparse"], m["model_data_dense"],
-                    f"{e['model_data_fraction']:.1%}", m["flash_sparse"], m["flash_dense"], m["ram_sparse"],
-                    m["ram_dense"], m["arena_tfsparse"], m["tflm_arena"]["total"],
-                    f"{e['arena_fraction_of_tflm']:.1%}"])
-    parts.append(markdown_table(
-        ["board", "sparsity", "model data sparse", "model data dense", "ratio", "flash sparse fw",
-         "flash dense fw", "RAM sparse fw", "RAM dense fw", "arena tfsparse", "arena TFLM", "arena ratio"], mem))
-    acc = {m["sparsity"]: m["accuracy_keras"] for m in memory_rows}
-    parts.append("\n\nTest accuracy of the Keras models (1000 bundled test digits): dense "
-                 f"{memory_rows[0]['accuracy_keras_dense']:.1%}, "
-                 + ", ".join(f"{s:.0%} sparse {a:.1%}" for s, a in acc.items()) + ".")
-    total = sum(r["outputs_compared"] for r in rows)
-    bad = sum(r["mismatches_vs_tflm"] for r in rows)
-    parts.append(f"\n\nBit-exactness: {bad} mismatches in {total} output elements compared with the TFLM "
-                 "interpreter (every run above). Flash = text + data of `arm-none-eabi-size` (rodata is in "
-                 "text); RAM = data + bss, which includes the 16 KiB stack reservation and the arena.")
+            r = _get(rows, model="lenet", target=t, sparsity=s, config="default + data", kernel="cortex-m")
+            if r:
+                table.append([t, f"{s:.0%}", f"{r['instructions']:,.0f}", f"{r['worst_measured']:,.0f}",
+                              f"{r['worst_predicted']:,.0f}"])
+    parts.append(markdown_table(["board", "sparsity", "mean (QEMU)", "worst (QEMU, all columns live)",
+                                 "worst (profile)"], table))
+    parts.append("\n\n### Profile error (predicted / QEMU - 1), every configuration above\n")
+    table = []
+    for model in ("lenet", "digits"):
+        for t in TARGETS:
+            for kernel in KERNELS:
+                mine = [r for r in rows if r["model"] == model and r["target"] == t and r["kernel"] == kernel]
+                if not mine:
+                    continue
+                errs = [l["error"] for r in mine for l in r["layers"] if l["op"] != "RESHAPE"]
+                table.append([model, t, kernel, len(mine), f"{max(abs(r['error']) for r in mine):.2%}",
+                              f"{max(abs(e) for e in errs):.2%}", sum(abs(e) > 0.05 for e in errs), len(errs)])
+    parts.append(markdown_table(["model", "board", "kernel", "runs", "max total error", "max layer error",
+                                 "layers over 5%", "layers"], table))
+    parts.append("\n\n### Memory of the defaults with data (bytes)\n")
+    table = []
+    for m in memory_rows:
+        r = _get(rows, model=m["model"], target=m["target"], sparsity=m["sparsity"], config="default + data",
+                 kernel="cortex-m")
+        d = _get(rows, model=m["model"], target=m["target"], sparsity=m["sparsity"], config="dense", kernel="cortex-m")
+        if r:
+            table.append([m["model"], m["target"], f"{m['sparsity']:.0%}", r["model_data"], d["model_data"] if d else "-",
+                          f"{r['bytes_per_nnz']:.2f}", r["flash"], d["flash"] if d else "-", r["arena"],
+                          m["tflm_arena"]["total"]])
+    parts.append(markdown_table(["model", "board", "sparsity", "model data", "model data dense", "B/nonzero",
+                                 "firmware flash", "dense firmware flash", "arena", "TFLM arena"], table))
+    parts.append("\n\nTest accuracy of the Keras models: " + "; ".join(
+        f"{m}: dense {a['dense']:.1%}, " + ", ".join(f"{float(k):.0%} {v:.1%}" for k, v in a.items() if k != "dense")
+        for m, a in accuracy.items()) + ".")
+    parts.append(f"\n\nBit-exactness: {summary['mismatches']} mismatches in {summary['outputs_compared']} output "
+                 "elements compared with the TFLM interpreter (every run above). Flash = text + data of "
+                 "`arm-none-eabi-size`; model data = the generated weight and quantization arrays.")
     return "\n".join(parts)
 
 
@@ -278,23 +345,24 @@ def plot(rows, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = ["dense reference", "DSP dense", "smallest (default), optimized", "fastest, portable",
-              "fastest, optimized"]
+    labels = ["dense", "smallest", "fastest", "default", "default + data"]
     fig, axes = plt.subplots(1, len(TARGETS), figsize=(13, 4.2), sharey=True, squeeze=False)
     axes = axes[0]
     width = 0.8 / len(labels)
     for ax, t in zip(axes, TARGETS):
         for i, lab in enumerate(labels):
-            vals = [_get(rows, t, s, lab)["instructions"] for s in SPARSITIES]
+            vals = [(_get(rows, model="lenet", target=t, sparsity=s, config=lab, kernel="cortex-m") or {}).get("instructions", np.nan)
+                    for s in SPARSITIES]
             ax.bar(np.arange(len(SPARSITIES)) + (i - len(labels) / 2 + 0.5) * width, vals, width, label=lab)
+        ax.axhline(TFLM_CMSIS_NN_M4, color="k", ls="--", lw=1, label="TFLM + CMSIS-NN (M4)")
         ax.set_xticks(np.arange(len(SPARSITIES)), [f"{s:.0%}" for s in SPARSITIES])
         ax.set_yscale("log")
         ax.set_title(t)
         ax.set_xlabel("sparsity")
     axes[0].set_ylabel("instructions per inference")
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=len(labels), fontsize=8)
-    fig.suptitle("LeNet-300-100 on emulated Cortex-M (QEMU, -icount)")
+    fig.legend(handles, names, loc="lower center", ncol=len(labels) + 1, fontsize=8)
+    fig.suptitle("LeNet-300-100 on emulated Cortex-M (QEMU, -icount), Cortex-M kernels")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -154,14 +154,42 @@ def test_bytes_per_nonzero_of_a_whole_model_adds_layers():
 def test_instructions_and_memory_show_ratios():
     fig = plot.instructions({"dense": 1_000_000, "sparse": 250_000})
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts == ["1,000,000", "250,000\n(4.0x)"]
+    assert texts == ["1,000,000\n(baseline)", "250,000\n(4.0x)"]
     fig = plot.memory({"dense": (300 * 1024, 20 * 1024), "sparse": (60 * 1024, 20 * 1024)})
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "60.0\n(5.0x)" in texts and "20.0\n(1.0x)" in texts
+    assert [t.get_text() for t in fig.axes[0].texts] == ["300.0\n(baseline)", "60.0\n(5.0x)"]
+    assert [t.get_text() for t in fig.axes[1].texts] == ["20.0\n(baseline)", "20.0\n(1.0x)"]
     with pytest.raises(ValueError, match="flash bytes, ram bytes"):
-        plot.memory({"dense": (1, 2, 3)})
+        plot.memory({"dense": (1, 2, 3, 4)})
     with pytest.raises(ValueError, match="nothing to plot"):
         plot.instructions({})
+
+
+def test_speed_up_labels_state_their_baseline():
+    counts = {"dense, portable": 900_000, "dense, cortex-m": 600_000, "sparse, cortex-m": 150_000}
+    fig = plot.instructions(counts, baseline="dense, cortex-m")
+    ax = fig.axes[0]
+    assert "speed-up over 'dense, cortex-m'" in ax.get_title()
+    assert [t.get_text() for t in ax.texts] == ["900,000\n(0.7x)", "600,000\n(baseline)", "150,000\n(4.0x)"]
+    with pytest.raises(ValueError, match=r"baseline 'dense' is not one of the labels.*baseline=None"):
+        plot.instructions(counts)
+    assert "over" not in plot.instructions(counts, baseline=None).axes[0].get_title()
+
+
+def test_ram_bars_leave_the_fixed_stack_out_and_say_so():
+    class Build:  # what tfsparse.build returns
+        def __init__(self, flash, ram):
+            self.flash, self.ram = flash, ram
+            self.size = {"sections": {".text": flash, ".bss": ram - 16384, ".stack": 16384}}
+
+    fig = plot.memory({"dense": Build(300 * 1024, 16384 + 4 * 1024), "sparse": Build(60 * 1024, 16384 + 2 * 1024)})
+    flash, ram = fig.axes
+    assert ram.get_title() == "RAM without stack (+16.0 KiB stack each)"
+    assert [p.get_height() for p in flash.patches] == [300.0, 60.0]
+    assert [p.get_height() for p in ram.patches] == [4.0, 2.0]
+    assert [t.get_text() for t in ram.texts] == ["4.0\n(baseline)", "2.0\n(2.0x)"]
+    assert "saving over 'dense'" in fig.get_suptitle()
+    with pytest.raises(ValueError, match="stack bytes within ram"):
+        plot.memory({"dense": (10, 2, 3)})
 
 
 def test_layer_density_of_a_keras_model_counts_its_kernels():

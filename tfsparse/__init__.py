@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 
+from . import _keras_registration
+
 __version__ = "0.1.0"
 
 # Public name -> submodule that defines it. Loaded lazily (PEP 562) so that importing tfsparse does
@@ -53,10 +55,20 @@ _EXPORTS = {
     "Target": "tfsparse.codegen.targets",
     "MemoryRegion": "tfsparse.codegen.targets",
     "get_target": "tfsparse.codegen.targets",
+    "profile": "tfsparse.profiling",
+    # planning from a budget
+    "plan": "tfsparse.plan",
+    "Plan": "tfsparse.plan",
+    "BudgetMonitor": "tfsparse.budget_monitor",
 }
 _SUBMODULES = ("datasets", "models", "plot", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+
+
+# keras.models.load_model("pruned.keras") right after `import tfsparse`: the serializable classes
+# register when Keras is imported (not now: that would import TensorFlow).
+_keras_registration.install()
 
 
 def __getattr__(name):

@@ -303,6 +303,10 @@ def _cmd_export(args, progress) -> int:
         tflite = model_path.read_bytes()
     with progress.step(f"convert to CSR (encoding: {args.encoding})"):
         sparse = tfsparse.convert(tflite if kind == "keras" else model_path, encoding=args.encoding)
+    if args.force and _is_export(out):
+        from .codegen.manifest import adopt
+
+        adopt(out, [_TFLITE_NAME])  # exports made before the journal wrote it outside the manifest
     with progress.step(f"generate {args.target} firmware sources"):
         # The .tflite goes into the same transaction: an interrupted export is completed or rolled back whole.
         tfsparse.generate(sparse, out, target=args.target, tflm=args.tflm, extra_files={_TFLITE_NAME: tflite})
@@ -324,10 +328,14 @@ def _cmd_build(args, progress) -> int:
     return EXIT_OK
 
 
-def _is_classifier(meta: dict) -> bool:
-    """A class vector (1, C) that is not the input's shape again (that would be an autoencoder)."""
-    out_shape, in_shape = list(meta["output_shape"]), list(meta["input_shape"])
-    return len(out_shape) == 2 and out_shape[1] >= 2 and out_shape != in_shape
+def _is_class_vector(meta: dict) -> bool:
+    """Outputs (1, C), C >= 2: scores of C classes, which --labels can be compared with."""
+    out_shape = list(meta["output_shape"])
+    return len(out_shape) == 2 and out_shape[1] >= 2
+
+
+def _is_autoencoder(meta: dict) -> bool:
+    return list(meta["output_shape"]) == list(meta["input_shape"])
 
 
 def _reference_outputs(args, n: int, meta: dict, sparse):
@@ -357,15 +365,16 @@ def _cmd_run(args, progress) -> int:
     out, meta = _project(args.dir)
     raw_inputs = _load_npy(args.inputs, "--inputs")
     inputs = _int8_inputs(raw_inputs, out, meta, args.inputs)
-    classifier = _is_classifier(meta)
     labels = _load_npy(args.labels, "--labels") if args.labels else None
-    if labels is not None and not classifier:
+    if labels is not None and not _is_class_vector(meta):
         raise UsageError(
             f"--labels needs a classifier, but the model's output shape {tuple(meta['output_shape'])} is not a class "
             f"vector (input shape {tuple(meta['input_shape'])}); compare its outputs with --reference REF.npy instead")
     if labels is not None and (labels.ndim != 1 or len(labels) != len(inputs)):
         raise UsageError(f"--labels {args.labels!r} has shape {labels.shape}; expected ({len(inputs)},), one label per input")
-    sparse = tfsparse.convert(_export_tflite(out)) if args.reference or not classifier else None
+    # Without --labels or --reference, a model whose output is shaped like its input is an autoencoder.
+    autoencoder = labels is None and args.reference is None and _is_autoencoder(meta)
+    sparse = tfsparse.convert(_export_tflite(out)) if args.reference or autoencoder else None
     reference = _reference_outputs(args, len(inputs), meta, sparse) if args.reference else None
     if args.out:
         if not args.out.endswith(".npy"):
@@ -375,31 +384,38 @@ def _cmd_run(args, progress) -> int:
     with progress.step(f"build {out} (if needed)"):
         tfsparse.build(out)
     bar = progress.bar(f"run on QEMU {meta.get('qemu_machine', '')}", len(inputs))
-    outputs, instructions = [], []
+    outputs, instructions, layers = [], [], []
     for start in range(0, len(inputs), args.chunk):
         chunk = inputs[start:start + args.chunk]
         result = tfsparse.run(out, chunk)
         outputs.append(np.asarray(result.outputs))
         instructions.append(np.atleast_1d(np.asarray(result.instructions, dtype=np.float64)))
+        layers.append(result.layer_instructions)
         bar.update(len(chunk))
     outputs = np.concatenate(outputs)
     per_inference = np.concatenate(instructions)
     print(f"inputs: {len(inputs)}")
     print(f"instructions per inference: {per_inference.mean():,.0f} (min {per_inference.min():,.0f}, "
           f"max {per_inference.max():,.0f})")
+    if layers and layers[0] is not None:
+        merged = tfsparse.RunResult(outputs=outputs, instructions=per_inference, ticks=per_inference,
+                                    instructions_per_tick=result.instructions_per_tick, size=result.size,
+                                    elf=result.elf, layer_instructions=np.concatenate(layers),
+                                    layer_names=result.layer_names)
+        print("per op (SysTick around each kernel call):")
+        print(merged.layer_table())
     if labels is not None:
         acc = float((outputs.reshape(len(outputs), -1).argmax(axis=1) == labels).mean())
         print(f"accuracy: {acc:.4f}")
     if reference is not None:
         print(_error_line(f"--reference {args.reference}", sparse.dequantize_output(outputs), reference))
-    elif not classifier and list(meta["output_shape"]) == list(meta["input_shape"]):
-        # An autoencoder: its outputs are compared with the inputs it reconstructs.
+    elif autoencoder:  # its outputs are compared with the inputs it reconstructs
         q = sparse.input_tensor.quantization
         x = (np.float32(q.scale[0]) * (inputs.astype(np.int32) - int(q.zero_point[0]))).astype(np.float32)
         if raw_inputs.dtype != np.int8:
             x = raw_inputs.astype(np.float32)
         print(_error_line("the inputs (reconstruction)", sparse.dequantize_output(outputs), x))
-    elif not classifier:
+    elif labels is None and not _is_class_vector(meta):
         print("(not a classifier: pass --reference REF.npy, the expected outputs, for an error measure)")
     if args.out:
         np.save(args.out, outputs)
@@ -423,10 +439,14 @@ def _keras_report(model):
 
 
 def _sparse_report(sparse):
-    """(table text, JSON record) of a converted model's fully-connected weights."""
+    """(table text, JSON record) of a converted model: its summary and its cost profile."""
+    import tfsparse
+
     lines = []
     record = sparse.summary(print_fn=lines.append)
-    return "\n".join(lines), record
+    prof = tfsparse.profile(sparse, target=sparse.target or "cortex-m4")
+    record["profile"] = prof.to_dict()
+    return "\n".join(lines) + "\n\n" + str(prof), record
 
 
 def _cmd_report(args, progress) -> int:

@@ -29,9 +29,24 @@ from typing import Optional
 
 import numpy as np
 
+from .codegen.journal import recover
 from .errors import FirmwareError
 
-__all__ = ["RunResult", "BuildResult", "build", "run", "size", "require_tool"]
+__all__ = ["RunResult", "BuildResult", "build", "run", "size", "require_tool", "dither_cflags", "dither_period"]
+
+
+def dither_period(instructions_per_tick: float) -> int:
+    """Instructions after which SysTick's phase repeats: the smallest whole multiple of a tick
+    (40 on the 25 MHz boards, 125 for 31.25 or 62.5 instructions per tick)."""
+    from fractions import Fraction
+
+    return Fraction(instructions_per_tick).limit_denominator(1000).numerator
+
+
+def dither_cflags(instructions_per_tick: float) -> str:
+    """``extra_cflags`` that make the mean counts exact, per inference and per op, over a multiple of
+    :func:`dither_period` inputs (see firmware/runtime/tfs_dither.h)."""
+    return f"-DTFS_DITHER_MODULO={dither_period(instructions_per_tick)}u"
 
 INPUT_FILE = "tfs_inputs.bin"
 OUTPUT_FILE = "tfs_outputs.bin"
@@ -58,6 +73,12 @@ class RunResult:
             (data + bss, stack included) and the section sizes, in bytes.
         elf: path of the firmware that ran.
         log: QEMU's console output (semihosting messages).
+        layer_instructions: int64 ``(N, ops)``, instructions of each op (kernel call) per inference,
+            from SysTick read right before and after the call (each exact to within one tick; the
+            mean over many inputs is exact when their costs differ). The rest of ``instructions`` is
+            the graph's own overhead (a few instructions per op). None for projects generated before
+            per-op counting.
+        layer_names: the op names of the columns of ``layer_instructions``.
     """
 
     outputs: np.ndarray
@@ -69,6 +90,22 @@ class RunResult:
     log: str = ""
     #: Deepest stack use of the run in bytes (the firmware's high-water mark), None if not reported.
     stack_used: Optional[int] = None
+    layer_instructions: Optional[np.ndarray] = None
+    layer_names: tuple = ()
+
+    def layer_table(self) -> str:
+        """Mean and worst instructions per op, as a text table (what ``tfsparse run`` prints)."""
+        if self.layer_instructions is None:
+            return "(no per-op counts: regenerate the project with this tfsparse)"
+        mean = self.layer_instructions.mean(axis=0)
+        worst = self.layer_instructions.max(axis=0)
+        total = float(self.instructions.mean())
+        width = max([len("op"), len("total")] + [len(n) for n in self.layer_names])
+        lines = [f"{'op':<{width}}  {'mean instr':>12}  {'max instr':>12}  {'share':>6}"]
+        for name, m, w in zip(self.layer_names, mean, worst):
+            lines.append(f"{name:<{width}}  {m:>12,.0f}  {w:>12,.0f}  {m / total if total else 0:>6.1%}")
+        lines.append(f"{'total':<{width}}  {total:>12,.0f}  {float(self.instructions.max()):>12,.0f}")
+        return "\n".join(lines)
 
 
 @dataclasses.dataclass
@@ -97,6 +134,8 @@ def require_tool(tool: str) -> str:
 
 def _project(out_dir) -> tuple:
     out = pathlib.Path(out_dir)
+    if out.is_dir():
+        recover(out)  # finish or undo a generate that died there, so make sees one whole project
     meta_file = out / "project.json"
     if not meta_file.is_file():
         raise FirmwareError(f"{out} is not a tfsparse firmware project (no project.json); create it with "
@@ -258,16 +297,20 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
             raise FirmwareError(f"the firmware {elf} failed on QEMU", command=cmd, returncode=proc.returncode,
                                 output=log)
         raw = (work / OUTPUT_FILE).read_bytes() if (work / OUTPUT_FILE).exists() else b""
-    record = out_bytes + 4
+    op_names = tuple(meta.get("ops", ()))
+    record = out_bytes + 4 + 4 * len(op_names)
     if len(raw) != n * record:
         raise FirmwareError(f"the firmware wrote {len(raw)} bytes of results, expected {n * record} for {n} inputs",
                             command=cmd, returncode=proc.returncode, output=log)
     table = np.frombuffer(raw, dtype=np.uint8).reshape(n, record)
     outputs = table[:, :out_bytes].copy().view(np.int8).reshape((n, *meta["output_shape"][1:]))
-    ticks = table[:, out_bytes:].copy().view("<u4").reshape(n).astype(np.int64)
+    counts = table[:, out_bytes:].copy().view("<u4").reshape(n, 1 + len(op_names)).astype(np.int64)
+    ticks = counts[:, 0]
     clock_hz = int(meta.get("clock_hz") or 25_000_000)
-    instructions = (ticks * 1_000_000_000 + clock_hz // 2) // clock_hz  # ticks * 10**9 / clock, rounded
+    to_instructions = lambda t: (t * 1_000_000_000 + clock_hz // 2) // clock_hz  # ticks * 10**9 / clock, rounded
     stack = _STACK_USED.search(log)
-    return RunResult(outputs=outputs, instructions=instructions, ticks=ticks,
+    return RunResult(outputs=outputs, instructions=to_instructions(ticks), ticks=ticks,
                      instructions_per_tick=1e9 / clock_hz, size=built.size, elf=elf, log=log,
-                     stack_used=int(stack.group(1)) if stack else None)
+                     stack_used=int(stack.group(1)) if stack else None,
+                     layer_instructions=to_instructions(counts[:, 1:]) if "ops" in meta else None,
+                     layer_names=op_names)

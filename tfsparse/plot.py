@@ -388,17 +388,26 @@ def bytes_per_nonzero(weights, *, encodings=_ENCODING_ORDER, title=None):
     return fig
 
 
-def _bar_comparison(values, ylabel, title, fmt, baseline):
+def _check_baseline(labels, baseline, what: str):
+    if baseline is not None and str(baseline) not in [str(k) for k in labels]:
+        raise ValueError(f"{what}: baseline {baseline!r} is not one of the labels {[str(k) for k in labels]}; "
+                         "name the build the others are compared with, or pass baseline=None for no ratios")
+
+
+def _bar_comparison(values, ylabel, title, fmt, baseline, ratio):
     if not values:
         raise ValueError(f"{title}: nothing to plot; pass {{label: number}}")
+    _check_baseline(values, baseline, title)
     labels = [str(k) for k in values]
     nums = [float(v) for v in values.values()]
-    base = float(values[baseline]) if baseline in values else None
+    base = float(values[baseline]) if baseline is not None else None
     fig, ax = _figure()
     bars = ax.bar(labels, nums, color=[f"C{i}" for i in range(len(labels))])
     for label, bar, v in zip(labels, bars, nums):
         note = fmt(v)
-        if base and v and label != str(baseline):
+        if label == str(baseline):
+            note += "\n(baseline)"
+        elif base and v:
             note += f"\n({base / v:.1f}x)"
         ax.text(bar.get_x() + bar.get_width() / 2, v, note, ha="center", va="bottom")
     ax.set_ylabel(ylabel)
@@ -408,75 +417,110 @@ def _bar_comparison(values, ylabel, title, fmt, baseline):
         ax.tick_params(axis="x", labelrotation=25)
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")
-    ax.set_title(title)
+    ax.set_title(title if base is None else f"{title}\n(Nx: {ratio} '{baseline}')", fontsize=11)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
 
 def instructions(counts, *, baseline="dense", title="Instructions per inference"):
-    """Instructions per inference of several firmware builds, with the speed-up over a baseline.
+    """Instructions per inference of several firmware builds, with the speed-up over a stated baseline.
+
+    Each bar is labelled with its count and ``(Nx)``, the baseline's count divided by the bar's; the
+    title names the baseline, whose bar says ``(baseline)``.
 
     Args:
         counts: ``{label: instructions per inference}``, e.g. ``{"dense": 1.2e6, "sparse": 2.1e5}``
             (``tfsparse.run(...).instructions`` of each build).
-        baseline: the label the others are compared with (``"dense"``); no ratios when absent.
+        baseline: the label the others are compared with (``"dense"``); ``None``: no ratios.
         title: figure title.
 
     Returns:
         A matplotlib Figure.
 
     Raises:
-        ValueError: ``counts`` is empty.
+        ValueError: ``counts`` is empty, or ``baseline`` is not one of its labels.
 
     Example:
         >>> fig = instructions({"dense": 1_000_000, "sparse": 250_000})
-        >>> fig.axes[0].get_ylabel()
-        'instructions per inference'
+        >>> fig.axes[0].get_title()
+        "Instructions per inference\\n(Nx: speed-up over 'dense')"
     """
-    return _bar_comparison(counts, "instructions per inference", title, lambda v: f"{v:,.0f}", baseline)
+    return _bar_comparison(counts, "instructions per inference", title, lambda v: f"{v:,.0f}", baseline,
+                           "speed-up over")
+
+
+def _memory_entry(label, entry):
+    """(flash, RAM without stack, stack) from a BuildResult, ``(flash, ram[, stack])`` or a mapping."""
+    if hasattr(entry, "flash") and hasattr(entry, "ram"):  # tfsparse.build(...)'s BuildResult
+        sections = (getattr(entry, "size", None) or {}).get("sections", {})
+        entry = (entry.flash, entry.ram, sections.get(".stack", 0))
+    elif isinstance(entry, Mapping):
+        entry = (entry.get("flash"), entry.get("ram"), entry.get("stack", 0))
+    try:
+        values = [int(v) for v in entry]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) == 2:
+        values.append(0)
+    if len(values) != 3 or values[2] > values[1]:
+        raise ValueError(f"memory: {label!r} must be a tfsparse.build() result or (flash bytes, ram bytes[, stack "
+                         f"bytes within ram]), got {entry!r}")
+    flash, ram, stack = values
+    return flash, ram - stack, stack
 
 
 def memory(sizes, *, baseline="dense", title="Firmware memory"):
-    """Flash and RAM of several firmware builds, side by side, with the saving over a baseline.
+    """Flash and RAM of several firmware builds, each on its own axis, with the saving over a stated baseline.
+
+    RAM is drawn without the stack: the stack is a fixed reservation of the target (16 KiB on the
+    MPS2 boards), the same for every build, and would hide the arena and data the model changes. The
+    RAM panel's title says how much stack was left out.
 
     Args:
-        sizes: ``{label: (flash bytes, ram bytes)}``.
-        baseline: the label the others are compared with (``"dense"``).
+        sizes: ``{label: build}`` where a build is what :func:`tfsparse.build` returns (flash, RAM and
+            its ``.stack`` section), or ``(flash bytes, ram bytes)`` / ``(flash, ram, stack within ram)``.
+        baseline: the label the others are compared with (``"dense"``); ``None``: no ratios.
         title: figure title.
 
     Returns:
-        A matplotlib Figure.
+        A matplotlib Figure with two axes: flash, then RAM (KiB).
 
     Raises:
-        ValueError: ``sizes`` is empty or an entry is not a (flash, ram) pair.
+        ValueError: ``sizes`` is empty, an entry is none of the above, or ``baseline`` is not a label.
 
     Example:
-        >>> fig = memory({"dense": (300_000, 20_000), "sparse": (60_000, 20_000)})
-        >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
-        ['flash', 'RAM']
+        >>> fig = memory({"dense": (300_000, 36_000, 16_384), "sparse": (60_000, 36_000, 16_384)})
+        >>> [ax.get_title() for ax in fig.axes]
+        ['flash', 'RAM without stack (+16.0 KiB stack each)']
     """
     if not sizes:
-        raise ValueError("memory: nothing to plot; pass {label: (flash bytes, ram bytes)}")
-    for label, pair in sizes.items():
-        if len(pair) != 2:
-            raise ValueError(f"memory: {label!r} must be (flash bytes, ram bytes), got {pair!r}")
-    fig, ax = _figure()
-    width = 0.8 / len(sizes)
-    x = np.arange(2)
-    base = sizes.get(baseline)
-    for i, (label, pair) in enumerate(sizes.items()):
-        kib = np.asarray(pair, dtype=float) / 1024
-        bars = ax.bar(x + (i - (len(sizes) - 1) / 2) * width, kib, width, label=str(label), color=f"C{i}")
-        for j, (bar, v) in enumerate(zip(bars, kib)):
+        raise ValueError("memory: nothing to plot; pass {label: tfsparse.build(...) result or (flash bytes, ram bytes)}")
+    _check_baseline(sizes, baseline, "memory")
+    entries = {str(label): _memory_entry(label, pair) for label, pair in sizes.items()}
+    labels = list(entries)
+    stacks = sorted({stack for *_, stack in entries.values()})
+    if stacks == [0]:
+        ram_title = "RAM"
+    else:
+        ram_title = "RAM without stack (+" + " / ".join(f"{s / 1024:.1f}" for s in stacks) + " KiB stack" \
+            + (" each)" if len(stacks) == 1 else ")")
+    fig, axes = _figure(width=7.2, ncols=2)
+    for j, (ax, panel) in enumerate(zip(axes, ["flash", ram_title])):
+        kib = [entries[label][j] / 1024 for label in labels]
+        base = entries[str(baseline)][j] if baseline is not None else None
+        bars = ax.bar(labels, kib, color=[f"C{i}" for i in range(len(labels))])
+        for label, bar, v in zip(labels, bars, kib):
             note = f"{v:,.1f}"
-            if base is not None and label != baseline and pair[j]:
-                note += f"\n({base[j] / pair[j]:.1f}x)"
+            if label == str(baseline):
+                note += "\n(baseline)"
+            elif base and v:
+                note += f"\n({base / (v * 1024):.1f}x)"
             ax.text(bar.get_x() + bar.get_width() / 2, v, note, ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, ["flash", "RAM"])
-    ax.set_ylabel("KiB")
-    top = max(float(v) for pair in sizes.values() for v in pair) / 1024
-    ax.set_ylim(0, top * 1.3 if top > 0 else 1)
-    ax.legend()
-    ax.set_title(title)
-    ax.grid(axis="y", alpha=0.3)
+        ax.set_ylim(0, max(kib) * 1.3 if max(kib) > 0 else 1)
+        ax.set_ylabel("KiB")
+        ax.set_title(panel, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        if len(labels) > 3 or max(len(label) for label in labels) > 10:
+            ax.tick_params(axis="x", labelrotation=25)
+    fig.suptitle(title if baseline is None else f"{title} (Nx: saving over '{baseline}')")
     return fig

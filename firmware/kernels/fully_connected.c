@@ -129,7 +129,64 @@ static void eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *y) {
   }
 }
 
+/* Row form in column blocks: per block, a count and 8-bit columns relative to the block's start. */
+static void eval_blk8(const tfs_fc_params_t *p, const int8_t *x, int8_t *y) {
+  const uint8_t *count = (const uint8_t *)p->row_ptr;
+  const uint8_t *idx = (const uint8_t *)p->indices;
+  const int8_t *values = p->values;
+  const int32_t blocks = TFS_BLOCKS(p->cols);
+  for (int32_t r = 0; r < p->rows; ++r) {
+    int32_t acc = 0;
+    for (int32_t b = 0; b < blocks; ++b) {
+      const int8_t *xb = x + b * TFS_BLOCK;
+      for (uint32_t n = *count++; n > 0; --n) {
+        acc += (int32_t)*values++ * (int32_t)xb[*idx++];
+      }
+    }
+    y[r] = finish(p, r, acc);
+  }
+}
+
+/* Column form: accumulators start at zero (finish adds the unfolded bias); a column whose input is at
+ * the zero point is skipped whole, any other adds (x - zp) * w into the rows it touches. */
+static void eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *y, int32_t *acc) {
+  const uint8_t *count = (const uint8_t *)p->row_ptr;
+  const uint8_t *idx = (const uint8_t *)p->indices;
+  const int8_t *values = p->values;
+  const int32_t blocks = TFS_BLOCKS(p->rows);
+  for (int32_t r = 0; r < p->rows; ++r) {
+    acc[r] = 0;
+  }
+  for (int32_t c = 0; c < p->cols; ++c) {
+    const int32_t xv = (int32_t)x[c] - p->input_zero_point;
+    if (TFS_SKIP_COLUMN(xv == 0)) {
+      uint32_t skip = 0;
+      for (int32_t b = 0; b < blocks; ++b) {
+        skip += *count++;
+      }
+      idx += skip;
+      values += skip;
+      continue;
+    }
+    for (int32_t b = 0; b < blocks; ++b) {
+      int32_t *ab = acc + b * TFS_BLOCK;
+      for (uint32_t n = *count++; n > 0; --n) {
+        const uint32_t r = *idx++;
+        ab[r] = tfs_add_wrap(ab[r], (int32_t)*values++ * xv);
+      }
+    }
+  }
+  for (int32_t r = 0; r < p->rows; ++r) {
+    y[r] = finish(p, r, acc[r]);
+  }
+}
+
 void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, int8_t *output) {
+  tfs_fully_connected_eval_scratch(p, batches, input, output, 0);
+}
+
+void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
+                                      int8_t *output, int32_t *scratch) {
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t *x = input + (int32_t)b * p->cols;
     int8_t *y = output + (int32_t)b * p->rows;
@@ -151,6 +208,14 @@ void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const i
         break;
       case TFS_ENC_REL4:
         eval_rel4(p, x, y);
+        break;
+      case TFS_ENC_BLK8:
+        eval_blk8(p, x, y);
+        break;
+      case TFS_ENC_CSC8:
+        if (scratch != 0) {
+          eval_csc8(p, x, y, scratch);
+        }
         break;
       default:
         break;

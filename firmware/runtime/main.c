@@ -1,6 +1,7 @@
 /* tfsparse: firmware entry point. Reads input vectors from a semihosting file, runs one inference
  * per vector, and writes each output followed by the inference's SysTick count (uint32, little
- * endian) to another semihosting file. Only the model's invoke() is inside the counted region.
+ * endian) and, with TFS_OP_TIMING, one SysTick count per op (uint32 each, op order) to another
+ * semihosting file. Only the model's invoke() is inside the counted region.
  *
  * The model is the one whose name prefix (generate(..., name=...), see tfsparse/codegen/context.py)
  * the Makefile passes: -DTFS_MAIN_PREFIX=kws -DTFS_MAIN_PREFIX_UPPER=KWS -DTFS_MAIN_HEADER='"kws_model.h"'
@@ -9,6 +10,9 @@
 #include <string.h>
 
 #include "tfs_counter.h"
+#ifdef TFS_DITHER_MODULO
+#include "tfs_dither.h"
+#endif
 #include "tfs_semihost.h"
 #include "tfs_stack.h"
 
@@ -37,7 +41,12 @@
 #ifndef TFS_IO_BUFFER_BYTES
 #define TFS_IO_BUFFER_BYTES 4096
 #endif
-#define RECORD_BYTES (MODEL_CONST(OUTPUT_BYTES) + 4)
+#ifdef TFS_OP_TIMING
+#define TIMED_OPS MODEL_CONST(NUM_OPS)
+#else
+#define TIMED_OPS 0
+#endif
+#define RECORD_BYTES (MODEL_CONST(OUTPUT_BYTES) + 4 + 4 * TIMED_OPS)
 #define RECORDS_PER_FLUSH ((TFS_IO_BUFFER_BYTES + RECORD_BYTES - 1) / RECORD_BYTES)
 static uint8_t out_buffer[RECORDS_PER_FLUSH * RECORD_BYTES];
 
@@ -73,11 +82,23 @@ int main(void) {
       return fail("short read from " TFS_INPUT_FILE);
     }
     tfs_counter_start();
+#ifdef TFS_DITHER_MODULO
+    tfs_dither_spin((uint32_t)i);
+    const uint32_t dithered = tfs_counter_ticks_between(0u, tfs_counter_now()); /* the counter started at 0 */
+#else
+    const uint32_t dithered = 0u;
+#endif
     MODEL(invoke)();
-    const uint32_t ticks = tfs_counter_stop();
+    const uint32_t ticks = tfs_counter_stop() - dithered;
     uint8_t *record = out_buffer + buffered * RECORD_BYTES;
     memcpy(record, MODEL(output)(), MODEL_CONST(OUTPUT_BYTES));
     memcpy(record + MODEL_CONST(OUTPUT_BYTES), &ticks, 4); /* Cortex-M is little endian */
+#ifdef TFS_OP_TIMING
+    for (int32_t k = 0; k < TIMED_OPS; ++k) {
+      const uint32_t op_ticks = tfs_counter_ticks_between(MODEL(op_stamps)[2 * k], MODEL(op_stamps)[2 * k + 1]);
+      memcpy(record + MODEL_CONST(OUTPUT_BYTES) + 4 + 4 * k, &op_ticks, 4);
+    }
+#endif
     if (++buffered == RECORDS_PER_FLUSH || i + 1 == count) {
       if (tfs_sh_write(out, out_buffer, buffered * RECORD_BYTES) != 0) {
         return fail("short write to " TFS_OUTPUT_FILE);

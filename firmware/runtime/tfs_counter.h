@@ -22,4 +22,18 @@ void tfs_counter_start(void);
 /* Ticks (SysTick) or cycles (DWT) since tfs_counter_start. */
 uint32_t tfs_counter_stop(void);
 
+/* The raw counter, one load, for per-op stamps (TFS_OP_TIMING); tfs_counter_ticks_between turns two
+ * reads into ticks (SysTick: the 24-bit down-counter, exact for spans under 2^24 ticks) or cycles. */
+#if TFS_COUNTER_DWT
+static inline uint32_t tfs_counter_now(void) { return *(volatile const uint32_t *)0xE0001004u; }
+
+static inline uint32_t tfs_counter_ticks_between(uint32_t before, uint32_t after) { return after - before; }
+#else
+static inline uint32_t tfs_counter_now(void) { return *(volatile const uint32_t *)0xE000E018u; }
+
+static inline uint32_t tfs_counter_ticks_between(uint32_t before, uint32_t after) {
+  return (before - after) & 0x00FFFFFFu;
+}
+#endif
+
 #endif /* TFS_COUNTER_H_ */

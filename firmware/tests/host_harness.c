@@ -9,7 +9,7 @@
  *
  * Record: int32 kind (0 = fully connected, 1 = softmax), then
  *   FC:      rows cols encoding row_ptr_bytes n_values n_index_bytes output_zero_point act_min act_max
- *            batches (int32 each), values[n_values], row_ptr[(rows+1)*row_ptr_bytes],
+ *            batches n_row_ptr_bytes input_zero_point (int32 each), values[n_values], row_ptr[n_row_ptr_bytes],
  *            indices[n_index_bytes], bias/multiplier/shift (int32[rows] each), input[batches*cols]
  *   softmax: outer depth input_multiplier input_left_shift diff_min (int32 each), input[outer*depth]
  */
@@ -53,6 +53,19 @@ static void *read_block(int64_t n) {
   return p;
 }
 
+/* Exactly-sized scratch filled with garbage (kernels must not rely on its contents), or NULL. */
+static int32_t *new_scratch(int32_t n) {
+  if (n == 0) {
+    return NULL;
+  }
+  int32_t *p = malloc((size_t)n);
+  if (p == NULL) {
+    die("out of memory");
+  }
+  memset(p, 0xA5, (size_t)n);
+  return p;
+}
+
 static void write_status(FILE *out, int32_t status) {
   const uint8_t b[4] = {(uint8_t)status, (uint8_t)(status >> 8), (uint8_t)(status >> 16), (uint8_t)(status >> 24)};
   fwrite(b, 1, 4, out);
@@ -70,8 +83,10 @@ static void run_fc(FILE *out) {
   p.activation_min = read_i32();
   p.activation_max = read_i32();
   const int32_t batches = read_i32();
+  const int32_t n_row_ptr_bytes = read_i32();
+  p.input_zero_point = read_i32();
   int8_t *values = read_block(n_values);
-  void *row_ptr = read_block(p.encoding == TFS_ENC_DENSE ? 0 : (int64_t)(p.rows + 1) * p.row_ptr_bytes);
+  void *row_ptr = read_block(n_row_ptr_bytes);
   void *indices = read_block(n_index_bytes);
   int32_t *bias = read_block((int64_t)p.rows * 4);
   int32_t *multiplier = read_block((int64_t)p.rows * 4);
@@ -87,9 +102,15 @@ static void run_fc(FILE *out) {
   write_status(out, (int32_t)status);
   if (status == TFS_OK) {
     int8_t *output = malloc((size_t)batches * (size_t)p.rows);
-    tfs_fully_connected_eval(&p, batches, input, output);
+    int32_t *scratch = new_scratch(TFS_FC_SCRATCH_BYTES(p.encoding, p.rows));
+    if (scratch == NULL) {
+      tfs_fully_connected_eval(&p, batches, input, output);
+    } else {
+      tfs_fully_connected_eval_scratch(&p, batches, input, output, scratch);
+    }
     fwrite(output, 1, (size_t)batches * (size_t)p.rows, out);
     free(output);
+    free(scratch);
   }
   free(values);
   free(row_ptr);

@@ -36,6 +36,7 @@ struct OpData {
   tfs_fc_params_t params;
   int32_t num_entries;
   bool options_ok;
+  int32_t* scratch;  // the column form's int32 accumulators (TFS_FC_SCRATCH_BYTES), else nullptr
 };
 
 // TfLiteType of the index entries of each encoding (relative encodings are packed bytes).
@@ -50,6 +51,8 @@ TfLiteType IndexType(int32_t encoding) {
   }
 }
 
+bool IsBlocked(int32_t encoding) { return encoding == TFS_ENC_BLK8 || encoding == TFS_ENC_CSC8; }
+
 int64_t ElementCount(const TfLiteIntArray* dims) {
   int64_t n = 1;
   for (int i = 0; i < dims->size; ++i) n *= dims->data[i];
@@ -60,6 +63,7 @@ void* Init(TfLiteContext* context, const char* buffer, size_t length) {
   OpData* data = static_cast<OpData*>(context->AllocatePersistentBuffer(context, sizeof(OpData)));
   if (data == nullptr) return nullptr;
   data->options_ok = false;
+  data->scratch = nullptr;
   if (buffer == nullptr || length == 0) return data;
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(buffer);
   const flexbuffers::Map m = flexbuffers::GetRoot(bytes, length).AsMap();
@@ -80,6 +84,8 @@ void* Init(TfLiteContext* context, const char* buffer, size_t length) {
   p.activation_min = m["activation_min"].AsInt32();
   p.activation_max = m["activation_max"].AsInt32();
   data->num_entries = m["num_entries"].AsInt32();
+  // Only the column form reads it (older files without the key have row forms only).
+  p.input_zero_point = m["input_zero_point"].IsNull() ? 0 : m["input_zero_point"].AsInt32();
   data->options_ok = true;
   return data;
 }
@@ -139,7 +145,12 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
   }
   const TfLiteTensor* row_ptr = tensors[kRowPtrTensor];
   const int64_t index_count = p.encoding == TFS_ENC_REL4 ? (data->num_entries + 1) / 2 : data->num_entries;
-  if (status == kTfLiteOk) {
+  if (status == kTfLiteOk && IsBlocked(p.encoding)) {
+    // Blocked forms: one uint8 count per (row, column block) or (column, row block).
+    const int32_t lines = p.encoding == TFS_ENC_BLK8 ? p.rows : p.cols;
+    const int32_t width = p.encoding == TFS_ENC_BLK8 ? p.cols : p.rows;
+    status = CheckConstant(context, row_ptr, kTfLiteUInt8, static_cast<int64_t>(lines) * TFS_BLOCKS(width), "row_ptr");
+  } else if (status == kTfLiteOk) {
     // row_ptr is uint16 when its last entry fits, else uint32.
     const TfLiteType row_ptr_type = row_ptr != nullptr && row_ptr->type == kTfLiteUInt32 ? kTfLiteUInt32 : kTfLiteUInt16;
     status = CheckConstant(context, row_ptr, row_ptr_type, p.rows + 1, "row_ptr");
@@ -154,12 +165,22 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
   }
   if (status == kTfLiteOk) status = CheckConstant(context, tensors[kShiftTensor], kTfLiteInt32, p.rows, "shift");
   if (status == kTfLiteOk) {
-    data->params.row_ptr_bytes = row_ptr->type == kTfLiteUInt32 ? 4 : 2;
+    data->params.row_ptr_bytes = IsBlocked(p.encoding) ? 1 : (row_ptr->type == kTfLiteUInt32 ? 4 : 2);
     const tfs_fc_params_t bound =
         BindTensors(*data, [&](int i) -> const void* { return tensors[i]->data.data; });
     if (tfs_fully_connected_prepare(&bound) != TFS_OK) {
       MicroPrintf("TFSPARSE_FULLY_CONNECTED: the kernel rejected the layer's parameters (%d x %d, encoding %d)",
                   static_cast<int>(p.rows), static_cast<int>(p.cols), static_cast<int>(p.encoding));
+      status = kTfLiteError;
+    }
+  }
+  const size_t scratch_bytes = TFS_FC_SCRATCH_BYTES(p.encoding, p.rows);
+  if (status == kTfLiteOk && scratch_bytes > 0 && data->scratch == nullptr) {
+    // Kept for the op's lifetime (TFLM allows persistent buffers in Prepare): rows * 4 bytes.
+    data->scratch = static_cast<int32_t*>(context->AllocatePersistentBuffer(context, scratch_bytes));
+    if (data->scratch == nullptr) {
+      MicroPrintf("TFSPARSE_FULLY_CONNECTED: no room in the arena for %d bytes of accumulators",
+                  static_cast<int>(scratch_bytes));
       status = kTfLiteError;
     }
   }
@@ -177,8 +198,9 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
   const tfs_fc_params_t p = BindTensors(data, [&](int i) -> const void* {
     return tflite::micro::GetEvalInput(context, node, i)->data.data;
   });
-  tfs_fully_connected_eval(&p, static_cast<int32_t>(ElementCount(input->dims) / p.cols), tflite::micro::GetTensorData<int8_t>(input),
-                           tflite::micro::GetTensorData<int8_t>(output));
+  tfs_fully_connected_eval_scratch(&p, static_cast<int32_t>(ElementCount(input->dims) / p.cols),
+                                   tflite::micro::GetTensorData<int8_t>(input),
+                                   tflite::micro::GetTensorData<int8_t>(output), data.scratch);
   return kTfLiteOk;
 }
 

@@ -5,8 +5,10 @@
  *   0 input int8 [..., cols]   1 values int8 [nnz]          2 row_ptr uint16|uint32 [rows + 1]
  *   3 indices uint8|uint16|uint32 (per encoding)            4 bias int32 [rows] (input zero point folded)
  *   5 multiplier int32 [rows]  6 shift int32 [rows]
+ * (blk8 / csc8: row_ptr is uint8 counts per line and block; csc8's bias is not folded.)
  * Output 0: int8 [batches, rows]. Options: a flexbuffer map (encoding_id, rows, cols, num_entries,
- * output_zero_point, activation_min, activation_max; other keys are ignored).
+ * output_zero_point, activation_min, activation_max, input_zero_point (csc8); other keys are ignored).
+ * The column form (csc8) keeps rows * 4 bytes of int32 accumulators, a persistent buffer of the arena.
  *
  * Eval runs the same C kernel core as tfsparse's standalone firmware (tfs_fully_connected.h; the
  * portable or the Cortex-M implementation, whichever is linked).

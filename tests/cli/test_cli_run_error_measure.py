@@ -60,12 +60,31 @@ def test_reference_outputs_float_and_int8(autoencoder, capsys, tmp_path):
     assert code == 0 and _error(out, "--reference")[1] == pytest.approx(3 * scale, rel=1e-5)
 
 
-def test_labels_on_a_non_classifier_are_refused(autoencoder, capsys, tmp_path):
-    root, *_ = autoencoder
+def test_labels_on_a_non_classifier_are_refused(tmp_path, capsys):
+    regression = random_fc_model((32, 8, 1), ("dense", "dense"), name="regression")
+    (tmp_path / "r.tflite").write_bytes(regression.to_tflite())
+    assert cli.main(["-q", "export", str(tmp_path / "r.tflite"), "--out", str(tmp_path / "fw")]) == 0
+    np.save(tmp_path / "x.npy", np.zeros((6, 32), np.float32))
     np.save(tmp_path / "labels.npy", np.zeros(6, np.int64))
-    code, _, err = _main(["run", str(root / "fw"), "--inputs", str(root / "x.npy"), "--labels",
+    code, _, err = _main(["run", str(tmp_path / "fw"), "--inputs", str(tmp_path / "x.npy"), "--labels",
                           str(tmp_path / "labels.npy")], capsys)
-    assert code == 2 and "not a class vector" in err and "--reference" in err
+    assert code == 2 and "output shape (1, 1) is not a class vector" in err and "--reference" in err
+    assert not (tmp_path / "fw" / "fw.elf").exists()  # refused before building
+
+
+def test_labels_make_a_square_model_a_classifier(autoencoder, capsys, tmp_path):
+    """32 inputs, 32 outputs: with --labels it is scored as a classifier, not as an autoencoder."""
+    root, _, x, y = autoencoder
+    labels = np.arange(6) % 32
+    np.save(tmp_path / "labels.npy", labels)
+    code, out, _ = _main(["run", str(root / "fw"), "--inputs", str(root / "x.npy"), "--labels",
+                          str(tmp_path / "labels.npy")], capsys)
+    assert code == 0 and f"accuracy: {float((y.argmax(axis=1) == labels).mean()):.4f}" in out
+    assert "error vs" not in out
+
+
+def test_reference_of_the_wrong_shape_is_refused(autoencoder, capsys, tmp_path):
+    root, *_ = autoencoder
     np.save(tmp_path / "ref.npy", np.zeros((6, 31), np.float32))
     code, _, err = _main(["run", str(root / "fw"), "--inputs", str(root / "x.npy"), "--reference",
                           str(tmp_path / "ref.npy")], capsys)

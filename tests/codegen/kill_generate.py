@@ -4,7 +4,9 @@ Run as ``python kill_generate.py WORK``. For every scenario and every k = 1, 2, 
 scenario's starting folder to ``WORK/<scenario>/k<k>``, forks, and in the child replaces the journal's
 step hook with one that SIGKILLs the process at step k, then generates; it stops at the first k the
 child survives. It writes ``WORK/<scenario>/ref_before`` and ``ref_after`` (the complete projects
-before and after) and ``WORK/report.json`` (scenario -> number of killed runs). The test, in its
+before and after) and ``WORK/report.json`` (scenario -> number of killed runs). Then it kills the
+recovery of every killed "regenerate" folder after each of the recovery's own steps
+(``WORK/recover/k<k>/k<j>``). The test, in its
 own process, then checks every killed folder.
 """
 
@@ -98,6 +100,12 @@ def main(work: pathlib.Path) -> None:
         shutil.copytree(start, dest / "ref_after", symlinks=True)
         action(dest / "ref_after")
         report[name] = run_killed(start, dest, action)
+    # A second crash, during the recovery of the first: recover is killed after each of its own steps.
+    report["recover"] = {}
+    for k in range(1, report["regenerate"] + 1):
+        dest = work / "recover" / f"k{k}"
+        dest.mkdir(parents=True)
+        report["recover"][k] = run_killed(work / "regenerate" / f"k{k}", dest, journal.recover)
     (work / "report.json").write_text(json.dumps(report))
 
 

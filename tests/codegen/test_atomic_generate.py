@@ -53,6 +53,17 @@ def test_recover_gives_the_old_or_the_new_project(killed, scenario):
     assert ("completed", True) in states
 
 
+def test_a_recovery_killed_midway_is_recovered_too(killed):
+    work, report = killed
+    before, after = (snapshot(work / "regenerate" / ref) for ref in ("ref_before", "ref_after"))
+    assert sum(report["recover"].values()) > 0
+    for k, kills in report["recover"].items():
+        for j in range(1, kills + 1):
+            folder = work / "recover" / f"k{k}" / f"k{j}"
+            journal.recover(folder)
+            assert snapshot(folder) in (before, after), f"generate killed at step {k}, its recovery at step {j}"
+
+
 @pytest.mark.parametrize("scenario", ["fresh", "regenerate"])
 def test_next_generate_after_any_kill_succeeds(killed, scenario, tmp_path):
     work, report = killed
@@ -110,3 +121,63 @@ def test_a_file_changed_while_a_journal_was_pending_is_kept(tmp_path):
     with pytest.raises(FirmwareError, match=r"Makefile changed while an interrupted tfsparse.generate was pending"):
         tfsparse.generate(m, tmp_path)
     assert (tmp_path / "Makefile").read_bytes() == before
+
+
+def test_export_force_takes_over_a_folder_left_without_manifest(tmp_path):
+    """tfsparse before the journal died before writing project.json and the manifest: --force works."""
+    from tfsparse import cli
+
+    a = random_fc_model((16, 8, 4), ("dense", "dense"), name="A")
+    b = random_fc_model((16, 12, 4), ("dense", "dense"), name="B")
+    out = tfsparse.generate(a, tmp_path / "fw")
+    (out / MANIFEST).unlink()
+    (out / "project.json").unlink()
+    (out / "notes.txt").write_text("mine\n")
+    (tmp_path / "b.tflite").write_bytes(b.to_tflite())
+    assert cli.main(["--quiet", "export", str(tmp_path / "b.tflite"), "--out", str(out), "--force"]) == 0
+    assert cli.main(["--quiet", "export", str(tmp_path / "b.tflite"), "--out", str(tmp_path / "clean")]) == 0
+    assert snapshot(out) == {**snapshot(tmp_path / "clean"), "notes.txt": b"mine\n"}
+
+
+def test_export_force_replaces_the_tflite_an_older_export_wrote_outside_the_manifest(tmp_path):
+    from tfsparse import cli
+
+    a = random_fc_model((16, 8, 4), ("dense", "dense"), name="A")
+    b = random_fc_model((16, 12, 4), ("dense", "dense"), name="B")
+    out = tfsparse.generate(a, tmp_path / "fw")
+    (out / "model_int8.tflite").write_bytes(a.to_tflite())  # as 'tfsparse export' wrote it before
+    (tmp_path / "b.tflite").write_bytes(b.to_tflite())
+    argv = ["--quiet", "export", str(tmp_path / "b.tflite"), "--out", str(out)]
+    assert cli.main(argv) == 2  # without --force it is still refused
+    assert (out / "model_int8.tflite").read_bytes() == a.to_tflite()
+    assert cli.main(argv + ["--force"]) == 0
+    assert (out / "model_int8.tflite").read_bytes() == b.to_tflite()
+    assert not (out / journal.STAGING).exists() and not (out / journal.JOURNAL).exists()
+
+
+def test_build_completes_a_generate_that_died_while_moving_files(tmp_path, monkeypatch):
+    a = random_fc_model((16, 8, 4), ("dense", "dense"), name="A")
+    b = random_fc_model((16, 12, 4), ("rel4", "dense"), name="B")
+    tfsparse.generate(b, tmp_path / "clean")
+    out = tfsparse.generate(a, tmp_path / "fw")
+
+    def die_after_first_move(what):
+        if what.startswith("move"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal, "_after_step", die_after_first_move)
+    with pytest.raises(KeyboardInterrupt):
+        tfsparse.generate(b, out)
+    monkeypatch.undo()
+    assert (out / journal.JOURNAL).is_file()
+    tfsparse.build(out)  # make must not see half of A and half of B
+    built = {"fw.elf", "fw.map", ".build-flags"}
+    assert {k: v for k, v in snapshot(out).items() if not k.endswith(".o") and k not in built} == snapshot(tmp_path / "clean")
+
+
+def test_an_unreadable_journal_is_named_and_kept(tmp_path):
+    m = random_fc_model((16, 4), ("dense",))
+    (tmp_path / journal.JOURNAL).write_text('["not", "a journal"]')
+    with pytest.raises(FirmwareError, match=r"\.tfsparse-journal\.json is not a tfsparse journal"):
+        tfsparse.generate(m, tmp_path)
+    assert (tmp_path / journal.JOURNAL).read_text() == '["not", "a journal"]'

@@ -181,3 +181,17 @@ def test_generate_names_what_to_call_for_other_objects(tmp_path):
     with pytest.raises(TypeError, match=r"not dict; for a Keras model call tfsparse.convert\(tfsparse.quantize"):
         tfsparse.generate({"not": "a model"}, tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_file_where_a_generated_folder_goes_is_refused_before_writing(model, tmp_path):
+    (tmp_path / "kernels").write_text("mine\n")
+    with pytest.raises(FirmwareError, match=r"kernels is not a folder, but tfsparse writes kernels/"):
+        tfsparse.generate(model, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kernels"]
+
+
+def test_tfsparse_own_bookkeeping_names_are_reserved(model, tmp_path):
+    for name in (".tfsparse-manifest.json", ".tfsparse-staging/x.c"):
+        with pytest.raises(FirmwareError, match="tfsparse keeps .* for itself"):
+            tfsparse.generate(model, tmp_path, extra_files={name: "x"})
+    assert not any(tmp_path.iterdir())

@@ -130,8 +130,8 @@ def test_dense_model_misses_by_bytes_on_small_part(tmp_path):
 @pytest.mark.slow
 def test_code_allowance_bounds_the_real_code(tmp_path):
     """The allowance is an upper bound of text + data - constants on every emulated core and kernel (an
-    8-op model: the per-op part), and not more than 2 KiB above the code of a 2-op model (else plans
-    waste flash)."""
+    8-op model: the per-op part), and not more than 2 KiB above the code of a 2-op model on M0 and M4
+    (else plans waste flash)."""
     two = random_fc_model((16, 8, 4), ("dense", "dense"), name="two_ops")
     eight = random_fc_model((200, 301, 257, 63, 47, 33, 10), ("abs_u8", "rel8", "abs_u16", "abs_u32", "dense", "rel4"),
                             density=0.15, seed=11, softmax=True, reshape_input=(1, 10, 20), name="eight_ops")
@@ -139,7 +139,7 @@ def test_code_allowance_bounds_the_real_code(tmp_path):
         spec = CORES[core]
         target = Target(f"t-{core}", core, MemoryRegion("FLASH", 0, 4 * MiB), MemoryRegion("RAM", 0x20000000, 4 * MiB), 1)
         for kernel in spec.kernels:
-            for model in [eight] + ([two] if kernel == spec.default_kernel else []):
+            for model in [eight] + ([two] if kernel == spec.default_kernel and core in ("cortex-m0", "cortex-m4") else []):
                 out = tfsparse.generate(model, tmp_path / f"{core}_{kernel}_{model.name}", target=target)
                 built = tfsparse.build(out, kernel_impl=kernel)
                 ctx = build_context(model, target)

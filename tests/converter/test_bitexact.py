@@ -34,7 +34,7 @@ def test_predict_matches_tflm(tflite_variants, tflm_outputs, model_key, per_chan
     assert accuracy > 0.5 and abs(accuracy - float_accuracy) < 0.03
 
 
-@pytest.mark.parametrize("encoding", ["fastest", "abs_u16", "rel8", "rel4", "dense"])
+@pytest.mark.parametrize("encoding", ["fastest", "abs_u16", "rel8", "rel4", "blk8", "csc8", "dense"])
 def test_every_encoding_is_bit_exact(tflite_variants, tflm_outputs, encoding):
     path, x_test, _, _ = tflite_variants[("digits", True, True)]
     sparse = tfsparse.convert(path, encoding=encoding)

@@ -57,6 +57,12 @@ def check_roundtrip(w, encoding):
     assert m.nnz == np.count_nonzero(w)
     if isinstance(m, CSRMatrix):
         assert m.values.dtype == np.int8 and np.all(m.values != 0)
+        if encoding in csr.BLOCKED:
+            lines, width = w.shape if encoding == "blk8" else w.shape[::-1]
+            assert m.row_ptr.dtype == np.uint8 and m.row_ptr.size == lines * -(-width // csr.BLOCK)
+            assert int(m.row_ptr.astype(np.int64).sum()) == m.num_entries == m.nnz
+            assert m.indices.dtype == np.uint8 and m.indices.size == m.nnz and np.all(m.indices < csr.BLOCK)
+            return m
         assert m.row_ptr.size == w.shape[0] + 1 and int(m.row_ptr[-1]) == m.num_entries
         assert m.row_ptr.dtype == (np.uint16 if m.num_entries <= 0xFFFF else np.uint32)
         if encoding in csr.RELATIVE:
@@ -172,3 +178,17 @@ def test_encoding_a_4096_square_layer_is_fast():
     print(f"4096x4096 at 90%: {elapsed:.3f} s CPU, {m.encoding}, {m.nbytes / m.nnz:.3f} B/nonzero")
     assert elapsed <= 2.0
     assert np.array_equal(csr.decode(m), w)
+
+
+def test_blocked_encodings_layout():
+    """blk8 counts per (row, 255-column block); csc8 is the same over the transpose, column-major."""
+    w = np.zeros((2, 600), np.int8)
+    w[0, [0, 254, 255, 599]] = [1, 2, 3, 4]
+    w[1, 300] = -7
+    b = csr.encode(w, "blk8")
+    assert b.row_ptr.tolist() == [2, 1, 1, 0, 1, 0] and b.indices.tolist() == [0, 254, 0, 89, 45]
+    assert b.values.tolist() == [1, 2, 3, 4, -7]
+    c = csr.encode(w.T.copy(), "csc8")  # 600 rows -> 3 row blocks, 2 columns
+    assert c.row_ptr.tolist() == b.row_ptr.tolist() and c.indices.tolist() == b.indices.tolist()
+    full = np.ones((3, 255), np.int8)  # a block's count reaches 255, still one byte
+    assert csr.encode(full, "blk8").row_ptr.tolist() == [255, 255, 255]

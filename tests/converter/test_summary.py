@@ -27,8 +27,12 @@ def test_summary_numbers(tflite_variants):
     assert total["sparse_bytes"] == sum(l["sparse_bytes"] for l in report["layers"])
     assert abs(total["compression"] - total["dense_bytes"] / total["sparse_bytes"]) < 1e-9
     assert f"{total['sparse_bytes']:,}" in text
-    # The 90%-sparse LeNet meets the size target with the default encoding.
-    assert total["bytes_per_nonzero"] <= 1.9 and total["compression"] >= 5.2
+    # The 90%-sparse LeNet meets the size target of the default (small *and* fast) policy: <= 2.1 B/nonzero.
+    assert total["bytes_per_nonzero"] <= 2.1 and total["compression"] >= 1 / (0.1 * 2.1) - 0.1
+    # One table for every op: kernel, predicted instructions, reason.
+    assert [r["name"] for r in report["ops"]] == [op.name for op in sparse.ops]
+    assert all(r["reason"] and r["instructions"] > 0 for r in report["ops"] if r["op"] == "FULLY_CONNECTED")
+    assert "pred. instr" in text and "reason" in text
 
 
 def test_quantize_and_dequantize(tflite_variants):

@@ -52,6 +52,7 @@ def random_layer(rng: np.random.Generator, rows: int, cols: int, density: float,
         multiplier = rng.integers(1 << 30, 2**31, size=rows)
         shift = rng.integers(-14, 2, size=rows)
     zp = int(rng.integers(-128, 128))
+    in_zp = int(rng.integers(-128, 128))
     lo, hi = sorted(int(v) for v in rng.integers(-128, 128, size=2))
     if rng.random() < 0.5:
         lo, hi = -128, 127
@@ -61,6 +62,7 @@ def random_layer(rng: np.random.Generator, rows: int, cols: int, density: float,
         "multiplier": multiplier.astype(np.int32),
         "shift": shift.astype(np.int32),
         "zp": zp,
+        "in_zp": in_zp,  # the input zero point (only the column form, csc8, reads it)
         "act_min": lo,
         "act_max": hi,
     }
@@ -72,11 +74,12 @@ def random_cases(seed: int, count: int):
     col_choices = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 255, 256, 257, 300, 784]
     cases = []
     while len(cases) < count:
-        rows = int(rng.choice([1, 2, 3, 5, 8, 17, 64]))
+        rows = int(rng.choice([1, 2, 3, 5, 8, 17, 64, 255, 256, 300]))
         cols = int(rng.choice(col_choices))
         density = float(rng.choice([0.0, 0.02, 0.05, 0.1, 0.3, 0.7, 1.0]))
         layer = random_layer(rng, rows, cols, density, extreme=rng.random() < 0.15)
         x = rng.integers(-128, 128, size=(int(rng.integers(1, 4)), cols)).astype(np.int8)
+        x[rng.random(x.shape) < rng.choice([0.0, 0.5, 0.9, 1.0])] = layer["in_zp"]  # skipped columns
         for enc in csr.available_encodings(cols) + ("dense",):
             cases.append((layer, enc, x))
     # Wide layers: gaps longer than every gap width, more than 65536 columns (abs_u32, rel escapes).
@@ -89,4 +92,4 @@ def random_cases(seed: int, count: int):
     return cases
 
 #: Every encoding the kernels implement.
-ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
+ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4", "csc8", "dense")

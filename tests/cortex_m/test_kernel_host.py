@@ -12,6 +12,7 @@ import pytest
 
 from tfsparse.codegen import hostbuild
 from tfsparse.converter import csr
+from tfsparse.converter.ops.sparse_fully_connected import unfold_bias
 
 from . import _layers
 
@@ -28,8 +29,11 @@ def harnesses(tmp_path_factory):
 
 
 def _fc_case(layer, encoding, x):
-    return hostbuild.FCCase(csr.encode(layer["w"], encoding), layer["bias"], layer["multiplier"], layer["shift"],
-                            layer["zp"], layer["act_min"], layer["act_max"], x)
+    """The layer for the kernel: the column form (csc8) reads the unfolded bias and the input zero point."""
+    in_zp = layer.get("in_zp", 0)
+    bias = unfold_bias(layer["bias"], layer["w"], in_zp) if encoding == "csc8" else layer["bias"]
+    return hostbuild.FCCase(csr.encode(layer["w"], encoding), bias, layer["multiplier"], layer["shift"],
+                            layer["zp"], layer["act_min"], layer["act_max"], x, in_zp)
 
 
 def test_random_layers_bit_identical(harnesses, tmp_path):
@@ -83,13 +87,38 @@ def test_requantization_edges_match_tflm(harnesses, tmp_path):
                      "zp": int(rng.integers(-128, 128)), "act_min": -128, "act_max": 127}
             x = rng.integers(-128, 128, size=(4, 1)).astype(np.int8)
             layers.append((layer, x))
-            cases.append(_fc_case(layer, "dense", x))
-            cases.append(_fc_case(layer, "abs_u8", x))
+            for encoding in ("dense", "abs_u8", "blk8", "csc8"):
+                cases.append(_fc_case(layer, encoding, x))
     for impl, exe in harnesses.items():
         res = hostbuild.run_cases(exe, cases, tmp_path)
         for k, (layer, x) in enumerate(layers):
             expected = _layers.reference_fc(layer["w"], layer["bias"], layer["multiplier"], layer["shift"],
                                             layer["zp"], -128, 127, x)
-            for j in (2 * k, 2 * k + 1):
+            for j in range(4 * k, 4 * k + 4):
                 assert res[j][0] == 0
                 assert np.array_equal(res[j][1].reshape(expected.shape), expected), (impl, k, j)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.lists(st.tuples(st.integers(-(2**31), 2**31 - 1), st.integers(0, 2**31 - 1), st.integers(-31, 30),
+                               st.integers(-128, 127)), min_size=1, max_size=64),
+       act=st.sampled_from([(-128, 127), (-128, 5), (-20, 127), (0, 6)]))
+def test_requantization_of_drawn_accumulators(harnesses, tmp_path_factory, data, act):
+    """Hypothesis draws accumulators, multipliers, shifts and zero points: one output row each (a 1x1
+    layer of weight 1 and input 0 makes the accumulator the bias); both kernels equal TFLM's formula."""
+    acc, mult, shift, zp = (np.array(v, np.int64) for v in zip(*data))
+    tmp = tmp_path_factory.mktemp("requant")
+    cases, expected = [], []
+    for encoding in ("abs_u8", "blk8"):
+        for z in sorted(set(zp.tolist()))[:3]:  # the output zero point is per layer
+            layer = {"w": np.ones((acc.size, 1), np.int8), "bias": acc.astype(np.int32),
+                     "multiplier": mult.astype(np.int32), "shift": shift.astype(np.int32), "zp": z,
+                     "act_min": act[0], "act_max": act[1]}
+            cases.append(_fc_case(layer, encoding, np.zeros((1, 1), np.int8)))
+            expected.append(_layers.tflm_requantize(acc, mult, shift, z, act[0], act[1]))
+    for impl, exe in harnesses.items():
+        for (status, out), want in zip(hostbuild.run_cases(exe, cases, tmp), expected):
+            assert status == 0 and np.array_equal(out, want), impl

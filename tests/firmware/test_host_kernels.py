@@ -10,13 +10,14 @@ from tfsparse.codegen import hostbuild
 from tfsparse.converter import csr
 from tfsparse.converter.ir import FullyConnected, Quantization, Tensor
 from tfsparse.converter.model import SparseModel
+from tfsparse.converter.ops.sparse_fully_connected import unfold_bias
 
-ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
+ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "blk8", "csc8", "dense")
 
 
 def _random_layer(rng, encoding):
     edge = rng.random() < 0.3
-    rows = int(rng.choice([1, 2, 3, 17]) if edge else rng.integers(1, 48))
+    rows = int(rng.choice([1, 2, 3, 17, 255, 256, 600]) if edge else rng.integers(1, 48))
     max_cols = 256 if encoding == "abs_u8" else 1200
     cols = int(rng.choice([1, 2, 15, 16, 17, 255, 256, max_cols]) if edge else rng.integers(1, max_cols + 1))
     cols = min(cols, max_cols)
@@ -51,17 +52,21 @@ def _random_layer(rng, encoding):
     x = rng.integers(-128, 128, (batches, cols)).astype(np.int8)
     if extreme:
         x[:] = rng.choice([-128, 127])
-    case = hostbuild.FCCase(csr.encode(w, encoding), bias.astype(np.int32), mult.astype(np.int32),
-                            shift.astype(np.int32), zp, lo, hi, x)
-    return case, w
+    # The column form skips inputs at the input zero point: make many of them so.
+    in_zp = int(x.flat[0]) if extreme else int(rng.integers(-128, 128))
+    x[rng.random(x.shape) < rng.random()] = in_zp
+    kernel_bias = unfold_bias(bias, w, in_zp) if encoding == "csc8" else bias.astype(np.int32)
+    case = hostbuild.FCCase(csr.encode(w, encoding), kernel_bias, mult.astype(np.int32),
+                            shift.astype(np.int32), zp, lo, hi, x, in_zp)
+    return case, bias.astype(np.int32), w
 
 
-def _one_layer_model(case):
+def _one_layer_model(case, folded_bias):
     """The case as a one-op SparseModel, to run through the converter's reference executor."""
     rows, cols = case.weights.shape
-    q = Quantization(np.array([1.0]), np.array([0]))
+    q = Quantization(np.array([1.0]), np.array([case.input_zero_point]))
     tensors = [Tensor(0, "x", (1, cols), "int8", q), Tensor(1, "y", (1, rows), "int8", q)]
-    op = FullyConnected("fc", 0, 1, case.weights, case.bias, case.multiplier, case.shift, case.output_zero_point,
+    op = FullyConnected("fc", 0, 1, case.weights, folded_bias, case.multiplier, case.shift, case.output_zero_point,
                         case.activation_min, case.activation_max)
     return SparseModel("layer", tensors, [op], 0, 1)
 
@@ -71,13 +76,13 @@ def test_random_layers_match_tflm_arithmetic(sanitized_harness, fc_ref, encoding
     """Each output against SparseModel.predict (the converter's executor) and an independent statement."""
     rng = np.random.default_rng(ENCODINGS.index(encoding))
     layers = [_random_layer(rng, encoding) for _ in range(600)]
-    results = hostbuild.run_cases(sanitized_harness, [c for c, _ in layers], tmp_path)
+    results = hostbuild.run_cases(sanitized_harness, [c for c, _, _ in layers], tmp_path)
     vs_predict = vs_statement = 0
-    for (case, w), (status, out) in zip(layers, results):
+    for (case, folded_bias, w), (status, out) in zip(layers, results):
         assert status == 0, case
         out = out.reshape(len(case.input), -1)
-        vs_predict += int((out != _one_layer_model(case).predict(case.input)).sum())
-        expected = fc_ref(w, case.bias, case.multiplier, case.shift, case.output_zero_point,
+        vs_predict += int((out != _one_layer_model(case, folded_bias).predict(case.input)).sum())
+        expected = fc_ref(w, folded_bias, case.multiplier, case.shift, case.output_zero_point,
                           case.activation_min, case.activation_max, case.input)
         vs_statement += int((out != expected).sum())
     assert (vs_predict, vs_statement) == (0, 0)
@@ -87,7 +92,7 @@ def test_escapes_are_exercised():
     # The random layers above contain relative escapes (gaps >= 15 and >= 255): make sure of it.
     rng = np.random.default_rng(ENCODINGS.index("rel8"))
     layers = [_random_layer(rng, "rel8") for _ in range(600)]
-    assert sum(int((c.weights.indices == 255).sum()) for c, _ in layers) > 50
+    assert sum(int((c.weights.indices == 255).sum()) for c, _, _ in layers) > 50
 
 
 def _fc_case(w, encoding="abs_u16", rows_shift=-8, **changes):
@@ -115,6 +120,21 @@ def test_prepare_rejects_bad_parameters(sanitized_harness, tmp_path):
     assert statuses[:4] == [1, 1, 1, 1] and statuses[4] == 0
 
 
+def test_prepare_rejects_blocked_indices_out_of_range(sanitized_harness, tmp_path):
+    """An index past the last (45-wide) block of 300 would be a store outside the accumulators (csc8) or
+    a read outside the input (blk8): Prepare refuses it, and accepts the largest valid one."""
+    statuses = []
+    for encoding in ("csc8", "blk8"):
+        w = np.zeros((300, 4), np.int8)
+        w[299, 3] = 5  # index 44 of row block 1
+        dense = w if encoding == "csc8" else w.T.copy()
+        for index in (44, 45):
+            m = csr.encode(dense, encoding)
+            m.indices = np.array([index], np.uint8)
+            statuses += [s for s, _ in hostbuild.run_cases(sanitized_harness, [_fc_case(dense, weights=m)], tmp_path)]
+    assert statuses == [0, 1, 0, 1]
+
+
 def test_prepare_rejects_decreasing_row_pointers(sanitized_harness, tmp_path):
     m = csr.encode(np.eye(3, 8, dtype=np.int8), "abs_u8")
     m.row_ptr = np.array([0, 2, 1, 3], dtype=np.uint16)
@@ -129,6 +149,8 @@ def test_harness_reports_sanitizer_errors(tmp_path):
         '#include "tfs_fully_connected.h"\n'
         "void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t b, const int8_t *x, int8_t *y) {\n"
         "  for (int32_t r = 0; r < p->rows * b; ++r) y[r] = x[p->cols];\n}\n"
+        "void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *p, int32_t b, const int8_t *x, int8_t *y,\n"
+        "                                      int32_t *s) {\n  (void)s;\n  tfs_fully_connected_eval(p, b, x, y);\n}\n"
         'const char *tfs_fully_connected_impl(void) { return "bad"; }\n'
     )
     exe = hostbuild.build_harness(tmp_path / "bad", fc_source=src)

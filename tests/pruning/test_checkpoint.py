@@ -61,3 +61,50 @@ def test_resume_from_keras_file(tf_keras3, small_data, compile_model, tmp_path, 
         np.testing.assert_allclose(kernel, a.pruning_vars[0][0].numpy(), rtol=1e-5, atol=1e-6)
     if ranking == "global":
         assert kept == int(num_kept(total, 0.8))  # one threshold across the layers
+
+
+def test_fresh_process_loads_right_after_import_tfsparse(tf_keras3, tmp_path):
+    """`import tfsparse` (no TensorFlow yet), then keras.models.load_model: the classes are registered."""
+    import subprocess
+    import sys
+    import textwrap
+
+    pruned = tfsparse.prune_low_magnitude(tfsparse.models.digits_mlp(seed=1), tfsparse.PolynomialDecay(0.0, 0.5, 0, 10))
+    path = tmp_path / "pruned.keras"
+    pruned.save(path)
+    code = textwrap.dedent(
+        f"""
+        import sys
+        import tfsparse
+        assert "tensorflow" not in sys.modules and "keras" not in sys.modules
+        import keras
+        model = keras.models.load_model({str(path)!r})
+        layer = model.get_layer("prune_low_magnitude_fc1")
+        print(type(layer).__name__, type(layer.pruning_schedule).__name__)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["PruneLowMagnitude", "PolynomialDecay"]
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"\x89HDF\r\n\x1a\n" + bytes(100), "is an HDF5 file.*load_model\\('model.h5'\\)"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 9\n", "is a Git LFS pointer.*git lfs pull"),
+        (b"", "is empty.*save the model again"),
+        (b"PK\x03\x04 truncated", "is not a zip archive \\(14 bytes.*truncated or not a Keras model"),
+    ],
+)
+def test_non_zip_keras_file_says_what_it_is(tf_keras3, tmp_path, content, says):
+    _, keras = tf_keras3
+    path = tmp_path / "model.keras"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"model.keras exists but {says}"):
+        with tfsparse.prune_scope():
+            keras.models.load_model(path)
+    assert path.read_bytes() == content  # the user's file is left alone
+    with pytest.raises(ValueError, match="File not found"):  # a missing file keeps Keras' own message
+        with tfsparse.prune_scope():
+            keras.models.load_model(tmp_path / "missing.keras")

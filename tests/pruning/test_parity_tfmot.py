@@ -1,4 +1,5 @@
-"""Parity with tfmot 0.8.1 (run in a subprocess on tf_keras): schedule values and masks, ties included."""
+"""Parity with tfmot 0.8.1 (run in a subprocess on tf_keras): schedule values and masks, ties included,
+block masks; and what a .keras file saved by tfmot gives in Keras 3."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import pathlib
 import numpy as np
 import pytest
 
+import tfsparse
+from tfsparse.pruning.callbacks import pruned_layers as _wrappers
 from tfsparse.pruning.masks import block_masks, magnitude_masks
 from tfsparse.pruning.schedules import ConstantSparsity, PolynomialDecay
 
@@ -46,9 +49,14 @@ def _block_cases():
 
 
 @pytest.fixture(scope="module")
-def oracle(tmp_path_factory, run_script):
+def oracle_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("tfmot")
+
+
+@pytest.fixture(scope="module")
+def oracle(oracle_dir, run_script):
     cases, pair = _mask_cases()
-    tmp = tmp_path_factory.mktemp("tfmot")
+    tmp = oracle_dir
     arrays = {"steps": STEPS}
     for i, (w, s) in enumerate(cases):
         arrays[f"w_{i}"], arrays[f"s_{i}"] = w, np.float32(s)
@@ -154,3 +162,28 @@ def test_block_masks_equal_tfmot(tf_keras3, oracle):
         threshold, (mask,) = block_masks([w], sparsity, block, pooling)
         np.testing.assert_array_equal(mask.numpy(), ref[f"bmask_{i}"], err_msg=f"block case {i}: {w.shape} {block} {pooling}")
         assert np.float32(threshold.numpy()) == ref[f"bthreshold_{i}"], i
+
+
+@pytest.mark.slow
+def test_tfmot_keras_file_says_what_to_do_and_the_advice_works(tf_keras3, oracle, oracle_dir):
+    """A model pruned and saved by tfmot (in the oracle's subprocess), loaded in Keras 3."""
+    _, keras = tf_keras3
+    pruned_path, stripped_path = oracle_dir / "tfmot_pruned.keras", oracle_dir / "tfmot_stripped.keras"
+    for scope in (False, True):
+        with pytest.raises(ValueError) as info:
+            if scope:
+                with tfsparse.prune_scope():
+                    keras.models.load_model(pruned_path)
+            else:
+                keras.models.load_model(pruned_path)
+        message = str(info.value)
+        assert message.startswith("layer 'prune_low_magnitude_fc' was saved by tfmot") and len(message) < 600, message
+        assert "tfmot.sparsity.keras.strip_pruning" in message and "config" not in message
+    # the advice: tfmot's stripped model loads in Keras 3 and tfsparse keeps tfmot's mask
+    stripped = keras.models.load_model(stripped_path)
+    kernel = stripped.get_layer("fc").kernel.numpy()
+    assert np.count_nonzero(kernel) == kernel.size // 2
+    again = tfsparse.prune_low_magnitude(stripped, tfsparse.ConstantSparsity(0.5, 0, frequency=1))
+    again.compile(keras.optimizers.SGD(0.0), "mse")
+    again.fit(np.ones((4, 8), np.float32), np.ones((4, 4), np.float32), verbose=0, callbacks=[tfsparse.UpdatePruningStep()])
+    np.testing.assert_array_equal(_wrappers(again)[0].pruning_vars[0][1].numpy(), (kernel != 0).astype(np.float32))

@@ -1,6 +1,8 @@
 """Oracle run in a subprocess: tfmot 0.8.1's schedules and mask rule (tf_keras), never in pytest's process.
 
 Usage: python tfmot_oracle.py IN.npz OUT.npz
+
+Also writes, beside OUT.npz, tfmot_pruned.keras and tfmot_stripped.keras (see tfmot_save.py).
 IN holds ``steps`` and, per case i, ``w_i`` (weights) and ``s_i`` (sparsity). OUT holds, per schedule
 j of SCHEDULES, ``should_j`` / ``sparsity_j`` on int64 ``steps``, ``should32_j`` / ``sparsity32_j`` on
 the first STEPS_OTHER_DTYPES steps as int32 tensors and ``shouldvar_j`` / ``sparsityvar_j`` read from
@@ -20,6 +22,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_model_optimization as tfmot  # noqa: E402
 from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tfmot_save  # noqa: E402
 
 # (class name, kwargs): the same list the test builds with tfsparse.
 SCHEDULES = [
@@ -85,6 +90,8 @@ def main(src, dst):
         out[f"bmask_{i}"] = mask.numpy()
         out[f"bthreshold_{i}"] = np.float32(threshold.numpy())
         i += 1
+    folder = os.path.dirname(os.path.abspath(dst))
+    tfmot_save.main(os.path.join(folder, "tfmot_pruned.keras"), os.path.join(folder, "tfmot_stripped.keras"))
     assert tf.keras.layers.Dense.__module__.startswith("tf_keras"), "tfmot must run on tf_keras"
     np.savez(dst, **out)
     print("ok", len(SCHEDULES), i)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import __version__
 from ..converter.ir import CSRMatrix, DenseMatrix
+from ..converter.ops.sparse_fully_connected import input_zero_point, kernel_bias
 from ..errors import FirmwareError
 from .arena import plan_arena
 from .env import unique_identifiers
@@ -22,7 +23,8 @@ from .targets import Target
 __all__ = ["CArray", "OpContext", "IOContext", "ProjectContext", "Naming", "naming", "build_context"]
 
 _ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
-                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4"}
+                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4",
+                  "blk8": "TFS_ENC_BLK8", "csc8": "TFS_ENC_CSC8"}
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.uint16): "uint16_t",
            np.dtype(np.uint32): "uint32_t", np.dtype(np.int32): "int32_t"}
 SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "SOFTMAX")
@@ -230,7 +232,7 @@ def _fc_context(op, ctx: OpContext, model) -> None:
         raise FirmwareError(f"op {op.name!r}: unknown weight container {type(w).__name__}")
     if w.encoding not in _ENCODING_ENUM:
         raise FirmwareError(f"op {op.name!r}: weight encoding {w.encoding!r} has no firmware kernel")
-    for suffix, values in (("bias", op.bias), ("multiplier", op.multiplier), ("shift", op.shift)):
+    for suffix, values in (("bias", kernel_bias(op, model)), ("multiplier", op.multiplier), ("shift", op.shift)):
         arr = np.asarray(values, dtype=np.int64).reshape(-1)
         if arr.size != rows:
             raise FirmwareError(f"op {op.name!r}: {suffix} has {arr.size} entries, expected one per row ({rows})")
@@ -244,7 +246,8 @@ def _fc_context(op, ctx: OpContext, model) -> None:
     ctx.fields = dict(rows=rows, cols=cols, encoding_enum=_ENCODING_ENUM[w.encoding], values_name=values_name,
                       row_ptr_name=row_ptr_name, indices_name=indices_name, row_ptr_bytes=rp_bytes,
                       output_zero_point=int(op.output_zero_point), activation_min=int(op.activation_min),
-                      activation_max=int(op.activation_max), batches=in_elems // cols)
+                      activation_max=int(op.activation_max), batches=in_elems // cols,
+                      input_zero_point=input_zero_point(op, model), scratch_offset=None)
 
 
 def build_context(model, target: Target, plan=None, name: Optional[str] = None) -> ProjectContext:
@@ -266,6 +269,7 @@ def build_context(model, target: Target, plan=None, name: Optional[str] = None) 
         ctx = OpContext(index, op.kind, op.name, ident, plan.offsets[op.input], plan.offsets[op.output])
         if op.kind == "FULLY_CONNECTED":
             _fc_context(op, ctx, model)
+            ctx.fields["scratch_offset"] = plan.scratch.get(index)
         elif op.kind == "SOFTMAX":
             shape = model.tensors[op.input].shape
             depth = int(shape[-1])

@@ -28,7 +28,7 @@ from ..errors import FirmwareError
 __all__ = ["firmware_root", "ENCODING_IDS", "FCCase", "SoftmaxCase", "build_harness", "run_cases"]
 
 #: tfs_encoding_t values of firmware/kernels/tfs_fully_connected.h.
-ENCODING_IDS = {"dense": 0, "abs_u8": 1, "abs_u16": 2, "abs_u32": 3, "rel8": 4, "rel4": 5}
+ENCODING_IDS = {"dense": 0, "abs_u8": 1, "abs_u16": 2, "abs_u32": 3, "rel8": 4, "rel4": 5, "blk8": 6, "csc8": 7}
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror", "-pedantic")
 SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
@@ -89,6 +89,7 @@ class FCCase:
     activation_min: int
     activation_max: int
     input: np.ndarray  # int8 [batches, cols]
+    input_zero_point: int = 0  # csc8 only; its bias must then be the unfolded one
 
     def pack(self) -> bytes:
         w = self.weights
@@ -101,7 +102,8 @@ class FCCase:
             values, row_ptr, indices = w.values.tobytes(), w.row_ptr.tobytes(), w.indices.tobytes()
             rp_bytes = w.row_ptr.itemsize
         head = _i32(0, rows, cols, ENCODING_IDS[w.encoding], rp_bytes, len(values), len(indices),
-                    self.output_zero_point, self.activation_min, self.activation_max, x.shape[0])
+                    self.output_zero_point, self.activation_min, self.activation_max, x.shape[0], len(row_ptr),
+                    self.input_zero_point)
         arrays = [values, row_ptr, indices] + [np.asarray(a, dtype="<i4").tobytes()
                                                for a in (self.bias, self.multiplier, self.shift)]
         return head + b"".join(arrays) + x.tobytes()

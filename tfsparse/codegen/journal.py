@@ -133,8 +133,9 @@ def recover(out_dir):
     if journal.exists():
         try:
             record = json.loads(journal.read_text())
-            record["moves"], record["deletes"]  # noqa: B018 (shape check)
-        except (ValueError, KeyError, TypeError) as exc:
+            if not (isinstance(record.get("moves"), list) and isinstance(record.get("deletes"), list)):
+                raise ValueError("no list of moves and deletions")
+        except (ValueError, AttributeError) as exc:
             raise FirmwareError(f"{journal} is not a tfsparse journal ({exc}); move it away and generate again") from exc
         if not staging.is_dir():
             staging.mkdir()  # every move was done; _finish drops it again

@@ -19,7 +19,7 @@ import pathlib
 from ..errors import FirmwareError
 from .journal import JOURNAL, STAGING, commit, recover, sha256
 
-__all__ = ["MANIFEST", "BANNER", "bears_banner", "read_manifest", "write_files"]
+__all__ = ["MANIFEST", "BANNER", "adopt", "bears_banner", "read_manifest", "write_files"]
 
 MANIFEST = ".tfsparse-manifest.json"
 #: Every generated text file carries it near its top (``templates/_banner.j2``).
@@ -38,6 +38,29 @@ def read_manifest(out_dir: pathlib.Path) -> dict:
                             "output directory") from exc
 
 
+def adopt(out_dir, rels) -> list:
+    """Record files already in ``out_dir`` as tfsparse's, so that the next generate may replace them.
+
+    For files an earlier tfsparse wrote outside the manifest (``tfsparse export`` wrote its
+    ``.tflite`` that way before the journal), when the user asked to replace that output (``--force``).
+    The manifest is rewritten through the journal, like any generated file.
+
+    Returns:
+        The relative paths newly recorded.
+    """
+    out_dir = pathlib.Path(out_dir)
+    recover(out_dir)
+    path = out_dir / MANIFEST
+    files = read_manifest(out_dir)
+    generator = json.loads(path.read_text()).get("generator", "tfsparse") if path.exists() else "tfsparse"
+    added = [rel for rel in rels if rel not in files and (out_dir / rel).is_file() and not (out_dir / rel).is_symlink()]
+    if added:
+        files.update({rel: sha256((out_dir / rel).read_bytes()) for rel in added})
+        record = {"generator": generator, "files": files}
+        commit(out_dir, [(MANIFEST, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())], {})
+    return added
+
+
 def _bears_banner(data: bytes) -> bool:
     """The generated-file banner (``templates/_banner.j2``, or project.json's ``note``) in its first lines."""
     return BANNER in data[:4096]
@@ -54,6 +77,10 @@ def bears_banner(path) -> bool:
 
 def _conflict(out_dir: pathlib.Path, rel: str, manifest: dict, data: bytes):
     path = out_dir / rel
+    for parent in list(pathlib.PurePosixPath(rel).parents)[:-1]:
+        folder = out_dir / parent
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            return f"{folder} is not a folder, but tfsparse writes {rel} there"
     if not path.exists() and not path.is_symlink():
         return None
     if not path.is_file() or path.is_symlink():
@@ -89,7 +116,7 @@ def write_files(out_dir, files: dict, *, generator: str = "tfsparse") -> list:
     recover(out_dir)
     manifest = read_manifest(out_dir)
     blobs = {rel: (c.encode() if isinstance(c, str) else bytes(c)) for rel, c in files.items()}
-    reserved = sorted(set(blobs) & {MANIFEST, JOURNAL, STAGING})
+    reserved = sorted(rel for rel in blobs if pathlib.PurePosixPath(rel).parts[0] in (MANIFEST, JOURNAL, STAGING))
     if reserved:
         raise FirmwareError(f"tfsparse keeps {', '.join(reserved)} for itself; rename that generated file")
     problems = [p for p in (_conflict(out_dir, rel, manifest, blobs[rel]) for rel in sorted(blobs)) if p]

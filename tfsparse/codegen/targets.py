@@ -33,7 +33,8 @@ from typing import Optional, Tuple, Union
 __all__ = ["Target", "MemoryRegion", "Board", "BOARDS", "CORES", "TARGETS", "PARTS", "get_target",
            "KERNEL_IMPLS", "COUNTERS", "KiB", "MiB"]
 
-#: Fully-connected kernel implementations the firmware Makefile can link (KERNEL_IMPL).
+#: Fully-connected kernel implementations the firmware Makefile can link on every core (KERNEL_IMPL);
+#: Cortex-M55 adds "helium" (see CORES).
 KERNEL_IMPLS = ("portable", "cortex-m")
 #: Inference counters: SysTick (runs on QEMU) or the DWT cycle counter (real chips only; QEMU 7.2
 #: does not model DWT, its CYCCNT reads 0 there).
@@ -96,7 +97,8 @@ CORES = {
                        "cortex-m", "mps2-an500", True),
     "cortex-m33": _Core(("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"), KERNEL_IMPLS,
                         "cortex-m", "mps2-an505", True),
-    "cortex-m55": _Core(("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"), KERNEL_IMPLS, "cortex-m",
+    # Helium (MVE): the helium kernel vectorises dense and abs_u8/abs_u16 rows (opt-in: KERNEL_IMPL=helium).
+    "cortex-m55": _Core(("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"), KERNEL_IMPLS + ("helium",), "cortex-m",
                         "mps3-an547", True),
     # No QEMU 7.2 machine has these cores: firmware builds and is size-checked, it cannot run.
     "cortex-m23": _Core(("-mcpu=cortex-m23", "-mthumb", "-mfloat-abi=soft"), ("portable",), "portable", None, False),
@@ -154,7 +156,8 @@ class Target:
         qemu_machine: the QEMU machine that emulates the core; ``"auto"`` (default) picks it from
             :data:`CORES`, ``None`` means none: firmware builds and size-checks but cannot run.
         cpu_flags: GCC machine flags; empty = the core's.
-        kernel_impl: default KERNEL_IMPL (``"portable"`` or ``"cortex-m"``); empty = the core's.
+        kernel_impl: default KERNEL_IMPL (``"portable"``, ``"cortex-m"``, or ``"helium"`` on Cortex-M55);
+            empty = the core's.
         stack_size: bytes reserved for the stack at the top of the first RAM region (0 = 1 KiB on
             parts with less than 64 KiB of RAM, else 16 KiB).
         io_buffer: bytes of the runtime's output buffer (0 = 512 or 4096 by the same rule).
@@ -247,9 +250,13 @@ class Target:
         return BOARDS[self.qemu_machine] if self.qemu_machine else None
 
     @property
-    def instructions_per_tick(self) -> Optional[float]:
-        """Instructions per SysTick tick on the emulating board under ``-icount shift=0`` (None: no board)."""
-        return 1e9 / self.board.clock_hz if self.board else None
+    def instructions_per_tick(self) -> Union[int, float, None]:
+        """Instructions per SysTick tick on the emulating board under ``-icount shift=0``: an int where the
+        clock divides 10**9 (40 on the 25 MHz MPS2 boards), else a float (62.5 on the micro:bit); None: no board."""
+        if self.board is None:
+            return None
+        per_tick = 1e9 / self.board.clock_hz
+        return int(per_tick) if per_tick.is_integer() else per_tick
 
     def emulated(self) -> "Target":
         """This target relinked for its QEMU board: the board's origins, the part's sizes as limits.

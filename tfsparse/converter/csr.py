@@ -22,6 +22,8 @@ from .ir import ENCODINGS, CSRMatrix, DenseMatrix
 __all__ = [
     "ABSOLUTE",
     "RELATIVE",
+    "BLOCKED",
+    "BLOCK",
     "encode",
     "decode",
     "coordinates",
@@ -35,6 +37,12 @@ __all__ = [
 ABSOLUTE = {"abs_u8": (np.uint8, 1 << 8), "abs_u16": (np.uint16, 1 << 16), "abs_u32": (np.uint32, 1 << 32)}
 #: Relative-gap encodings: name -> bits per entry.
 RELATIVE = {"rel8": 8, "rel4": 4}
+#: Blocked encodings with 8-bit indices inside blocks of :data:`BLOCK` columns ("blk8", row form) or
+#: rows ("csc8", column form); ``row_ptr`` holds one uint8 entry count per (row, column block) or
+#: (column, row block).
+BLOCKED = ("blk8", "csc8")
+#: Block width of the blocked encodings: 255, so that a block's entry count always fits a byte.
+BLOCK = 255
 
 _POLICIES = ("smallest", "fastest")
 
@@ -120,7 +128,21 @@ def encode(dense, encoding: str):
         else:
             packed = entries
         return CSRMatrix((rows, cols), encoding, values, _row_ptr(per_row), packed, int(entries.size))
+    if encoding in BLOCKED:
+        return _encode_blocked(dense, encoding)
     raise ValueError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+
+
+def _encode_blocked(dense: np.ndarray, encoding: str) -> CSRMatrix:
+    """blk8: nonzeros row by row, per (row, column block) a count; csc8: the same of the transpose."""
+    rows, cols = dense.shape
+    major = dense if encoding == "blk8" else dense.T
+    lines, width = major.shape  # lines: rows (blk8) or columns (csc8); width: what the index addresses
+    blocks = -(-width // BLOCK)
+    line, pos = np.nonzero(major)
+    counts = np.bincount(line * blocks + pos // BLOCK, minlength=lines * blocks).astype(np.uint8)
+    values = major[line, pos].astype(np.int8)
+    return CSRMatrix((rows, cols), encoding, values, counts, (pos % BLOCK).astype(np.uint8), int(values.size))
 
 
 def _unpacked_entries(m: CSRMatrix) -> np.ndarray:
@@ -134,8 +156,15 @@ def _unpacked_entries(m: CSRMatrix) -> np.ndarray:
 
 
 def coordinates(m):
-    """Row and column of every stored value of a CSR matrix, in ``values`` order (int64 arrays)."""
+    """Row and column of every stored value of a CSR matrix, in ``values`` order (int64 arrays; for
+    ``csc8`` that order is column by column)."""
     rows = m.shape[0]
+    if m.encoding in BLOCKED:
+        lines, width = (m.shape[0], m.shape[1]) if m.encoding == "blk8" else (m.shape[1], m.shape[0])
+        blocks = -(-width // BLOCK)
+        segment = np.repeat(np.arange(lines * blocks, dtype=np.int64), m.row_ptr.astype(np.int64))
+        line, pos = segment // blocks, segment % blocks * BLOCK + m.indices.astype(np.int64)
+        return (line, pos) if m.encoding == "blk8" else (pos, line)
     row_of_entry = np.repeat(np.arange(rows), np.diff(m.row_ptr.astype(np.int64)))
     if m.encoding in ABSOLUTE:
         return row_of_entry, m.indices[: m.num_entries].astype(np.int64)
@@ -187,6 +216,10 @@ def encoded_sizes(dense, encodings) -> dict:
             if cols > limit:
                 raise ValueError(f"encoding {encoding!r} addresses at most {limit} columns, the layer has {cols}")
             entries, idx_bytes = nnz, nnz * np.dtype(dtype).itemsize
+        elif encoding in BLOCKED:
+            lines, width = (rows, cols) if encoding == "blk8" else (cols, rows)
+            sizes[encoding] = 2 * nnz + lines * -(-width // BLOCK)
+            continue
         elif encoding in RELATIVE:
             bits = RELATIVE[encoding]
             if gaps is None:

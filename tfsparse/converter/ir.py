@@ -37,6 +37,21 @@ simply advances through ``values`` as entries are consumed in order).
     entries per byte, the earlier entry in the low nibble; rows do not start on byte boundaries
     (entry ``e`` lives in byte ``e >> 1``, nibble ``e & 1``). ``indices`` is a uint8 array of
     ``ceil(entries * bits / 8)`` bytes.
+``blk8`` (row form, 8-bit indices in column blocks)
+    columns are cut into blocks of 255 (``csr.BLOCK``); ``values`` row by row, ``indices`` uint8 one per
+    value: the column minus its block's first column. ``row_ptr`` is not a pointer array here but
+    uint8 counts, ``rows * blocks`` of them, row-major: the entries of row ``r`` in column block ``b``
+    (a count fits a byte because a block is 255 wide). A kernel walks a row block by block, advancing
+    its input pointer by 255 per block. Two bytes per nonzero plus one per (row, block).
+``csc8`` (column form, for activation skipping)
+    the same layout over the transpose: ``values`` column by column, ``indices`` uint8 row minus its
+    row block's first row (blocks of 255 rows), ``row_ptr`` uint8 counts, ``cols * row_blocks`` of them
+    (column-major: column ``c``'s count in row block ``b`` is ``row_ptr[c * row_blocks + b]``). A kernel
+    starts int32 accumulators in the arena at the *unfolded* bias (``original_bias``, i.e.
+    ``bias + input_zero_point * sum_c w[r, c]``), adds ``(x[c] - input_zero_point) * w`` for every column
+    whose input differs from the zero point (a column at the zero point costs only its test), then
+    requantizes every row. The IR's ``bias`` stays folded for every encoding (the executor is the
+    same); the code generator computes the unfolded one.
 ``dense``
     not CSR: ``dense_weights`` holds the full ``[out, in]`` int8 matrix (chosen when a layer would not
     be smaller than dense int8).
@@ -75,7 +90,7 @@ __all__ = [
 ]
 
 #: Every weight encoding a fully-connected layer can use, in the order "fastest" prefers them.
-ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
+ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4", "csc8", "dense")
 
 #: Fused activations, as TFLite names them.
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
@@ -121,7 +136,7 @@ class CSRMatrix:
     shape: tuple  # (rows, cols)
     encoding: str
     values: np.ndarray  # int8, nnz
-    row_ptr: np.ndarray  # uint16 or uint32, rows + 1; offsets into the index entries
+    row_ptr: np.ndarray  # uint16 or uint32, rows + 1; offsets into the index entries (blk8/csc8: uint8 counts)
     indices: np.ndarray  # uint8/uint16/uint32 (absolute) or packed uint8 (relative)
     num_entries: int  # index entries, escapes included (== nnz for absolute encodings)
 
@@ -172,6 +187,11 @@ class FullyConnected:
     activation: str = "NONE"
     original_bias: Optional[np.ndarray] = None  # int32 [rows] as in the .tflite (None if no bias)
     weight_scale: Optional[np.ndarray] = None  # float per row or per tensor, for reports
+    # Set by convert's layer chooser and dead-unit pass (tfsparse.converter.chooser / deadunits):
+    choice_reason: str = ""  # why this encoding (summary() and profile show it)
+    input_density: Optional[np.ndarray] = None  # per input column: fraction of samples != zero point
+    input_zero_quads: Optional[np.ndarray] = None  # per 4 input columns: fraction of samples all at it
+    removed: str = ""  # what the dead-unit pass removed from this layer
     kind: str = field(default="FULLY_CONNECTED", init=False)
 
     @property

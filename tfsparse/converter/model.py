@@ -46,6 +46,7 @@ class SparseModel:
     output: int  # tensor index
     source: str = ""  # where it came from (file name or "<bytes>"), for banners and errors
     source_sha256: str = ""
+    target: str = ""  # the target whose cost model convert() priced (summary and profile default to it)
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

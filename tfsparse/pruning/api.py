@@ -20,6 +20,7 @@ import keras
 from .callbacks import PruningSummaries, UpdatePruningStep, link_global_ranking, pruned_layers
 from .iterative import IterativeSparsity
 from .saliency import GradientSaliency
+from .saving import PruneScope
 from .schedules import ConstantSparsity, FixedMask, PolynomialDecay, PruningSchedule
 from .wrapper import RANKINGS, PrunableLayer, PruneLowMagnitude, check_backend, is_prunable
 
@@ -85,8 +86,8 @@ def _resolve_schedules(model, pruning_schedule):
             if not is_prunable(layer):
                 raise ValueError(
                     f"pruning_schedule[{name!r}]: layer {name!r} ({type(layer).__name__}) cannot be pruned; "
-                    "tfsparse prunes Dense, Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D, SeparableConv1D/2D, "
-                    "Embedding and PrunableLayer kernels."
+                    "tfsparse prunes Dense, Conv1D/2D/3D, Conv2D/3DTranspose, SeparableConv1D/2D (pointwise), "
+                    "Embedding and PrunableLayer kernels (as tfmot)."
                 )
             _check_schedule(schedule, f"pruning_schedule[{name!r}]")
         return dict(pruning_schedule), []
@@ -111,7 +112,7 @@ def _prune_model(model, pruning_schedule, wrapper_kwargs):
     schedules, skipped = _resolve_schedules(model, pruning_schedule)
     if not schedules:
         raise ValueError(
-            f"model {model.name!r} has nothing to prune: no Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding "
+            f"model {model.name!r} has nothing to prune: no Dense, Conv, SeparableConv, Embedding "
             "or tfsparse.PrunableLayer layer. Implement PrunableLayer.get_prunable_weights() in your custom layers."
         )
 
@@ -307,17 +308,24 @@ def strip_pruning(model):
 def prune_scope():
     """A scope in which models saved with pruning wrappers deserialize (as ``tfmot``'s).
 
-    The classes are also registered with Keras, so ``keras.models.load_model`` works without it;
-    the scope is there for code written for tfmot.
+    The classes are also registered with Keras (when Keras is imported, even right after
+    ``import tfsparse``), so ``keras.models.load_model`` works without it; the scope is there for
+    code written for tfmot. Inside it, a ``.keras`` path that is not a zip archive (an HDF5 file, a
+    Git LFS pointer, a truncated file) gets an error saying what the file is and what to do, where
+    Keras says "File not found".
 
     Returns:
-        A context manager (``keras.saving.custom_object_scope``).
+        A context manager (a ``keras.saving.custom_object_scope``).
+
+    Raises:
+        ValueError: (inside the scope) the ``.keras`` file exists but is not a zip archive; the model
+            was saved by tfmot (Keras 2).
 
     Example:
         >>> with prune_scope():  # doctest: +SKIP
         ...     model = keras.models.load_model("pruned.keras")
     """
-    return keras.saving.custom_object_scope(
+    return PruneScope(
         {
             "PruneLowMagnitude": PruneLowMagnitude,
             "PolynomialDecay": PolynomialDecay,

@@ -25,10 +25,17 @@ def pruned_layers(model):
 
 
 def link_global_ranking(layers):
-    """Link the ``ranking="global"`` wrappers among ``layers`` so they share one threshold.
+    """Link the wrappers among ``layers`` that update their masks together.
+
+    ``ranking="global"`` wrappers share one threshold. Built ``ranking="local"`` magnitude wrappers
+    with the same schedule and pattern keep one threshold each, but are updated by one of them, in
+    one branch per step instead of one per layer (the same masks, a cheaper train step).
+
+    Returns:
+        The ``ranking="global"`` wrappers.
 
     Raises:
-        ValueError: they do not all use the same schedule (one threshold needs one sparsity).
+        ValueError: the global ones do not all use the same schedule (one threshold needs one sparsity).
     """
     group = [layer for layer in layers if layer.ranking == "global"]
     schedules = {repr(layer.pruning_schedule) for layer in group}
@@ -41,6 +48,19 @@ def link_global_ranking(layers):
     linked = PruningGroup(group)
     for layer in group:
         object.__setattr__(layer, "_pruning_group", linked)
+    together = {}
+    for layer in layers:
+        if layer.ranking != "local":
+            continue
+        object.__setattr__(layer, "_pruning_group", None)
+        if layer.built and layer.pruning_vars and layer.criterion == "magnitude":
+            key = (repr(layer.pruning_schedule), layer.block_size, layer.block_pooling_type, layer.sparsity_m_by_n)
+            together.setdefault(key, []).append(layer)
+    for members in together.values():
+        if len(members) > 1:
+            linked = PruningGroup(members)
+            for layer in members:
+                object.__setattr__(layer, "_pruning_group", linked)
     return group
 
 
@@ -74,6 +94,7 @@ class UpdatePruningStep(keras.callbacks.Callback):
         super().__init__()
         self.prunable_layers = []
         self._epoch_start_steps = None
+        self._remask = None
 
     def on_train_begin(self, logs=None):
         self.prunable_layers = pruned_layers(self.model)
@@ -101,9 +122,11 @@ class UpdatePruningStep(keras.callbacks.Callback):
 
     def on_epoch_end(self, batch=None, logs=None, epoch=None):
         epoch = batch if epoch is None else epoch
-        for layer in self.prunable_layers:
-            if layer.built:
-                layer.apply_masks()
+        built = tuple(layer for layer in self.prunable_layers if layer.built)
+        if self._remask is None or self._remask[0] != built:
+            # one compiled call per epoch instead of an eager multiply and assign per weight
+            self._remask = (built, tf.function(lambda: [layer.apply_masks() for layer in built] and None))
+        self._remask[1]()
         if self._epoch_start_steps is not None and all(
             layer.built and _step(layer) == start for layer, start in zip(self.prunable_layers, self._epoch_start_steps)
         ):

@@ -38,10 +38,10 @@ def _reflect_negatives(bits):
     return tf.where(bits < 0, tf.bitwise.bitwise_xor(bits, 0x7FFFFFFF), bits)
 
 
-def _select_high_digit(high, k):
-    """The high 16-bit digit (0..65535) holding the k-th largest key, and how many keys lie above it."""
+def _select_high_digit(high, k, bins=1 << 16):
+    """The high digit (0..bins-1) holding the k-th largest key, and how many keys lie above it."""
     # The raw op keeps the bin count a compile-time constant (tf.math.bincount computes it).
-    counts = tf.raw_ops.DenseBincount(input=high, size=tf.constant(1 << 16, tf.int32), weights=tf.constant([], tf.int32))
+    counts = tf.raw_ops.DenseBincount(input=high, size=tf.constant(bins, tf.int32), weights=tf.constant([], tf.int32))
     from_top = tf.cumsum(counts, reverse=True)  # from_top[d] = count(digit >= d)
     digit = tf.reduce_sum(tf.cast(from_top >= k, tf.int32)) - 1
     return digit, from_top[digit] - counts[digit]
@@ -68,44 +68,55 @@ def _bisect(keys, k):
     return tf.cast(lo, tf.int32)
 
 
-def kth_largest(values, k):
+def kth_largest(values, k, nonnegative=False):
     """The ``k``-th largest of the float32 vector ``values`` (1-based ``k``), exactly.
 
     Radix selection on order-preserving 32-bit keys: one counting pass over the high 16 bits finds
     the bucket holding the answer, whose few keys are then ranked directly. Under XLA, which lowers a
     65536-bin count to a one-hot product and needs static shapes, a bisection on the keys instead.
+    ``nonnegative=True`` (magnitudes): the float bits already sort as integers, and half the bins do.
     """
-    keys = _reflect_negatives(tf.bitcast(tf.cast(values, tf.float32) + 0.0, tf.int32))  # + 0.0: -0.0 -> +0.0
+    keys = tf.bitcast(tf.cast(values, tf.float32) + 0.0, tf.int32)  # + 0.0: -0.0 -> +0.0
+    reflect = (lambda x: x) if nonnegative else _reflect_negatives
+    keys = reflect(keys)
     k = tf.cast(k, tf.int32)
     if _in_xla():
-        return tf.bitcast(_reflect_negatives(_bisect(keys, k)), tf.float32)
-    high = tf.bitwise.right_shift(keys, 16) + (1 << 15)  # signed high half, shifted to 0..65535
-    top, above = _select_high_digit(high, k)
+        return tf.bitcast(reflect(_bisect(keys, k)), tf.float32)
+    if nonnegative:
+        high = tf.bitwise.right_shift(keys, 16)  # 0..0x7F80 for finite floats >= 0
+        top, above = _select_high_digit(high, k, bins=1 << 15)
+    else:
+        high = tf.bitwise.right_shift(keys, 16) + (1 << 15)  # signed high half, shifted to 0..65535
+        top, above = _select_high_digit(high, k)
     # The keys sharing that high digit are few: rank them directly.
     candidates = tf.boolean_mask(keys, tf.equal(high, top))
     bits = tf.math.top_k(candidates, k - above, sorted=True).values[-1]
-    return tf.bitcast(_reflect_negatives(bits), tf.float32)
+    return tf.bitcast(reflect(bits), tf.float32)
 
 
-def magnitude_masks(weights, sparsity, scores=None):
+def magnitude_masks(weights, sparsity, scores=None, nonnegative=None):
     """Masks keeping the highest-scoring weights, with one threshold across all ``weights``.
 
     Args:
         weights: a list of weight tensors (one for per-tensor ranking, several for global ranking).
         sparsity: the fraction of all their elements to zero, a float or scalar tensor in [0, 1).
         scores: optional list of tensors shaped like ``weights`` to rank by (default ``|w|``).
+        nonnegative: the scores are known to be >= 0 (a faster selection); default: when ``scores``
+            is None (``|w|``).
 
     Returns:
         ``(threshold, masks)``: the k-th largest score (float32 scalar) and one 0/1 mask per weight,
         in the weight's dtype.
     """
     weights = [tf.convert_to_tensor(w) for w in weights]
+    if nonnegative is None:
+        nonnegative = scores is None
     if scores is None:
         scores = [tf.abs(w) for w in weights]
     scores = [tf.cast(s, tf.float32) for s in scores]
-    flat = tf.concat([tf.reshape(s, [-1]) for s in scores], axis=0)
+    flat = tf.concat([tf.reshape(s, [-1]) for s in scores], axis=0) if len(scores) > 1 else tf.reshape(scores[0], [-1])
     k = num_kept(tf.size(flat), sparsity)
-    threshold = kth_largest(flat, k)
+    threshold = kth_largest(flat, k, nonnegative=nonnegative)
     masks = [tf.cast(s >= threshold, w.dtype) for s, w in zip(scores, weights)]
     return threshold, masks
 
@@ -141,9 +152,11 @@ def block_masks(weights, sparsity, block_size, pooling_type="AVG", scores=None):
         ``(threshold, masks)`` as :func:`magnitude_masks`, masks shaped like ``weights``.
     """
     weights = [tf.convert_to_tensor(w) for w in weights]
+    nonnegative = scores is None
     if scores is None:
         scores = [tf.abs(w) for w in weights]
     pooled = [_pool_blocks(tf.cast(s, tf.float32), block_size, pooling_type) for s in scores]
-    threshold, block_mask = magnitude_masks(pooled, sparsity, pooled)
+    threshold, block_mask = magnitude_masks(pooled, sparsity, pooled, nonnegative=nonnegative)
     masks = [tf.cast(_expand_blocks(m, block_size, w.shape), w.dtype) for m, w in zip(block_mask, weights)]
     return threshold, masks
+

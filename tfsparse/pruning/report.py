@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from ..layer_health import matrix_warnings
 from .nm import satisfies_m_by_n
 from .wrapper import PruneLowMagnitude, is_prunable, prunable_weights
 
@@ -43,7 +44,11 @@ class WeightSparsity:
 
 
 class SparsityReport(list):
-    """A list of :class:`WeightSparsity` rows that prints as a table (with a total line)."""
+    """A list of :class:`WeightSparsity` rows that prints as a table (with a total line), followed by the
+    warnings of :mod:`tfsparse.layer_health` (``.warnings``): units left with no weights, layers whose CSR
+    costs more than dense, sparsity off its target."""
+
+    warnings: list = []
 
     @property
     def nonzeros(self) -> int:
@@ -66,18 +71,22 @@ class SparsityReport(list):
             marks = ["N:M"] + [f"{r.m_by_n[0]}:{r.m_by_n[1]} {'ok' if r.satisfies_m_by_n else 'VIOLATED'}" if r.m_by_n else "" for r in self]
             rows = [(*row, mark) for row, mark in zip(rows, marks + [""])]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+        table = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+        return table + "".join(f"\n{w}" for w in self.warnings)
 
     def _repr_pretty_(self, printer, cycle):  # IPython / Jupyter display
         printer.text(str(self))
 
 
-def sparsity_report(model):
+def sparsity_report(model, targets=None):
     """Nonzeros and sparsity of every prunable weight of ``model`` (pruned, stripped or plain).
 
     Args:
         model: a Keras 3 model or layer. Wrapped layers report their pruned weights; unwrapped
-            Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding and PrunableLayer layers their kernels.
+            Dense, Conv, SeparableConv (pointwise), Embedding and PrunableLayer layers their kernels.
+        targets: ``{layer name: target sparsity}`` (e.g. ``tfsparse.plan(...).sparsity``) to check the
+            achieved sparsity against; wrapped layers are checked against their schedule's final
+            sparsity anyway.
 
     Returns:
         A :class:`SparsityReport` (a list of :class:`WeightSparsity`) that prints as a table.
@@ -93,6 +102,7 @@ def sparsity_report(model):
         raise TypeError(f"sparsity_report expects a Keras model or layer, got {type(model).__name__}.")
     layers = model._flatten_layers(include_self=True, recursive=True)
     report = SparsityReport()
+    warnings = []
     inside_wrappers = {id(l.layer) for l in layers if isinstance(l, PruneLowMagnitude)}
     for layer in layers:
         if id(layer) in inside_wrappers or isinstance(layer, keras.Model) or not layer.built:
@@ -111,9 +121,19 @@ def sparsity_report(model):
                 WeightSparsity(owner.name, w.path.split("/")[-1], tuple(value.shape), int(np.count_nonzero(value)), int(value.size),
                                pattern, None if pattern is None else satisfies_m_by_n(value, pattern))
             )
+            if value.ndim >= 2 and not isinstance(owner, keras.layers.Embedding):
+                target = (targets or {}).get(owner.name, _schedule_target(layer))
+                warnings += matrix_warnings(owner.name, value.reshape(-1, value.shape[-1]).T, target=target)
     if not report:
         raise ValueError(
             f"sparsity_report: {model.name!r} has no built prunable weight (Dense, Conv1D, Conv2D, "
-            "DepthwiseConv2D, Embedding or PrunableLayer); build the model first."
+            "Embedding or PrunableLayer); build the model first."
         )
+    report.warnings = warnings
     return report
+
+
+def _schedule_target(layer):
+    """Final sparsity of a wrapped layer's schedule (None: unwrapped or a schedule without one)."""
+    schedule = getattr(layer, "pruning_schedule", None) if isinstance(layer, PruneLowMagnitude) else None
+    return getattr(schedule, "final_sparsity", getattr(schedule, "target_sparsity", None))

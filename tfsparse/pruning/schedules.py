@@ -90,10 +90,22 @@ class PruningSchedule(abc.ABC):
         Unlike tfmot, ``step == end_step`` is always a pruning step, even off the grid.
         """
         step = _as_int64(step)
-        in_range = tf.logical_and(step >= begin_step, tf.logical_or(step <= end_step, end_step < 0))
-        on_grid = tf.equal(tf.math.floormod(step - begin_step, frequency), 0)
-        at_end = tf.equal(step, end_step)
-        return tf.logical_and(in_range, tf.logical_or(on_grid, at_end))
+        if not all(isinstance(v, numbers.Integral) for v in (begin_step, end_step, frequency)):
+            # a custom schedule passing tensors: the general formula
+            in_range = tf.logical_and(step >= begin_step, tf.logical_or(step <= end_step, end_step < 0))
+            on_grid = tf.equal(tf.math.floormod(step - begin_step, frequency), 0)
+            return tf.logical_and(in_range, tf.logical_or(on_grid, tf.equal(step, end_step)))
+        # begin/end/frequency are Python ints: only the comparisons that can fail become ops (one
+        # train step runs this once per pruned layer).
+        should = step >= begin_step
+        if end_step >= 0:
+            should = tf.logical_and(should, step <= end_step)
+        if frequency > 1:
+            on_grid = tf.equal(tf.math.floormod(step - begin_step, frequency), 0)
+            if end_step >= 0 and (end_step - begin_step) % frequency:
+                on_grid = tf.logical_or(on_grid, tf.equal(step, end_step))
+            should = tf.logical_and(should, on_grid)
+        return should
 
     @abc.abstractmethod
     def __call__(self, step):

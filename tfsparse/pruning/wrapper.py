@@ -23,17 +23,19 @@ import tensorflow as tf
 from . import saliency
 from .masks import block_masks, magnitude_masks
 from .nm import check_m_by_n, nm_masks
+from .saving import TFMOT_FILE_ERROR
 from .schedules import ConstantSparsity, PruningSchedule
 
-__all__ = ["PrunableLayer", "PruneLowMagnitude", "prunable_weights", "is_prunable", "check_backend"]
+__all__ = [
+    "PrunableLayer", "PruneLowMagnitude", "MissingCallbackError", "prunable_weights", "is_prunable", "can_wrap",
+    "check_backend",
+]
 
-#: Built-in layers and the attribute holding the weight pruned in each (tfmot's registry, in Keras 3;
-#: DepthwiseConv2D is pruned here, tfmot leaves it dense). Subclasses first: SeparableConv is no Conv.
+#: Built-in layers and the attribute holding the weight pruned in each (tfmot's registry, in Keras 3).
 _PRUNABLE_ATTRS = (
     (keras.layers.Dense, "kernel"),
     (keras.layers.SeparableConv1D, "pointwise_kernel"),
     (keras.layers.SeparableConv2D, "pointwise_kernel"),
-    (keras.layers.DepthwiseConv2D, "kernel"),
     (keras.layers.Conv1D, "kernel"),
     (keras.layers.Conv2D, "kernel"),
     (keras.layers.Conv3D, "kernel"),
@@ -43,11 +45,12 @@ _PRUNABLE_ATTRS = (
 )
 
 #: Layers with nothing to prune that tfmot still wraps (as no-ops): wrapping them explicitly works here
-#: too. Whole-model pruning leaves them unwrapped (same result, fewer wrappers).
+#: too. Whole-model pruning leaves them unwrapped (same result, fewer wrappers). DepthwiseConv2D is
+#: one, as in tfmot's registry (its few weights per channel matter most; the converter keeps them dense).
 _NOTHING_TO_PRUNE = tuple(
     getattr(keras.layers, name)
     for name in (
-        "ELU LeakyReLU ReLU Softmax Activation ActivityRegularization Cropping1D Cropping2D Cropping3D "
+        "DepthwiseConv2D ELU LeakyReLU ReLU Softmax Activation ActivityRegularization Cropping1D Cropping2D Cropping3D "
         "UpSampling1D UpSampling2D UpSampling3D ZeroPadding1D ZeroPadding2D ZeroPadding3D Dropout Flatten "
         "Lambda Masking Permute RepeatVector Reshape SpatialDropout1D SpatialDropout2D SpatialDropout3D "
         "Add Average Concatenate Dot Maximum Minimum Multiply Subtract AlphaDropout GaussianDropout "
@@ -64,6 +67,29 @@ CALLBACK_ERROR = (
     "callbacks=[tfsparse.UpdatePruningStep()] to model.fit, or in a custom training loop call "
     "callback.set_model(model) and callback.on_train_begin() before the first step."
 )
+
+
+class MissingCallbackError(RuntimeError):
+    """A pruned layer trained without :class:`tfsparse.UpdatePruningStep` (the message says what to do).
+
+    Raised in Python when the train step is first traced (or run eagerly), before any step runs.
+    """
+
+    # TensorFlow's autograph re-raises an exception with this attribute unchanged, instead of inside a
+    # StagingError whose message starts with the trace of every function on the way.
+    ag_pass_through = True
+    # Keras would re-raise it prefixed by "Exception encountered when calling PruneLowMagnitude.call()"
+    # and followed by the call's arguments; the message already names the layer.
+    _keras_call_info_injected = True
+
+
+def _value_at_trace_time(variable):
+    """The variable's current value read eagerly from inside a trace, or None if it cannot be read."""
+    try:
+        with tf.init_scope():
+            return int(variable.numpy())
+    except Exception:  # e.g. a variable created inside this very trace: the graph Assert still guards
+        return None
 
 
 def check_backend(what):
@@ -137,7 +163,7 @@ class _MaskConstraint:
     def __call__(self, w):
         if self.inner is not None:
             w = self.inner(w)
-        return w * tf.cast(self.mask, w.dtype)
+        return w * (self.mask if self.mask.dtype == w.dtype else tf.cast(self.mask, w.dtype))
 
 
 def _short_name(variable):
@@ -162,7 +188,7 @@ def _checked_arguments(layer, pruning_schedule, block_size, block_pooling_type, 
     if not can_wrap(layer):
         raise ValueError(
             f"layer {layer.name!r} ({type(layer).__name__}) cannot be pruned: tfsparse prunes Dense, "
-            "Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D, SeparableConv1D/2D and Embedding kernels "
+            "Conv1D/2D/3D, Conv2D/3DTranspose, SeparableConv1D/2D (pointwise) and Embedding kernels "
             "and wraps tfmot's weightless layers as no-ops; for a custom layer, subclass "
             "tfsparse.PrunableLayer and return its weights to prune from get_prunable_weights()."
         )
@@ -201,10 +227,10 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     :class:`tfsparse.UpdatePruningStep` callback.
 
     Args:
-        layer: the Keras layer to prune: Dense, Conv1D/2D/3D, Conv2D/3DTranspose, DepthwiseConv2D,
-            SeparableConv1D/2D (pointwise kernel), Embedding, or a layer implementing
-            :class:`PrunableLayer`; or a layer with nothing to prune that tfmot wraps as a no-op
-            (Dropout, pooling, Flatten, Add, BatchNormalization, ...).
+        layer: the Keras layer to prune: Dense, Conv1D/2D/3D, Conv2D/3DTranspose, SeparableConv1D/2D
+            (pointwise kernel), Embedding, or a layer implementing :class:`PrunableLayer`; or a layer
+            that tfmot wraps as a no-op (Dropout, pooling, Flatten, Add, BatchNormalization,
+            DepthwiseConv2D, ...).
         pruning_schedule: a :class:`PruningSchedule` (default ``ConstantSparsity(0.5, 0)``).
         block_size: ``(height, width)`` of the blocks pruned together in 2-D weights (tfmot's block
             sparsity: blocks ranked by their pooled magnitude, ``sparsity`` counts blocks); ``(1, 1)``:
@@ -302,14 +328,18 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     def _managed_vars(self):
         """The (weight, mask, threshold) triples this wrapper updates.
 
-        Local ranking: its own. Global ranking: the first wrapper of the group ranks and updates the
-        whole group at once (one threshold, computed once per step); the others only count steps.
+        Global ranking: the first wrapper of the group ranks and updates the whole group at once (one
+        threshold, computed once per step); the others only count steps. Local ranking: its own, or,
+        when linked with wrappers of the same schedule, the first of them updates every member, each
+        with its own threshold.
         """
-        if self.ranking == "local":
-            return self.pruning_vars
         group = self._pruning_group.members if self._pruning_group is not None else ()
+        if self.ranking == "local":
+            if self not in group:
+                return self.pruning_vars
+            return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
         if not group or self not in group:
-            raise RuntimeError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
+            raise MissingCallbackError(f"{self.name}: ranking='global' needs the layers ranked together. " + CALLBACK_ERROR)
         return [triple for member in group for triple in member.pruning_vars] if group[0] is self else []
 
     def _new_masks(self, sparsity, pruning_vars, step):
@@ -339,14 +369,14 @@ class PruneLowMagnitude(keras.layers.Wrapper):
 
     def _training_update(self):
         step = tf.convert_to_tensor(self.pruning_step)
-        started = step >= 0
-        if tf.executing_eagerly():
-            if not bool(started):
-                raise RuntimeError(f"{self.name}: " + CALLBACK_ERROR)
-            deps = []
-        else:
-            # XLA drops asserts; there the step then simply stays at -1 and nothing is pruned.
-            deps = [tf.debugging.Assert(started, [f"{self.name}: " + CALLBACK_ERROR])]
+        # Known at trace time (the usual case), a started counter costs no op per step; only when the
+        # value cannot be read while tracing does the graph check it (XLA drops that assert: the step
+        # then stays at -1 and nothing is pruned).
+        current = int(step) if tf.executing_eagerly() else _value_at_trace_time(self.pruning_step)
+        if current is not None and current < 0:
+            raise MissingCallbackError(f"{self.name}: " + CALLBACK_ERROR)
+        started = True if current is not None else step >= 0
+        deps = [] if started is True else [tf.debugging.Assert(started, [f"{self.name}: " + CALLBACK_ERROR])]
         managed = self._managed_vars()  # fails at trace time when global ranking is not linked
         with tf.control_dependencies(deps):
             if managed:
@@ -363,7 +393,7 @@ class PruneLowMagnitude(keras.layers.Wrapper):
                     tf.cond(update, lambda: self._assign_masks(managed, new_masks()), lambda: None)
                 if self.criterion == "gradient":
                     saliency.reset_saliency([w for w, _, _ in managed], update)
-            self.pruning_step.assign_add(tf.cast(started, tf.int64))
+            self.pruning_step.assign_add(1 if started is True else tf.cast(started, tf.int64))
 
     def call(self, inputs, training=None, **kwargs):
         if training is None:
@@ -409,7 +439,16 @@ class PruneLowMagnitude(keras.layers.Wrapper):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        schedule = config.get("pruning_schedule")
+        if isinstance(schedule, dict) and "module" not in schedule and "registered_name" not in schedule:
+            # tfmot writes its schedules as {"class_name", "config"}; Keras 3's serializer never does.
+            raise ValueError(TFMOT_FILE_ERROR.format(name=config.get("name")))
         config = dict(config)
         layer = keras.saving.deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
         schedule = keras.saving.deserialize_keras_object(config.pop("pruning_schedule"), custom_objects=custom_objects)
         return cls(layer, schedule, **config)
+
+
+# tfmot's files name the wrapper "PruneLowMagnitude" without a package: found under that name too,
+# from_config then says the file comes from tfmot and what to do, instead of Keras' config dump.
+keras.saving.get_custom_objects().setdefault("PruneLowMagnitude", PruneLowMagnitude)

@@ -6,8 +6,10 @@
  * Dense rows (TFS_ENC_DENSE): the DSP dense baseline, CMSIS-NN's technique: two output rows share
  * each 4-byte input load, both operands are split into sign-extended halfword pairs (SXTB16 and
  * SXTB16 of the byte-rotated word) and summed with SMLAD, two products per instruction.
- * Requantization: TFLM's MultiplyByQuantizedMultiplier with double rounding, as one 64-bit product,
- * one rounding add and two shifts (see tfs_cm_requantize for why this equals TFLM's formula).
+ * Blocked rows (TFS_ENC_BLK8): the same run per 255-column block. Columns (TFS_ENC_CSC8): a word of
+ * four inputs at the zero point skips four columns; a live column scatters into int32 accumulators.
+ * Requantization: TFLM's MultiplyByQuantizedMultiplier with double rounding in about 15 instructions
+ * per output (see tfs_cm_scaled for why it equals TFLM's formula).
  *
  * With __ARM_FEATURE_DSP the wrappers below are ACLE intrinsics; without it (host builds, sanitizers)
  * they are portable C with the same wrapping arithmetic, so the same file runs everywhere.
@@ -24,6 +26,15 @@
 #define TFS_CM_HAVE_DSP 1
 #else
 #define TFS_CM_HAVE_DSP 0
+#endif
+
+/* Each encoding's loop is its own function: inlined into one switch they spill each other's registers. */
+#if defined(__GNUC__)
+#define TFS_CM_NOINLINE __attribute__((noinline))
+#define TFS_CM_INLINE inline __attribute__((always_inline))
+#else
+#define TFS_CM_NOINLINE
+#define TFS_CM_INLINE inline
 #endif
 
 /* ---- DSP wrappers (ACLE on Cortex-M, portable C elsewhere) ------------------------------------ */
@@ -92,24 +103,100 @@ static inline uint32_t tfs_cm_read4(const int8_t *p) {
 
 /* ---- Requantization ---------------------------------------------------------------------------- */
 
-/* TFLM: RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << left, m), right) + zp, clamped.
- * SaturatingRoundingDoublingHighMul(a, m) is trunc((a*m + nudge) / 2^31) with nudge 2^30 for a*m >= 0
- * and 1 - 2^30 below; for a negative product, truncating that sum equals floor((a*m + 2^30) / 2^31),
- * so both signs reduce to one SMLAL and an arithmetic shift of a*m + 2^30 (Prepare guarantees m >= 0,
- * so the one saturating case a == m == INT32_MIN cannot occur). RoundingDivideByPOT is TFLM's
- * remainder/threshold form in 32-bit operations (a 64-bit variable shift costs ~25 instructions);
- * for right == 0 the mask is 0 and it returns its input. */
-static inline int8_t tfs_cm_requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp,
-                                       int32_t act_min, int32_t act_max) {
-  const uint32_t left = shift > 0 ? (uint32_t)shift : 0u;
-  const uint32_t right = shift > 0 ? 0u : (uint32_t)-shift;
-  const int32_t a = (int32_t)((uint32_t)acc << left);
-  const int32_t high = (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
-  const int32_t mask = (int32_t)((1u << right) - 1u);
-  const int32_t remainder = high & mask;
-  const int32_t threshold = (mask >> 1) + (high < 0);
-  const int32_t rounded = (high >> right) + (remainder > threshold);
-  return (int8_t)tfs_clamp(tfs_add_wrap(rounded, zp), act_min, act_max);
+/* Saturating int32 addition (QADD). */
+static inline int32_t tfs_cm_qadd(int32_t a, int32_t b) {
+#if TFS_CM_HAVE_DSP
+  return __qadd(a, b);
+#else
+  const int64_t s = (int64_t)a + b;
+  return s > TFS_INT32_MAX ? TFS_INT32_MAX : (s < TFS_INT32_MIN ? TFS_INT32_MIN : (int32_t)s);
+#endif
+}
+
+/* (x >> 1) clamped to int8 (one SSAT #8 with its operand shifted: GCC does not fold the shift). */
+static inline int32_t tfs_cm_ssat8_half(int32_t x) {
+#if TFS_CM_HAVE_DSP && defined(__GNUC__)
+  int32_t r;
+  __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(x) : "cc");
+  return r;
+#else
+  return tfs_clamp(x >> 1, -128, 127);
+#endif
+}
+
+/* The high word of acc * m + c, with the 64-bit c = +2^30 for acc >= 0 and -2^30 below (SMLAL on an
+ * accumulator preset to c: ASR, MOV, ORR, SMLAL). */
+static inline int32_t tfs_cm_high_word(int32_t acc, int32_t m) {
+#if TFS_CM_HAVE_DSP && defined(__GNUC__)
+  int32_t hi = acc >> 31;
+  uint32_t lo = 0x40000000u | ((uint32_t)hi << 31);
+  __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(m));
+  return hi;
+#else
+  const int64_t c = acc < 0 ? -((int64_t)1 << 30) : ((int64_t)1 << 30);
+  return (int32_t)(((int64_t)acc * m + c) >> 32);
+#endif
+}
+
+/* TFLM: RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << left, m), right) + zp, exact, as
+ * twice the int32 to clamp (the clamp's SSAT halves it). For the common right shifts (shift <= -2, so
+ * e = -shift >= 2 and no left shift) it costs a 64-bit multiply-add, one shift and one QADD:
+ * - With m >= 0 (Prepare), SaturatingRoundingDoublingHighMul(a, m) = h = floor((P + 2^30) / 2^31),
+ *   P = a*m: TFLM's nudge 1 - 2^30 for negative products and truncation toward zero give the same
+ *   floor (and the saturating case a == m == INT32_MIN cannot occur).
+ * - RoundingDivideByPOT(h, e) rounds half away from zero: floor((floor((h - [h<0]) / 2^(e-1)) + 1) / 2),
+ *   and floor((h - [h<0]) / 2^(e-1)) = floor((P + c) / 2^(30+e)) with c = 2^30 - 2^31 [P < -2^30].
+ *   Taking c = -2^30 for every negative P changes that floor only for P in [-2^30, 0), from 0 to -1,
+ *   which the final (t + 1) / 2 maps to 0 either way: so c = +-2^30 by the sign of acc (m >= 0), and
+ *   t = high word of (P + c), shifted right by e - 2 (30 + e >= 32).
+ * - out + zp = floor((t + 2 zp + 1) / 2): k = 2 zp + 1 is added by QADD, which saturates only where the
+ *   true value lies far outside int8 (it clamps to the same end), and the SSAT of the clamp shifts by one.
+ * Shifts >= -1 (rare for fully-connected layers) take TFLM's formula as written. */
+static inline int32_t tfs_cm_scaled2(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t k) {
+  const int32_t e2 = -2 - shift;
+  if (e2 < 0) {
+    const int32_t v = tfs_add_wrap(tfs_multiply_by_quantized_multiplier(acc, multiplier, shift), zp);
+    return tfs_clamp(v, -(1 << 29), 1 << 29) * 2; /* beyond int8 either way; doubled exactly */
+  }
+  return tfs_cm_qadd(tfs_cm_high_word(acc, multiplier) >> e2, k);
+}
+
+/* One row's output: with the full int8 activation range (no fused activation, or ReLU with output
+ * zero point -128) the clamp is one SSAT; otherwise also the activation range. */
+static inline int32_t tfs_cm_output(int32_t scaled2, int32_t full_range, int32_t act_min, int32_t act_max) {
+  const int32_t v = tfs_cm_ssat8_half(scaled2);
+  if (full_range) {
+    return v;
+  }
+  return tfs_clamp(v, act_min, act_max);
+}
+
+/* The loop-invariant part of a layer's requantization. */
+typedef struct {
+  const int32_t *multiplier;
+  const int32_t *shift;
+  int32_t zp;
+  int32_t k; /* 2 * zp + 1 */
+  int32_t full_range;
+  int32_t act_min;
+  int32_t act_max;
+} tfs_cm_requant_t;
+
+static inline tfs_cm_requant_t tfs_cm_requant(const tfs_fc_params_t *p) {
+  tfs_cm_requant_t q;
+  q.multiplier = p->multiplier;
+  q.shift = p->shift;
+  q.zp = p->output_zero_point;
+  q.k = 2 * p->output_zero_point + 1;
+  q.full_range = p->activation_min == -128 && p->activation_max == 127;
+  q.act_min = p->activation_min;
+  q.act_max = p->activation_max;
+  return q;
+}
+
+static inline int32_t tfs_cm_requantize_row(const tfs_cm_requant_t *q, int32_t r, int32_t acc) {
+  return tfs_cm_output(tfs_cm_scaled2(acc, q->multiplier[r], q->shift[r], q->zp, q->k), q->full_range, q->act_min,
+                       q->act_max);
 }
 
 /* Prepare (checks) is backend-neutral and lives in ../fully_connected_common.c; Eval trusts it. */
@@ -134,10 +221,6 @@ static inline uint32_t tfs_cm_row_len(tfs_cm_rows_t rp, int32_t r) {
   return rp.p16 != NULL ? (uint32_t)rp.p16[r + 1] - rp.p16[r] : rp.p32[r + 1] - rp.p32[r];
 }
 
-static inline int8_t tfs_cm_finish(const tfs_fc_params_t *p, int32_t r, int32_t acc) {
-  return tfs_cm_requantize(acc, p->multiplier[r], p->shift[r], p->output_zero_point, p->activation_min,
-                           p->activation_max);
-}
 
 /* Four products: values v[0..3] (one word) times x[i0..i3]. */
 #define TFS_CM_MAC4(acc, vword, x, i0, i1, i2, i3)              \
@@ -150,34 +233,39 @@ static inline int8_t tfs_cm_finish(const tfs_fc_params_t *p, int32_t r, int32_t 
     (acc) = tfs_cm_smlabt((x)[i3], odd_, (acc));                \
   } while (0)
 
-/* Absolute-index encodings (IDX is the index type): per row, blocks of eight products, then the
- * remaining 0..7 as one block of four, two and one (no per-product loop test). */
+/* One product: acc += *v++ * x[*idx++]. */
+#define TFS_CM_MAC_NEXT(acc, v, idx, x) ((acc) = tfs_cm_smlabb((x)[*(idx)++], *(v)++, (acc)))
+
+/* n products of consecutive values and the inputs x[idx[0..n-1]], advancing v and idx: Duff's device,
+ * one computed jump into an eight-product body, then whole bodies (no remainder tests). */
+#define TFS_CM_RUN(acc, v, idx, x, n)                                                               \
+  do {                                                                                              \
+    uint32_t k_ = ((n) + 7u) >> 3;                                                                  \
+    if (k_ != 0) switch ((n) & 7u) {                                                                \
+      case 0: do { TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                              \
+      case 7: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 6: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 5: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 4: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 3: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 2: TFS_CM_MAC_NEXT(acc, v, idx, x); /* fall through */                                   \
+      case 1: TFS_CM_MAC_NEXT(acc, v, idx, x);                                                      \
+              } while (--k_ > 0);                                                                   \
+    }                                                                                               \
+  } while (0)
+
+/* Absolute-index encodings (IDX is the index type): one run per row. */
 #define TFS_CM_EVAL_ABS(IDX)                                                                        \
-  static void tfs_cm_eval_##IDX(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {           \
+  static TFS_CM_NOINLINE void tfs_cm_eval_##IDX(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {           \
     const int8_t *v = p->values;                                                                    \
     const IDX *idx = (const IDX *)p->indices;                                                       \
     const tfs_cm_rows_t rp = tfs_cm_rows(p);                                                        \
+    const tfs_cm_requant_t q = tfs_cm_requant(p);                                                   \
     for (int32_t r = 0; r < p->rows; ++r) {                                                         \
       const uint32_t n = tfs_cm_row_len(rp, r);                                                     \
       int32_t acc = p->bias[r];                                                                     \
-      for (uint32_t k = n >> 3; k > 0; --k) {                                                       \
-        uint32_t w0 = tfs_cm_read4(v), w1 = tfs_cm_read4(v + 4);                                    \
-        TFS_CM_MAC4(acc, w0, x, idx[0], idx[1], idx[2], idx[3]);                                    \
-        TFS_CM_MAC4(acc, w1, x, idx[4], idx[5], idx[6], idx[7]);                                    \
-        v += 8, idx += 8;                                                                           \
-      }                                                                                             \
-      if (n & 4u) {                                                                                 \
-        uint32_t w0 = tfs_cm_read4(v);                                                              \
-        TFS_CM_MAC4(acc, w0, x, idx[0], idx[1], idx[2], idx[3]);                                    \
-        v += 4, idx += 4;                                                                           \
-      }                                                                                             \
-      if (n & 2u) {                                                                                 \
-        acc = tfs_cm_smlabb(x[idx[0]], v[0], acc);                                                  \
-        acc = tfs_cm_smlabb(x[idx[1]], v[1], acc);                                                  \
-        v += 2, idx += 2;                                                                           \
-      }                                                                                             \
-      if (n & 1u) acc = tfs_cm_smlabb(x[*idx++], *v++, acc);                                        \
-      out[r] = tfs_cm_finish(p, r, acc);                                                            \
+      TFS_CM_RUN(acc, v, idx, x, n);                                                                \
+      out[r] = tfs_cm_requantize_row(&q, r, acc);                                                   \
     }                                                                                               \
   }
 
@@ -195,10 +283,11 @@ TFS_CM_EVAL_ABS(uint32_t)
     }                                                      \
   } while (0)
 
-static void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_NOINLINE void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
   const int8_t *v = p->values;
   const uint8_t *g = (const uint8_t *)p->indices;
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p);
   for (int32_t r = 0; r < p->rows; ++r) {
     const uint32_t n = tfs_cm_row_len(rp, r);
     const int8_t *xr = x;
@@ -217,17 +306,18 @@ static void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *
       const uint32_t gap = *g++;
       TFS_CM_REL_STEP(gap, 255u, xr, v, acc);
     }
-    out[r] = tfs_cm_finish(p, r, acc);
+    out[r] = tfs_cm_requantize_row(&q, r, acc);
   }
 }
 
 /* rel4: two entries per byte, low nibble first; rows need not start on a byte boundary, so a row may
  * begin with the high nibble of a byte and end with the low nibble of another. Whole rows are read
  * eight nibbles per (unaligned) word load. */
-static void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_NOINLINE void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
   const int8_t *v = p->values;
   const uint8_t *packed = (const uint8_t *)p->indices;
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p);
   uint32_t e = 0; /* entry index of the row's first entry */
   for (int32_t r = 0; r < p->rows; ++r) {
     const uint32_t end = e + tfs_cm_row_len(rp, r);
@@ -264,7 +354,169 @@ static void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *
       TFS_CM_REL_STEP(gap, 15u, xr, v, acc);
     }
     e = end;
-    out[r] = tfs_cm_finish(p, r, acc);
+    out[r] = tfs_cm_requantize_row(&q, r, acc);
+  }
+}
+
+/* ---- Blocked forms ---------------------------------------------------------------------------------- */
+
+/* blk8: per row, one run per 255-column block with the input pointer at the block's first column
+ * (inlined with the common block counts as constants, so the block loop unrolls). */
+static TFS_CM_INLINE void tfs_cm_blk8_rows(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+                                           const int32_t blocks) {
+  const int8_t *v = p->values;
+  const uint8_t *idx = (const uint8_t *)p->indices;
+  const uint8_t *count = (const uint8_t *)p->row_ptr;
+  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  for (int32_t r = 0; r < p->rows; ++r) {
+    int32_t acc = p->bias[r];
+    for (int32_t b = 0; b < blocks; ++b) {
+      const int8_t *xb = x + b * TFS_BLOCK;
+      const uint32_t n = *count++;
+      TFS_CM_RUN(acc, v, idx, xb, n);
+    }
+    out[r] = tfs_cm_requantize_row(&q, r, acc);
+  }
+}
+
+static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+  switch (TFS_BLOCKS(p->cols)) {
+    case 1:
+      tfs_cm_blk8_rows(p, x, out, 1);
+      break;
+    case 2:
+      tfs_cm_blk8_rows(p, x, out, 2);
+      break;
+    case 4:
+      tfs_cm_blk8_rows(p, x, out, 4);
+      break;
+    default:
+      tfs_cm_blk8_rows(p, x, out, TFS_BLOCKS(p->cols));
+      break;
+  }
+}
+
+/* Sum of the four bytes of w (USADA8 against zero). */
+static inline uint32_t tfs_cm_byte_sum4(uint32_t w) {
+#if TFS_CM_HAVE_DSP
+  return __usad8(w, 0);
+#else
+  return (w & 0xFFu) + ((w >> 8) & 0xFFu) + ((w >> 16) & 0xFFu) + (w >> 24);
+#endif
+}
+
+/* Four entries of a column: acc[idx[0..3]] += v[0..3] * xv (one word of values, SXTB16 pairs). */
+#define TFS_CM_SCATTER4(acc, v, idx, xv)                       \
+  do {                                                         \
+    const uint32_t w_ = tfs_cm_read4(v);                       \
+    const int32_t even_ = tfs_cm_sxtb16(w_);                   \
+    const int32_t odd_ = tfs_cm_sxtb16_ror8(w_);               \
+    int32_t *a0_ = (acc) + (idx)[0], *a1_ = (acc) + (idx)[1];  \
+    int32_t *a2_ = (acc) + (idx)[2], *a3_ = (acc) + (idx)[3];  \
+    *a0_ = tfs_cm_smlabb(xv, even_, *a0_);                     \
+    *a1_ = tfs_cm_smlabb(xv, odd_, *a1_);                      \
+    *a2_ = tfs_cm_smlabt(xv, even_, *a2_);                     \
+    *a3_ = tfs_cm_smlabt(xv, odd_, *a3_);                      \
+  } while (0)
+
+#define TFS_CM_SCATTER1(acc, v, idx, xv, j)                    \
+  do {                                                         \
+    int32_t *a_ = (acc) + (idx)[j];                            \
+    *a_ = tfs_cm_smlabb(xv, (v)[j], *a_);                      \
+  } while (0)
+
+/* One entry of a column: acc[*idx++] += *v++ * xv (post-incremented loads: no pointer arithmetic). */
+#define TFS_CM_SCATTER_NEXT(acc, v, idx, xv)                   \
+  do {                                                         \
+    int32_t *a_ = (acc) + *(idx)++;                            \
+    *a_ = tfs_cm_smlabb(xv, *(v)++, *a_);                      \
+  } while (0)
+
+/* acc[idx[k]] += v[k] * xv for one column's run of n > 0 entries (rows distinct and increasing), Duff's
+ * device: one computed jump into an eight-entry body, then whole bodies. A run averages a few to a few
+ * dozen entries, so the per-run cost (one jump, no remainder tests) matters as much as the per-entry one. */
+static TFS_CM_INLINE void tfs_cm_scatter(int32_t *acc, const int8_t **vp, const uint8_t **ip, int32_t xv, uint32_t n) {
+  const int8_t *v = *vp;
+  const uint8_t *idx = *ip;
+  uint32_t k = (n + 7u) >> 3;
+  if (k != 0) switch (n & 7u) {
+    case 0: do { TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 7: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 6: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 5: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 4: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 3: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 2: TFS_CM_SCATTER_NEXT(acc, v, idx, xv); /* fall through */
+    case 1: TFS_CM_SCATTER_NEXT(acc, v, idx, xv);
+          } while (--k > 0);
+  }
+  *vp = v;
+  *ip = idx;
+}
+
+/* One column of csc8: skip its entries at the zero point (xv == 0), else scatter them block by block. */
+static TFS_CM_INLINE void tfs_cm_column(int32_t *acc, const int8_t **vp, const uint8_t **ip, const uint8_t **cp,
+                                        int32_t xv, int32_t blocks) {
+  const uint8_t *count = *cp;
+  for (int32_t b = 0; b < blocks; ++b) {
+    const uint32_t n = *count++;
+    if (!TFS_SKIP_COLUMN(xv == 0)) {
+      tfs_cm_scatter(acc + b * TFS_BLOCK, vp, ip, xv, n);
+    } else {
+      *vp += n, *ip += n;
+    }
+  }
+  *cp = count;
+}
+
+/* The column loop of csc8 for `blocks` row blocks (inlined with the common counts 1 and 2 as
+ * constants, so their block loops unroll and the column loop keeps its pointers in registers):
+ * columns are tested four at a time (one word of input against the zero point in every byte): four
+ * columns at the zero point cost one compare and a byte sum of their counts to skip their entries. */
+static TFS_CM_INLINE void tfs_cm_csc8_columns(const tfs_fc_params_t *p, const int8_t *x, int32_t *acc,
+                                              const int32_t blocks) {
+  const int8_t *v = p->values;
+  const uint8_t *idx = (const uint8_t *)p->indices;
+  const uint8_t *count = (const uint8_t *)p->row_ptr;
+  const int32_t cols = p->cols, zp = p->input_zero_point;
+  const uint32_t zp4 = 0x01010101u * (uint8_t)zp;
+  int32_t c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    if (TFS_SKIP_COLUMN(tfs_cm_read4(x + c) == zp4)) { /* four columns' counts are 4 * blocks consecutive bytes */
+      uint32_t skip = 0;
+      for (int32_t j = 0; j < blocks; ++j) {
+        skip += tfs_cm_byte_sum4(tfs_cm_read4((const int8_t *)count + 4 * j));
+      }
+      v += skip, idx += skip, count += 4 * blocks;
+      continue;
+    }
+    for (int32_t j = 0; j < 4; ++j) {
+      tfs_cm_column(acc, &v, &idx, &count, (int32_t)x[c + j] - zp, blocks);
+    }
+  }
+  for (; c < cols; ++c) {
+    tfs_cm_column(acc, &v, &idx, &count, (int32_t)x[c] - zp, blocks);
+  }
+}
+
+/* csc8: accumulators start at the unfolded bias; columns are tested four at a time (one word of
+ * input against the zero point in every byte): four columns at the zero point cost one compare and
+ * a byte sum of their counts to skip their entries. A live column adds (x - zp) * w into its rows. */
+static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out, int32_t *acc) {
+  const int32_t rows = p->rows, blocks = TFS_BLOCKS(p->rows);
+  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  for (int32_t r = 0; r < rows; ++r) { /* newlib-nano's memcpy copies bytes */
+    acc[r] = p->bias[r];
+  }
+  if (blocks == 1) {
+    tfs_cm_csc8_columns(p, x, acc, 1);
+  } else if (blocks == 2) {
+    tfs_cm_csc8_columns(p, x, acc, 2);
+  } else {
+    tfs_cm_csc8_columns(p, x, acc, blocks);
+  }
+  for (int32_t r = 0; r < rows; ++r) {
+    out[r] = tfs_cm_requantize_row(&q, r, acc[r]);
   }
 }
 
@@ -282,8 +534,9 @@ static void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *
 
 /* Two rows at a time, eight columns per iteration, then a block of four and single columns. An odd
  * last row reuses the same code with its own row as the second (its second result is dropped). */
-static void tfs_cm_eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_NOINLINE void tfs_cm_eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
   const int32_t rows = p->rows, cols = p->cols;
+  const tfs_cm_requant_t q = tfs_cm_requant(p);
   for (int32_t r = 0; r < rows; r += 2) {
     const int32_t r1 = r + 1 < rows ? r + 1 : r;
     const int8_t *w0 = p->values + (size_t)r * (size_t)cols, *w1 = p->values + (size_t)r1 * (size_t)cols;
@@ -307,8 +560,8 @@ static void tfs_cm_eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t 
       acc0 = tfs_cm_smlabb(xv, *w0++, acc0);
       acc1 = tfs_cm_smlabb(xv, *w1++, acc1);
     }
-    out[r] = tfs_cm_finish(p, r, acc0);
-    out[r1] = tfs_cm_finish(p, r1, acc1);
+    out[r] = tfs_cm_requantize_row(&q, r, acc0);
+    out[r1] = tfs_cm_requantize_row(&q, r1, acc1);
   }
 }
 
@@ -316,6 +569,11 @@ static void tfs_cm_eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t 
 
 void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
                               int8_t *output) {
+  tfs_fully_connected_eval_scratch(p, batches, input, output, NULL);
+}
+
+void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
+                                      int8_t *output, int32_t *scratch) {
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t *x = input + (size_t)b * (size_t)p->cols;
     int8_t *out = output + (size_t)b * (size_t)p->rows;
@@ -334,6 +592,14 @@ void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const i
         break;
       case TFS_ENC_REL8:
         tfs_cm_eval_rel8(p, x, out);
+        break;
+      case TFS_ENC_BLK8:
+        tfs_cm_eval_blk8(p, x, out);
+        break;
+      case TFS_ENC_CSC8:
+        if (scratch != NULL) {
+          tfs_cm_eval_csc8(p, x, out, scratch);
+        }
         break;
       default: /* TFS_ENC_REL4, the only other encoding Prepare accepts */
         tfs_cm_eval_rel4(p, x, out);

@@ -1,0 +1,1167 @@
+"""The cost model: predicted instructions, flash and arena bytes of one op on one target's kernels.
+
+One function, :func:`op_cost`, shared by the layer chooser (``convert``), ``tfsparse.profile`` and the
+budget planner. Its instruction counts are linear in *features* that mirror the kernels' loop
+structure (rows, nonzeros per row in blocks of eight, index entries, escapes, live input columns...):
+``instructions = sum(coefficient[f] * feature[f])``. The coefficients per (core, kernel, encoding) are
+:data:`COEFFICIENTS`, fitted to QEMU counts by ``benchmarks/costmodel_fit.py`` (which rewrites the
+table between the ``BEGIN FITTED``/``END FITTED`` markers below; never edit it by hand).
+
+Per-op-kind cost functions live in :data:`COST_FUNCTIONS`, keyed by ``op.kind``; an op kind adds its
+own function there and its feature sets to :data:`FEATURES`.
+
+Example:
+    >>> cost = op_cost(model.ops[0], model, "cortex-m4")              # doctest: +SKIP
+    >>> round(cost.instructions), cost.flash_bytes, cost.nnz           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import numpy as np
+
+from .codegen.arena import op_scratch_bytes
+from .codegen.targets import Target, get_target
+from .converter.csr import coordinates
+from .converter.ir import CSRMatrix, DenseMatrix
+from .converter.quant_math import saturating_rounding_doubling_high_mul
+
+__all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "FEATURES", "COEFFICIENTS", "fc_features",
+           "predict_instructions", "CostModelError", "softmax_activity", "input_activity", "recorded_activity"]
+
+
+class CostModelError(ValueError):
+    """No coefficients for a (core, kernel, encoding), or an op kind the model does not know."""
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """Predicted cost of one op (see :func:`op_cost`)."""
+
+    instructions: float  # predicted mean instructions per inference for this op
+    worst_case_instructions: float  # the same with every input live (no activation skipping)
+    flash_bytes: int  # constant data: values + indices + pointers + bias + quant params
+    arena_bytes: int  # scratch this op needs beyond its input/output tensors
+    macs: int  # dense multiply-accumulates of the op
+    nnz: int  # nonzero weights (dense ops: count of weights)
+
+
+# Feature names each (kernel, encoding) is fitted on. "op" is one per kernel call (call, Prepare-free
+# Eval preamble and the per-op time stamps); the others count loop iterations of the C kernels.
+_ABS = ("abs_u8", "abs_u16", "abs_u32")
+FEATURES = {}
+for _enc in _ABS:
+    FEATURES[("portable", _enc)] = ("op", "rows", "rows_nz", "nnz")
+    # Cortex-M runs are Duff's devices: one computed jump per nonempty run, eight products per loop.
+    FEATURES[("cortex-m", _enc)] = ("op", "rows", "rows_nz", "nnz", "g8")
+FEATURES.update({
+    ("portable", "dense"): ("op", "rows", "macs"),
+    ("cortex-m", "dense"): ("op", "pairs", "d_blocks8", "d_any8", "d_has4", "d_single", "d_any1"),
+    ("portable", "rel8"): ("op", "rows", "rows_nz", "nnz", "escapes"),
+    ("cortex-m", "rel8"): ("op", "rows", "rows_nz", "nnz", "escapes", "e_div4", "e_rem4"),
+    ("portable", "rel4"): ("op", "rows", "rows_nz", "nnz", "escapes", "r4_peel", "p4_pairs", "r4_last"),
+    ("cortex-m", "rel4"): ("op", "rows", "rows_nz", "nnz", "escapes", "r4_peel", "r4_words", "r4_bytes", "r4_last"),
+    # blk8: one run of 8-bit indices per (row, 255-column block); runs counted like abs rows.
+    ("portable", "blk8"): ("op", "rows", "row_blocks", "runs_nz", "nnz"),
+    ("cortex-m", "blk8"): ("op", "rows", "row_blocks", "runs_nz", "nnz", "g8"),
+    # csc8 (activation skipping): expected counts over the inputs; "live_*" scale with the input density.
+    ("portable", "csc8"): ("op", "rows", "cols", "col_blocks", "live_cols", "live_col_blocks", "live_runs_nz",
+                           "live_nnz"),
+    ("cortex-m", "csc8"): ("op", "rows", "quads", "zero_quads", "zero_quad_blocks", "col_calls", "col_call_blocks",
+                           "live_col_blocks", "live_runs_nz", "live_nnz", "live_g8"),
+    ("any", "SOFTMAX"): ("op", "elems", "live", "exp_bits"),
+    ("any", "RESHAPE"): ("op",),
+})
+
+# BEGIN FITTED (benchmarks/costmodel_fit.py; do not edit by hand)
+COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
+ ('cortex-m0', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 131.9975, 'live': 0.0, 'op': 12839.8174},
+ ('cortex-m0', 'portable', 'GRAPH'): {'graph': -11.0435, 'op': 2.4425},
+ ('cortex-m0', 'portable', 'abs_u16'): {'nnz': 9.9775, 'op': 110.7069, 'rows': 146.7303, 'rows_nz': 11.6559},
+ ('cortex-m0', 'portable', 'abs_u32'): {'nnz': 8.9959, 'op': 105.1614, 'rows': 146.2616, 'rows_nz': 10.0466},
+ ('cortex-m0', 'portable', 'abs_u8'): {'nnz': 8.9055, 'op': 111.1683, 'rows': 159.8808, 'rows_nz': 6.6583},
+ ('cortex-m0', 'portable', 'blk8'): {'nnz': 7.5883,
+                                     'op': 114.0925,
+                                     'row_blocks': 0.0,
+                                     'rows': 161.3303,
+                                     'runs_nz': 11.1114},
+ ('cortex-m0', 'portable', 'csc8'): {'col_blocks': 0.0,
+                                     'cols': 38.5844,
+                                     'live_col_blocks': 0.6947,
+                                     'live_cols': 0.0,
+                                     'live_nnz': 12.1684,
+                                     'live_runs_nz': 9.6616,
+                                     'op': 132.5081,
+                                     'rows': 134.1457},
+ ('cortex-m0', 'portable', 'dense'): {'macs': 7.0013, 'op': 92.0486, 'rows': 150.7518},
+ ('cortex-m0', 'portable', 'rel4'): {'escapes': 0.0,
+                                     'nnz': 3.1897,
+                                     'op': 106.7423,
+                                     'p4_pairs': 22.7751,
+                                     'r4_last': 0.0,
+                                     'r4_peel': 0.0,
+                                     'rows': 172.4978,
+                                     'rows_nz': 35.2844},
+ ('cortex-m0', 'portable', 'rel8'): {'escapes': 0.0,
+                                     'nnz': 15.9612,
+                                     'op': 105.4369,
+                                     'rows': 158.4762,
+                                     'rows_nz': 5.3897},
+ ('cortex-m3', 'any', 'RESHAPE'): {'op': 3.0},
+ ('cortex-m3', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 27.9964, 'live': 0.0, 'op': 4201.2676},
+ ('cortex-m3', 'cortex-m', 'GRAPH'): {'graph': -23.273, 'op': 3.1612},
+ ('cortex-m3', 'cortex-m', 'abs_u16'): {'g8': 4.5596,
+                                        'nnz': 3.804,
+                                        'op': 79.0899,
+                                        'rows': 46.9268,
+                                        'rows_nz': 4.9278},
+ ('cortex-m3', 'cortex-m', 'abs_u32'): {'g8': 3.8545,
+                                        'nnz': 3.8909,
+                                        'op': 80.0398,
+                                        'rows': 46.9489,
+                                        'rows_nz': 5.3399},
+ ('cortex-m3', 'cortex-m', 'abs_u8'): {'g8': 4.4857,
+                                       'nnz': 3.8121,
+                                       'op': 78.2633,
+                                       'rows': 46.9448,
+                                       'rows_nz': 5.0193},
+ ('cortex-m3', 'cortex-m', 'blk8'): {'g8': 5.1299,
+                                     'nnz': 3.6131,
+                                     'op': 77.8953,
+                                     'row_blocks': 10.0278,
+                                     'rows': 50.0846,
+                                     'runs_nz': 3.5787},
+ ('cortex-m3', 'cortex-m', 'csc8'): {'col_call_blocks': 9.6051,
+                                     'col_calls': 25.8576,
+                                     'live_col_blocks': 2.746,
+                                     'live_g8': 4.6188,
+                                     'live_nnz': 4.9537,
+                                     'live_runs_nz': 8.3081,
+                                     'op': 101.6023,
+                                     'quads': 0.0,
+                                     'rows': 39.0674,
+                                     'zero_quad_blocks': 2.4401,
+                                     'zero_quads': 35.4524},
+ ('cortex-m3', 'cortex-m', 'dense'): {'d_any1': 4.0138,
+                                      'd_any8': 11.0039,
+                                      'd_blocks8': 61.9999,
+                                      'd_has4': 30.0087,
+                                      'd_single': 6.9934,
+                                      'op': 90.0076,
+                                      'pairs': 104.9925},
+ ('cortex-m3', 'cortex-m', 'rel4'): {'escapes': 0.0,
+                                     'nnz': 3.5631,
+                                     'op': 82.1387,
+                                     'r4_bytes': 10.8951,
+                                     'r4_last': 3.2722,
+                                     'r4_peel': 13.1112,
+                                     'r4_words': 40.1557,
+                                     'rows': 67.5867,
+                                     'rows_nz': 5.5368},
+ ('cortex-m3', 'cortex-m', 'rel8'): {'e_div4': 36.4252,
+                                     'e_rem4': 9.6346,
+                                     'escapes': 0.0,
+                                     'nnz': 0.0,
+                                     'op': 85.0898,
+                                     'rows': 58.597,
+                                     'rows_nz': 0.0},
+ ('cortex-m3', 'portable', 'GRAPH'): {'graph': 8.0526, 'op': 2.6316},
+ ('cortex-m3', 'portable', 'abs_u16'): {'nnz': 5.9922, 'op': 63.9916, 'rows': 61.6016, 'rows_nz': 10.329},
+ ('cortex-m3', 'portable', 'abs_u32'): {'nnz': 6.0022, 'op': 65.0418, 'rows': 61.5064, 'rows_nz': 10.2313},
+ ('cortex-m3', 'portable', 'abs_u8'): {'nnz': 5.9922, 'op': 65.0575, 'rows': 62.9157, 'rows_nz': 6.8854},
+ ('cortex-m3', 'portable', 'blk8'): {'nnz': 5.9911,
+                                     'op': 61.481,
+                                     'row_blocks': 6.3056,
+                                     'rows': 70.4394,
+                                     'runs_nz': 5.2652},
+ ('cortex-m3', 'portable', 'csc8'): {'col_blocks': 3.0471,
+                                     'cols': 21.4041,
+                                     'live_col_blocks': 4.1207,
+                                     'live_cols': 2.8091,
+                                     'live_nnz': 7.9884,
+                                     'live_runs_nz': 8.048,
+                                     'op': 79.465,
+                                     'rows': 61.8965},
+ ('cortex-m3', 'portable', 'dense'): {'macs': 5.0017, 'op': 48.2657, 'rows': 65.6589},
+ ('cortex-m3', 'portable', 'rel4'): {'escapes': 4.0508,
+                                     'nnz': 9.0151,
+                                     'op': 61.0706,
+                                     'p4_pairs': 2.9623,
+                                     'r4_last': 4.1037,
+                                     'r4_peel': 0.0,
+                                     'rows': 79.329,
+                                     'rows_nz': 3.5048},
+ ('cortex-m3', 'portable', 'rel8'): {'escapes': 0.0,
+                                     'nnz': 11.0151,
+                                     'op': 67.2796,
+                                     'rows': 64.9076,
+                                     'rows_nz': 2.4854},
+ ('cortex-m33', 'any', 'RESHAPE'): {'op': 3.0},
+ ('cortex-m33', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 27.973, 'live': 0.0, 'op': 4203.5826},
+ ('cortex-m33', 'cortex-m', 'GRAPH'): {'graph': -37.7237, 'op': 3.0658},
+ ('cortex-m33', 'cortex-m', 'abs_u16'): {'g8': 2.1578,
+                                         'nnz': 3.9785,
+                                         'op': 76.0095,
+                                         'rows': 35.9899,
+                                         'rows_nz': 4.9025},
+ ('cortex-m33', 'cortex-m', 'abs_u32'): {'g8': 1.9177,
+                                         'nnz': 4.0093,
+                                         'op': 76.7232,
+                                         'rows': 35.9968,
+                                         'rows_nz': 4.9984},
+ ('cortex-m33', 'cortex-m', 'abs_u8'): {'g8': 2.2401,
+                                        'nnz': 3.9684,
+                                        'op': 75.3556,
+                                        'rows': 35.9872,
+                                        'rows_nz': 4.89},
+ ('cortex-m33', 'cortex-m', 'blk8'): {'g8': 2.1845,
+                                      'nnz': 3.9767,
+                                      'op': 78.3171,
+                                      'row_blocks': 10.0156,
+                                      'rows': 41.0011,
+                                      'runs_nz': 4.8158},
+ ('cortex-m33', 'cortex-m', 'csc8'): {'col_call_blocks': 7.8054,
+                                      'col_calls': 22.2444,
+                                      'live_col_blocks': 1.4019,
+                                      'live_g8': 6.0382,
+                                      'live_nnz': 5.0044,
+                                      'live_runs_nz': 5.8949,
+                                      'op': 106.7698,
+                                      'quads': 9.0576,
+                                      'rows': 22.0316,
+                                      'zero_quad_blocks': 2.8516,
+                                      'zero_quads': 17.0977},
+ ('cortex-m33', 'cortex-m', 'dense'): {'d_any1': 2.0125,
+                                       'd_any8': 10.003,
+                                       'd_blocks8': 30.9999,
+                                       'd_has4': 13.0076,
+                                       'd_single': 7.9944,
+                                       'op': 87.0072,
+                                       'pairs': 69.9928},
+ ('cortex-m33', 'cortex-m', 'rel4'): {'escapes': 0.0,
+                                      'nnz': 3.5671,
+                                      'op': 80.0368,
+                                      'r4_bytes': 11.8811,
+                                      'r4_last': 4.1546,
+                                      'r4_peel': 11.2823,
+                                      'r4_words': 40.175,
+                                      'rows': 51.6918,
+                                      'rows_nz': 5.7073},
+ ('cortex-m33', 'cortex-m', 'rel8'): {'e_div4': 36.7096,
+                                      'e_rem4': 10.063,
+                                      'escapes': 0.0,
+                                      'nnz': 0.0,
+                                      'op': 79.9582,
+                                      'rows': 40.4881,
+                                      'rows_nz': 0.0},
+ ('cortex-m33', 'portable', 'GRAPH'): {'graph': -21.0428, 'op': 3.0493},
+ ('cortex-m33', 'portable', 'abs_u16'): {'nnz': 5.9982, 'op': 58.6752, 'rows': 61.4677, 'rows_nz': 10.8494},
+ ('cortex-m33', 'portable', 'abs_u32'): {'nnz': 6.0066, 'op': 68.2924, 'rows': 61.4437, 'rows_nz': 10.1308},
+ ('cortex-m33', 'portable', 'abs_u8'): {'nnz': 5.9874, 'op': 67.1735, 'rows': 62.9362, 'rows_nz': 6.8747},
+ ('cortex-m33', 'portable', 'blk8'): {'nnz': 5.9712,
+                                      'op': 61.0991,
+                                      'row_blocks': 6.6164,
+                                      'rows': 73.3265,
+                                      'runs_nz': 6.1589},
+ ('cortex-m33', 'portable', 'csc8'): {'col_blocks': 3.822,
+                                      'cols': 21.7454,
+                                      'live_col_blocks': 2.6221,
+                                      'live_cols': 0.0,
+                                      'live_nnz': 7.9826,
+                                      'live_runs_nz': 8.0656,
+                                      'op': 85.8727,
+                                      'rows': 61.9003},
+ ('cortex-m33', 'portable', 'dense'): {'macs': 5.0003, 'op': 49.86, 'rows': 65.6887},
+ ('cortex-m33', 'portable', 'rel4'): {'escapes': 0.0188,
+                                      'nnz': 4.9189,
+                                      'op': 61.2009,
+                                      'p4_pairs': 11.1839,
+                                      'r4_last': 17.3187,
+                                      'r4_peel': 0.0,
+                                      'rows': 80.0979,
+                                      'rows_nz': 0.0},
+ ('cortex-m33', 'portable', 'rel8'): {'escapes': 0.0,
+                                      'nnz': 11.0245,
+                                      'op': 65.6119,
+                                      'rows': 68.3483,
+                                      'rows_nz': 0.677},
+ ('cortex-m4', 'any', 'RESHAPE'): {'op': 3.0},
+ ('cortex-m4', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 27.9997, 'live': 0.0, 'op': 4173.0956},
+ ('cortex-m4', 'cortex-m', 'GRAPH'): {'graph': -5.7664, 'op': 2.1151},
+ ('cortex-m4', 'cortex-m', 'abs_u16'): {'g8': 2.1268,
+                                        'nnz': 3.9822,
+                                        'op': 77.0081,
+                                        'rows': 35.9956,
+                                        'rows_nz': 4.909},
+ ('cortex-m4', 'cortex-m', 'abs_u32'): {'g8': 2.058,
+                                        'nnz': 3.9912,
+                                        'op': 77.0341,
+                                        'rows': 36.0023,
+                                        'rows_nz': 4.9428},
+ ('cortex-m4', 'cortex-m', 'abs_u8'): {'g8': 2.2585,
+                                       'nnz': 3.9659,
+                                       'op': 76.3516,
+                                       'rows': 35.9878,
+                                       'rows_nz': 4.8774},
+ ('cortex-m4', 'cortex-m', 'blk8'): {'g8': 2.4083,
+                                     'nnz': 3.9473,
+                                     'op': 80.9758,
+                                     'row_blocks': 10.112,
+                                     'rows': 40.883,
+                                     'runs_nz': 4.708},
+ ('cortex-m4', 'cortex-m', 'csc8'): {'col_call_blocks': 7.7438,
+                                     'col_calls': 22.2568,
+                                     'live_col_blocks': 1.4911,
+                                     'live_g8': 6.1127,
+                                     'live_nnz': 4.996,
+                                     'live_runs_nz': 5.8283,
+                                     'op': 108.8007,
+                                     'quads': 9.1084,
+                                     'rows': 22.043,
+                                     'zero_quad_blocks': 2.3112,
+                                     'zero_quads': 17.6721},
+ ('cortex-m4', 'cortex-m', 'dense'): {'d_any1': 1.9981,
+                                      'd_any8': 9.9989,
+                                      'd_blocks8': 31.0001,
+                                      'd_has4': 12.9987,
+                                      'd_single': 8.001,
+                                      'op': 86.9991,
+                                      'pairs': 70.0008},
+ ('cortex-m4', 'cortex-m', 'rel4'): {'escapes': 0.0,
+                                     'nnz': 3.6876,
+                                     'op': 81.8114,
+                                     'r4_bytes': 14.7568,
+                                     'r4_last': 3.241,
+                                     'r4_peel': 12.135,
+                                     'r4_words': 39.2761,
+                                     'rows': 51.7393,
+                                     'rows_nz': 5.6011},
+ ('cortex-m4', 'cortex-m', 'rel8'): {'e_div4': 44.5084,
+                                     'e_rem4': 13.527,
+                                     'escapes': 0.0,
+                                     'nnz': 0.0,
+                                     'op': 81.0611,
+                                     'rows': 40.6118,
+                                     'rows_nz': 0.0},
+ ('cortex-m4', 'portable', 'GRAPH'): {'graph': -5.0855, 'op': 2.0987},
+ ('cortex-m4', 'portable', 'abs_u16'): {'nnz': 5.991, 'op': 64.8316, 'rows': 62.4643, 'rows_nz': 9.7347},
+ ('cortex-m4', 'portable', 'abs_u32'): {'nnz': 6.0015, 'op': 66.9842, 'rows': 62.6284, 'rows_nz': 9.0816},
+ ('cortex-m4', 'portable', 'abs_u8'): {'nnz': 5.9909, 'op': 66.7026, 'rows': 62.9296, 'rows_nz': 6.9442},
+ ('cortex-m4', 'portable', 'blk8'): {'nnz': 5.9838,
+                                     'op': 62.5815,
+                                     'row_blocks': 6.0978,
+                                     'rows': 74.074,
+                                     'runs_nz': 5.6263},
+ ('cortex-m4', 'portable', 'csc8'): {'col_blocks': 3.4681,
+                                     'cols': 21.8448,
+                                     'live_col_blocks': 3.233,
+                                     'live_cols': 0.0,
+                                     'live_nnz': 7.9855,
+                                     'live_runs_nz': 8.0707,
+                                     'op': 84.5219,
+                                     'rows': 61.8972},
+ ('cortex-m4', 'portable', 'dense'): {'macs': 5.0024, 'op': 47.267, 'rows': 65.7284},
+ ('cortex-m4', 'portable', 'rel4'): {'escapes': 5.6162,
+                                     'nnz': 10.4997,
+                                     'op': 62.5796,
+                                     'p4_pairs': 0.0,
+                                     'r4_last': 3.6679,
+                                     'r4_peel': 0.2749,
+                                     'rows': 80.0432,
+                                     'rows_nz': 1.3485},
+ ('cortex-m4', 'portable', 'rel8'): {'escapes': 0.0,
+                                     'nnz': 11.0193,
+                                     'op': 68.4293,
+                                     'rows': 68.7406,
+                                     'rows_nz': 0.0},
+ ('cortex-m55', 'any', 'RESHAPE'): {'op': 2.976},
+ ('cortex-m55', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 20.8575, 'live': 0.0, 'op': 4634.3629},
+ ('cortex-m55', 'cortex-m', 'GRAPH'): {'graph': -2.5511, 'op': 2.6523},
+ ('cortex-m55', 'cortex-m', 'abs_u16'): {'g8': 2.3024,
+                                         'nnz': 3.9651,
+                                         'op': 77.116,
+                                         'rows': 39.0023,
+                                         'rows_nz': 4.7827},
+ ('cortex-m55', 'cortex-m', 'abs_u32'): {'g8': 2.1257,
+                                         'nnz': 3.9806,
+                                         'op': 77.1995,
+                                         'rows': 38.9894,
+                                         'rows_nz': 4.9343},
+ ('cortex-m55', 'cortex-m', 'abs_u8'): {'g8': 2.8784,
+                                        'nnz': 3.8903,
+                                        'op': 77.467,
+                                        'rows': 38.8163,
+                                        'rows_nz': 4.6239},
+ ('cortex-m55', 'cortex-m', 'blk8'): {'g8': 2.0579,
+                                      'nnz': 3.9894,
+                                      'op': 80.4996,
+                                      'row_blocks': 0.0,
+                                      'rows': 53.0278,
+                                      'runs_nz': 4.8552},
+ ('cortex-m55', 'cortex-m', 'csc8'): {'col_call_blocks': 0.0,
+                                      'col_calls': 36.1141,
+                                      'live_col_blocks': 0.0,
+                                      'live_g8': 0.0,
+                                      'live_nnz': 5.7567,
+                                      'live_runs_nz': 7.0824,
+                                      'op': 111.6081,
+                                      'quads': 0.0,
+                                      'rows': 21.6082,
+                                      'zero_quad_blocks': 21.7461,
+                                      'zero_quads': 0.0},
+ ('cortex-m55', 'cortex-m', 'dense'): {'d_any1': 12.9044,
+                                       'd_any8': 14.0402,
+                                       'd_blocks8': 29.9989,
+                                       'd_has4': 19.1655,
+                                       'd_single': 0.0,
+                                       'op': 86.8632,
+                                       'pairs': 71.9199},
+ ('cortex-m55', 'cortex-m', 'rel4'): {'escapes': 6.2516,
+                                      'nnz': 0.0,
+                                      'op': 78.7032,
+                                      'r4_bytes': 25.8395,
+                                      'r4_last': 0.0,
+                                      'r4_peel': 7.2169,
+                                      'r4_words': 68.5215,
+                                      'rows': 57.7133,
+                                      'rows_nz': 0.0},
+ ('cortex-m55', 'cortex-m', 'rel8'): {'e_div4': 37.7177,
+                                      'e_rem4': 15.8349,
+                                      'escapes': 0.0,
+                                      'nnz': 0.0,
+                                      'op': 64.343,
+                                      'rows': 35.9152,
+                                      'rows_nz': 0.0},
+ ('cortex-m55', 'portable', 'GRAPH'): {'graph': 7.6752, 'op': 2.8181},
+ ('cortex-m55', 'portable', 'abs_u16'): {'nnz': 4.9626, 'op': 64.5695, 'rows': 61.9731, 'rows_nz': 11.2114},
+ ('cortex-m55', 'portable', 'abs_u32'): {'nnz': 4.9914, 'op': 62.2358, 'rows': 61.8079, 'rows_nz': 11.1648},
+ ('cortex-m55', 'portable', 'abs_u8'): {'nnz': 5.0, 'op': 66.527, 'rows': 61.2783, 'rows_nz': 9.5085},
+ ('cortex-m55', 'portable', 'blk8'): {'nnz': 5.0139,
+                                      'op': 61.0542,
+                                      'row_blocks': 0.0,
+                                      'rows': 79.2836,
+                                      'runs_nz': 4.9204},
+ ('cortex-m55', 'portable', 'csc8'): {'col_blocks': 0.0,
+                                      'cols': 29.0706,
+                                      'live_col_blocks': 5.2141,
+                                      'live_cols': 0.0,
+                                      'live_nnz': 6.9986,
+                                      'live_runs_nz': 3.6734,
+                                      'op': 88.204,
+                                      'rows': 61.5468},
+ ('cortex-m55', 'portable', 'dense'): {'macs': 3.9953, 'op': 58.8402, 'rows': 65.129},
+ ('cortex-m55', 'portable', 'rel4'): {'escapes': 0.0,
+                                      'nnz': 3.2515,
+                                      'op': 69.461,
+                                      'p4_pairs': 14.535,
+                                      'r4_last': 5.1419,
+                                      'r4_peel': 16.6362,
+                                      'rows': 78.8917,
+                                      'rows_nz': 0.961},
+ ('cortex-m55', 'portable', 'rel8'): {'escapes': 0.0,
+                                      'nnz': 11.0404,
+                                      'op': 67.213,
+                                      'rows': 71.6099,
+                                      'rows_nz': 0.0},
+ ('cortex-m7', 'any', 'RESHAPE'): {'op': 6.0},
+ ('cortex-m7', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 27.9719, 'live': 0.0, 'op': 4159.3919},
+ ('cortex-m7', 'cortex-m', 'GRAPH'): {'graph': -20.75, 'op': 4.25},
+ ('cortex-m7', 'cortex-m', 'abs_u16'): {'g8': 2.1922,
+                                        'nnz': 3.9752,
+                                        'op': 75.7569,
+                                        'rows': 36.0487,
+                                        'rows_nz': 4.7055},
+ ('cortex-m7', 'cortex-m', 'abs_u32'): {'g8': 2.0581,
+                                        'nnz': 3.9912,
+                                        'op': 75.0342,
+                                        'rows': 36.0022,
+                                        'rows_nz': 4.9428},
+ ('cortex-m7', 'cortex-m', 'abs_u8'): {'g8': 2.2594,
+                                       'nnz': 3.9658,
+                                       'op': 74.3494,
+                                       'rows': 35.9877,
+                                       'rows_nz': 4.8773},
+ ('cortex-m7', 'cortex-m', 'blk8'): {'g8': 2.4773,
+                                     'nnz': 3.9406,
+                                     'op': 76.9755,
+                                     'row_blocks': 9.9664,
+                                     'rows': 41.0234,
+                                     'runs_nz': 4.6617},
+ ('cortex-m7', 'cortex-m', 'csc8'): {'col_call_blocks': 11.517,
+                                     'col_calls': 24.9386,
+                                     'live_col_blocks': 0.0,
+                                     'live_g8': 4.7515,
+                                     'live_nnz': 5.152,
+                                     'live_runs_nz': 11.0533,
+                                     'op': 98.9484,
+                                     'quads': 26.6513,
+                                     'rows': 22.1367,
+                                     'zero_quad_blocks': 0.0,
+                                     'zero_quads': 0.0},
+ ('cortex-m7', 'cortex-m', 'dense'): {'d_any1': 1.2951,
+                                      'd_any8': 8.0306,
+                                      'd_blocks8': 31.0055,
+                                      'd_has4': 13.0567,
+                                      'd_single': 7.949,
+                                      'op': 86.0425,
+                                      'pairs': 74.757},
+ ('cortex-m7', 'cortex-m', 'rel4'): {'escapes': 0.0,
+                                     'nnz': 3.778,
+                                     'op': 79.8228,
+                                     'r4_bytes': 15.7939,
+                                     'r4_last': 3.1604,
+                                     'r4_peel': 8.8618,
+                                     'r4_words': 38.5088,
+                                     'rows': 52.4116,
+                                     'rows_nz': 6.3923},
+ ('cortex-m7', 'cortex-m', 'rel8'): {'e_div4': 44.5087,
+                                     'e_rem4': 13.526,
+                                     'escapes': 0.0,
+                                     'nnz': 0.0,
+                                     'op': 79.0721,
+                                     'rows': 40.6115,
+                                     'rows_nz': 0.0},
+ ('cortex-m7', 'portable', 'GRAPH'): {'graph': -4.4342, 'op': 4.0395},
+ ('cortex-m7', 'portable', 'abs_u16'): {'nnz': 5.9912, 'op': 62.2025, 'rows': 63.5249, 'rows_nz': 9.5252},
+ ('cortex-m7', 'portable', 'abs_u32'): {'nnz': 6.0011, 'op': 63.1296, 'rows': 63.5758, 'rows_nz': 9.1789},
+ ('cortex-m7', 'portable', 'abs_u8'): {'nnz': 5.9862, 'op': 62.1143, 'rows': 63.9463, 'rows_nz': 7.0047},
+ ('cortex-m7', 'portable', 'blk8'): {'nnz': 5.984,
+                                     'op': 61.6805,
+                                     'row_blocks': 6.3185,
+                                     'rows': 72.9235,
+                                     'runs_nz': 5.467},
+ ('cortex-m7', 'portable', 'csc8'): {'col_blocks': 3.3268,
+                                     'cols': 22.0797,
+                                     'live_col_blocks': 4.5568,
+                                     'live_cols': 3.4646,
+                                     'live_nnz': 7.9878,
+                                     'live_runs_nz': 7.0523,
+                                     'op': 82.3558,
+                                     'rows': 62.8916},
+ ('cortex-m7', 'portable', 'dense'): {'macs': 5.0013, 'op': 48.2511, 'rows': 63.6678},
+ ('cortex-m7', 'portable', 'rel4'): {'escapes': 5.6441,
+                                     'nnz': 10.5039,
+                                     'op': 62.1467,
+                                     'p4_pairs': 0.0,
+                                     'r4_last': 1.9225,
+                                     'r4_peel': 3.0503,
+                                     'rows': 80.1552,
+                                     'rows_nz': 0.4687},
+ ('cortex-m7', 'portable', 'rel8'): {'escapes': 0.0,
+                                     'nnz': 11.0227,
+                                     'op': 65.6815,
+                                     'rows': 66.6057,
+                                     'rows_nz': 2.1589}}
+FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
+                           'max_rel_error': 0.0,
+                           'mean_instructions': 3.0,
+                           'samples': 2},
+ 'cortex-m0/any/SOFTMAX': {'max_abs_error': 61.3,
+                           'max_rel_error': 0.0036,
+                           'mean_instructions': 16535.8,
+                           'samples': 500},
+ 'cortex-m0/portable/abs_u16': {'max_abs_error': 6.5,
+                                'max_rel_error': 0.0004,
+                                'mean_instructions': 6658.4,
+                                'samples': 6},
+ 'cortex-m0/portable/abs_u32': {'max_abs_error': 10.4,
+                                'max_rel_error': 0.0016,
+                                'mean_instructions': 3690.5,
+                                'samples': 6},
+ 'cortex-m0/portable/abs_u8': {'max_abs_error': 21.5,
+                               'max_rel_error': 0.0027,
+                               'mean_instructions': 6975.5,
+                               'samples': 6},
+ 'cortex-m0/portable/blk8': {'max_abs_error': 44.9,
+                             'max_rel_error': 0.0059,
+                             'mean_instructions': 4035.0,
+                             'samples': 6},
+ 'cortex-m0/portable/csc8': {'max_abs_error': 0.0,
+                             'max_rel_error': 0.0,
+                             'mean_instructions': 4158.9,
+                             'samples': 6},
+ 'cortex-m0/portable/dense': {'max_abs_error': 58.3,
+                              'max_rel_error': 0.0032,
+                              'mean_instructions': 53628.4,
+                              'samples': 8},
+ 'cortex-m0/portable/rel4': {'max_abs_error': 5.4,
+                             'max_rel_error': 0.0009,
+                             'mean_instructions': 6473.4,
+                             'samples': 6},
+ 'cortex-m0/portable/rel8': {'max_abs_error': 10.3,
+                             'max_rel_error': 0.0012,
+                             'mean_instructions': 6652.3,
+                             'samples': 6},
+ 'cortex-m3/any/RESHAPE': {'max_abs_error': 0.0,
+                           'max_rel_error': 0.0,
+                           'mean_instructions': 3.0,
+                           'samples': 4},
+ 'cortex-m3/any/SOFTMAX': {'max_abs_error': 54.9,
+                           'max_rel_error': 0.0103,
+                           'mean_instructions': 5097.4,
+                           'samples': 320},
+ 'cortex-m3/cortex-m/abs_u16': {'max_abs_error': 15.7,
+                                'max_rel_error': 0.0012,
+                                'mean_instructions': 19241.2,
+                                'samples': 21},
+ 'cortex-m3/cortex-m/abs_u32': {'max_abs_error': 21.3,
+                                'max_rel_error': 0.0036,
+                                'mean_instructions': 13185.6,
+                                'samples': 21},
+ 'cortex-m3/cortex-m/abs_u8': {'max_abs_error': 21.2,
+                               'max_rel_error': 0.0023,
+                               'mean_instructions': 15273.8,
+                               'samples': 21},
+ 'cortex-m3/cortex-m/blk8': {'max_abs_error': 158.6,
+                             'max_rel_error': 0.0054,
+                             'mean_instructions': 12113.4,
+                             'samples': 21},
+ 'cortex-m3/cortex-m/csc8': {'max_abs_error': 22.3,
+                             'max_rel_error': 0.0042,
+                             'mean_instructions': 11567.1,
+                             'samples': 21},
+ 'cortex-m3/cortex-m/dense': {'max_abs_error': 4.2,
+                              'max_rel_error': 0.0,
+                              'mean_instructions': 93998.8,
+                              'samples': 23},
+ 'cortex-m3/cortex-m/rel4': {'max_abs_error': 1437.3,
+                             'max_rel_error': 0.017,
+                             'mean_instructions': 28762.7,
+                             'samples': 21},
+ 'cortex-m3/cortex-m/rel8': {'max_abs_error': 701.8,
+                             'max_rel_error': 0.0104,
+                             'mean_instructions': 16605.0,
+                             'samples': 21},
+ 'cortex-m3/portable/abs_u16': {'max_abs_error': 117.5,
+                                'max_rel_error': 0.008,
+                                'mean_instructions': 26038.3,
+                                'samples': 21},
+ 'cortex-m3/portable/abs_u32': {'max_abs_error': 68.2,
+                                'max_rel_error': 0.0127,
+                                'mean_instructions': 17783.4,
+                                'samples': 21},
+ 'cortex-m3/portable/abs_u8': {'max_abs_error': 71.1,
+                               'max_rel_error': 0.0037,
+                               'mean_instructions': 20492.9,
+                               'samples': 21},
+ 'cortex-m3/portable/blk8': {'max_abs_error': 122.1,
+                             'max_rel_error': 0.0026,
+                             'mean_instructions': 15608.4,
+                             'samples': 21},
+ 'cortex-m3/portable/csc8': {'max_abs_error': 35.3,
+                             'max_rel_error': 0.0023,
+                             'mean_instructions': 13786.7,
+                             'samples': 21},
+ 'cortex-m3/portable/dense': {'max_abs_error': 360.1,
+                              'max_rel_error': 0.0049,
+                              'mean_instructions': 120081.9,
+                              'samples': 23},
+ 'cortex-m3/portable/rel4': {'max_abs_error': 77.5,
+                             'max_rel_error': 0.005,
+                             'mean_instructions': 34685.5,
+                             'samples': 21},
+ 'cortex-m3/portable/rel8': {'max_abs_error': 139.1,
+                             'max_rel_error': 0.0081,
+                             'mean_instructions': 19458.8,
+                             'samples': 21},
+ 'cortex-m33/any/RESHAPE': {'max_abs_error': 0.0,
+                            'max_rel_error': 0.0,
+                            'mean_instructions': 3.0,
+                            'samples': 4},
+ 'cortex-m33/any/SOFTMAX': {'max_abs_error': 41.1,
+                            'max_rel_error': 0.0082,
+                            'mean_instructions': 5098.9,
+                            'samples': 400},
+ 'cortex-m33/cortex-m/abs_u16': {'max_abs_error': 22.1,
+                                 'max_rel_error': 0.0009,
+                                 'mean_instructions': 17547.6,
+                                 'samples': 21},
+ 'cortex-m33/cortex-m/abs_u32': {'max_abs_error': 12.9,
+                                 'max_rel_error': 0.0033,
+                                 'mean_instructions': 11843.3,
+                                 'samples': 21},
+ 'cortex-m33/cortex-m/abs_u8': {'max_abs_error': 18.9,
+                                'max_rel_error': 0.0023,
+                                'mean_instructions': 13673.3,
+                                'samples': 21},
+ 'cortex-m33/cortex-m/blk8': {'max_abs_error': 12.2,
+                              'max_rel_error': 0.0036,
+                              'mean_instructions': 10912.7,
+                              'samples': 21},
+ 'cortex-m33/cortex-m/csc8': {'max_abs_error': 19.1,
+                              'max_rel_error': 0.0017,
+                              'mean_instructions': 9088.9,
+                              'samples': 21},
+ 'cortex-m33/cortex-m/dense': {'max_abs_error': 3.7,
+                               'max_rel_error': 0.0001,
+                               'mean_instructions': 48237.7,
+                               'samples': 23},
+ 'cortex-m33/cortex-m/rel4': {'max_abs_error': 1718.9,
+                              'max_rel_error': 0.0215,
+                              'mean_instructions': 28074.4,
+                              'samples': 21},
+ 'cortex-m33/cortex-m/rel8': {'max_abs_error': 1226.2,
+                              'max_rel_error': 0.0173,
+                              'mean_instructions': 14568.0,
+                              'samples': 21},
+ 'cortex-m33/portable/abs_u16': {'max_abs_error': 195.2,
+                                 'max_rel_error': 0.007,
+                                 'mean_instructions': 26039.0,
+                                 'samples': 21},
+ 'cortex-m33/portable/abs_u32': {'max_abs_error': 102.9,
+                                 'max_rel_error': 0.021,
+                                 'mean_instructions': 17783.8,
+                                 'samples': 21},
+ 'cortex-m33/portable/abs_u8': {'max_abs_error': 140.3,
+                                'max_rel_error': 0.007,
+                                'mean_instructions': 20493.8,
+                                'samples': 21},
+ 'cortex-m33/portable/blk8': {'max_abs_error': 281.3,
+                              'max_rel_error': 0.0161,
+                              'mean_instructions': 16063.4,
+                              'samples': 21},
+ 'cortex-m33/portable/csc8': {'max_abs_error': 33.7,
+                              'max_rel_error': 0.0031,
+                              'mean_instructions': 13696.7,
+                              'samples': 21},
+ 'cortex-m33/portable/dense': {'max_abs_error': 79.4,
+                               'max_rel_error': 0.0054,
+                               'mean_instructions': 120081.2,
+                               'samples': 23},
+ 'cortex-m33/portable/rel4': {'max_abs_error': 415.9,
+                              'max_rel_error': 0.0226,
+                              'mean_instructions': 34711.6,
+                              'samples': 21},
+ 'cortex-m33/portable/rel8': {'max_abs_error': 264.9,
+                              'max_rel_error': 0.0127,
+                              'mean_instructions': 19724.9,
+                              'samples': 21},
+ 'cortex-m4/any/RESHAPE': {'max_abs_error': 0.0,
+                           'max_rel_error': 0.0,
+                           'mean_instructions': 3.0,
+                           'samples': 4},
+ 'cortex-m4/any/SOFTMAX': {'max_abs_error': 42.9,
+                           'max_rel_error': 0.0081,
+                           'mean_instructions': 5069.4,
+                           'samples': 320},
+ 'cortex-m4/cortex-m/abs_u16': {'max_abs_error': 23.7,
+                                'max_rel_error': 0.0009,
+                                'mean_instructions': 17548.5,
+                                'samples': 21},
+ 'cortex-m4/cortex-m/abs_u32': {'max_abs_error': 12.3,
+                                'max_rel_error': 0.0012,
+                                'mean_instructions': 11844.2,
+                                'samples': 21},
+ 'cortex-m4/cortex-m/abs_u8': {'max_abs_error': 18.0,
+                               'max_rel_error': 0.0014,
+                               'mean_instructions': 13674.3,
+                               'samples': 21},
+ 'cortex-m4/cortex-m/blk8': {'max_abs_error': 16.8,
+                             'max_rel_error': 0.0023,
+                             'mean_instructions': 10915.4,
+                             'samples': 21},
+ 'cortex-m4/cortex-m/csc8': {'max_abs_error': 16.4,
+                             'max_rel_error': 0.0013,
+                             'mean_instructions': 9091.6,
+                             'samples': 21},
+ 'cortex-m4/cortex-m/dense': {'max_abs_error': 0.8,
+                              'max_rel_error': 0.0,
+                              'mean_instructions': 48237.7,
+                              'samples': 23},
+ 'cortex-m4/cortex-m/rel4': {'max_abs_error': 1826.5,
+                             'max_rel_error': 0.0226,
+                             'mean_instructions': 28262.6,
+                             'samples': 21},
+ 'cortex-m4/cortex-m/rel8': {'max_abs_error': 897.6,
+                             'max_rel_error': 0.0097,
+                             'mean_instructions': 16792.6,
+                             'samples': 21},
+ 'cortex-m4/portable/abs_u16': {'max_abs_error': 116.2,
+                                'max_rel_error': 0.0074,
+                                'mean_instructions': 26081.2,
+                                'samples': 21},
+ 'cortex-m4/portable/abs_u32': {'max_abs_error': 55.4,
+                                'max_rel_error': 0.0084,
+                                'mean_instructions': 17810.2,
+                                'samples': 21},
+ 'cortex-m4/portable/abs_u8': {'max_abs_error': 76.2,
+                               'max_rel_error': 0.0045,
+                               'mean_instructions': 20495.7,
+                               'samples': 21},
+ 'cortex-m4/portable/blk8': {'max_abs_error': 127.1,
+                             'max_rel_error': 0.0133,
+                             'mean_instructions': 16064.3,
+                             'samples': 21},
+ 'cortex-m4/portable/csc8': {'max_abs_error': 36.4,
+                             'max_rel_error': 0.0025,
+                             'mean_instructions': 13696.5,
+                             'samples': 21},
+ 'cortex-m4/portable/dense': {'max_abs_error': 515.0,
+                              'max_rel_error': 0.005,
+                              'mean_instructions': 120082.5,
+                              'samples': 23},
+ 'cortex-m4/portable/rel4': {'max_abs_error': 55.9,
+                             'max_rel_error': 0.0057,
+                             'mean_instructions': 34711.2,
+                             'samples': 21},
+ 'cortex-m4/portable/rel8': {'max_abs_error': 168.1,
+                             'max_rel_error': 0.011,
+                             'mean_instructions': 19726.7,
+                             'samples': 21},
+ 'cortex-m55/any/RESHAPE': {'max_abs_error': 0.0,
+                            'max_rel_error': 0.0,
+                            'mean_instructions': 3.0,
+                            'samples': 4},
+ 'cortex-m55/any/SOFTMAX': {'max_abs_error': 30.4,
+                            'max_rel_error': 0.0059,
+                            'mean_instructions': 5239.3,
+                            'samples': 1000},
+ 'cortex-m55/cortex-m/abs_u16': {'max_abs_error': 8.1,
+                                 'max_rel_error': 0.0018,
+                                 'mean_instructions': 3439.1,
+                                 'samples': 9},
+ 'cortex-m55/cortex-m/abs_u32': {'max_abs_error': 6.4,
+                                 'max_rel_error': 0.0006,
+                                 'mean_instructions': 6988.1,
+                                 'samples': 9},
+ 'cortex-m55/cortex-m/abs_u8': {'max_abs_error': 5.5,
+                                'max_rel_error': 0.001,
+                                'mean_instructions': 5225.5,
+                                'samples': 9},
+ 'cortex-m55/cortex-m/blk8': {'max_abs_error': 6.9,
+                              'max_rel_error': 0.001,
+                              'mean_instructions': 4172.2,
+                              'samples': 9},
+ 'cortex-m55/cortex-m/csc8': {'max_abs_error': 74.1,
+                              'max_rel_error': 0.0052,
+                              'mean_instructions': 4960.6,
+                              'samples': 9},
+ 'cortex-m55/cortex-m/dense': {'max_abs_error': 9.0,
+                               'max_rel_error': 0.0002,
+                               'mean_instructions': 21858.3,
+                               'samples': 11},
+ 'cortex-m55/cortex-m/rel4': {'max_abs_error': 31.4,
+                              'max_rel_error': 0.0127,
+                              'mean_instructions': 6102.7,
+                              'samples': 9},
+ 'cortex-m55/cortex-m/rel8': {'max_abs_error': 370.8,
+                              'max_rel_error': 0.0202,
+                              'mean_instructions': 5799.1,
+                              'samples': 9},
+ 'cortex-m55/portable/abs_u16': {'max_abs_error': 25.6,
+                                 'max_rel_error': 0.0049,
+                                 'mean_instructions': 4894.5,
+                                 'samples': 9},
+ 'cortex-m55/portable/abs_u32': {'max_abs_error': 25.8,
+                                 'max_rel_error': 0.0023,
+                                 'mean_instructions': 9461.4,
+                                 'samples': 9},
+ 'cortex-m55/portable/abs_u8': {'max_abs_error': 8.9,
+                                'max_rel_error': 0.0011,
+                                'mean_instructions': 6718.5,
+                                'samples': 9},
+ 'cortex-m55/portable/blk8': {'max_abs_error': 24.8,
+                              'max_rel_error': 0.0078,
+                              'mean_instructions': 5459.3,
+                              'samples': 9},
+ 'cortex-m55/portable/csc8': {'max_abs_error': 5.8,
+                              'max_rel_error': 0.0014,
+                              'mean_instructions': 7375.5,
+                              'samples': 9},
+ 'cortex-m55/portable/dense': {'max_abs_error': 295.8,
+                               'max_rel_error': 0.0188,
+                               'mean_instructions': 45086.4,
+                               'samples': 11},
+ 'cortex-m55/portable/rel4': {'max_abs_error': 6.8,
+                              'max_rel_error': 0.0008,
+                              'mean_instructions': 7779.0,
+                              'samples': 9},
+ 'cortex-m55/portable/rel8': {'max_abs_error': 62.4,
+                              'max_rel_error': 0.0026,
+                              'mean_instructions': 7384.9,
+                              'samples': 9},
+ 'cortex-m7/any/RESHAPE': {'max_abs_error': 0.0,
+                           'max_rel_error': 0.0,
+                           'mean_instructions': 6.0,
+                           'samples': 4},
+ 'cortex-m7/any/SOFTMAX': {'max_abs_error': 57.7,
+                           'max_rel_error': 0.0109,
+                           'mean_instructions': 5054.8,
+                           'samples': 320},
+ 'cortex-m7/cortex-m/abs_u16': {'max_abs_error': 27.4,
+                                'max_rel_error': 0.0023,
+                                'mean_instructions': 17546.5,
+                                'samples': 21},
+ 'cortex-m7/cortex-m/abs_u32': {'max_abs_error': 12.3,
+                                'max_rel_error': 0.0012,
+                                'mean_instructions': 11842.2,
+                                'samples': 21},
+ 'cortex-m7/cortex-m/abs_u8': {'max_abs_error': 18.0,
+                               'max_rel_error': 0.0014,
+                               'mean_instructions': 13672.3,
+                               'samples': 21},
+ 'cortex-m7/cortex-m/blk8': {'max_abs_error': 14.1,
+                             'max_rel_error': 0.0022,
+                             'mean_instructions': 10911.2,
+                             'samples': 21},
+ 'cortex-m7/cortex-m/csc8': {'max_abs_error': 45.6,
+                             'max_rel_error': 0.0032,
+                             'mean_instructions': 10561.7,
+                             'samples': 21},
+ 'cortex-m7/cortex-m/dense': {'max_abs_error': 43.4,
+                              'max_rel_error': 0.0005,
+                              'mean_instructions': 48363.3,
+                              'samples': 23},
+ 'cortex-m7/cortex-m/rel4': {'max_abs_error': 1908.5,
+                             'max_rel_error': 0.0224,
+                             'mean_instructions': 28299.4,
+                             'samples': 21},
+ 'cortex-m7/cortex-m/rel8': {'max_abs_error': 898.1,
+                             'max_rel_error': 0.0097,
+                             'mean_instructions': 16790.6,
+                             'samples': 21},
+ 'cortex-m7/portable/abs_u16': {'max_abs_error': 124.5,
+                                'max_rel_error': 0.0087,
+                                'mean_instructions': 26187.9,
+                                'samples': 21},
+ 'cortex-m7/portable/abs_u32': {'max_abs_error': 56.2,
+                                'max_rel_error': 0.0124,
+                                'mean_instructions': 17898.9,
+                                'samples': 21},
+ 'cortex-m7/portable/abs_u8': {'max_abs_error': 127.3,
+                               'max_rel_error': 0.0057,
+                               'mean_instructions': 20603.7,
+                               'samples': 21},
+ 'cortex-m7/portable/blk8': {'max_abs_error': 137.8,
+                             'max_rel_error': 0.0123,
+                             'mean_instructions': 15935.7,
+                             'samples': 21},
+ 'cortex-m7/portable/csc8': {'max_abs_error': 39.0,
+                             'max_rel_error': 0.0023,
+                             'mean_instructions': 14040.4,
+                             'samples': 21},
+ 'cortex-m7/portable/dense': {'max_abs_error': 279.2,
+                              'max_rel_error': 0.0048,
+                              'mean_instructions': 119890.9,
+                              'samples': 23},
+ 'cortex-m7/portable/rel4': {'max_abs_error': 105.7,
+                             'max_rel_error': 0.0084,
+                             'mean_instructions': 34709.3,
+                             'samples': 21},
+ 'cortex-m7/portable/rel8': {'max_abs_error': 208.1,
+                             'max_rel_error': 0.0129,
+                             'mean_instructions': 19644.4,
+                             'samples': 21}}
+# END FITTED
+
+
+def _row_structure(w):
+    """(values per row, index entries per row, first entry of each row) of a CSR matrix."""
+    ptr = w.row_ptr.astype(np.int64)
+    entries = np.diff(ptr)
+    if w.encoding in _ABS:
+        return entries, entries, ptr[:-1]
+    rows, _ = coordinates(w)
+    values = np.bincount(rows, minlength=w.shape[0]).astype(np.int64)
+    return values, entries, ptr[:-1]
+
+
+def input_activity(live_fraction, cols: int):
+    """(per-column probability that the input is off the zero point, per group of four columns the
+    probability that all four are at it) from any form ``op_cost`` accepts as ``live_fraction``:
+    None (all live), a float, one float per column (groups assumed independent), an ``(N, cols)``
+    array of samples' live masks (exact), or a dict ``{"density": ..., "zero_quads": ...}``."""
+    quads = cols // 4
+    if live_fraction is None:
+        return np.ones(cols), np.zeros(quads)
+    if isinstance(live_fraction, dict):
+        return (np.asarray(live_fraction["density"], np.float64),
+                np.asarray(live_fraction["zero_quads"], np.float64))
+    a = np.asarray(live_fraction, np.float64)
+    if a.ndim == 2:
+        live = a != 0
+        dead4 = ~live[:, : 4 * quads].reshape(len(a), quads, 4).any(axis=2)
+        return live.mean(axis=0), dead4.mean(axis=0)
+    p = np.broadcast_to(a, (cols,)).astype(np.float64)
+    return p, np.prod(1.0 - p[: 4 * quads].reshape(quads, 4), axis=1)
+
+
+def recorded_activity(op):
+    """The input activity ``convert(representative_data=...)`` recorded on an op, or None."""
+    density = getattr(op, "input_density", None)
+    if density is None:
+        return None
+    quads = getattr(op, "input_zero_quads", None)
+    return density if quads is None else {"density": density, "zero_quads": quads}
+
+
+def _run_features(n: np.ndarray) -> dict:
+    """Per-run loop counts of the unrolled-by-eight gather (abs rows, blk8 runs)."""
+    return dict(g8=int(((n + 7) >> 3).sum()), n_div8=int((n >> 3).sum()), n_bit4=int(((n >> 2) & 1).sum()), n_bit2=int(((n >> 1) & 1).sum()),
+                n_bit1=int((n & 1).sum()))
+
+
+def _csc8_features(weights, p, zero_quads) -> dict:
+    rows, cols = (int(d) for d in weights.shape)
+    blocks = -(-rows // 255)
+    n = weights.row_ptr.astype(np.int64).reshape(cols, blocks)  # entries of column c in row block b
+    live_calls = float(p.sum())
+    quads = cols // 4
+    col_calls = 4 * (quads - float(zero_quads.sum())) + (cols - 4 * quads)
+    return dict(rows=rows, cols=cols, col_blocks=cols * blocks, live_cols=live_calls, live_col_blocks=live_calls * blocks,
+                live_runs_nz=float(p @ (n > 0).sum(axis=1)), live_nnz=float(p @ n.sum(axis=1)), quads=quads,
+                zero_quads=float(zero_quads.sum()), zero_quad_blocks=float(zero_quads.sum()) * blocks,
+                col_calls=col_calls, col_call_blocks=col_calls * blocks,
+                live_g4=float(p @ (n >> 2).sum(axis=1)), live_g4_any=float(p @ ((n >> 2) > 0).sum(axis=1)),
+                live_r=float(p @ (n & 3).sum(axis=1)), live_r_any=float(p @ ((n & 3) > 0).sum(axis=1)),
+                live_g8=float(p @ ((n + 7) >> 3).sum(axis=1)))
+
+
+def fc_features(weights, kernel: str, batches: int = 1, live_fraction=None) -> dict:
+    """The loop-count features of a fully-connected layer's weights for ``kernel`` (see :data:`FEATURES`).
+
+    Args:
+        weights: a :class:`~tfsparse.converter.ir.CSRMatrix` or :class:`~tfsparse.converter.ir.DenseMatrix`.
+        kernel: ``"portable"`` or ``"cortex-m"``.
+        batches: rows of the input the kernel runs over (TFLite flattens leading dimensions).
+        live_fraction: the input activity (see :func:`input_activity`); only ``csc8`` depends on it.
+    """
+    rows, cols = (int(d) for d in weights.shape)
+    f = {"op": 1.0}
+    if isinstance(weights, CSRMatrix) and weights.encoding == "csc8":
+        f.update(_csc8_features(weights, *input_activity(live_fraction, cols)))
+    elif isinstance(weights, CSRMatrix) and weights.encoding == "blk8":
+        n = weights.row_ptr.astype(np.int64)  # entries per (row, column block), row-major
+        f.update(rows=rows, row_blocks=int(n.size), runs_nz=int((n > 0).sum()), nnz=int(n.sum()), **_run_features(n))
+    elif isinstance(weights, DenseMatrix):
+        pairs = (rows + 1) // 2
+        f.update(rows=rows, macs=rows * cols, pairs=pairs, d_blocks8=pairs * (cols >> 3),
+                 d_any8=pairs * int(cols >= 8), d_any1=pairs * int((cols & 3) > 0), d_has4=pairs * ((cols >> 2) & 1), d_single=pairs * (cols & 3))
+    elif isinstance(weights, CSRMatrix):
+        n, e, start = _row_structure(weights)
+        peel = ((start & 1) == 1) & (e > 0)
+        rest = e - peel
+        f.update(rows=rows, rows_nz=int((e > 0).sum()), nnz=int(n.sum()), entries=int(e.sum()), escapes=int((e - n).sum()),
+                 **_run_features(n), e_div4=int((e >> 2).sum()), e_rem4=int((e & 3).sum()),
+                 r4_peel=int(peel.sum()), r4_words=int((rest >> 3).sum()), r4_bytes=int(((rest & 7) >> 1).sum()),
+                 r4_last=int((rest & 1).sum()), p4_pairs=int((rest >> 1).sum()))
+    else:
+        raise CostModelError(f"unknown weight container {type(weights).__name__}")
+    return {k: (v if k == "op" else v * batches) for k, v in f.items()}
+
+
+def predict_instructions(core: str, kernel: str, encoding: str, features: dict) -> float:
+    """``sum(coefficient * feature)`` with the fitted table (raises when the table has no entry)."""
+    key = (core, kernel, encoding)
+    coef = COEFFICIENTS.get(key)
+    if coef is None:
+        raise CostModelError(
+            f"the cost model has no coefficients for core {core!r}, kernel {kernel!r}, encoding {encoding!r}; "
+            "fit them on QEMU with benchmarks/costmodel_fit.py (it rewrites tfsparse/costmodel.py's table)")
+    return float(sum(c * float(features.get(name, 0.0)) for name, c in coef.items()))
+
+
+def _const_bytes(*arrays) -> int:
+    # The generator emits at least one element per array (C forbids empty arrays).
+    return int(sum(max(np.asarray(a).size, 1) * np.asarray(a).dtype.itemsize for a in arrays))
+
+
+def _fc_cost(op, model, core, kernel, live_fraction) -> OpCost:
+    w = op.weights
+    rows, cols = (int(d) for d in w.shape)
+    in_elems = int(np.prod(model.tensors[op.input].shape))
+    batches = max(in_elems // cols, 1)
+    mean = predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, batches, live_fraction))
+    worst = predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, batches, None))
+    if isinstance(w, DenseMatrix):
+        flash = _const_bytes(w.weights)
+    else:
+        flash = _const_bytes(w.values, w.row_ptr, w.indices)
+    flash += 3 * 4 * rows  # bias, multiplier, shift: int32 per row
+    nnz = rows * cols if isinstance(w, DenseMatrix) else w.nnz
+    return OpCost(instructions=mean, worst_case_instructions=max(mean, worst), flash_bytes=flash,
+                  arena_bytes=op_scratch_bytes(op), macs=rows * cols * batches, nnz=int(nnz))
+
+
+_EXP_BARREL_BITS = 7
+
+
+def softmax_activity(op, x) -> np.ndarray:
+    """Per sample: (fraction of entries within ``diff_min`` of the row maximum, fraction of the exp
+    barrel's 7 multiply steps taken), the two data-dependent parts of the int8 SOFTMAX kernel.
+
+    ``x`` is the op's int8 input with a leading batch axis. gemmlowp's ``exp_on_negative_values``
+    multiplies by exp(-2^k) for each set bit k of the integer part of the rescaled difference.
+    """
+    z = np.asarray(x, np.int64).reshape(len(x), -1, np.asarray(x).shape[-1])
+    diff = z - z.max(axis=-1, keepdims=True)
+    valid = diff >= op.diff_min
+    a = saturating_rounding_doubling_high_mul(np.where(valid, diff, 0) << op.input_left_shift, op.input_multiplier)
+    quarter = 1 << (31 - 5 - 2)
+    remainder = ((a & (quarter - 1)) - quarter) - a
+    bits = (remainder >> 24) & ((1 << _EXP_BARREL_BITS) - 1)
+    count = np.zeros_like(bits)
+    for k in range(_EXP_BARREL_BITS):
+        count += (bits >> k) & 1
+    count = np.where(valid, count, 0)
+    n = valid.shape[1] * valid.shape[2]
+    return np.stack([valid.reshape(len(z), -1).mean(axis=1),
+                     count.reshape(len(z), -1).sum(axis=1) / (n * _EXP_BARREL_BITS)], axis=1)
+
+
+def _softmax_cost(op, model, core, kernel, live_fraction) -> OpCost:
+    """``live_fraction`` for SOFTMAX: ``(live, exp_bits)`` fractions of :func:`softmax_activity`
+    (means over samples); None assumes every entry live and half the exp steps taken."""
+    elems = int(np.prod(model.tensors[op.input].shape))
+    live, bits = (1.0, 0.5) if live_fraction is None else (float(v) for v in np.ravel(live_fraction)[:2])
+    base = {"op": 1.0, "elems": elems}
+    mean = predict_instructions(core, "any", "SOFTMAX", dict(base, live=live * elems,
+                                                               exp_bits=bits * elems * _EXP_BARREL_BITS))
+    worst = predict_instructions(core, "any", "SOFTMAX", dict(base, live=elems, exp_bits=elems * _EXP_BARREL_BITS))
+    return OpCost(mean, max(mean, worst), 0, 0, 0, 0)
+
+
+def _reshape_cost(op, model, core, kernel, live_fraction) -> OpCost:
+    c = predict_instructions(core, "any", "RESHAPE", {"op": 1.0})
+    return OpCost(c, c, 0, 0, 0, 0)
+
+
+#: op.kind -> cost function ``(op, model, core, kernel, live_fraction) -> OpCost``.
+COST_FUNCTIONS = {"FULLY_CONNECTED": _fc_cost, "SOFTMAX": _softmax_cost, "RESHAPE": _reshape_cost}
+
+
+def op_cost(op, model, target: Union[str, Target], *, kernel: Optional[str] = None,
+            live_fraction=None) -> OpCost:
+    """Predicted cost of ``op`` (a record of ``model``) on ``target``'s ``kernel``.
+
+    Args:
+        op: an IR op record (``FullyConnected``, ``Softmax``, ``Reshape``, ...).
+        model: the :class:`~tfsparse.SparseModel` the op belongs to (tensor shapes).
+        target: a :class:`~tfsparse.codegen.targets.Target` or its name; its ``cpu`` picks the
+            coefficients.
+        kernel: ``"portable"`` or ``"cortex-m"``; None = the target's default.
+        live_fraction: fraction of the op's input values that differ from the input zero point
+            (None = 1.0): a float, one float per input column, an ``(N, cols)`` array of live
+            masks, or a dict (see :func:`input_activity`). Only kernels that skip zero inputs
+            depend on it (SOFTMAX takes its own activity, see :func:`softmax_activity`);
+            ``worst_case_instructions`` always assumes every input is live.
+
+    Returns:
+        An :class:`OpCost`.
+
+    Raises:
+        CostModelError: an op kind without a cost function, or no fitted coefficients for the
+            (core, kernel, encoding) (the message says how to fit them).
+
+    Example:
+        >>> op_cost(sm.ops[0], sm, "cortex-m4").instructions    # doctest: +SKIP
+        121733.0
+    """
+    tgt = get_target(target)
+    fn = COST_FUNCTIONS.get(op.kind)
+    if fn is None:
+        raise CostModelError(f"op {op.name!r}: the cost model has no cost function for {op.kind}; "
+                             f"it knows {', '.join(sorted(COST_FUNCTIONS))}")
+    return fn(op, model, tgt.cpu, kernel or tgt.kernel_impl, live_fraction)

@@ -1,0 +1,152 @@
+"""``tfsparse.profile``: a model's per-layer cost on a target before building anything.
+
+Every op is priced with the shared cost model (:func:`tfsparse.costmodel.op_cost`): kernel and
+encoding, flash bytes, arena bytes, multiply-accumulates, nonzeros, and predicted instructions (mean
+over the given inputs, and the worst case where every input is live). Totals add the graph's own
+overhead (per-op time stamps and calls) and the planned activation arena.
+
+Example:
+    >>> p = tfsparse.profile(sparse, target="cortex-m4", inputs=x_test[:200])   # doctest: +SKIP
+    >>> print(p)                                                                # doctest: +SKIP
+    >>> p.instructions, p.worst_case_instructions, p.flash_bytes                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+
+from .codegen.arena import plan_arena
+from .codegen.targets import get_target
+from .converter.chooser import measure_input_density, op_inputs
+from .costmodel import COEFFICIENTS, op_cost, recorded_activity, softmax_activity
+from .layer_health import model_warnings
+
+__all__ = ["profile", "Profile", "LayerProfile"]
+
+
+@dataclass(frozen=True)
+class LayerProfile:
+    """One op of a :class:`Profile`."""
+
+    name: str
+    op: str  # op kind: FULLY_CONNECTED, SOFTMAX, ...
+    kernel: str  # "portable" / "cortex-m" (FC), "-" for kernel-independent ops
+    encoding: str  # weight encoding ("" for ops without weights)
+    flash_bytes: int
+    arena_bytes: int
+    macs: int
+    nnz: int
+    instructions: float  # predicted mean per inference
+    worst_case_instructions: float  # every input live
+    input_density: Optional[float]  # FC: mean fraction of inputs off the zero point (None: not measured)
+    reason: str = ""  # the chooser's reason for the encoding
+    removed: str = ""  # what dead-unit elimination removed
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Per-layer costs and totals of a model on one target (see :func:`profile`)."""
+
+    model: str
+    target: str
+    layers: tuple
+    instructions: float
+    worst_case_instructions: float
+    flash_bytes: int
+    arena_bytes: int
+    overhead_instructions: float  # graph overhead included in the two instruction totals
+    measured_on: int = 0  # number of inputs the densities come from (0: recorded at convert / none)
+    warnings: tuple = ()  # where pruning broke a layer (tfsparse.layer_health)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layers"] = [asdict(layer) for layer in self.layers]
+        return d
+
+    def __str__(self) -> str:
+        head = ("layer", "op", "kernel", "encoding", "flash B", "arena B", "MACs", "nonzeros", "density",
+                "instr (mean)", "instr (worst)")
+        rows = [(l.name[-32:], l.op, l.kernel, l.encoding or "-", f"{l.flash_bytes:,}", f"{l.arena_bytes:,}",
+                 f"{l.macs:,}", f"{l.nnz:,}", "-" if l.input_density is None else f"{l.input_density:.0%}",
+                 f"{l.instructions:,.0f}", f"{l.worst_case_instructions:,.0f}") for l in self.layers]
+        rows.append(("(graph)", "", "", "", "", "", "", "", "", f"{self.overhead_instructions:,.0f}",
+                     f"{self.overhead_instructions:,.0f}"))
+        total = ("total", "", "", "", f"{self.flash_bytes:,}", f"{self.arena_bytes:,}",
+                 f"{sum(l.macs for l in self.layers):,}", f"{sum(l.nnz for l in self.layers):,}", "",
+                 f"{self.instructions:,.0f}", f"{self.worst_case_instructions:,.0f}")
+        widths = [max(len(h), *(len(r[i]) for r in rows + [total])) for i, h in enumerate(head)]
+        fmt = lambda cells: "  ".join(c.ljust(w) if i < 4 else c.rjust(w)
+                                      for i, (c, w) in enumerate(zip(cells, widths)))
+        line = "  ".join("-" * w for w in widths)
+        where = f"densities from {self.measured_on} inputs" if self.measured_on else "densities recorded at convert"
+        notes = [f"  {l.name}: removed {l.removed}" for l in self.layers if l.removed] + list(self.warnings)
+        return "\n".join([f"Profile of {self.model!r} on {self.target} (predicted by tfsparse's cost model; {where}; "
+                          "flash = weights and quantization data, arena = activations)",
+                          fmt(head), line, *(fmt(r) for r in rows), line, fmt(total)] + notes)
+
+
+def _live_fractions(model, inputs) -> dict:
+    """{op name: live fraction} measured on ``inputs``: per column for FC, a scalar for SOFTMAX."""
+    out = dict(measure_input_density(model, inputs))
+    x = np.asarray(inputs)
+    if x.dtype != np.int8:
+        x = model.quantize_input(x)
+    if x.ndim == len(model.input_tensor.shape) - 1:
+        x = x[None]
+    for op, args in op_inputs(model, x):
+        if op.kind == "SOFTMAX":
+            out[op.name] = softmax_activity(op, args[0]).mean(axis=0)
+    return out
+
+
+def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[str] = None) -> Profile:
+    """Predicted per-layer and total costs of ``sparse_model`` on ``target``, before building.
+
+    Args:
+        sparse_model: a :class:`tfsparse.SparseModel` (from :func:`tfsparse.convert`).
+        target: target name or :class:`~tfsparse.codegen.targets.Target` (its core picks the
+            coefficients, its default kernel is priced unless ``kernel`` is given).
+        inputs: float inputs of the Keras model or int8 inputs of the model, ``(N, ...)``: the mean
+            is predicted at the input densities measured on them. None: the densities ``convert``
+            recorded from its ``representative_data`` (else every input counts as live).
+        kernel: ``"portable"`` or ``"cortex-m"`` for every fully-connected op (default: the target's).
+
+    Returns:
+        A :class:`Profile` (``.layers``, ``.instructions``, ``.worst_case_instructions``,
+        ``.flash_bytes``, ``.arena_bytes``, ``to_dict()``, a table as ``str()``).
+
+    Raises:
+        tfsparse.costmodel.CostModelError: an op or (core, kernel, encoding) the cost model has no
+            coefficients for.
+
+    Example:
+        >>> print(tfsparse.profile(sparse, "cortex-m4", x_test[:100]))   # doctest: +SKIP
+    """
+    tgt = get_target(target)
+    kern = kernel or tgt.kernel_impl
+    live = _live_fractions(sparse_model, inputs) if inputs is not None else {}
+    layers = []
+    for op in sparse_model.ops:
+        fraction = live[op.name] if op.name in live else recorded_activity(op)
+        cost = op_cost(op, sparse_model, tgt, kernel=kern, live_fraction=fraction)
+        w = getattr(op, "weights", None)
+        layers.append(LayerProfile(
+            name=op.name, op=op.kind, kernel=kern if w is not None else "-",
+            encoding=w.encoding if w is not None else "", flash_bytes=cost.flash_bytes,
+            arena_bytes=cost.arena_bytes, macs=cost.macs, nnz=cost.nnz, instructions=cost.instructions,
+            worst_case_instructions=cost.worst_case_instructions,
+            input_density=None if fraction is None or op.kind != "FULLY_CONNECTED"
+            else float(np.mean(fraction["density"] if isinstance(fraction, dict) else fraction)),
+            reason=getattr(op, "choice_reason", ""), removed=getattr(op, "removed", "")))
+    graph = COEFFICIENTS.get((tgt.cpu, kern, "GRAPH"), {})
+    overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)
+    arena = plan_arena(sparse_model).size  # the planner places each op's scratch (arena_bytes) too
+    return Profile(model=sparse_model.name, target=tgt.name, layers=tuple(layers),
+                   warnings=tuple(str(w) for w in model_warnings(sparse_model)),
+                   instructions=sum(l.instructions for l in layers) + overhead,
+                   worst_case_instructions=sum(l.worst_case_instructions for l in layers) + overhead,
+                   flash_bytes=sum(l.flash_bytes for l in layers), arena_bytes=arena,
+                   overhead_instructions=overhead, measured_on=0 if inputs is None else len(np.asarray(inputs)))
