@@ -28,7 +28,7 @@ from .converter.csr import coordinates
 from .converter.ir import CSRMatrix, DenseMatrix
 from .converter.quant_math import saturating_rounding_doubling_high_mul
 
-__all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "FEATURES", "COEFFICIENTS", "fc_features",
+__all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "CONV_COEFFICIENTS", "conv_geometry", "FEATURES", "COEFFICIENTS", "fc_features",
            "predict_instructions", "CostModelError", "softmax_activity", "input_activity", "recorded_activity"]
 
 
@@ -1082,7 +1082,7 @@ def _fc_cost(op, model, core, kernel, live_fraction) -> OpCost:
     flash += 3 * 4 * rows  # bias, multiplier, shift: int32 per row
     nnz = rows * cols if isinstance(w, DenseMatrix) else w.nnz
     return OpCost(instructions=mean, worst_case_instructions=max(mean, worst), flash_bytes=flash,
-                  arena_bytes=op_scratch_bytes(op), macs=rows * cols * batches, nnz=int(nnz))
+                  arena_bytes=op_scratch_bytes(op, model), macs=rows * cols * batches, nnz=int(nnz))
 
 
 _EXP_BARREL_BITS = 7
@@ -1128,8 +1128,67 @@ def _reshape_cost(op, model, core, kernel, live_fraction) -> OpCost:
     return OpCost(c, c, 0, 0, 0, 0)
 
 
+# CONV_2D (firmware/kernels/conv_2d.c and cortex_m/conv_2d.c), fitted by benchmarks/conv_cost_fit.py on
+# cortex-m4; other cores use cortex-m4's coefficients until fitted there.
+# BEGIN CONV FITTED (benchmarks/conv_cost_fit.py; do not edit by hand)
+CONV_COEFFICIENTS = {('cortex-m4', 'any', 'IM2COL'): {'pixels': 233.9569, 'taps': -1.1112},
+                     ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.1033, 'macs': 1.0651, 'op': 9474.7314,
+                                                                  'outputs': 47.9573, 'pixels': 128.6158}}
+# END CONV FITTED
+_CONV_FIT_CORE = "cortex-m4"
+
+
+def conv_geometry(op, model) -> dict:
+    """Loop counts of a CONV_2D: ``op``, ``macs``, ``outputs`` (output values), ``pixels`` (output
+    pixels), ``im2col`` (taps gathered: taps x pixels, 0 for a pointwise convolution, which reads the
+    input in place) and ``pointwise``."""
+    _, oh, ow, cout = (int(d) for d in model.tensors[op.output].shape)
+    _, ih, iw, _ = (int(d) for d in model.tensors[op.input].shape)
+    taps = int(op.weights.shape[1])
+    pixels = oh * ow
+    pointwise = (op.filter_height == op.filter_width == 1 and op.stride_height == op.stride_width == 1
+                 and op.padding_height == op.padding_width == 0 and (ih, iw) == (oh, ow))
+    return {"op": 1.0, "macs": cout * taps * pixels, "outputs": cout * pixels, "pixels": pixels,
+            "im2col": 0 if pointwise else taps * pixels, "pointwise": pointwise}
+
+
+def _conv_coefficients(core, kernel, what):
+    coef = CONV_COEFFICIENTS.get((core, kernel, what)) or CONV_COEFFICIENTS.get((_CONV_FIT_CORE, kernel, what))
+    if coef is None:
+        raise CostModelError(f"the cost model has no CONV_2D coefficients ({what}) for {core!r}; fit them with "
+                             "benchmarks/conv_cost_fit.py")
+    return coef
+
+
+def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
+    """CONV_2D: dense weights on the Cortex-M kernel run the DSP convolution (its own fit); every other
+    case is the fully-connected kernel on each output pixel's column, plus the im2col gather."""
+    w = op.weights
+    g = conv_geometry(op, model)
+    rows = int(w.shape[0])
+    if isinstance(w, DenseMatrix) and kernel == "cortex-m":
+        coef = _conv_coefficients(core, kernel, "CONV_2D_DENSE")
+        mean = worst = float(sum(c * float(g[n]) for n, c in coef.items()))
+        flash = _const_bytes(w.weights)
+    else:
+        if g["pointwise"]:
+            mean = predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, g["pixels"], live_fraction))
+            worst = predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, g["pixels"], None))
+        else:
+            im2col = _conv_coefficients(core, "any", "IM2COL")
+            extra = im2col["pixels"] * g["pixels"] + im2col["taps"] * g["im2col"]
+            mean = g["pixels"] * predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, 1, live_fraction)) + extra
+            worst = g["pixels"] * predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, 1, None)) + extra
+        flash = _const_bytes(w.weights) if isinstance(w, DenseMatrix) else _const_bytes(w.values, w.row_ptr, w.indices)
+    flash += 3 * 4 * rows  # bias, multiplier, shift
+    nnz = int(np.prod(w.shape)) if isinstance(w, DenseMatrix) else w.nnz
+    return OpCost(instructions=mean, worst_case_instructions=max(mean, worst), flash_bytes=flash,
+                  arena_bytes=op_scratch_bytes(op, model), macs=int(g["macs"]), nnz=nnz)
+
+
 #: op.kind -> cost function ``(op, model, core, kernel, live_fraction) -> OpCost``.
-COST_FUNCTIONS = {"FULLY_CONNECTED": _fc_cost, "SOFTMAX": _softmax_cost, "RESHAPE": _reshape_cost}
+COST_FUNCTIONS = {"FULLY_CONNECTED": _fc_cost, "SOFTMAX": _softmax_cost, "RESHAPE": _reshape_cost,
+                  "CONV_2D": _conv_cost}
 
 
 def op_cost(op, model, target: Union[str, Target], *, kernel: Optional[str] = None,

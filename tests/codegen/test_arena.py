@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from tfsparse.codegen._testing import random_fc_model
+from tfsparse.codegen._testing_graph import random_graph
+from tfsparse.codegen.graph_ops import scratch_bytes
 from tfsparse.codegen.arena import ALIGNMENT, plan_arena
 
 
@@ -55,3 +57,23 @@ def test_reading_an_unwritten_tensor_is_an_error():
     model.ops.reverse()
     with pytest.raises(ValueError, match="before any op writes it"):
         plan_arena(model)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_branched_graphs_with_scratch(seed):
+    """ADD/CONCATENATION read tensors written several ops earlier: those stay live (and apart from
+    every other live buffer and every scratch buffer) until their last reader."""
+    model = random_graph(seed)
+    scratch = {i: scratch_bytes(op, model) for i, op in enumerate(model.ops)}
+    plan = plan_arena(model, scratch=scratch)
+    _check_no_overlap(model, plan)
+    assert set(plan.scratch) == {i for i, n in scratch.items() if n}
+    for i, off in plan.scratch.items():
+        assert off % ALIGNMENT == 0
+        for r, (first, last) in plan.lifetimes.items():
+            if first <= i <= last:  # a tensor alive during op i never shares bytes with its scratch
+                assert off + scratch[i] <= plan.offsets[r] or plan.offsets[r] + model.tensors[r].nbytes <= off
+    add = next(i for i, op in enumerate(model.ops) if op.kind == "ADD")
+    p1 = model.ops[add].inputs[0]  # the pointwise branch, read again by CONCATENATION after the ADD
+    concat = next(i for i, op in enumerate(model.ops) if op.kind == "CONCATENATION")
+    assert plan.lifetimes[p1][1] == concat > add

@@ -118,11 +118,13 @@ def test_unsupported_op_is_named(model, tmp_path):
     bad = model.replace(ops=list(model.ops))
     op = bad.ops[1]
 
-    class Conv:
-        kind, name, input, output = "CONV_2D", "model/conv", op.input, op.output
+    class Tanh:  # what the converter keeps as a pass-through record
+        kind, op_name, name, input, output, inputs = "PASSTHROUGH", "TANH", "model/act", op.input, op.output, (op.input,)
 
-    bad.ops[1] = Conv()
-    with pytest.raises(FirmwareError, match=r"op 'model/conv' is CONV_2D"):
+    bad.ops[1] = Tanh()
+    bad.ops.insert(0, Tanh())
+    bad.ops[0].name = "model/act0"
+    with pytest.raises(FirmwareError, match=r"no kernel for op\(s\) 'model/act0' \(TANH\), 'model/act' \(TANH\).*tflm=True"):
         tfsparse.generate(bad, tmp_path)
 
 

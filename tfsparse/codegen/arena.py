@@ -2,10 +2,13 @@
 
 Every activation tensor gets an offset in one arena. A buffer lives from the op that writes it (the
 graph input: before the first op) to the last op that reads it (the graph output: to the end); two
-buffers may share bytes only if their lifetimes do not overlap. An op's input and output are both
-alive during that op, so kernels never run in place. RESHAPE outputs alias their input (same bytes).
-An op whose kernel needs scratch (:func:`op_scratch_bytes`: the int32 accumulators of the column form
-``csc8``) gets a buffer alive during that op only.
+buffers may share bytes only if their lifetimes do not overlap. Graphs may branch: an op reads any
+number of tensors (``op.inputs``: ADD, CONCATENATION), and a tensor read by several ops lives until
+the last of them. An op's inputs and output are all alive during that op, so kernels never run in
+place. RESHAPE and EXPAND_DIMS outputs alias their input (same bytes). Ops that need scratch (im2col
+columns, accumulators) get a buffer alive during that op
+only (:func:`op_scratch_bytes`: im2col columns and per-channel accumulators of the graph
+ops, the int32 accumulators of the fully-connected column form ``csc8``).
 Placement is TFLM's greedy strategy: largest buffers first, each at the lowest aligned offset that
 does not collide with an already placed buffer alive at the same time.
 
@@ -17,6 +20,8 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from .graph_ops import scratch_bytes
 
 __all__ = ["ArenaPlan", "plan_arena", "op_scratch_bytes", "ALIGNMENT"]
 
@@ -35,20 +40,25 @@ class ArenaPlan:
     scratch: dict = field(default_factory=dict)  # op index -> byte offset of its scratch buffer
 
 
-def op_scratch_bytes(op) -> int:
-    """Arena bytes an op's kernel needs beyond its input and output tensors (``TFS_FC_SCRATCH_BYTES``:
-    int32 accumulators for a fully-connected layer in the column form ``csc8``, else 0)."""
+def op_scratch_bytes(op, model) -> int:
+    """Arena bytes an op's kernel needs beyond its input and output tensors: ``TFS_FC_SCRATCH_BYTES``
+    (int32 accumulators of a fully-connected layer in the column form ``csc8``), the graph ops'
+    ``*_SCRATCH_BYTES`` (:func:`tfsparse.codegen.graph_ops.scratch_bytes`), else 0."""
     if op.kind == "FULLY_CONNECTED" and getattr(op.weights, "encoding", "") == "csc8":
         return 4 * int(op.weights.shape[0])
-    return 0
+    return scratch_bytes(op, model)
 
 
 def _align(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def plan_arena(model) -> ArenaPlan:
+def plan_arena(model, scratch=None) -> ArenaPlan:
     """Plan the arena of a :class:`~tfsparse.converter.model.SparseModel`.
+
+    Args:
+        model: the model; its ops in execution order.
+        scratch: ``{op index: bytes}`` of per-op scratch buffers (default: :func:`op_scratch_bytes`).
 
     Returns:
         An :class:`ArenaPlan` covering every activation tensor the ops read or write.
@@ -67,12 +77,13 @@ def plan_arena(model) -> ArenaPlan:
     first = {model.input: -1}
     last = {model.input: -1}
     for i, op in enumerate(model.ops):
-        src = find(op.input)
-        if src not in first:
-            raise ValueError(f"op {i} ({op.name!r}) reads tensor {op.input} before any op writes it")
-        last[src] = max(last[src], i)
-        if op.kind == "RESHAPE":
-            aliases[op.output] = src
+        for t in op.inputs:
+            src = find(t)
+            if src not in first:
+                raise ValueError(f"op {i} ({op.name!r}) reads tensor {t} before any op writes it")
+            last[src] = max(last[src], i)
+        if op.kind in ("RESHAPE", "EXPAND_DIMS"):
+            aliases[op.output] = find(op.inputs[0])
             continue
         first.setdefault(op.output, i)
         last[op.output] = max(last.get(op.output, i), i)
@@ -86,14 +97,17 @@ def plan_arena(model) -> ArenaPlan:
         r = find(t)
         root[t] = r
         sizes[r] = max(sizes.get(r, 0), model.tensors[t].nbytes)
-    for i, op in enumerate(model.ops):  # scratch: key -1 - i, alive during op i only
-        if op_scratch_bytes(op):
-            sizes[-1 - i] = op_scratch_bytes(op)
-            first[-1 - i] = last[-1 - i] = i
+    # Scratch buffers are keys ("scratch", op index) beside the tensor indices, alive during op i only.
+    if scratch is None:
+        scratch = {i: op_scratch_bytes(op, model) for i, op in enumerate(model.ops)}
+    for i, nbytes in scratch.items():
+        if nbytes > 0:
+            key = ("scratch", int(i))
+            sizes[key], first[key], last[key] = int(nbytes), int(i), int(i)
 
     placed = []  # (offset, size, first, last)
     offsets_root = {}
-    for r in sorted(sizes, key=lambda r: (-sizes[r], first[r], r)):
+    for r in sorted(sizes, key=lambda r: (-sizes[r], first[r], str(r))):
         size = _align(max(sizes[r], 1))
         candidates = sorted((o, s) for o, s, f, l in placed if not (l < first[r] or last[r] < f))
         offset = 0
@@ -105,6 +119,6 @@ def plan_arena(model) -> ArenaPlan:
         offsets_root[r] = offset
     total = max((o + s for o, s, _, _ in placed), default=0)
     offsets = {t: offsets_root[r] for t, r in root.items()}
-    lifetimes = {r: (first[r], last[r]) for r in sizes if r >= 0}
-    scratch = {-1 - r: offsets_root[r] for r in sizes if r < 0}
-    return ArenaPlan(offsets=offsets, size=total, lifetimes=lifetimes, aliases=dict(aliases), scratch=scratch)
+    lifetimes = {r: (first[r], last[r]) for r in sizes if not isinstance(r, tuple)}
+    scratch_offsets = {r[1]: offsets_root[r] for r in sizes if isinstance(r, tuple)}
+    return ArenaPlan(offsets=offsets, size=total, lifetimes=lifetimes, aliases=dict(aliases), scratch=scratch_offsets)

@@ -18,6 +18,7 @@ from ..converter.ops.sparse_fully_connected import input_zero_point, kernel_bias
 from ..errors import FirmwareError
 from .arena import plan_arena
 from .env import unique_identifiers
+from .graph_ops import ALIASING_OPS, GRAPH_OPS, fill_op_context
 from .targets import Target
 
 __all__ = ["CArray", "OpContext", "IOContext", "ProjectContext", "Naming", "naming", "build_context"]
@@ -27,7 +28,7 @@ _ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16
                   "blk8": "TFS_ENC_BLK8", "csc8": "TFS_ENC_CSC8"}
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.uint16): "uint16_t",
            np.dtype(np.uint32): "uint32_t", np.dtype(np.int32): "int32_t"}
-SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "SOFTMAX")
+SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "SOFTMAX", "EXPAND_DIMS") + tuple(GRAPH_OPS)
 #: TFS_SOFTMAX_MAX_DEPTH of firmware/kernels/tfs_softmax.h.
 SOFTMAX_MAX_DEPTH = 511
 
@@ -259,15 +260,19 @@ def build_context(model, target: Target, plan=None, name: Optional[str] = None) 
         FirmwareError: an op kind, encoding or dtype the firmware has no kernel for (names the op).
     """
     names = naming(name)
-    for op in model.ops:
-        if op.kind not in SUPPORTED_OPS:
-            raise FirmwareError(f"op {op.name!r} is {op.kind}; the firmware supports {', '.join(SUPPORTED_OPS)}")
+    unsupported = [f"{op.name!r} ({getattr(op, 'op_name', op.kind)})" for op in model.ops if op.kind not in SUPPORTED_OPS]
+    if unsupported:
+        raise FirmwareError(f"the standalone firmware has no kernel for op(s) {', '.join(unsupported)}; it supports "
+                            f"{', '.join(SUPPORTED_OPS)}. Run such a model through TFLM instead: "
+                            "generate(..., tflm=True)")
     plan = plan or plan_arena(model)
     idents = unique_identifiers([op.name for op in model.ops])
     ops = []
     for index, (op, ident) in enumerate(zip(model.ops, idents)):
-        ctx = OpContext(index, op.kind, op.name, ident, plan.offsets[op.input], plan.offsets[op.output])
-        if op.kind == "FULLY_CONNECTED":
+        ctx = OpContext(index, op.kind, op.name, ident, plan.offsets[op.inputs[0]], plan.offsets[op.output])
+        if op.kind in GRAPH_OPS:
+            fill_op_context(op, ctx, model, plan, CArray)
+        elif op.kind == "FULLY_CONNECTED":
             _fc_context(op, ctx, model)
             ctx.fields["scratch_offset"] = plan.scratch.get(index)
         elif op.kind == "SOFTMAX":
@@ -281,7 +286,8 @@ def build_context(model, target: Target, plan=None, name: Optional[str] = None) 
             ctx.fields = dict(outer=int(np.prod(shape)) // depth, depth=depth,
                               input_multiplier=int(op.input_multiplier), input_left_shift=int(op.input_left_shift),
                               diff_min=int(op.diff_min))
-        else:  # RESHAPE
+        else:  # RESHAPE, EXPAND_DIMS (ALIASING_OPS)
+            assert op.kind in ALIASING_OPS
             ctx.fields = dict(nbytes=model.tensors[op.output].nbytes)
         ops.append(ctx)
     buffers = [dict(index=t, name=model.tensors[t].name, offset=off, nbytes=model.tensors[t].nbytes,

@@ -18,7 +18,7 @@ import re
 import jinja2
 import numpy as np
 
-__all__ = ["environment", "c_array", "c_identifier", "unique_identifiers", "c_comment", "C_KEYWORDS"]
+__all__ = ["environment", "c_array", "c_initializer", "c_identifier", "unique_identifiers", "c_comment", "C_KEYWORDS"]
 
 C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if inline int "
@@ -37,6 +37,30 @@ def c_array(values, per_line: int = 16, indent: str = "") -> str:
     items = ["(-2147483647 - 1)" if v == -(1 << 31) else (f"{v}u" if v > 0x7FFFFFFF else str(v)) for v in flat]
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return (",\n" + indent).join(lines)
+
+
+def c_initializer(value, indent: str = "") -> str:
+    """A C initializer for ``value``: a dict becomes designated fields (nested dicts nest), a list an
+    array ``{a, b}``, an int a number, a string is written as is (a name or expression).
+
+    >>> print(c_initializer({"a": 1, "b": {"c": "NULL"}, "d": [1, 2]}))
+    {
+        .a = 1,
+        .b = {
+            .c = NULL,
+        },
+        .d = {1, 2},
+    }
+    """
+    if isinstance(value, dict):
+        inner = indent + "    "
+        body = "".join(f"{inner}.{k} = {c_initializer(v, inner)},\n" for k, v in value.items())
+        return "{\n" + body + indent + "}"
+    if isinstance(value, (list, tuple)):
+        return "{" + c_array(value, per_line=1 << 30) + "}"
+    if isinstance(value, str):
+        return value
+    return c_array([int(value)])
 
 
 def c_identifier(name: str, prefix: str = "l_") -> str:
@@ -83,5 +107,6 @@ def environment() -> jinja2.Environment:
     )
     env.filters["c_array"] = c_array
     env.filters["c_comment"] = c_comment
+    env.filters["c_initializer"] = c_initializer
     env.filters["hex"] = lambda v, width=8: f"0x{int(v):0{width}X}"
     return env

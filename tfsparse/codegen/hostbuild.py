@@ -25,7 +25,8 @@ import numpy as np
 from ..converter.ir import CSRMatrix, DenseMatrix
 from ..errors import FirmwareError
 
-__all__ = ["firmware_root", "ENCODING_IDS", "FCCase", "SoftmaxCase", "build_harness", "run_cases"]
+__all__ = ["firmware_root", "ENCODING_IDS", "FCCase", "SoftmaxCase", "build_harness", "run_cases",
+           "kernel_sources", "build_kernel_objects", "build_host_model", "run_host_model"]
 
 #: tfs_encoding_t values of firmware/kernels/tfs_fully_connected.h.
 ENCODING_IDS = {"dense": 0, "abs_u8": 1, "abs_u16": 2, "abs_u32": 3, "rel8": 4, "rel4": 5, "blk8": 6, "csc8": 7}
@@ -160,3 +161,81 @@ def run_cases(exe: pathlib.Path, cases: Sequence, workdir: Optional[pathlib.Path
     if pos != len(data):
         raise FirmwareError(f"the harness wrote {len(data)} bytes, expected {pos}")
     return results
+
+
+def kernel_sources(kernels: pathlib.Path, kernel_impl: str = "portable") -> list:
+    """The kernel ``.c`` files of ``kernel_impl``, as the generated Makefile picks them: every portable
+    kernel, each replaced by its ``cortex_m/`` twin when ``kernel_impl == "cortex-m"``."""
+    portable = sorted(pathlib.Path(kernels).glob("*.c"))
+    if kernel_impl == "portable":
+        return portable
+    twins = sorted((pathlib.Path(kernels) / "cortex_m").glob("*.c"))
+    names = {t.name for t in twins}
+    return [p for p in portable if p.name not in names] + twins
+
+
+def _host_compile(cmd_tail, cc, sanitize, extra_flags, what):
+    if shutil.which(cc) is None:
+        raise FirmwareError(f"host C compiler {cc!r} not found; install the Debian package 'gcc'")
+    cmd = [cc, "-std=c11", *WARNINGS, "-O1", "-g", *(SANITIZE if sanitize else ()), *extra_flags, *cmd_tail]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise FirmwareError(f"host build of {what} failed", command=cmd, returncode=proc.returncode,
+                            output=proc.stdout + proc.stderr)
+
+
+def build_kernel_objects(out_dir: pathlib.Path, *, kernel_impl: str = "portable", sanitize: bool = True,
+                         cc: str = "gcc") -> list:
+    """Compile the shipped kernels of ``kernel_impl`` once (``.o`` files in ``out_dir``), for
+    :func:`build_host_model` to link many generated models against."""
+    kernels = firmware_root() / "kernels"
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for src in kernel_sources(kernels, kernel_impl):
+        obj = out_dir / f"{src.parent.name}_{src.stem}.o"
+        _host_compile([f"-I{kernels}", "-c", str(src), "-o", str(obj)], cc, sanitize, (), f"kernel {src.name}")
+        objects.append(obj)
+    return objects
+
+
+def build_host_model(project, out: pathlib.Path, *, kernel_impl: str = "portable", sanitize: bool = True,
+                     cc: str = "gcc", extra_flags: Sequence[str] = (), kernel_objects: Sequence = ()) -> pathlib.Path:
+    """Compile a generated project's model and kernels for the host with ``firmware/tests/host_model_main.c``
+    (``-Wall -Wextra -Werror``, ASan + UBSan when ``sanitize``); run it with :func:`run_host_model`.
+
+    Args:
+        kernel_objects: kernels already compiled by :func:`build_kernel_objects` (same ``sanitize``);
+            default: compile the project's ``kernels/`` of ``kernel_impl``.
+
+    Raises:
+        FirmwareError: the compiler is missing or fails (its output and exit code are shown).
+    """
+    project = pathlib.Path(project)
+    kernels = project / "kernels"
+    sources = [project / "tfs_model.c", project / "tfs_model_data.c", firmware_root() / "tests" / "host_model_main.c"]
+    linked = list(map(str, kernel_objects)) or list(map(str, kernel_sources(kernels, kernel_impl)))
+    out = pathlib.Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _host_compile([f"-I{project}", f"-I{kernels}", *map(str, sources), *linked, "-o", str(out)], cc, sanitize,
+                  extra_flags, "the generated model")
+    return out
+
+
+def run_host_model(exe: pathlib.Path, inputs: np.ndarray, output_shape: Sequence[int]) -> np.ndarray:
+    """Run a :func:`build_host_model` executable on int8 ``inputs`` (N, ...); int8 outputs (N, *output_shape).
+
+    Raises:
+        FirmwareError: Prepare rejected an op, or the run crashed or a sanitizer reported.
+    """
+    exe = pathlib.Path(exe)
+    x = np.ascontiguousarray(inputs, dtype=np.int8)
+    in_file, out_file = exe.parent / f"{exe.name}.in", exe.parent / f"{exe.name}.out"
+    in_file.write_bytes(x.tobytes())
+    cmd = [str(exe), str(in_file), str(out_file)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise FirmwareError("the host build of the generated model failed", command=cmd, returncode=proc.returncode,
+                            output=proc.stdout + proc.stderr)
+    n = x.shape[0]
+    return np.frombuffer(out_file.read_bytes(), dtype=np.int8).reshape((n, *output_shape)).copy()

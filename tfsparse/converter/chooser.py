@@ -134,6 +134,8 @@ def _choose_op(op, model, target, kernel, policy, density):
     base_w, base = _price(op, model, target, kernel, "dense", dense, density)
     priced = {}
     for enc in candidates(dense.shape[1], density is not None):
+        if op.kind == "CONV_2D" and enc in ACTIVATION_SKIPPING:
+            continue  # the convolution runs the row forms only
         try:
             priced[enc] = _price(op, model, target, kernel, enc, dense, density)
         except costmodel.CostModelError:
@@ -158,7 +160,7 @@ def _choose_op(op, model, target, kernel, policy, density):
 
 
 def choose_encodings(model, policy: str, target, densities=None):
-    """A copy of ``model`` whose FULLY_CONNECTED ops carry the encoding ``policy`` picks.
+    """A copy of ``model`` whose FULLY_CONNECTED and CONV_2D ops carry the encoding ``policy`` picks.
 
     Args:
         model: a :class:`~tfsparse.SparseModel` (any encodings; weights are re-encoded).
@@ -172,7 +174,10 @@ def choose_encodings(model, policy: str, target, densities=None):
     tgt = get_target(target)
     new_ops = []
     for op in model.ops:
-        if op.kind == "FULLY_CONNECTED":
+        if op.kind == "CONV_2D":
+            weights, reason = _choose_op(op, model, tgt, tgt.kernel_impl, policy, None)
+            op = dataclasses.replace(op, weights=weights, choice_reason=reason)
+        elif op.kind == "FULLY_CONNECTED":
             density = None if densities is None else densities.get(op.name)
             weights, reason = _choose_op(op, model, tgt, tgt.kernel_impl, policy, density)
             op = dataclasses.replace(op, weights=weights, choice_reason=reason,

@@ -1,0 +1,95 @@
+"""Fit the CONV_2D cost-model coefficients on QEMU (tfsparse/costmodel.py's ``CONV_COEFFICIENTS``).
+
+Single-convolution models of many shapes (filter sizes, strides, channels, pointwise or not) run on
+the target's board with per-op counts; two linear fits give
+
+* ``(core, "cortex-m", "CONV_2D_DENSE")``: the dense DSP kernel (int16 im2col, 2 channels x 2
+  columns), features ``op, macs, outputs, pixels, im2col`` (im2col = taps x pixels when not pointwise),
+* ``(core, "any", "IM2COL")``: what a sparse (per-pixel FC) convolution costs beyond its FC calls,
+  features ``pixels, taps`` (taps x pixels), from the measured op minus the FC cost model.
+
+    python benchmarks/conv_cost_fit.py --target cortex-m4      # prints the table entries
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import pprint
+import tempfile
+
+import numpy as np
+
+SHAPES = [  # (h, w, cin, cout, k, stride)
+    (10, 10, 8, 16, 3, 1), (12, 9, 4, 8, 3, 2), (8, 8, 16, 16, 1, 1), (6, 6, 32, 32, 1, 1), (16, 8, 1, 32, 5, 2),
+    (9, 9, 12, 24, 3, 1), (7, 11, 3, 13, 2, 1), (8, 8, 24, 40, 1, 1), (14, 6, 1, 16, 4, 1), (5, 5, 64, 64, 1, 1),
+]
+
+
+def _model(shape, encoding, seed):
+    from tfsparse.codegen._testing_graph import _Builder
+    from tfsparse.converter.model import SparseModel
+
+    h, w, cin, cout, k, stride = shape
+    b = _Builder(np.random.default_rng(seed))
+    x = b.tensor("input", (1, h, w, cin))
+    y = b.conv(x, cout, (k, k), (stride, stride), padding="SAME" if k > 1 else "VALID", encoding=encoding,
+               density=0.2 if encoding != "dense" else 1.0)
+    return SparseModel(f"conv_{seed}", b.tensors, b.ops, x, y, source="<fit>", source_sha256="")
+
+
+def measure(target: str, encoding: str):
+    import tfsparse
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, shape in enumerate(SHAPES):
+            sm = _model(shape, encoding, i)
+            x = np.random.default_rng(i).integers(-128, 128, (4, *sm.input_tensor.shape[1:])).astype(np.int8)
+            run = tfsparse.run(tfsparse.generate(sm, pathlib.Path(tmp) / f"{encoding}_{i}", target=target), x)
+            rows.append((sm, float(run.layer_instructions.mean(axis=0)[0])))
+    return rows
+
+
+def conv_features(op, model) -> dict:
+    from tfsparse.costmodel import conv_geometry
+
+    return conv_geometry(op, model)
+
+
+def fit(target: str) -> dict:
+    from tfsparse import costmodel
+    from tfsparse.codegen.targets import get_target
+
+    core = get_target(target).core
+    table = {}
+    dense = measure(target, "dense")
+    names = ("op", "macs", "outputs", "pixels", "im2col")
+    a = np.array([[conv_features(sm.ops[0], sm)[n] for n in names] for sm, _ in dense], float)
+    coef, *_ = np.linalg.lstsq(a, np.array([m for _, m in dense]), rcond=None)
+    table[(core, "cortex-m", "CONV_2D_DENSE")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
+    sparse = measure(target, "abs_u16")
+    rows, meas = [], []
+    for sm, m in sparse:
+        op = sm.ops[0]
+        g = conv_features(op, sm)
+        if g["im2col"] == 0:
+            continue
+        fc = costmodel.predict_instructions(core, "cortex-m", op.weights.encoding,
+                                            costmodel.fc_features(op.weights, "cortex-m", 1)) * g["pixels"]
+        rows.append([g["pixels"], g["im2col"]])
+        meas.append(m - fc)
+    coef, *_ = np.linalg.lstsq(np.array(rows, float), np.array(meas), rcond=None)
+    table[(core, "any", "IM2COL")] = {"pixels": round(float(coef[0]), 4), "taps": round(float(coef[1]), 4)}
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", default="cortex-m4")
+    args = parser.parse_args(argv)
+    pprint.pprint(fit(args.target))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+/* tfsparse: Cortex-M DSP-extension helpers shared by the convolution twins (ACLE intrinsics when
+ * __ARM_FEATURE_DSP, portable C with the same wrapping arithmetic elsewhere, so host builds under
+ * sanitizers run the same code), and TFLM's requantization in 32/64-bit operations. */
+#ifndef TFS_CM_DSP_H_
+#define TFS_CM_DSP_H_
+
+#include <stdint.h>
+#include <string.h>
+
+#include "../tfs_quant.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#define TFS_CMD_HAVE_DSP 1
+#else
+#define TFS_CMD_HAVE_DSP 0
+#endif
+
+/* Bytes 0 and 2 of w, sign-extended into the low and high halfwords. */
+static inline int32_t tfs_cmd_sxtb16(uint32_t w) {
+#if TFS_CMD_HAVE_DSP
+  return __sxtb16((int32_t)w);
+#else
+  const uint32_t lo = (uint32_t)(int32_t)(int8_t)(w & 0xFFu) & 0xFFFFu;
+  const uint32_t hi = (uint32_t)(int32_t)(int8_t)((w >> 16) & 0xFFu) << 16;
+  return (int32_t)(lo | hi);
+#endif
+}
+
+/* Bytes 1 and 3 of w, sign-extended into the low and high halfwords (SXTB16 with ROR #8). */
+static inline int32_t tfs_cmd_sxtb16_ror8(uint32_t w) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+  return r;
+#else
+  return tfs_cmd_sxtb16((w >> 8) | (w << 24));
+#endif
+}
+
+/* acc + lo16(a) * lo16(b) + hi16(a) * hi16(b). */
+static inline int32_t tfs_cmd_smlad(int32_t a, int32_t b, int32_t acc) {
+#if TFS_CMD_HAVE_DSP
+  return __smlad(a, b, acc);
+#else
+  const int32_t p0 = (int32_t)(int16_t)((uint32_t)a & 0xFFFFu) * (int32_t)(int16_t)((uint32_t)b & 0xFFFFu);
+  const int32_t p1 = (int32_t)(int16_t)((uint32_t)a >> 16) * (int32_t)(int16_t)((uint32_t)b >> 16);
+  return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
+#endif
+}
+
+/* acc + lo16(a) * lo16(b) (SMLABB). */
+static inline int32_t tfs_cmd_smlabb(int32_t a, int32_t b, int32_t acc) {
+#if TFS_CMD_HAVE_DSP
+  return __smlabb(a, b, acc);
+#else
+  const int32_t p = (int32_t)(int16_t)((uint32_t)a & 0xFFFFu) * (int32_t)(int16_t)((uint32_t)b & 0xFFFFu);
+  return (int32_t)((uint32_t)acc + (uint32_t)p);
+#endif
+}
+
+/* acc + hi16(a) * hi16(b) (SMLATT). */
+static inline int32_t tfs_cmd_smlatt(int32_t a, int32_t b, int32_t acc) {
+#if TFS_CMD_HAVE_DSP
+  return __smlatt(a, b, acc);
+#else
+  const int32_t p = (int32_t)(int16_t)((uint32_t)a >> 16) * (int32_t)(int16_t)((uint32_t)b >> 16);
+  return (int32_t)((uint32_t)acc + (uint32_t)p);
+#endif
+}
+
+/* Four bytes from any address (one unaligned LDR on Cortex-M3 and later). */
+static inline uint32_t tfs_cmd_read4(const void *p) {
+  uint32_t w;
+  memcpy(&w, p, sizeof w);
+  return w;
+}
+
+/* TFLM's MultiplyByQuantizedMultiplier (double rounding) + zero point + clamp, as one 64-bit product
+ * and 32-bit rounding: SaturatingRoundingDoublingHighMul(a, m) for m >= 0 (Prepare checks it) is
+ * floor((a * m + 2^30) / 2^31) for both signs of the product (the truncating division of the
+ * reference with its sign-dependent nudge lands on the same integer), and RoundingDivideByPOT is
+ * TFLM's remainder/threshold form. */
+static inline int8_t tfs_cmd_requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t act_min,
+                                        int32_t act_max) {
+  const uint32_t left = shift > 0 ? (uint32_t)shift : 0u;
+  const uint32_t right = shift > 0 ? 0u : (uint32_t)-shift;
+  const int32_t a = (int32_t)((uint32_t)acc << left);
+  const int32_t high = (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
+  const int32_t mask = (int32_t)((1u << right) - 1u);
+  const int32_t remainder = high & mask;
+  const int32_t threshold = (mask >> 1) + (high < 0);
+  const int32_t rounded = (high >> right) + (remainder > threshold);
+  return (int8_t)tfs_clamp(tfs_add_wrap(rounded, zp), act_min, act_max);
+}
+
+#endif /* TFS_CM_DSP_H_ */
