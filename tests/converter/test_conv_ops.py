@@ -153,9 +153,8 @@ def test_expand_dims_from_a_dynamic_batch_conv1d(tmp_path, tflm_invoke):
     assert mismatches == 0 and distinct >= 20
 
 
-@pytest.mark.parametrize("encoding", ["smallest", "abs_u8", "abs_u16", "rel8", "rel4", "dense"])
-def test_sparse_conv_bit_exact_in_every_encoding(encoding, tmp_path_factory, tflm_invoke):
-    """An 80%-pruned 3x3 convolution with SAME padding (padded taps carry the input zero point)."""
+def _sparse_conv(tmp_path_factory):
+    """(path, input shape) of an int8 model of one 80%-pruned 3x3 SAME convolution (built once)."""
     import tfsparse
 
     path = tmp_path_factory.getbasetemp() / "sparse_conv.tflite"
@@ -167,6 +166,15 @@ def test_sparse_conv_bit_exact_in_every_encoding(encoding, tmp_path_factory, tfl
         keep = np.abs(kernel) >= np.quantile(np.abs(kernel), 0.8)
         conv.set_weights([kernel * keep, bias + 0.05])
         path.write_bytes(tfsparse.quantize(model, _inputs(shape, 1)[:20]))
+    return path, shape
+
+
+@pytest.mark.parametrize("encoding", ["smallest", "abs_u8", "abs_u16", "rel8", "rel4", "dense"])
+def test_sparse_conv_bit_exact_in_every_encoding(encoding, tmp_path_factory, tflm_invoke):
+    """An 80%-pruned 3x3 convolution with SAME padding (padded taps carry the input zero point)."""
+    import tfsparse
+
+    path, shape = _sparse_conv(tmp_path_factory)
     sparse = tfsparse.convert(path, encoding=encoding)
     (conv_op,) = [op for op in sparse.ops if op.kind == "CONV_2D"]
     assert conv_op.weights.encoding == (encoding if encoding != "smallest" else conv_op.weights.encoding)
@@ -235,3 +243,97 @@ def test_forced_narrow_encoding_on_a_wide_conv_names_the_layer(tmp_path):
         tfsparse.convert(path, encoding="abs_u8")
     (op,) = tfsparse.convert(path, encoding="abs_u16").ops
     assert op.weights.encoding in ("abs_u16", "dense") and op.choice_reason
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0"])
+def test_conv_goes_through_the_shared_chooser(target, tmp_path_factory):
+    """Each policy picks a convolution's form among the conv kernels' forms by costmodel.op_cost."""
+    import dataclasses
+
+    import tfsparse
+    from tfsparse import costmodel
+    from tfsparse.converter import chooser, csr
+    from tfsparse.converter.ops.conv_2d import CONV_ENCODINGS
+
+    path, _ = _sparse_conv(tmp_path_factory)
+    dense_model = tfsparse.convert(path, encoding="dense", target=target)
+    (op,) = [o for o in dense_model.ops if o.kind == "CONV_2D"]
+    w = csr.decode(op.weights)
+    cost = {}
+    for enc in ("dense",) + chooser.candidates(w.shape[1], False, "CONV_2D"):
+        trial = dataclasses.replace(op, weights=csr.encode(w, enc))
+        cost[enc] = costmodel.op_cost(trial, dense_model, target)
+    assert "csc8" not in cost and set(cost) <= set(CONV_ENCODINGS) and len(cost) > 2
+    base = cost["dense"]
+    sparse_forms = {e: c for e, c in cost.items() if e != "dense"}
+    picked = {}
+    for policy in ("smallest", "fastest", "default"):
+        (conv,) = [o for o in tfsparse.convert(path, encoding=policy, target=target).ops if o.kind == "CONV_2D"]
+        picked[policy] = conv.weights.encoding
+        assert conv.choice_reason and conv.weights.encoding in conv.choice_reason
+        assert np.array_equal(csr.decode(conv.weights), w)
+    smaller = {e: c for e, c in sparse_forms.items() if c.flash_bytes < base.flash_bytes}
+    assert picked["smallest"] == (min(smaller, key=lambda e: (smaller[e].flash_bytes, smaller[e].instructions))
+                                  if smaller else "dense")
+    faster = {e: c for e, c in sparse_forms.items() if c.instructions < base.instructions}
+    assert picked["fastest"] == (min(faster, key=lambda e: (faster[e].instructions, faster[e].flash_bytes))
+                                 if faster else "dense")
+    ok = [e for e, c in sparse_forms.items()
+          if c.flash_bytes <= base.flash_bytes and c.instructions <= base.instructions]
+    assert (picked["default"] in ok) if ok else picked["default"] == "dense"
+    # A form the conv kernels lack falls back to the smallest they have, and says so.
+    (conv,) = [o for o in tfsparse.convert(path, encoding="csc8", target=target).ops if o.kind == "CONV_2D"]
+    assert conv.weights.encoding == picked["smallest"] and "csc8 has no CONV_2D kernel" in conv.choice_reason
+
+
+def test_branched_conv_model_summary_profile_and_dead_units(op_models):
+    """A residual conv graph (CONV_2D x2 + ADD): densities measured with representative data, one
+    summary table with every op, a profile that names what the cost model cannot price, and
+    dead-unit elimination that leaves the graph bit-identical."""
+    import tfsparse
+    from tfsparse import costmodel
+
+    path = op_models["add_fused_relu_residual"]
+    x = _inputs((6, 6, 3))[:50]
+    sparse = tfsparse.convert(path, representative_data=x)
+    kinds = [op.kind for op in sparse.ops]
+    assert kinds.count("CONV_2D") == 2 and "ADD" in kinds
+    assert all(op.choice_reason for op in sparse.ops if op.kind == "CONV_2D")
+    xq = sparse.quantize_input(x)
+    assert np.array_equal(sparse.predict(xq), tfsparse.convert(path, remove_dead=False).predict(xq))
+
+    printed = []
+    info = sparse.summary(print_fn=printed.append)
+    (text,) = printed
+    assert [r["op"] for r in info["ops"]] == kinds
+    assert [l["op"] for l in info["layers"]] == ["CONV_2D", "CONV_2D"]
+    for head in ("layer", "op", "kernel", "encoding", "bytes", "pred. instr", "reason", "removed"):
+        assert head in text
+    for op in sparse.ops:
+        if op.kind == "CONV_2D":
+            row = next(r for r in info["ops"] if r["name"] == op.name)
+            assert row["instructions"] == pytest.approx(costmodel.op_cost(op, sparse, "cortex-m4").instructions)
+            assert op.choice_reason in text
+
+    prof = tfsparse.profile(sparse, "cortex-m4", inputs=x)
+    assert [l.op for l in prof.layers] == kinds
+    priced = [l for l in prof.layers if l.op in costmodel.COST_FUNCTIONS]
+    assert {l.op for l in priced} >= {"CONV_2D"} and all(l.instructions > 0 for l in priced)
+    assert "ADD" in [l.op for l in prof.layers if l.name in prof.unpriced]
+    assert prof.instructions == pytest.approx(sum(l.instructions for l in priced) + prof.overhead_instructions)
+    adds = tuple(op.name for op in sparse.ops if op.kind == "ADD")
+    assert prof.unpriced == adds and tuple(prof.to_dict()["unpriced"]) == adds
+    assert "not priced" in str(prof) and adds[0] in str(prof).splitlines()[-1]
+
+
+@pytest.mark.parametrize("case", ["concat_dense_branches", "add_dense_branches"])
+def test_dead_units_skip_branches_exactly(case, op_models):
+    """FC outputs that feed ADD / CONCATENATION are left alone; outputs stay bit-identical."""
+    import tfsparse
+
+    kept = tfsparse.convert(op_models[case], remove_dead=False)
+    sparse = tfsparse.convert(op_models[case])
+    xq = sparse.quantize_input(_inputs(kept.input_tensor.shape[1:]))
+    assert np.array_equal(sparse.predict(xq), kept.predict(xq))
+    assert [op.weights.shape for op in sparse.ops if op.kind == "FULLY_CONNECTED"] == \
+        [op.weights.shape for op in kept.ops if op.kind == "FULLY_CONNECTED"]

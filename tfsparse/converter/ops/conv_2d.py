@@ -16,37 +16,22 @@ from . import fused_activation, keras_scope, register, requantize_int8, window_p
 from .fully_connected import accumulate, fold_bias, requantization
 
 
-#: The weight forms the convolution kernels implement: the fully-connected row encodings and dense.
-CONV_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "rel8", "rel4", "dense")
+#: The weight forms the convolution kernels implement: the fully-connected row encodings and dense
+#: (each output pixel is one FC row pass; the column form ``csc8`` needs the FC's own scratch).
+CONV_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4", "dense")
 
 
-def choose_weights(ctx, dense: np.ndarray):
-    """(encoded weights, reason) for one convolution under ``convert``'s encoding policy.
-
-    The single place a convolution's sparse-or-dense choice is made until the shared chooser
-    (``tfsparse.converter.chooser``) prices convolutions: ``smallest`` (and any policy) keeps CSR only
-    if it is smaller than dense int8; ``fastest`` takes the fastest row form; a named encoding is used
-    when the convolution kernels implement it, else the smallest form they do.
+def initial_weights(ctx, dense: np.ndarray):
+    """(weights, reason) as parsed: an encoding forced by ``convert(encoding=...)`` that the convolution
+    kernels implement is applied here (one too narrow for the layer raises naming the op); otherwise
+    the weights stay dense and the shared chooser (:mod:`tfsparse.converter.chooser`) picks the form.
     """
-    rows, cols = dense.shape
-    usable = [e for e in csr.available_encodings(cols) if e in CONV_ENCODINGS and e != "dense"]
-    policy = ctx.encoding
-    if policy in CONV_ENCODINGS:  # forced (an absolute form too narrow for the layer raises below)
-        name, why = policy, "forced"
-    elif policy == "fastest":
-        name, why = usable[0], "fastest row form"
-    else:
-        sizes = csr.encoded_sizes(dense, usable)
-        name = min(usable, key=sizes.__getitem__)
-        why = "smallest" if policy in ("smallest", "default") else f"{policy} has no convolution kernel; smallest"
-    try:
-        nbytes = csr.encoded_nbytes(dense, name)
-        if name == "dense" or nbytes >= dense.size:
-            reason = "forced" if name == "dense" else f"dense: {name} would take {nbytes:,} B >= {dense.size:,} B"
-            return csr.encode(dense, "dense"), reason
-        return csr.encode(dense, name), f"{why}: {name} {nbytes:,} B < {dense.size:,} B dense"
-    except ValueError as exc:
-        raise ctx.error(str(exc)) from None
+    if ctx.encoding in CONV_ENCODINGS:
+        try:
+            return csr.encode(dense, ctx.encoding), f"encoding={ctx.encoding!r} forced"
+        except ValueError as exc:
+            raise ctx.error(str(exc)) from None
+    return csr.encode(dense, "dense"), ""
 
 
 def filter_weights(ctx, index: int, channels: int, axis: int):
@@ -118,7 +103,7 @@ def parse(ctx) -> Conv2D:
         if w.shape[3] != cin:
             raise ctx.not_runnable(f"grouped convolution ({cin} input channels, filter depth {w.shape[3]}) has no kernel")
         dense = w.reshape(cout, -1)
-        return (dense,) + choose_weights(ctx, dense)
+        return (dense,) + initial_weights(ctx, dense)
 
     return parse_conv(ctx, Conv2D, 0, weights_of)
 
