@@ -89,3 +89,28 @@ def installed_wheel(tmp_path_factory, repo_root):
     pathlib.Path(site, "project_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheels[0])], check=True)
     return py
+
+
+def _reference_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tfsparse_tests_reference_models", REPO / "tests" / "reference_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def reference_models(request, tmp_path_factory):
+    """``{name: Reference}`` for the five MLPerf Tiny reference models (``tests/reference_models.py``):
+    trained briefly, 80% pruned (Conv2D and Dense), quantized; ``.tflite`` (softmax), ``.tflite_logits``,
+    ``.keras``, ``.x_calibration``, ``.x_test`` (120 inputs), ``.y_test``, ``.float_outputs``.
+    Cached under pytest's cache directory (or beside its temporary directories with ``-p
+    no:cacheprovider``), keyed by the sources that make them. Building all five from scratch takes
+    about 80 s of CPU."""
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    if cache is not None:
+        root = pathlib.Path(cache.mkdir("tfsparse_reference_models"))
+    else:  # beside pytest's numbered temporary directories, which it keeps between runs
+        root = tmp_path_factory.getbasetemp().parent / "tfsparse_reference_models"
+    return _reference_module().build_all(root)

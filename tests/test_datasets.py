@@ -34,3 +34,11 @@ def test_loaders_are_deterministic(mnist_data):
     (x_train, y_train), _ = datasets.mnist()
     np.testing.assert_array_equal(x_train, mnist_data[0][0])
     np.testing.assert_array_equal(y_train, mnist_data[0][1])
+
+
+def test_mnist_images_are_the_same_digits(mnist_data):
+    (x_img, y_img), (x_test_img, y_test_img) = datasets.mnist(image=True)
+    (x, y), (x_test, y_test) = mnist_data
+    assert x_img.shape == (4000, 28, 28, 1) and x_test_img.shape == (1000, 28, 28, 1)
+    assert np.array_equal(x_img.reshape(4000, 784), x) and np.array_equal(y_img, y)
+    assert np.array_equal(x_test_img.reshape(1000, 784), x_test) and np.array_equal(y_test_img, y_test)

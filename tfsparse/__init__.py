@@ -44,6 +44,7 @@ _EXPORTS = {
     "convert": "tfsparse.converter.api",
     "SparseModel": "tfsparse.converter.model",
     "ConversionError": "tfsparse.errors",
+    "UnsupportedOpWarning": "tfsparse.errors",
     # code generation and firmware
     "generate": "tfsparse.codegen.project",
     "run": "tfsparse.firmware",

@@ -1,7 +1,7 @@
 """Bundled data sets: nothing downloads at run time.
 
 Both loaders return ``(x_train, y_train), (x_test, y_test)`` as ``keras.datasets`` loaders do, with
-``x`` float32 in [0, 1], flattened, and ``y`` int64 labels.
+``x`` float32 in [0, 1], flattened (``mnist(image=True)``: 28x28x1 images), and ``y`` int64 labels.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["TfsparseError", "ConversionError", "FirmwareError"]
+__all__ = ["TfsparseError", "ConversionError", "FirmwareError", "UnsupportedOpWarning"]
 
 
 class TfsparseError(Exception):
@@ -11,6 +11,11 @@ class TfsparseError(Exception):
 
 class ConversionError(TfsparseError, ValueError):
     """A model or file that tfsparse cannot quantize or convert (names the op, tensor or file)."""
+
+
+class UnsupportedOpWarning(UserWarning):
+    """``convert`` kept ops it has no kernel for as pass-through records (TFLM can still run them;
+    ``predict`` and the standalone ``generate`` cannot). The message names every such op."""
 
 
 class FirmwareError(TfsparseError, RuntimeError):

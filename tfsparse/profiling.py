@@ -21,7 +21,7 @@ import numpy as np
 from .codegen.arena import plan_arena
 from .codegen.targets import get_target
 from .converter.chooser import measure_input_density, op_inputs
-from .costmodel import COEFFICIENTS, op_cost, recorded_activity, softmax_activity
+from .costmodel import COEFFICIENTS, COST_FUNCTIONS, op_cost, recorded_activity, softmax_activity
 from .layer_health import model_warnings
 
 __all__ = ["profile", "Profile", "LayerProfile"]
@@ -39,8 +39,8 @@ class LayerProfile:
     arena_bytes: int
     macs: int
     nnz: int
-    instructions: float  # predicted mean per inference
-    worst_case_instructions: float  # every input live
+    instructions: float  # predicted mean per inference (nan: the cost model has no function for the op)
+    worst_case_instructions: float  # every input live (nan likewise)
     input_density: Optional[float]  # FC: mean fraction of inputs off the zero point (None: not measured)
     reason: str = ""  # the chooser's reason for the encoding
     removed: str = ""  # what dead-unit elimination removed
@@ -60,6 +60,7 @@ class Profile:
     overhead_instructions: float  # graph overhead included in the two instruction totals
     measured_on: int = 0  # number of inputs the densities come from (0: recorded at convert / none)
     warnings: tuple = ()  # where pruning broke a layer (tfsparse.layer_health)
+    unpriced: tuple = ()  # names of ops whose kind the cost model has no function for (not in the totals)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -71,7 +72,7 @@ class Profile:
                 "instr (mean)", "instr (worst)")
         rows = [(l.name[-32:], l.op, l.kernel, l.encoding or "-", f"{l.flash_bytes:,}", f"{l.arena_bytes:,}",
                  f"{l.macs:,}", f"{l.nnz:,}", "-" if l.input_density is None else f"{l.input_density:.0%}",
-                 f"{l.instructions:,.0f}", f"{l.worst_case_instructions:,.0f}") for l in self.layers]
+                 _instr(l.instructions), _instr(l.worst_case_instructions)) for l in self.layers]
         rows.append(("(graph)", "", "", "", "", "", "", "", "", f"{self.overhead_instructions:,.0f}",
                      f"{self.overhead_instructions:,.0f}"))
         total = ("total", "", "", "", f"{self.flash_bytes:,}", f"{self.arena_bytes:,}",
@@ -83,9 +84,20 @@ class Profile:
         line = "  ".join("-" * w for w in widths)
         where = f"densities from {self.measured_on} inputs" if self.measured_on else "densities recorded at convert"
         notes = [f"  {l.name}: removed {l.removed}" for l in self.layers if l.removed] + list(self.warnings)
+        if self.unpriced:
+            notes.append(f"  not priced (the cost model has no function for their op; '?' above, not in the "
+                         f"instruction totals): {', '.join(self.unpriced)}")
         return "\n".join([f"Profile of {self.model!r} on {self.target} (predicted by tfsparse's cost model; {where}; "
                           "flash = weights and quantization data, arena = activations)",
                           fmt(head), line, *(fmt(r) for r in rows), line, fmt(total)] + notes)
+
+
+def _instr(value: float) -> str:
+    return "?" if np.isnan(value) else f"{value:,.0f}"
+
+
+def _weight_bytes(w) -> int:
+    return 0 if w is None else int(w.nbytes)
 
 
 def _live_fractions(model, inputs) -> dict:
@@ -118,8 +130,12 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
         A :class:`Profile` (``.layers``, ``.instructions``, ``.worst_case_instructions``,
         ``.flash_bytes``, ``.arena_bytes``, ``to_dict()``, a table as ``str()``).
 
+    An op whose kind the cost model has no function for yet (e.g. DEPTHWISE_CONV_2D, ADD, pooling) is
+    listed with its weight bytes and ``nan`` instructions, named in ``Profile.unpriced``, and left out
+    of the instruction totals.
+
     Raises:
-        tfsparse.costmodel.CostModelError: an op or (core, kernel, encoding) the cost model has no
+        tfsparse.costmodel.CostModelError: a (core, kernel, encoding) the cost model has no
             coefficients for.
 
     Example:
@@ -129,24 +145,33 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
     kern = kernel or tgt.kernel_impl
     live = _live_fractions(sparse_model, inputs) if inputs is not None else {}
     layers = []
+    unpriced = []
     for op in sparse_model.ops:
         fraction = live[op.name] if op.name in live else recorded_activity(op)
-        cost = op_cost(op, sparse_model, tgt, kernel=kern, live_fraction=fraction)
         w = getattr(op, "weights", None)
+        if op.kind in COST_FUNCTIONS:
+            cost = op_cost(op, sparse_model, tgt, kernel=kern, live_fraction=fraction)
+            priced = (cost.flash_bytes, cost.arena_bytes, cost.macs, cost.nnz, cost.instructions,
+                      cost.worst_case_instructions)
+        else:
+            unpriced.append(op.name)
+            priced = (_weight_bytes(w), 0, 0, 0 if w is None else int(w.nnz), float("nan"), float("nan"))
+        flash, arena_b, macs, nnz, mean, worst = priced
         layers.append(LayerProfile(
             name=op.name, op=op.kind, kernel=kern if w is not None else "-",
-            encoding=w.encoding if w is not None else "", flash_bytes=cost.flash_bytes,
-            arena_bytes=cost.arena_bytes, macs=cost.macs, nnz=cost.nnz, instructions=cost.instructions,
-            worst_case_instructions=cost.worst_case_instructions,
+            encoding=w.encoding if w is not None else "", flash_bytes=flash,
+            arena_bytes=arena_b, macs=macs, nnz=nnz, instructions=mean,
+            worst_case_instructions=worst,
             input_density=None if fraction is None or op.kind != "FULLY_CONNECTED"
             else float(np.mean(fraction["density"] if isinstance(fraction, dict) else fraction)),
             reason=getattr(op, "choice_reason", ""), removed=getattr(op, "removed", "")))
     graph = COEFFICIENTS.get((tgt.cpu, kern, "GRAPH"), {})
     overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)
     arena = plan_arena(sparse_model).size  # the planner places each op's scratch (arena_bytes) too
+    known = [l for l in layers if not np.isnan(l.instructions)]
     return Profile(model=sparse_model.name, target=tgt.name, layers=tuple(layers),
-                   warnings=tuple(str(w) for w in model_warnings(sparse_model)),
-                   instructions=sum(l.instructions for l in layers) + overhead,
-                   worst_case_instructions=sum(l.worst_case_instructions for l in layers) + overhead,
+                   warnings=tuple(str(w) for w in model_warnings(sparse_model)), unpriced=tuple(unpriced),
+                   instructions=sum(l.instructions for l in known) + overhead,
+                   worst_case_instructions=sum(l.worst_case_instructions for l in known) + overhead,
                    flash_bytes=sum(l.flash_bytes for l in layers), arena_bytes=arena,
                    overhead_instructions=overhead, measured_on=0 if inputs is None else len(np.asarray(inputs)))

@@ -106,7 +106,7 @@ def test_ops_without_kernel_pass_through_with_one_warning_naming_all(digits_data
 
     import keras
 
-    from tfsparse.converter.tflite_reader import UnsupportedOpWarning
+    from tfsparse import UnsupportedOpWarning
 
     (x, _), _ = digits_data
     inputs = keras.Input((64,))

@@ -22,12 +22,18 @@ def convert(tflite, *, encoding: str = "default", representative_data=None, targ
             remove_dead: bool = True) -> SparseModel:
     """Convert a full-integer int8 ``.tflite`` into CSR-encoded int8 tensors.
 
-    Each FULLY_CONNECTED layer's weights get the encoding (or stay dense) that the policy
-    ``encoding`` picks with the cost model of ``target``'s kernels
-    (:mod:`tfsparse.converter.chooser`); fully-connected outputs that no later op reads, or that are
-    constants, are removed exactly (:mod:`tfsparse.converter.deadunits`); the input zero point is
+    Each FULLY_CONNECTED and CONV_2D layer's weights get the encoding (or stay dense) that the policy
+    ``encoding`` picks with the cost model of ``target``'s kernels (:mod:`tfsparse.converter.chooser`;
+    a convolution's rows are its output channels over ``kh * kw * cin`` taps, and it chooses among the
+    forms the convolution kernels implement); fully-connected outputs that no later op reads, or that
+    are constants, are removed exactly (:mod:`tfsparse.converter.deadunits`); the input zero point is
     folded into the bias, and the requantization multipliers and softmax parameters are computed as
     TFLite Micro computes them, so :meth:`SparseModel.predict` is bit-exact with the TFLM interpreter.
+    Graphs may branch (ADD, CONCATENATION); the ops with a kernel are those of
+    ``tfsparse.converter.ops.supported_ops()``. Any other op is kept as a pass-through record with one
+    :class:`tfsparse.UnsupportedOpWarning` naming every such op (with its Keras layer and the file):
+    ``to_tflite()`` and ``generate(..., tflm=True)`` leave it to TFLM, ``predict`` and the standalone
+    ``generate`` refuse it.
 
     Args:
         tflite: the ``.tflite`` model as bytes, or a path (``str`` / ``os.PathLike``) to one. Made by
@@ -50,9 +56,9 @@ def convert(tflite, *, encoding: str = "default", representative_data=None, targ
 
     Raises:
         ConversionError: a missing or unreadable file, bytes that are not a valid ``.tflite``, a float
-            or int16-activation model (use :func:`tfsparse.quantize`), an unsupported op (named with
-            its index and the supported set), an unknown ``encoding``, or ``representative_data`` of
-            the wrong shape or dtype.
+            or int16-activation model (use :func:`tfsparse.quantize`), an op whose parameters are
+            invalid (named with its index and Keras layer), an unknown ``encoding``, or
+            ``representative_data`` of the wrong shape or dtype.
 
     Example:
         >>> sparse = tfsparse.convert(tfsparse.quantize(model, x_train[:200]))  # doctest: +SKIP

@@ -19,6 +19,12 @@ an encoding name
 Layers read from ``TFSPARSE_FULLY_CONNECTED`` custom ops (``SparseModel.to_tflite``) keep the encoding
 they were written with unless an encoding name is forced.
 
+CONV_2D goes through the same policies, choosing among the forms the convolution kernels implement
+(:data:`tfsparse.converter.ops.conv_2d.CONV_ENCODINGS`: the row encodings and dense), priced by the
+cost model's CONV_2D function (per-pixel FC rows plus the im2col gather, or the dense DSP
+convolution). A forced encoding the convolution kernels lack falls back to the smallest form they have,
+and the reason says so.
+
 Forms that skip zero inputs (their cost depends on the input density) are candidates only when the
 op's input density was measured (``representative_data``); without data the row forms are used.
 Each op's ``choice_reason`` says what was chosen and why, with the numbers.
@@ -34,7 +40,9 @@ from .. import costmodel
 from ..codegen.targets import get_target
 from ..errors import ConversionError
 from . import csr, ops
+from .executor import run
 from .ir import ENCODINGS, DenseMatrix
+from .ops.conv_2d import CONV_ENCODINGS
 
 __all__ = ["POLICIES", "choose_encodings", "measure_input_density", "candidates", "op_inputs"]
 
@@ -42,12 +50,15 @@ POLICIES = ("default", "smallest", "fastest")
 #: Encodings whose kernels skip inputs at the zero point (cost depends on input density). The speed
 #: kernels' column forms register here.
 ACTIVATION_SKIPPING = frozenset(e for e in ENCODINGS if e.startswith("csc"))
+#: op kind -> the encodings its kernels implement (dense included).
+KERNEL_ENCODINGS = {"FULLY_CONNECTED": ENCODINGS, "CONV_2D": CONV_ENCODINGS}
 
 
-def candidates(cols: int, measured: bool) -> tuple:
-    """Sparse encodings to price for a layer of ``cols`` inputs (column forms only with measured density)."""
+def candidates(cols: int, measured: bool, kind: str = "FULLY_CONNECTED") -> tuple:
+    """Sparse encodings to price for a ``kind`` layer of ``cols`` inputs (column forms only with measured
+    density; only the forms that kind's kernels implement)."""
     out = []
-    for enc in ENCODINGS:
+    for enc in KERNEL_ENCODINGS[kind]:
         if enc == "dense":
             continue
         if enc in ACTIVATION_SKIPPING and not measured:
@@ -99,14 +110,12 @@ def measure_input_density(model, data) -> dict:
     return density
 
 
-def op_inputs(model, x):
-    """Yield ``(op, [its input arrays])`` for every op, running the reference executor on int8 ``x``."""
-    values = {model.input: x}
-    for op in model.ops:
-        names = tuple(getattr(op, "inputs", None) or (op.input,))
-        args = [values[t] for t in names]
-        yield op, args
-        values[op.output] = ops.kind(op.kind).execute(op, model, *args)
+def op_inputs(model, x) -> list:
+    """``[(op, [its input arrays in op.inputs order]), ...]`` for every op, from one run of the reference
+    executor on int8 ``x`` (:func:`tfsparse.converter.executor.run`; graphs may branch and join)."""
+    seen = []
+    run(model, x, visit=lambda op, xs, out: seen.append((op, xs)))
+    return seen
 
 
 def _price(op, model, target, kernel, enc, dense, density):
@@ -121,6 +130,9 @@ def _fmt(enc, cost) -> str:
 
 def _choose_op(op, model, target, kernel, policy, density):
     dense = _dense(op.weights)
+    if policy in ENCODINGS and policy not in KERNEL_ENCODINGS[op.kind]:
+        weights, reason = _choose_op(op, model, target, kernel, "smallest", density)
+        return weights, f"{policy} has no {op.kind} kernel; {reason}"
     if policy in ENCODINGS:
         try:
             weights = csr.encode(dense, policy)
@@ -129,13 +141,11 @@ def _choose_op(op, model, target, kernel, policy, density):
                                   f"({', '.join(POLICIES)})") from None
         return weights, f"encoding={policy!r} forced"
     if not isinstance(op.weights, DenseMatrix):
-        # Read from a TFSPARSE_FULLY_CONNECTED custom op (SparseModel.to_tflite): its encoding was chosen.
-        return op.weights, f"{op.weights.encoding} as stored in the .tflite (TFSPARSE_FULLY_CONNECTED)"
+        # Read from a tfsparse custom op (SparseModel.to_tflite): its encoding was chosen.
+        return op.weights, f"{op.weights.encoding} as stored in the .tflite (TFSPARSE_{op.kind})"
     base_w, base = _price(op, model, target, kernel, "dense", dense, density)
     priced = {}
-    for enc in candidates(dense.shape[1], density is not None):
-        if op.kind == "CONV_2D" and enc in ACTIVATION_SKIPPING:
-            continue  # the convolution runs the row forms only
+    for enc in candidates(dense.shape[1], density is not None, op.kind):
         try:
             priced[enc] = _price(op, model, target, kernel, enc, dense, density)
         except costmodel.CostModelError:
@@ -169,12 +179,12 @@ def choose_encodings(model, policy: str, target, densities=None):
         densities: ``{op name: input activity}`` from :func:`measure_input_density`, or None.
 
     Returns:
-        The new model; each FC op has ``choice_reason`` and ``input_density`` set.
+        The new model; each FC and CONV_2D op has ``choice_reason`` set, each FC op ``input_density``.
     """
     tgt = get_target(target)
     new_ops = []
     for op in model.ops:
-        if op.kind == "CONV_2D":
+        if op.kind == "CONV_2D":  # row forms only: their cost does not depend on the input density
             weights, reason = _choose_op(op, model, tgt, tgt.kernel_impl, policy, None)
             op = dataclasses.replace(op, weights=weights, choice_reason=reason)
         elif op.kind == "FULLY_CONNECTED":

@@ -8,7 +8,7 @@ from ..errors import ConversionError
 from . import ops
 from .quant_math import tflite_round
 
-__all__ = ["predict", "quantize_input", "dequantize_output"]
+__all__ = ["predict", "run", "quantize_input", "dequantize_output", "describe_passthrough"]
 
 
 def predict(model, x) -> np.ndarray:
@@ -26,8 +26,17 @@ def predict(model, x) -> np.ndarray:
             f"predict() takes int8 inputs, got {x.dtype}; quantize float inputs with model.quantize_input(x)"
         )
     _check_batch_shape(x, inp, "predict()")
+    return run(model, x)
+
+
+def run(model, x: np.ndarray, visit=None) -> np.ndarray:
+    """Execute the ops in order on int8 ``x`` (checked by the caller); ``visit(op, inputs, output)`` sees
+    each op's input arrays (in ``op.inputs`` order) and its output, e.g. to measure activations.
+
+    Values are keyed by tensor index, so graphs may branch and join (ADD, CONCATENATION); each
+    activation is freed after its last reader.
+    """
     values = {model.input: x}
-    # Free each activation after its last reader, so branched graphs hold only live tensors.
     last_use = {}
     for i, op in enumerate(model.ops):
         for t in op.inputs:
@@ -36,7 +45,10 @@ def predict(model, x) -> np.ndarray:
         missing = [t for t in op.inputs if t not in values]
         if missing:
             raise ConversionError(f"op {i} ({op.name!r}) reads tensor {missing[0]} before any op writes it")
-        values[op.output] = ops.kind(op.kind).execute(op, model, *(values[t] for t in op.inputs))
+        xs = [values[t] for t in op.inputs]
+        values[op.output] = ops.kind(op.kind).execute(op, model, *xs)
+        if visit is not None:
+            visit(op, xs, values[op.output])
         for t in set(op.inputs):
             if last_use.get(t) == i and t != model.output:
                 del values[t]

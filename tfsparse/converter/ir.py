@@ -6,6 +6,10 @@ see only these records, never Keras or flatbuffer objects.
 
 Conventions
 -----------
+* Every op record has ``inputs`` (the activation tensor indices it reads, in the op's input order;
+  constants are folded into the record) and ``output`` (one tensor index), so graphs may branch and
+  join; single-input records keep ``input`` with ``inputs == (input,)``. ``kind`` is the TFLite op
+  name (``"PASSTHROUGH"`` for an op without a kernel, see :class:`Passthrough`).
 * Activations are int8 with per-tensor (scale, zero_point); weights are int8 symmetric (zero point 0)
   with one scale per tensor or one per output row ("per channel").
 * Fully-connected weights have TFLite's layout ``[out, in]`` (one row per output unit).

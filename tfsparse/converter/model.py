@@ -80,6 +80,7 @@ class SparseModel:
         Raises:
             TypeError: ``x`` is not int8 (use :meth:`quantize_input`).
             ValueError: ``x`` has the wrong shape.
+            ConversionError: the model holds ops tfsparse has no kernel for (all named; run it with TFLM).
 
         Example:
             >>> y = sparse.predict(sparse.quantize_input(x_test))  # doctest: +SKIP

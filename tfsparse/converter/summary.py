@@ -6,17 +6,22 @@ from __future__ import annotations
 from .. import costmodel
 from ..layer_health import model_warnings
 
-__all__ = ["summary", "layer_sizes"]
+__all__ = ["summary", "layer_sizes", "WEIGHTED_KINDS"]
+
+#: Op kinds whose records carry ``weights`` (one row per output unit/channel) and count in the totals.
+WEIGHTED_KINDS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")
 
 
 def layer_sizes(op) -> dict:
-    """Shape, nonzeros, density, encoding and byte counts of one FULLY_CONNECTED record's weights."""
+    """Shape, nonzeros, density, encoding and byte counts of one weighted record's weights (FC rows are
+    output units; convolution rows are output channels over their ``kh * kw * cin`` taps)."""
     rows, cols = op.weights.shape
     nnz = op.weights.nnz
     dense = rows * cols
     sparse = op.weights.nbytes
     return {
         "name": op.name,
+        "op": op.kind,
         "shape": (rows, cols),
         "nnz": nnz,
         "density": nnz / dense if dense else 0.0,
@@ -66,7 +71,7 @@ def summary(model, print_fn=print) -> dict:
     """See :meth:`tfsparse.SparseModel.summary`."""
     target = getattr(model, "target", "") or "cortex-m4"
     rows = [_op_row(op, model, target) for op in model.ops]
-    layers = [r for r in rows if r.get("op") == "FULLY_CONNECTED"]
+    layers = [r for r in rows if r.get("op") in WEIGHTED_KINDS]
     nnz = sum(l["nnz"] for l in layers)
     dense = sum(l["dense_bytes"] for l in layers)
     sparse = sum(l["sparse_bytes"] for l in layers)

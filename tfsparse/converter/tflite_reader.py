@@ -13,17 +13,13 @@ import warnings
 
 import numpy as np
 
-from ..errors import ConversionError
+from ..errors import ConversionError, UnsupportedOpWarning
 from . import ops
 from .ir import Passthrough, Quantization, Tensor
 from .model import SparseModel
 from .schema import TENSOR_TYPES, enum_names, schema
 
-__all__ = ["read", "UnsupportedOpWarning"]
-
-
-class UnsupportedOpWarning(UserWarning):
-    """``convert`` kept ops it has no kernel for as pass-through records (TFLM can still run them)."""
+__all__ = ["read"]
 
 
 def _passthrough(ctx, code, op, options_names) -> Passthrough:
@@ -154,8 +150,8 @@ def read(data: bytes, *, source: str = "<bytes>", encoding: str = "smallest", na
         listed = "; ".join(f"op {r.name!r} ({r.op_name}{', Keras layer ' + repr(r.layer) if r.layer else ''}): {why}"
                            for r, why in kept)
         warnings.warn(
-            f"{source}: tfsparse has no kernel for {len(kept)} op{'s' if len(kept) != 1 else ''}, kept as TFLM "
-            f"builtins: {listed}. predict() and the standalone generate() refuse this model; to_tflite() and "
+            f"{source}: tfsparse has no kernel for {len(kept)} op{'s' if len(kept) != 1 else ''}, kept for TFLM "
+            f"to run: {listed}. predict() and the standalone generate() refuse this model; to_tflite() and "
             "generate(..., tflm=True) run them with TFLM",
             UnsupportedOpWarning, stacklevel=3,
         )

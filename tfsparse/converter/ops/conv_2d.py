@@ -12,27 +12,26 @@ import numpy as np
 
 from .. import csr
 from ..ir import Conv2D, CSRMatrix, Quantization
-from . import PADDING_CODES, fused_activation, register, requantize_int8, window_padding, windows
+from . import PADDING_CODES, fused_activation, keras_scope, register, requantize_int8, window_padding, windows
 from .fully_connected import ACTIVATION_CODES, accumulate, fold_bias, requantization
 
 
-def choose_weights(ctx, dense: np.ndarray):
-    """(encoded weights, reason) for one prunable layer under ``convert``'s encoding policy.
+#: The weight forms the convolution kernels implement: the fully-connected row encodings and dense
+#: (each output pixel is one FC row pass; the column form ``csc8`` needs the FC's own scratch).
+CONV_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4", "dense")
 
-    The single place a convolution's sparse-or-dense choice is made (the chooser of
-    ``tfsparse.converter.chooser`` replaces it): ``smallest`` keeps CSR only if it is smaller.
+
+def initial_weights(ctx, dense: np.ndarray):
+    """(weights, reason) as parsed: an encoding forced by ``convert(encoding=...)`` that the convolution
+    kernels implement is applied here (one too narrow for the layer raises naming the op); otherwise
+    the weights stay dense and the shared chooser (:mod:`tfsparse.converter.chooser`) picks the form.
     """
-    try:
-        encoded = csr.choose(dense, ctx.encoding)
-    except ValueError as exc:
-        raise ctx.error(str(exc)) from None
-    dense_bytes = dense.size
-    if encoded.encoding == "dense":
-        reason = "dense: CSR would not be smaller" if ctx.encoding in ("smallest", "fastest") else "forced"
-    else:
-        reason = f"{encoded.encoding}: {encoded.nbytes} B < {dense_bytes} B dense" if ctx.encoding in (
-            "smallest", "fastest") else "forced"
-    return encoded, reason
+    if ctx.encoding in CONV_ENCODINGS:
+        try:
+            return csr.encode(dense, ctx.encoding), f"encoding={ctx.encoding!r} forced"
+        except ValueError as exc:
+            raise ctx.error(str(exc)) from None
+    return csr.encode(dense, "dense"), ""
 
 
 def filter_weights(ctx, index: int, channels: int, axis: int):
@@ -80,8 +79,11 @@ def parse_conv(ctx, record, filter_axis: int, weights_of, **extra):
     bias = optional_bias(ctx, cout)
     in_q, out_q = input_t.quantization, output_t.quantization
     multiplier, shift = requantization(in_q.scale[0], scale, out_q.scale[0], cout)
+    # The filter constant carries the Keras layer ("m/stack1_conv2_1/convolution"); the output is named
+    # after whatever the converter fused last (a BatchNormalization's "batchnorm/add_1", a ReLU).
+    name = keras_scope(ctx.tensors[ctx.inputs[1]].name, -2) or ctx.name
     return record(
-        name=ctx.name, input=ctx.inputs[0], output=ctx.outputs[0], weights=weights,
+        name=name, input=ctx.inputs[0], output=ctx.outputs[0], weights=weights,
         bias=fold_bias(bias, dense, int(in_q.zero_point[0]), ctx), multiplier=multiplier, shift=shift,
         input_zero_point=int(in_q.zero_point[0]), output_zero_point=int(out_q.zero_point[0]),
         activation_min=act_min, activation_max=act_max, filter_height=kh, filter_width=kw,
@@ -101,7 +103,7 @@ def parse(ctx) -> Conv2D:
         if w.shape[3] != cin:
             raise ctx.not_runnable(f"grouped convolution ({cin} input channels, filter depth {w.shape[3]}) has no kernel")
         dense = w.reshape(cout, -1)
-        return (dense,) + choose_weights(ctx, dense)
+        return (dense,) + initial_weights(ctx, dense)
 
     return parse_conv(ctx, Conv2D, 0, weights_of)
 

@@ -12,9 +12,6 @@ from . import batched_shape, flat_batch, register
 # TFLite's ActivationFunctionType values.
 ACTIVATION_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
 
-# Products gathered per chunk of samples in the sparse product (bounds memory to ~32 MB).
-_CHUNK_ELEMENTS = 1 << 22
-
 
 def requantization(input_scale, weight_scale, output_scale, rows: int):
     """Per-row (multiplier, shift) exactly as TFLM's FC Prepare computes them (double math on float32 scales)."""
@@ -91,27 +88,13 @@ def parse(ctx) -> FullyConnected:
 
 
 def accumulate(weights, x: np.ndarray) -> np.ndarray:
-    """``acc[n, r] = sum_c w[r, c] * x[n, c]`` exactly (int64), over stored nonzeros for CSR weights."""
-    rows, cols = weights.shape
-    if not isinstance(weights, CSRMatrix):
-        # float64 is exact here: |acc| < 2**8 * 2**7 * cols << 2**53.
-        return np.rint(x.astype(np.float64) @ weights.weights.T.astype(np.float64)).astype(np.int64)
-    row, col = csr.coordinates(weights)
-    values = weights.values.astype(np.int64)
-    if row.size and np.any(np.diff(row) < 0):  # column-major encodings: visit the values row by row
-        order = np.argsort(row, kind="stable")
-        row, col, values = row[order], col[order], values[order]
-    counts = np.bincount(row, minlength=rows)
-    bounds = np.zeros(rows + 1, np.int64)
-    np.cumsum(counts, out=bounds[1:])
-    acc = np.empty((x.shape[0], rows), np.int64)
-    step = max(1, _CHUNK_ELEMENTS // max(1, values.size))
-    for start in range(0, x.shape[0], step):  # chunks of samples, not weights
-        products = x[start : start + step, col].astype(np.int64) * values
-        running = np.zeros((products.shape[0], values.size + 1), np.int64)
-        np.cumsum(products, axis=1, out=running[:, 1:])
-        acc[start : start + step] = running[:, bounds[1:]] - running[:, bounds[:-1]]
-    return acc
+    """``acc[n, r] = sum_c w[r, c] * x[n, c]`` exactly (int64); CSR weights are decoded from their arrays.
+
+    float64 is exact here: every product and partial sum is an integer below ``2**8 * 2**7 * cols``,
+    far under ``2**53``, whatever order BLAS adds them in.
+    """
+    dense = csr.decode(weights) if isinstance(weights, CSRMatrix) else weights.weights
+    return np.rint(x.astype(np.float64) @ dense.T.astype(np.float64)).astype(np.int64)
 
 
 def execute(op: FullyConnected, model, x: np.ndarray) -> np.ndarray:
