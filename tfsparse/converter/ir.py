@@ -59,7 +59,6 @@ simply advances through ``values`` as entries are consumed in order).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional, Union
 

@@ -8,7 +8,6 @@ the parser its op module registered in :mod:`tfsparse.converter.ops`.
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 
 import numpy as np
