@@ -16,6 +16,7 @@ table is written into tfsparse/costmodel.py between its BEGIN FITTED / END FITTE
 
     .venv/bin/python benchmarks/costmodel_fit.py [CORE ...]   # ~15 minutes for all; rewrites the table
     .venv/bin/python benchmarks/costmodel_fit.py --refit      # fit again from the stored raw counts
+    (measuring skips firmwares already in the raw counts unless --remeasure: after a kernel change, pass it)
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 
-def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400):
+def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400, wide: bool = False):
     """A chain of FC layers (all encodings, varied shapes/densities/row lengths), RESHAPE, SOFTMAX."""
     from tfsparse.converter import csr
     from tfsparse.converter.ir import FullyConnected, Quantization, Reshape, Softmax, Tensor
@@ -63,6 +64,8 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400)
     ops.append(Reshape("flatten", first, cur))
     cols = 784
     order = [ENCODINGS[k % len(ENCODINGS)] for k in range(layers_per_encoding * len(ENCODINGS))]
+    if wide:  # 3-4 column blocks (blk8) and 2-4 row blocks (csc8): the kernels specialize by block count
+        order = ["blk8", "csc8"] * layers_per_encoding
     for k, enc in enumerate(order):
         nxt = order[k + 1] if k + 1 < len(order) else "dense"
         if enc == "abs_u8" and cols > 256:  # abs_u8 addresses 256 columns: put a narrowing dense layer first
@@ -71,6 +74,8 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400)
         rows = int(rng.choice([1, 2, 3, 5, 7, 10, 16, 20, 31, 50, 64, 100, 128, 150, 200, 256, 300, 400]))
         rows = max(1, min(rows, limit))
         density = float(rng.choice([0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4, 0.7, 1.0]))
+        if wide:
+            rows, density = int(rng.integers(520, 1000)), float(rng.choice([0.01, 0.03, 0.05, 0.08, 0.12]))
         row_scale = rng.beta(0.8, 0.8, size=rows) * 2  # per-row density multiplier: short and long rows
         w = rng.integers(-127, 128, (rows, cols)).astype(np.int8)
         w[rng.random((rows, cols)) >= np.clip(density * row_scale[:, None], 0, 1)] = 0
@@ -163,7 +168,9 @@ def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:
         x = calibration_inputs(per_tick)
         for kernel in target.kernels:
             for tag, (seed, n) in MODELS.items():
-                model = calibration_model(seed, per_encoding if n is None else n, width)
+                if (tag == "wide" and width < 400) or (f"{core}|{kernel}|{tag}" in raw and "--remeasure" not in sys.argv):
+                    continue
+                model = calibration_model(seed, per_encoding if n is None else n, width, wide=tag == "wide")
                 dith = measure(model, target_name, kernel, work / f"{core}_{kernel}_{tag}_d", x, per_tick)
                 plain = measure(model, target_name, kernel, work / f"{core}_{kernel}_{tag}_p", x[:4], 0)
                 raw[f"{core}|{kernel}|{tag}"] = {
@@ -176,7 +183,7 @@ def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:
     return raw
 
 
-MODELS = {"big": (1, None), "small": (2, 1)}  # (seed, layers per encoding; None: the core's)
+MODELS = {"big": (1, None), "small": (2, 1), "wide": (3, 6)}  # (seed, layers per encoding; None: the core's)
 
 
 def fit_all(raw: dict):
@@ -189,11 +196,13 @@ def fit_all(raw: dict):
         target = get_target(target_name)
         if f"{core}|{target.kernels[0]}|big" not in raw:
             continue
-        models = {tag: calibration_model(seed, per_encoding if n is None else n, width)
-                  for tag, (seed, n) in MODELS.items()}
+        models = {tag: calibration_model(seed, per_encoding if n is None else n, width, wide=tag == "wide")
+                  for tag, (seed, n) in MODELS.items() if tag != "wide" or width >= 400}
         x = calibration_inputs(target.instructions_per_tick)
         any_samples = {}
         for kernel in target.kernels:
+            if f"{core}|{kernel}|big" not in raw:
+                continue  # not measured (e.g. the opt-in helium kernel)
             samples, overhead = {}, []
             for tag, model in models.items():
                 r = raw[f"{core}|{kernel}|{tag}"]
@@ -220,7 +229,7 @@ def fit_all(raw: dict):
                         s[1].append(float(means[k]))
             for (kern, enc), (fx, fy) in samples.items():
                 _fit_one(table, info, (core, kern, enc), costmodel.FEATURES[(kern, enc)], fx, fy)
-            (n1, o1), (n2, o2) = overhead
+            (n1, o1), (n2, o2) = overhead[:2]
             per_op = (o1 - o2) / (n1 - n2)
             table[(core, kernel, "GRAPH")] = {"op": round(per_op, 4), "graph": round(o1 - per_op * n1, 4)}
             print(f"[costfit] {core} {kernel} graph overhead: {o1:.0f} for {n1} ops, {o2:.0f} for {n2} ops", flush=True)
