@@ -202,7 +202,7 @@ def fit_all(raw: dict):
         any_samples = {}
         for kernel in target.kernels:
             if f"{core}|{kernel}|big" not in raw:
-                continue  # not measured (e.g. the opt-in helium kernel)
+                continue  # not measured yet
             samples, overhead = {}, []
             for tag, model in models.items():
                 r = raw[f"{core}|{kernel}|{tag}"]

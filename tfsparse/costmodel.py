@@ -71,9 +71,20 @@ FEATURES.update({
                            "live_nnz"),
     ("cortex-m", "csc8"): ("op", "rows", "quads", "zero_quads", "zero_quad_blocks", "col_calls", "col_call_blocks",
                            "live_col_blocks", "live_runs_nz", "live_nnz", "live_g8", "col_calls_b2", "live_cols_b2", "col_calls_bn", "live_cols_bn"),
+    # helium (Cortex-M55): dense rows 16 lanes per step; abs_u8 (16 lanes) and abs_u16 (8 lanes) rows
+    # vectorised when the layer averages >= TFS_MVE_MIN_RUN entries per row ("m_*" features), else the
+    # Cortex-M kernel's loops; the other encodings always run the Cortex-M (DSP) kernel.
+    ("helium", "dense"): ("op", "rows", "v16"),
     ("any", "SOFTMAX"): ("op", "elems", "live", "exp_bits"),
     ("any", "RESHAPE"): ("op",),
 })
+for _enc in ("abs_u8", "abs_u16"):
+    FEATURES[("helium", _enc)] = FEATURES[("cortex-m", _enc)] + ("m_op", "m_rows", "m_steps")
+for _enc in ("abs_u32", "rel8", "rel4", "blk8", "csc8"):
+    FEATURES[("helium", _enc)] = FEATURES[("cortex-m", _enc)]
+#: The helium kernel's TFS_MVE_MIN_RUN (firmware/kernels/helium/fully_connected.c): sparse abs layers
+#: with fewer index entries per row on average run the Cortex-M kernel.
+HELIUM_MIN_RUN = 5
 
 # BEGIN FITTED (benchmarks/costmodel_fit.py; do not edit by hand)
 COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
@@ -398,7 +409,7 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                      'rows': 68.7406,
                                      'rows_nz': 0.0},
  ('cortex-m55', 'any', 'RESHAPE'): {'op': 2.976},
- ('cortex-m55', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 20.8575, 'live': 0.0, 'op': 4634.3629},
+ ('cortex-m55', 'any', 'SOFTMAX'): {'elems': 0.0, 'exp_bits': 20.8372, 'live': 0.0, 'op': 4634.8883},
  ('cortex-m55', 'cortex-m', 'GRAPH'): {'graph': -22.7456, 'op': 3.3121},
  ('cortex-m55', 'cortex-m', 'abs_u16'): {'g8': 2.3024,
                                          'nnz': 3.9651,
@@ -462,6 +473,69 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                       'op': 64.343,
                                       'rows': 35.9152,
                                       'rows_nz': 0.0},
+ ('cortex-m55', 'helium', 'GRAPH'): {'graph': 2.3741, 'op': 2.8387},
+ ('cortex-m55', 'helium', 'abs_u16'): {'g8': 0.0,
+                                       'm_op': 0.0,
+                                       'm_rows': 39.9109,
+                                       'm_steps': 18.4745,
+                                       'nnz': 4.0264,
+                                       'op': 104.8002,
+                                       'rows': 39.0105,
+                                       'rows_nz': 6.9451},
+ ('cortex-m55', 'helium', 'abs_u32'): {'g8': 2.0959,
+                                       'nnz': 3.9843,
+                                       'op': 96.0473,
+                                       'rows': 39.009,
+                                       'rows_nz': 4.9278},
+ ('cortex-m55', 'helium', 'abs_u8'): {'g8': 0.0,
+                                      'm_op': 0.0,
+                                      'm_rows': 50.5424,
+                                      'm_steps': 16.0797,
+                                      'nnz': 4.2313,
+                                      'op': 102.5196,
+                                      'rows': 39.4727,
+                                      'rows_nz': 5.8409},
+ ('cortex-m55', 'helium', 'blk8'): {'g8': 2.1422,
+                                    'nnz': 3.9792,
+                                    'op': 107.4219,
+                                    'row_blocks': 0.0,
+                                    'rows': 30.0429,
+                                    'rows_b2': 0.0,
+                                    'rows_b4': 0.0,
+                                    'rows_bn': 0.0,
+                                    'runs_nz': 4.7982},
+ ('cortex-m55', 'helium', 'csc8'): {'col_call_blocks': 0.0,
+                                    'col_calls': 15.2619,
+                                    'col_calls_b2': 0.0,
+                                    'col_calls_bn': 0.0,
+                                    'live_col_blocks': 0.0,
+                                    'live_cols_b2': 0.0,
+                                    'live_cols_bn': 0.0,
+                                    'live_g8': 0.1109,
+                                    'live_nnz': 5.2433,
+                                    'live_runs_nz': 3.9274,
+                                    'op': 123.581,
+                                    'quads': 1.943,
+                                    'rows': 21.7457,
+                                    'zero_quad_blocks': 0.0,
+                                    'zero_quads': 0.0},
+ ('cortex-m55', 'helium', 'dense'): {'op': 71.408, 'rows': 35.9947, 'v16': 15.9998},
+ ('cortex-m55', 'helium', 'rel4'): {'escapes': 6.4226,
+                                    'nnz': 0.0,
+                                    'op': 97.5057,
+                                    'r4_bytes': 25.9002,
+                                    'r4_last': 0.0,
+                                    'r4_peel': 7.0211,
+                                    'r4_words': 68.468,
+                                    'rows': 57.7444,
+                                    'rows_nz': 0.0},
+ ('cortex-m55', 'helium', 'rel8'): {'e_div4': 37.6998,
+                                    'e_rem4': 15.8943,
+                                    'escapes': 0.0,
+                                    'nnz': 0.0,
+                                    'op': 83.1589,
+                                    'rows': 35.885,
+                                    'rows_nz': 0.0},
  ('cortex-m55', 'portable', 'GRAPH'): {'graph': 7.6752, 'op': 2.8181},
  ('cortex-m55', 'portable', 'abs_u16'): {'nnz': 4.9626, 'op': 64.5695, 'rows': 61.9731, 'rows_nz': 11.2114},
  ('cortex-m55', 'portable', 'abs_u32'): {'nnz': 4.9914, 'op': 62.2358, 'rows': 61.8079, 'rows_nz': 11.1648},
@@ -848,11 +922,11 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
  'cortex-m55/any/RESHAPE': {'max_abs_error': 0.0,
                             'max_rel_error': 0.0,
                             'mean_instructions': 3.0,
-                            'samples': 4},
- 'cortex-m55/any/SOFTMAX': {'max_abs_error': 30.4,
-                            'max_rel_error': 0.0059,
-                            'mean_instructions': 5239.3,
-                            'samples': 1000},
+                            'samples': 6},
+ 'cortex-m55/any/SOFTMAX': {'max_abs_error': 30.3,
+                            'max_rel_error': 0.0058,
+                            'mean_instructions': 5239.2,
+                            'samples': 1500},
  'cortex-m55/cortex-m/abs_u16': {'max_abs_error': 8.1,
                                  'max_rel_error': 0.0018,
                                  'mean_instructions': 3439.1,
@@ -885,6 +959,38 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
                               'max_rel_error': 0.0202,
                               'mean_instructions': 5799.1,
                               'samples': 9},
+ 'cortex-m55/helium/abs_u16': {'max_abs_error': 20.0,
+                               'max_rel_error': 0.0035,
+                               'mean_instructions': 2994.5,
+                               'samples': 9},
+ 'cortex-m55/helium/abs_u32': {'max_abs_error': 6.2,
+                               'max_rel_error': 0.0006,
+                               'mean_instructions': 7007.1,
+                               'samples': 9},
+ 'cortex-m55/helium/abs_u8': {'max_abs_error': 41.0,
+                              'max_rel_error': 0.007,
+                              'mean_instructions': 2830.1,
+                              'samples': 9},
+ 'cortex-m55/helium/blk8': {'max_abs_error': 6.8,
+                            'max_rel_error': 0.0011,
+                            'mean_instructions': 3330.5,
+                            'samples': 9},
+ 'cortex-m55/helium/csc8': {'max_abs_error': 52.7,
+                            'max_rel_error': 0.007,
+                            'mean_instructions': 4012.7,
+                            'samples': 9},
+ 'cortex-m55/helium/dense': {'max_abs_error': 3.1,
+                             'max_rel_error': 0.0003,
+                             'mean_instructions': 12321.8,
+                             'samples': 11},
+ 'cortex-m55/helium/rel4': {'max_abs_error': 31.4,
+                            'max_rel_error': 0.0117,
+                            'mean_instructions': 6121.7,
+                            'samples': 9},
+ 'cortex-m55/helium/rel8': {'max_abs_error': 362.6,
+                            'max_rel_error': 0.0197,
+                            'mean_instructions': 5818.1,
+                            'samples': 9},
  'cortex-m55/portable/abs_u16': {'max_abs_error': 25.6,
                                  'max_rel_error': 0.0049,
                                  'mean_instructions': 4894.5,
@@ -1062,7 +1168,7 @@ def fc_features(weights, kernel: str, batches: int = 1, live_fraction=None) -> d
 
     Args:
         weights: a :class:`~tfsparse.converter.ir.CSRMatrix` or :class:`~tfsparse.converter.ir.DenseMatrix`.
-        kernel: ``"portable"`` or ``"cortex-m"``.
+        kernel: ``"portable"``, ``"cortex-m"`` or ``"helium"``.
         batches: rows of the input the kernel runs over (TFLite flattens leading dimensions).
         live_fraction: the input activity (see :func:`input_activity`); only ``csc8`` depends on it.
     """
@@ -1089,7 +1195,24 @@ def fc_features(weights, kernel: str, batches: int = 1, live_fraction=None) -> d
                  r4_last=int((rest & 1).sum()), p4_pairs=int((rest >> 1).sum()))
     else:
         raise CostModelError(f"unknown weight container {type(weights).__name__}")
+    if kernel == "helium":
+        f.update(_helium_features(weights, f))
     return {k: (v if k == "op" else v * batches) for k, v in f.items()}
+
+
+def _helium_features(weights, f: dict) -> dict:
+    """The helium kernel's vector loop counts; a vectorised abs layer zeroes the Cortex-M loop counts."""
+    rows, cols = (int(d) for d in weights.shape)
+    if isinstance(weights, DenseMatrix):
+        return {"v16": rows * -(-cols // 16)}
+    if weights.encoding not in ("abs_u8", "abs_u16"):
+        return {}
+    n = np.diff(weights.row_ptr.astype(np.int64))
+    if int(n.sum()) < HELIUM_MIN_RUN * rows:
+        return {"m_op": 0.0, "m_rows": 0, "m_steps": 0}
+    lanes = 16 if weights.encoding == "abs_u8" else 8
+    vector = {"m_op": 1.0, "m_rows": rows, "m_steps": int(((n + lanes - 1) // lanes).sum())}
+    return {**{k: 0 for k in FEATURES[("cortex-m", weights.encoding)] if k != "op"}, **vector}
 
 
 #: Cores QEMU 7.2 cannot emulate, priced with the coefficients of the fitted core of the same
