@@ -23,13 +23,16 @@ def test_board_table():
               "cortex-m4": ("mps2-an386", 0x0, 4 * MiB, 0x20000000, 4 * MiB, 25_000_000, "cortex-m"),
               "cortex-m7": ("mps2-an500", 0x0, 4 * MiB, 0x20000000, 4 * MiB, 25_000_000, "cortex-m"),
               "cortex-m33": ("mps2-an505", 0x10000000, 4 * MiB, 0x38000000, 4 * MiB, 20_000_000, "cortex-m"),
-              "cortex-m55": ("mps3-an547", 0x0, 512 * KiB, 0x20000000, 512 * KiB, 32_000_000, "cortex-m")}
+              "cortex-m55": ("mps3-an547", 0x0, 512 * KiB, 0x20000000, 512 * KiB, 32_000_000, "helium")}
     for name, row in expect.items():
         t = get_target(name)
         assert (t.qemu_machine, t.flash_origin, t.flash_size, t.ram_origin, t.ram_size, t.clock_hz, t.kernel_impl) == row
     assert get_target("cortex-m0").instructions_per_tick == 62.5
     assert get_target("cortex-m55").instructions_per_tick == 31.25
     assert get_target("cortex-m0").kernels == ("portable",)  # ARMv6-M: no unaligned loads, no DSP
+    # Helium is the M55's default; the DSP and portable kernels stay selectable.
+    assert get_target("cortex-m55").kernels == ("portable", "cortex-m", "helium")
+    assert get_target("cortex-m55").replace(kernel_impl="cortex-m").kernel_impl == "cortex-m"
     # The micro:bit's 16 KiB: a small stack and output buffer (the measured high-water mark is ~260 B).
     assert get_target("cortex-m0").stack_size == 1 * KiB and get_target("cortex-m0").io_buffer == 512
 

@@ -97,8 +97,9 @@ CORES = {
                        "cortex-m", "mps2-an500", True),
     "cortex-m33": _Core(("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"), KERNEL_IMPLS,
                         "cortex-m", "mps2-an505", True),
-    # Helium (MVE): the helium kernel vectorises dense and abs_u8/abs_u16 rows (opt-in: KERNEL_IMPL=helium).
-    "cortex-m55": _Core(("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"), KERNEL_IMPLS + ("helium",), "cortex-m",
+    # Helium (MVE), the default: the helium kernel vectorises dense and abs_u8/abs_u16 rows and runs the
+    # Cortex-M (DSP) kernel where QEMU counts more instructions; KERNEL_IMPL=cortex-m or portable still build.
+    "cortex-m55": _Core(("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"), KERNEL_IMPLS + ("helium",), "helium",
                         "mps3-an547", True),
     # No QEMU 7.2 machine has these cores: firmware builds and is size-checked, it cannot run.
     "cortex-m23": _Core(("-mcpu=cortex-m23", "-mthumb", "-mfloat-abi=soft"), ("portable",), "portable", None, False),
