@@ -21,12 +21,9 @@
 #include "../tfs_fully_connected.h"
 #include "../tfs_quant.h"
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-#include <arm_acle.h>
-#define TFS_CM_HAVE_DSP 1
-#else
-#define TFS_CM_HAVE_DSP 0
-#endif
+#include "tfs_cm_dsp.h" /* the DSP wrappers shared with the convolution twins */
+
+#define TFS_CM_HAVE_DSP TFS_CMD_HAVE_DSP
 
 /* Each encoding's loop is its own function: inlined into one switch they spill each other's registers. */
 #if defined(__GNUC__)
@@ -39,50 +36,6 @@
 
 /* ---- DSP wrappers (ACLE on Cortex-M, portable C elsewhere) ------------------------------------ */
 
-/* Bytes 0 and 2 of w, sign-extended into the low and high halfwords. */
-static inline int32_t tfs_cm_sxtb16(uint32_t w) {
-#if TFS_CM_HAVE_DSP
-  return __sxtb16((int32_t)w);
-#else
-  uint32_t lo = (uint32_t)(int32_t)(int8_t)(w & 0xFFu) & 0xFFFFu;
-  uint32_t hi = (uint32_t)(int32_t)(int8_t)((w >> 16) & 0xFFu) << 16;
-  return (int32_t)(lo | hi);
-#endif
-}
-
-/* Bytes 1 and 3 of w, sign-extended into the low and high halfwords (SXTB16 with ROR #8). */
-static inline int32_t tfs_cm_sxtb16_ror8(uint32_t w) {
-#if TFS_CM_HAVE_DSP && defined(__GNUC__)
-  /* GCC does not fold the rotation into SXTB16's operand; one instruction instead of two. */
-  int32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
-  return r;
-#else
-  return tfs_cm_sxtb16((w >> 8) | (w << 24));
-#endif
-}
-
-/* acc + lo16(a) * lo16(b) + hi16(a) * hi16(b), wrapping like the instruction. */
-static inline int32_t tfs_cm_smlad(int32_t a, int32_t b, int32_t acc) {
-#if TFS_CM_HAVE_DSP
-  return __smlad(a, b, acc);
-#else
-  int32_t p0 = (int32_t)(int16_t)((uint32_t)a & 0xFFFFu) * (int32_t)(int16_t)((uint32_t)b & 0xFFFFu);
-  int32_t p1 = (int32_t)(int16_t)((uint32_t)a >> 16) * (int32_t)(int16_t)((uint32_t)b >> 16);
-  return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
-#endif
-}
-
-/* acc + lo16(x) * lo16(pair) (SMLABB). */
-static inline int32_t tfs_cm_smlabb(int32_t x, int32_t pair, int32_t acc) {
-#if TFS_CM_HAVE_DSP
-  return __smlabb(x, pair, acc);
-#else
-  int32_t p = (int32_t)(int16_t)((uint32_t)x & 0xFFFFu) * (int32_t)(int16_t)((uint32_t)pair & 0xFFFFu);
-  return (int32_t)((uint32_t)acc + (uint32_t)p);
-#endif
-}
-
 /* acc + lo16(x) * hi16(pair) (SMLABT). */
 static inline int32_t tfs_cm_smlabt(int32_t x, int32_t pair, int32_t acc) {
 #if TFS_CM_HAVE_DSP
@@ -91,14 +44,6 @@ static inline int32_t tfs_cm_smlabt(int32_t x, int32_t pair, int32_t acc) {
   int32_t p = (int32_t)(int16_t)((uint32_t)x & 0xFFFFu) * (int32_t)(int16_t)((uint32_t)pair >> 16);
   return (int32_t)((uint32_t)acc + (uint32_t)p);
 #endif
-}
-
-
-/* Four bytes from any address (one unaligned LDR on Cortex-M3 and later). */
-static inline uint32_t tfs_cm_read4(const int8_t *p) {
-  uint32_t w;
-  memcpy(&w, p, sizeof w);
-  return w;
 }
 
 /* ---- Requantization ---------------------------------------------------------------------------- */
@@ -221,20 +166,19 @@ static inline uint32_t tfs_cm_row_len(tfs_cm_rows_t rp, int32_t r) {
   return rp.p16 != NULL ? (uint32_t)rp.p16[r + 1] - rp.p16[r] : rp.p32[r + 1] - rp.p32[r];
 }
 
-
 /* Four products: values v[0..3] (one word) times x[i0..i3]. */
 #define TFS_CM_MAC4(acc, vword, x, i0, i1, i2, i3)              \
   do {                                                          \
-    int32_t even_ = tfs_cm_sxtb16(vword);                       \
-    int32_t odd_ = tfs_cm_sxtb16_ror8(vword);                   \
-    (acc) = tfs_cm_smlabb((x)[i0], even_, (acc));               \
-    (acc) = tfs_cm_smlabb((x)[i1], odd_, (acc));                \
+    int32_t even_ = tfs_cmd_sxtb16(vword);                       \
+    int32_t odd_ = tfs_cmd_sxtb16_ror8(vword);                   \
+    (acc) = tfs_cmd_smlabb((x)[i0], even_, (acc));               \
+    (acc) = tfs_cmd_smlabb((x)[i1], odd_, (acc));                \
     (acc) = tfs_cm_smlabt((x)[i2], even_, (acc));               \
     (acc) = tfs_cm_smlabt((x)[i3], odd_, (acc));                \
   } while (0)
 
 /* One product: acc += *v++ * x[*idx++]. */
-#define TFS_CM_MAC_NEXT(acc, v, idx, x) ((acc) = tfs_cm_smlabb((x)[*(idx)++], *(v)++, (acc)))
+#define TFS_CM_MAC_NEXT(acc, v, idx, x) ((acc) = tfs_cmd_smlabb((x)[*(idx)++], *(v)++, (acc)))
 
 /* n products of consecutive values and the inputs x[idx[0..n-1]], advancing v and idx: Duff's device,
  * one computed jump into an eight-product body, then whole bodies (no remainder tests). */
@@ -279,7 +223,7 @@ TFS_CM_EVAL_ABS(uint32_t)
   do {                                                     \
     (x) += (gap);                                          \
     if ((gap) != (esc)) {                                  \
-      (acc) = tfs_cm_smlabb(*(x)++, *(v)++, (acc));        \
+      (acc) = tfs_cmd_smlabb(*(x)++, *(v)++, (acc));        \
     }                                                      \
   } while (0)
 
@@ -294,7 +238,7 @@ static TFS_CM_NOINLINE void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int
     int32_t acc = p->bias[r];
     /* Four gaps per (unaligned) word load, then the rest one by one. */
     for (uint32_t k = n >> 2; k > 0; --k) {
-      const uint32_t w = tfs_cm_read4((const int8_t *)g);
+      const uint32_t w = tfs_cmd_read4((const int8_t *)g);
       const uint32_t g0 = w & 0xFFu, g1 = (w >> 8) & 0xFFu, g2 = (w >> 16) & 0xFFu, g3 = w >> 24;
       TFS_CM_REL_STEP(g0, 255u, xr, v, acc);
       TFS_CM_REL_STEP(g1, 255u, xr, v, acc);
@@ -330,7 +274,7 @@ static TFS_CM_NOINLINE void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int
     }
     const uint8_t *b = packed + (e >> 1);
     for (uint32_t k = (end - e) >> 3; k > 0; --k) {
-      const uint32_t w = tfs_cm_read4((const int8_t *)b);
+      const uint32_t w = tfs_cmd_read4((const int8_t *)b);
       const uint32_t g0 = w & 0x0Fu, g1 = (w >> 4) & 0x0Fu, g2 = (w >> 8) & 0x0Fu, g3 = (w >> 12) & 0x0Fu;
       const uint32_t g4 = (w >> 16) & 0x0Fu, g5 = (w >> 20) & 0x0Fu, g6 = (w >> 24) & 0x0Fu, g7 = w >> 28;
       TFS_CM_REL_STEP(g0, 15u, xr, v, acc);
@@ -408,13 +352,13 @@ static inline uint32_t tfs_cm_byte_sum4(uint32_t w) {
 /* Four entries of a column: acc[idx[0..3]] += v[0..3] * xv (one word of values, SXTB16 pairs). */
 #define TFS_CM_SCATTER4(acc, v, idx, xv)                       \
   do {                                                         \
-    const uint32_t w_ = tfs_cm_read4(v);                       \
-    const int32_t even_ = tfs_cm_sxtb16(w_);                   \
-    const int32_t odd_ = tfs_cm_sxtb16_ror8(w_);               \
+    const uint32_t w_ = tfs_cmd_read4(v);                       \
+    const int32_t even_ = tfs_cmd_sxtb16(w_);                   \
+    const int32_t odd_ = tfs_cmd_sxtb16_ror8(w_);               \
     int32_t *a0_ = (acc) + (idx)[0], *a1_ = (acc) + (idx)[1];  \
     int32_t *a2_ = (acc) + (idx)[2], *a3_ = (acc) + (idx)[3];  \
-    *a0_ = tfs_cm_smlabb(xv, even_, *a0_);                     \
-    *a1_ = tfs_cm_smlabb(xv, odd_, *a1_);                      \
+    *a0_ = tfs_cmd_smlabb(xv, even_, *a0_);                     \
+    *a1_ = tfs_cmd_smlabb(xv, odd_, *a1_);                      \
     *a2_ = tfs_cm_smlabt(xv, even_, *a2_);                     \
     *a3_ = tfs_cm_smlabt(xv, odd_, *a3_);                      \
   } while (0)
@@ -422,14 +366,14 @@ static inline uint32_t tfs_cm_byte_sum4(uint32_t w) {
 #define TFS_CM_SCATTER1(acc, v, idx, xv, j)                    \
   do {                                                         \
     int32_t *a_ = (acc) + (idx)[j];                            \
-    *a_ = tfs_cm_smlabb(xv, (v)[j], *a_);                      \
+    *a_ = tfs_cmd_smlabb(xv, (v)[j], *a_);                      \
   } while (0)
 
 /* One entry of a column: acc[*idx++] += *v++ * xv (post-incremented loads: no pointer arithmetic). */
 #define TFS_CM_SCATTER_NEXT(acc, v, idx, xv)                   \
   do {                                                         \
     int32_t *a_ = (acc) + *(idx)++;                            \
-    *a_ = tfs_cm_smlabb(xv, *(v)++, *a_);                      \
+    *a_ = tfs_cmd_smlabb(xv, *(v)++, *a_);                      \
   } while (0)
 
 /* acc[idx[k]] += v[k] * xv for one column's run of n > 0 entries (rows distinct and increasing), Duff's
@@ -482,10 +426,10 @@ static TFS_CM_INLINE void tfs_cm_csc8_columns(const tfs_fc_params_t *p, const in
   const uint32_t zp4 = 0x01010101u * (uint8_t)zp;
   int32_t c = 0;
   for (; c + 4 <= cols; c += 4) {
-    if (TFS_SKIP_COLUMN(tfs_cm_read4(x + c) == zp4)) { /* four columns' counts are 4 * blocks consecutive bytes */
+    if (TFS_SKIP_COLUMN(tfs_cmd_read4(x + c) == zp4)) { /* four columns' counts are 4 * blocks consecutive bytes */
       uint32_t skip = 0;
       for (int32_t j = 0; j < blocks; ++j) {
-        skip += tfs_cm_byte_sum4(tfs_cm_read4((const int8_t *)count + 4 * j));
+        skip += tfs_cm_byte_sum4(tfs_cmd_read4((const int8_t *)count + 4 * j));
       }
       v += skip, idx += skip, count += 4 * blocks;
       continue;
@@ -525,11 +469,11 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
 /* Four columns of two rows: acc0 += w0[0..3] . x[0..3], acc1 += w1[0..3] . x[0..3], sharing x's pairs. */
 #define TFS_CM_DENSE4(acc0, acc1, xw, a, b)                                \
   do {                                                                     \
-    const int32_t x02_ = tfs_cm_sxtb16(xw), x13_ = tfs_cm_sxtb16_ror8(xw); \
-    (acc0) = tfs_cm_smlad(tfs_cm_sxtb16(a), x02_, (acc0));                 \
-    (acc0) = tfs_cm_smlad(tfs_cm_sxtb16_ror8(a), x13_, (acc0));            \
-    (acc1) = tfs_cm_smlad(tfs_cm_sxtb16(b), x02_, (acc1));                 \
-    (acc1) = tfs_cm_smlad(tfs_cm_sxtb16_ror8(b), x13_, (acc1));            \
+    const int32_t x02_ = tfs_cmd_sxtb16(xw), x13_ = tfs_cmd_sxtb16_ror8(xw); \
+    (acc0) = tfs_cmd_smlad(tfs_cmd_sxtb16(a), x02_, (acc0));                 \
+    (acc0) = tfs_cmd_smlad(tfs_cmd_sxtb16_ror8(a), x13_, (acc0));            \
+    (acc1) = tfs_cmd_smlad(tfs_cmd_sxtb16(b), x02_, (acc1));                 \
+    (acc1) = tfs_cmd_smlad(tfs_cmd_sxtb16_ror8(b), x13_, (acc1));            \
   } while (0)
 
 /* Two rows at a time, eight columns per iteration, then a block of four and single columns. An odd
@@ -543,22 +487,22 @@ static TFS_CM_NOINLINE void tfs_cm_eval_dense(const tfs_fc_params_t *p, const in
     const int8_t *xp = x;
     int32_t acc0 = p->bias[r], acc1 = p->bias[r1];
     for (int32_t c = cols >> 3; c > 0; --c) {
-      const uint32_t xa = tfs_cm_read4(xp), xb = tfs_cm_read4(xp + 4);
-      const uint32_t a0 = tfs_cm_read4(w0), a1 = tfs_cm_read4(w0 + 4);
-      const uint32_t b0 = tfs_cm_read4(w1), b1 = tfs_cm_read4(w1 + 4);
+      const uint32_t xa = tfs_cmd_read4(xp), xb = tfs_cmd_read4(xp + 4);
+      const uint32_t a0 = tfs_cmd_read4(w0), a1 = tfs_cmd_read4(w0 + 4);
+      const uint32_t b0 = tfs_cmd_read4(w1), b1 = tfs_cmd_read4(w1 + 4);
       TFS_CM_DENSE4(acc0, acc1, xa, a0, b0);
       TFS_CM_DENSE4(acc0, acc1, xb, a1, b1);
       xp += 8, w0 += 8, w1 += 8;
     }
     if (cols & 4) {
-      const uint32_t xa = tfs_cm_read4(xp), a0 = tfs_cm_read4(w0), b0 = tfs_cm_read4(w1);
+      const uint32_t xa = tfs_cmd_read4(xp), a0 = tfs_cmd_read4(w0), b0 = tfs_cmd_read4(w1);
       TFS_CM_DENSE4(acc0, acc1, xa, a0, b0);
       xp += 4, w0 += 4, w1 += 4;
     }
     for (int32_t c = cols & 3; c > 0; --c) {
       const int32_t xv = *xp++;
-      acc0 = tfs_cm_smlabb(xv, *w0++, acc0);
-      acc1 = tfs_cm_smlabb(xv, *w1++, acc1);
+      acc0 = tfs_cmd_smlabb(xv, *w0++, acc0);
+      acc1 = tfs_cmd_smlabb(xv, *w1++, acc1);
     }
     out[r] = tfs_cm_requantize_row(&q, r, acc0);
     out[r1] = tfs_cm_requantize_row(&q, r1, acc1);
