@@ -87,3 +87,14 @@ def test_kth_largest_is_exact_for_any_sign(tf_keras3, values, data):
     expected = float(np.sort(values)[::-1][k - 1])
     assert float(kth_largest(values, k)) == expected  # radix selection
     assert float(_XLA_KTH(tf.constant(values), tf.constant(k))) == expected  # bisection under XLA
+
+
+@pytest.mark.parametrize("nonnegative", [False, True])
+def test_kth_largest_keeps_subnormals(tf_keras3, nonnegative):
+    """TensorFlow's CPU kernels flush subnormals to zero in float arithmetic; the selection works on bits."""
+    from tfsparse.pruning.masks import kth_largest
+
+    tf, _ = tf_keras3
+    values = np.array([1.0, 1.0, 2.2956085455553797e-39, 0.0], np.float32)
+    assert float(kth_largest(values, 3, nonnegative=nonnegative)) == float(values[2])
+    assert float(_XLA_KTH(tf.constant(values), tf.constant(3))) == float(values[2])

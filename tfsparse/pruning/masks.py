@@ -76,7 +76,10 @@ def kth_largest(values, k, nonnegative=False):
     65536-bin count to a one-hot product and needs static shapes, a bisection on the keys instead.
     ``nonnegative=True`` (magnitudes): the float bits already sort as integers, and half the bins do.
     """
-    keys = tf.bitcast(tf.cast(values, tf.float32) + 0.0, tf.int32)  # + 0.0: -0.0 -> +0.0
+    # -0.0 -> +0.0 on the bits: a float "+ 0.0" would also flush subnormals to zero (TensorFlow runs
+    # CPU kernels with flush-to-zero), and the k-th largest of [1, 1, 2.3e-39] is 2.3e-39, not 0.
+    keys = tf.bitcast(tf.cast(values, tf.float32), tf.int32)
+    keys = tf.where(tf.equal(keys, tf.int32.min), tf.zeros_like(keys), keys)
     reflect = (lambda x: x) if nonnegative else _reflect_negatives
     keys = reflect(keys)
     k = tf.cast(k, tf.int32)
