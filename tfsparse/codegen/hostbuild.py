@@ -23,13 +23,12 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..converter.ir import CSRMatrix, DenseMatrix
+from ..converter.ops.sparse_fully_connected import ENCODING_IDS  # tfs_encoding_t of tfs_fully_connected.h
 from ..errors import FirmwareError
 
 __all__ = ["firmware_root", "ENCODING_IDS", "FCCase", "SoftmaxCase", "build_harness", "run_cases",
            "kernel_sources", "build_kernel_objects", "build_host_model", "run_host_model"]
 
-#: tfs_encoding_t values of firmware/kernels/tfs_fully_connected.h.
-ENCODING_IDS = {"dense": 0, "abs_u8": 1, "abs_u16": 2, "abs_u32": 3, "rel8": 4, "rel4": 5, "blk8": 6, "csc8": 7}
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror", "-pedantic")
 SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
