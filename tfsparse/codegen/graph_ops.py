@@ -48,6 +48,8 @@ def scratch_bytes(op, model) -> int:
         return 4 * op.output_channels  # TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES
     if op.kind == "MEAN":
         return 4 * _shape(model, op.input)[-1]  # TFS_MEAN_SCRATCH_BYTES
+    if op.kind == "ADD" and _add_uses_tables(op, model):
+        return ADD_SCRATCH_BYTES
     return 0
 
 
@@ -151,6 +153,16 @@ def _mean(op, ctx, model):
         input_zero_point=int(op.input_zero_point), output_zero_point=int(op.output_zero_point))
 
 
+#: tfs_add.h: ADDs of at least TFS_ADD_TABLE_MIN_SIZE elements run tfs_add_table_eval, which tabulates
+#: each input's rescaling in TFS_ADD_SCRATCH_BYTES of scratch.
+ADD_TABLE_MIN_SIZE = 256
+ADD_SCRATCH_BYTES = 2 * 256 * 4
+
+
+def _add_uses_tables(op, model) -> bool:
+    return int(np.prod(_shape(model, op.output))) >= ADD_TABLE_MIN_SIZE
+
+
 def _add(op, ctx, model):
     a, b, out = _shape(model, op.input1), _shape(model, op.input2), _shape(model, op.output)
     if getattr(op, "requires_broadcast", False) or not (a == b == out):
@@ -161,7 +173,7 @@ def _add(op, ctx, model):
               "activation_min", "activation_max")
     init = dict(size=int(np.prod(out)))
     init.update({f: int(getattr(op, f)) for f in fields})
-    return "tfs_add_params_t", "tfs_add", init
+    return "tfs_add_params_t", ("tfs_add_table" if _add_uses_tables(op, model) else "tfs_add", "tfs_add"), init
 
 
 def _concatenation(op, ctx, model):

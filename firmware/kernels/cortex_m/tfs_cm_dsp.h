@@ -1,6 +1,7 @@
 /* tfsparse: Cortex-M DSP-extension helpers shared by the convolution twins (ACLE intrinsics when
  * __ARM_FEATURE_DSP, portable C with the same wrapping arithmetic elsewhere, so host builds under
- * sanitizers run the same code), and TFLM's requantization in 32/64-bit operations. */
+ * sanitizers run the same code), and TFLM's requantization in 32/64-bit operations. Also used by
+ * the ADD and pooling twins (4-lane max/min, 16-bit lane sums, rounding high multiply). */
 #ifndef TFS_CM_DSP_H_
 #define TFS_CM_DSP_H_
 
@@ -74,6 +75,91 @@ static inline uint32_t tfs_cmd_read4(const void *p) {
   uint32_t w;
   memcpy(&w, p, sizeof w);
   return w;
+}
+
+/* Four bytes to any address (one unaligned STR on Cortex-M3 and later). */
+static inline void tfs_cmd_write4(void *p, uint32_t w) {
+  memcpy(p, &w, sizeof w);
+}
+
+/* Portable lane-wise signed maximum (max != 0) or minimum of four int8 lanes. */
+static inline uint32_t tfs_cmd_pick4(uint32_t a, uint32_t b, int max) {
+  uint32_t r = 0;
+  for (int lane = 0; lane < 32; lane += 8) {
+    const int8_t x = (int8_t)(a >> lane), y = (int8_t)(b >> lane);
+    r |= (uint32_t)(uint8_t)((x > y) == (max != 0) ? x : y) << lane;
+  }
+  return r;
+}
+
+/* Lane-wise signed maximum and minimum of four int8 lanes (SSUB8 sets the GE flags, SEL picks). */
+static inline uint32_t tfs_cmd_max4(uint32_t a, uint32_t b) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r, t;
+  __asm__("ssub8 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
+  return r;
+#else
+  return tfs_cmd_pick4(a, b, 1);
+#endif
+}
+
+static inline uint32_t tfs_cmd_min4(uint32_t a, uint32_t b) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r, t;
+  __asm__("ssub8 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
+  return r;
+#else
+  return tfs_cmd_pick4(a, b, 0);
+#endif
+}
+
+/* acc's two int16 lanes plus bytes 0 and 2 of w, sign-extended (SXTAB16, wrapping per lane). */
+static inline uint32_t tfs_cmd_sxtab16(uint32_t acc, uint32_t w) {
+#if TFS_CMD_HAVE_DSP
+  return (uint32_t)__sxtab16((int32_t)acc, (int32_t)w);
+#else
+  const uint32_t s = (uint32_t)tfs_cmd_sxtb16(w);
+  return ((acc + s) & 0xFFFFu) | (((acc >> 16) + (s >> 16)) << 16);
+#endif
+}
+
+/* The same with bytes 1 and 3 of w (SXTAB16 with ROR #8). */
+static inline uint32_t tfs_cmd_sxtab16_ror8(uint32_t acc, uint32_t w) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(w));
+  return r;
+#else
+  return tfs_cmd_sxtab16(acc, (w >> 8) | (w << 24));
+#endif
+}
+
+/* The low and high int16 lanes of w as int32. */
+static inline int32_t tfs_cmd_lane_lo(uint32_t w) {
+  return (int32_t)(int16_t)(w & 0xFFFFu);
+}
+
+static inline int32_t tfs_cmd_lane_hi(uint32_t w) {
+  return (int32_t)(int16_t)(w >> 16);
+}
+
+/* (a * b + 2^31) >> 32 (SMMULR). For m >= 0 and |a| < 2^30, tfs_cmd_smmulr(2 * a, m) is TFLM's
+ * SaturatingRoundingDoublingHighMul(a, m): floor((2am + 2^31) / 2^32) = floor((am + 2^30) / 2^31). */
+static inline int32_t tfs_cmd_smmulr(int32_t a, int32_t b) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+#else
+  return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* gemmlowp's RoundingDivideByPOT for 1 <= right <= 31 and |x| <= 2^30, as one add, one subtract and
+ * one shift: x / 2^right rounded half away from zero is floor((x + 2^(right-1) - [x < 0]) / 2^right).
+ * nudge = 1 << (right - 1). */
+static inline int32_t tfs_cmd_round_shift(int32_t x, int32_t nudge, int32_t right) {
+  return (x + nudge - (int32_t)((uint32_t)x >> 31)) >> right;
 }
 
 /* TFLM's MultiplyByQuantizedMultiplier (double rounding) + zero point + clamp, as one 64-bit product

@@ -1,0 +1,135 @@
+"""ADD, MAX_POOL_2D and AVERAGE_POOL_2D, each alone in a generated model, built for the host (ASan +
+UBSan, -Werror) with the portable kernels and the Cortex-M twins, against SparseModel.predict (TFLM's
+arithmetic) on random inputs covering every int8 value.
+
+The cases reach every path of the kernels: ADD below and from TFS_ADD_TABLE_MIN_SIZE elements (direct
+and tabulated rescaling), odd sizes, inputs of different scales (one with multiplier 2^30 and shift 0,
+as the larger-scale input gets), fused ReLU / ReLU6-like ranges, output shift 0; pools with channel
+counts that are and are not multiples of 4, 2x2 windows (the unrolled max), SAME padding (clipped
+windows), strides, and average windows of more than 256 taps (16-bit lane sums flushed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfsparse
+from tfsparse.codegen import _testing_graph as _graphs
+from tfsparse.codegen import graph_ops, hostbuild
+from tfsparse.converter.ir import Add, AveragePool2D, MaxPool2D, Quantize
+from tfsparse.converter.model import SparseModel
+
+INPUTS = 6
+
+# (name, shape, left_shift, (m1, s1), (m2, s2), (mo, so), activation): activation None = no clamp,
+# "relu" = [output zero point, 127], (lo, hi) otherwise.
+ADD_CASES = [
+    ("tiny_odd", (1, 1, 3, 1), 20, (1 << 30, 0), (1518500250, -1), (1652310041, -19), None),
+    ("below_table", (1, 5, 17, 3), 20, (1 << 30, 0), (1789569707, -2), (1276901821, -18), "relu"),
+    ("table_min", (1, 4, 4, 16), 20, (1431655765, -1), (1 << 30, 0), (2013265920, -20), None),
+    ("table_odd", (1, 7, 11, 13), 20, (1 << 30, 0), (1193046471, -3), (1717986918, -19), "relu"),
+    ("table_clamp", (1, 9, 9, 8), 20, (1879048192, -1), (1 << 30, 0), (1288490189, -18), (-100, 60)),
+    ("output_shift_0", (1, 6, 6, 9), 0, (1 << 30, 0), (1288490189, -1), (1503238554, 0), (-120, 90)),
+]
+
+# (name, class, input shape (h, w, c), filter, stride, padding, activation)
+POOL_CASES = [
+    ("max_2x2_c16", MaxPool2D, (10, 10, 16), (2, 2), (2, 2), "VALID", None),
+    ("max_2x2_same_c5", MaxPool2D, (7, 9, 5), (2, 2), (2, 2), "SAME", (-90, 100)),
+    ("max_3x3_s1_same_c7", MaxPool2D, (6, 5, 7), (3, 3), (1, 1), "SAME", None),
+    ("max_2x3_c12_relu", MaxPool2D, (8, 9, 12), (2, 3), (1, 2), "SAME", (-10, 127)),
+    ("max_3x2_c1", MaxPool2D, (7, 7, 1), (3, 2), (2, 1), "VALID", (-128, 50)),
+    ("avg_2x2_c16", AveragePool2D, (10, 10, 16), (2, 2), (2, 2), "VALID", None),
+    ("avg_3x3_same_c6", AveragePool2D, (7, 6, 6), (3, 3), (2, 2), "SAME", (-60, 127)),
+    ("avg_global_c64", AveragePool2D, (25, 5, 64), (25, 5), (1, 1), "VALID", None),
+    ("avg_global_300_taps_c9", AveragePool2D, (20, 15, 9), (20, 15), (1, 1), "VALID", None),
+    ("avg_17x17_same_c4", AveragePool2D, (18, 18, 4), (17, 17), (1, 1), "SAME", (-128, 90)),
+    ("avg_1x300_c4", AveragePool2D, (1, 300, 4), (1, 300), (1, 1), "VALID", None),
+]
+
+
+def _add_model(case, rng) -> SparseModel:
+    name, shape, left_shift, (m1, s1), (m2, s2), (mo, so), activation = case
+    b = _graphs._Builder(rng)
+    x = b.tensor("input", shape)
+    # Second operand: a requantized copy of the input (another zero point and scale).
+    y = b.tensor("requantized", shape)
+    b.ops.append(Quantize(name="requantize", input=x, output=y, input_zero_point=b.zp(x), output_zero_point=b.zp(y),
+                          multiplier=1288490189, shift=0))
+    out = b.tensor("sum", shape)
+    lo, hi = (-128, 127) if activation is None else (b.zp(out), 127) if activation == "relu" else activation
+    b.ops.append(Add(name=name, input1=x, input2=y, output=out, input1_offset=-b.zp(x), input2_offset=-b.zp(y),
+                     output_offset=b.zp(out), left_shift=left_shift, input1_multiplier=m1, input1_shift=s1,
+                     input2_multiplier=m2, input2_shift=s2, output_multiplier=mo, output_shift=so,
+                     activation_min=lo, activation_max=hi))
+    return SparseModel(name, b.tensors, b.ops, x, out, source="<add case>", source_sha256="")
+
+
+def _pool_model(case, rng) -> SparseModel:
+    name, cls, (h, w, c), k, stride, padding, activation = case
+    b = _graphs._Builder(rng)
+    x = b.tensor("input", (1, h, w, c))
+    out = b.pool(cls, x, k, stride, padding)
+    b.ops[-1].activation_min, b.ops[-1].activation_max = (-128, 127) if activation is None else activation
+    return SparseModel(name, b.tensors, b.ops, x, out, source="<pool case>", source_sha256="")
+
+
+@pytest.fixture(scope="module")
+def kernel_objects(tmp_path_factory):
+    d = tmp_path_factory.mktemp("add_pool_kernels")
+    return {impl: hostbuild.build_kernel_objects(d / impl, kernel_impl=impl) for impl in ("portable", "cortex-m")}
+
+
+def _check(model, kernel_objects, tmp_path, rng):
+    x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    x.reshape(INPUTS, -1)[0, :256] = np.arange(-128, 128)[: x[0].size]  # every int8 value where it fits
+    x[1] = model.input_tensor.quantization.zero_point[0]
+    x[2], x[3] = -128, 127  # the extremes: 16-bit lane sums of more than 256 taps would wrap
+    want = model.predict(x)
+    assert len(np.unique(want.reshape(INPUTS, -1), axis=0)) > 1, "the case's output ignores its input"
+    project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
+    for impl, objects in kernel_objects.items():
+        exe = hostbuild.build_host_model(project, tmp_path / f"host_{impl}", kernel_objects=objects)
+        got = hostbuild.run_host_model(exe, x, model.output_tensor.shape[1:])
+        bad = got != want
+        assert not bad.any(), f"{model.name} ({impl}): {int(bad.sum())} of {bad.size} bytes differ from predict"
+    return project
+
+
+@pytest.mark.parametrize("case", ADD_CASES, ids=[c[0] for c in ADD_CASES])
+def test_add_matches_predict(case, kernel_objects, tmp_path):
+    rng = np.random.default_rng(len(case[0]))
+    model = _add_model(case, rng)
+    project = _check(model, kernel_objects, tmp_path, rng)
+    tables = int(np.prod(case[1])) >= graph_ops.ADD_TABLE_MIN_SIZE
+    assert ("tfs_add_table_eval(" in (project / "tfs_model.c").read_text()) == tables
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=[c[0] for c in POOL_CASES])
+def test_pool_matches_predict(case, kernel_objects, tmp_path):
+    _check(_pool_model(case, np.random.default_rng(len(case[0]))), kernel_objects, tmp_path, np.random.default_rng(1))
+
+
+def test_add_table_constants_match_the_header():
+    header = (hostbuild.firmware_root() / "kernels" / "tfs_add.h").read_text()
+    assert f"#define TFS_ADD_TABLE_MIN_SIZE {graph_ops.ADD_TABLE_MIN_SIZE}\n" in header
+    assert "#define TFS_ADD_SCRATCH_BYTES (2 * 256 * 4)\n" in header and graph_ops.ADD_SCRATCH_BYTES == 2 * 256 * 4
+
+
+QEMU_CASES = ["table_odd", "output_shift_0", "max_2x2_same_c5", "max_3x3_s1_same_c7", "avg_3x3_same_c6",
+              "avg_global_300_taps_c9"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", QEMU_CASES)
+def test_cortex_m4_twins_match_predict_on_qemu(name, tmp_path):
+    """The same cases built for cortex-m4 (the DSP instructions the host build replaces by C) on QEMU."""
+    rng = np.random.default_rng(len(name))
+    case = next(c for c in ADD_CASES + POOL_CASES if c[0] == name)
+    model = _add_model(case, rng) if case in ADD_CASES else _pool_model(case, rng)
+    x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    x[2], x[3] = -128, 127
+    run = tfsparse.run(tfsparse.generate(model, tmp_path / "fw", target="cortex-m4"), x, kernel_impl="cortex-m")
+    bad = run.outputs.reshape(INPUTS, -1) != model.predict(x).reshape(INPUTS, -1)
+    assert not bad.any(), f"{name} on cortex-m4: {int(bad.sum())} of {bad.size} bytes differ from predict"
