@@ -4,9 +4,10 @@ arithmetic) on random inputs covering every int8 value.
 
 The cases reach every path of the kernels: ADD below and from TFS_ADD_TABLE_MIN_SIZE elements (direct
 and tabulated rescaling), odd sizes, inputs of different scales (one with multiplier 2^30 and shift 0,
-as the larger-scale input gets), fused ReLU / ReLU6-like ranges, output shift 0; pools with channel
-counts that are and are not multiples of 4, 2x2 windows (the unrolled max), SAME padding (clipped
-windows), strides, and average windows of more than 256 taps (16-bit lane sums flushed).
+as the larger-scale input gets), fused ReLU / ReLU6-like ranges, output shifts 0 and 23 (outside the
+twin's packed loop); pools with channel counts that are and are not multiples of 4, 2x2 windows (the
+unrolled max), SAME padding (clipped windows), strides, and average windows of more than 256 taps
+(16-bit lane sums flushed). The QEMU test runs some of them with the DSP instructions themselves.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ADD_CASES = [
     ("table_odd", (1, 7, 11, 13), 20, (1 << 30, 0), (1193046471, -3), (1717986918, -19), "relu"),
     ("table_clamp", (1, 9, 9, 8), 20, (1879048192, -1), (1 << 30, 0), (1288490189, -18), (-100, 60)),
     ("output_shift_0", (1, 6, 6, 9), 0, (1 << 30, 0), (1288490189, -1), (1503238554, 0), (-120, 90)),
+    ("output_shift_23", (1, 5, 7, 11), 20, (1 << 30, 0), (1288490189, -1), (2040109466, -23), "relu"),
 ]
 
 # (name, class, input shape (h, w, c), filter, stride, padding, activation)
@@ -117,7 +119,7 @@ def test_add_table_constants_match_the_header():
     assert "#define TFS_ADD_SCRATCH_BYTES (2 * 256 * 4)\n" in header and graph_ops.ADD_SCRATCH_BYTES == 2 * 256 * 4
 
 
-QEMU_CASES = ["table_odd", "output_shift_0", "max_2x2_same_c5", "max_3x3_s1_same_c7", "avg_3x3_same_c6",
+QEMU_CASES = ["table_odd", "table_clamp", "output_shift_0", "output_shift_23", "max_2x2_same_c5", "max_3x3_s1_same_c7", "avg_3x3_same_c6",
               "avg_global_300_taps_c9"]
 
 

@@ -5,8 +5,8 @@
  *
  * tfs_add_table_eval tabulates twice each input's rescaled value (|value| < 2^28, so the doubled sum
  * fits), then per element: two byte loads, two table loads, one add, SMMULR (the doubled sum times
- * the output multiplier is TFLM's rounding doubling high multiply), TFLM's rounding right shift as
- * add/subtract/shift, the zero point, and the clamp. */
+ * the output multiplier is TFLM's rounding doubling high multiply), TFLM's rounding right shift and the
+ * zero point as add/subtract/shift, SSAT; the activation clamp on four packed results at once. */
 #include "../tfs_add.h"
 #include "../tfs_quant.h"
 #include "tfs_cm_dsp.h"
@@ -23,27 +23,49 @@ void tfs_add_eval(const tfs_add_params_t *p, const int8_t *input1, const int8_t 
   }
 }
 
+/* table[x] = 2 * MultiplyByQuantizedMultiplier((offset + x) << left_shift, multiplier, shift) for int8 x:
+ * |offset + x| <= 255 and left_shift <= 20 (Prepare), so the doubled argument fits SMMULR's identity. */
+static void tabulate(int32_t *table, int32_t offset, int32_t left_shift, int32_t multiplier, int32_t shift) {
+  const int32_t right = -shift, nudge = right > 0 ? (int32_t)(1u << (right - 1)) : 0;
+  for (int32_t x = -128; x < 128; ++x) {
+    const int32_t high = tfs_cmd_smmulr((int32_t)((uint32_t)(offset + x) << (left_shift + 1)), multiplier);
+    table[x] = 2 * (right > 0 ? tfs_cmd_round_shift(high, nudge, right) : high);
+  }
+}
+
+/* The doubled sum to int8 before the activation clamp (see tfs_add_table_eval). */
+static inline int32_t requantize(int32_t sum2, int32_t multiplier, int32_t bias, int32_t right) {
+  return tfs_cmd_ssat8(tfs_cmd_round_shift(tfs_cmd_smmulr(sum2, multiplier), bias, right));
+}
+
 void tfs_add_table_eval(const tfs_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output,
                         void *scratch) {
   int32_t *table1 = (int32_t *)scratch + 128, *table2 = (int32_t *)scratch + 256 + 128;
-  for (int32_t x = -128; x < 128; ++x) {
-    const int32_t a = (int32_t)((uint32_t)(p->input1_offset + x) << p->left_shift);
-    const int32_t b = (int32_t)((uint32_t)(p->input2_offset + x) << p->left_shift);
-    table1[x] = 2 * tfs_cmd_mbqm(a, p->input1_multiplier, p->input1_shift);
-    table2[x] = 2 * tfs_cmd_mbqm(b, p->input2_multiplier, p->input2_shift);
-  }
-  const int32_t n = p->size, m = p->output_multiplier, zp = p->output_offset;
+  tabulate(table1, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift);
+  tabulate(table2, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
+  const int32_t n = p->size, m = p->output_multiplier, zp = p->output_offset, right = -p->output_shift;
   const int32_t lo = p->activation_min, hi = p->activation_max;
-  if (p->output_shift == 0) {
-    for (int32_t i = 0; i < n; ++i) {
-      const int32_t v = tfs_cmd_smmulr(table1[input1[i]] + table2[input2[i]], m) + zp;
-      output[i] = (int8_t)tfs_clamp(v, lo, hi);
+  int32_t i = 0;
+  if (right >= 1 && right <= 22) {
+    /* |high| < 2^29, so high + 2^(right-1) + zp * 2^right stays in int32: the zero point rides in the
+     * rounding shift's nudge. Four results saturate to int8 (SSAT), pack into one word and take the
+     * activation range as 4-lane max/min. */
+    const int32_t bias = (int32_t)(1u << (right - 1)) + (int32_t)((uint32_t)zp << right);
+    const uint32_t lo4 = 0x01010101u * (uint8_t)lo, hi4 = 0x01010101u * (uint8_t)hi;
+    const int clamp = lo != -128 || hi != 127;
+    for (; i + 4 <= n; i += 4) {
+      uint32_t word = tfs_cmd_pack4(requantize(table1[input1[i]] + table2[input2[i]], m, bias, right),
+                                    requantize(table1[input1[i + 1]] + table2[input2[i + 1]], m, bias, right),
+                                    requantize(table1[input1[i + 2]] + table2[input2[i + 2]], m, bias, right),
+                                    requantize(table1[input1[i + 3]] + table2[input2[i + 3]], m, bias, right));
+      if (clamp) {
+        word = tfs_cmd_min4(tfs_cmd_max4(word, lo4), hi4);
+      }
+      tfs_cmd_write4(output + i, word);
     }
-    return;
   }
-  const int32_t right = -p->output_shift, nudge = (int32_t)(1u << (right - 1));
-  for (int32_t i = 0; i < n; ++i) {
-    const int32_t high = tfs_cmd_smmulr(table1[input1[i]] + table2[input2[i]], m);
-    output[i] = (int8_t)tfs_clamp(tfs_cmd_round_shift(high, nudge, right) + zp, lo, hi);
+  for (; i < n; ++i) { /* the tail, and output shifts outside 1..22 */
+    const int32_t sum = (table1[input1[i]] + table2[input2[i]]) / 2;
+    output[i] = tfs_cmd_requantize(sum, m, p->output_shift, zp, lo, hi);
   }
 }

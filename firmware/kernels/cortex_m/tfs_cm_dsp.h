@@ -155,9 +155,29 @@ static inline int32_t tfs_cmd_smmulr(int32_t a, int32_t b) {
 #endif
 }
 
-/* gemmlowp's RoundingDivideByPOT for 1 <= right <= 31 and |x| <= 2^30, as one add, one subtract and
- * one shift: x / 2^right rounded half away from zero is floor((x + 2^(right-1) - [x < 0]) / 2^right).
- * nudge = 1 << (right - 1). */
+/* x saturated to [-128, 127] (SSAT #8). */
+static inline int32_t tfs_cmd_ssat8(int32_t x) {
+#if TFS_CMD_HAVE_DSP
+  return __ssat(x, 8);
+#else
+  return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+
+/* The low bytes of b0..b3 as one word, b0 in the lowest byte (three BFI). */
+static inline uint32_t tfs_cmd_pack4(int32_t b0, int32_t b1, int32_t b2, int32_t b3) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t w = (uint32_t)b0;
+  __asm__("bfi %0, %1, #8, #8\n\tbfi %0, %2, #16, #8\n\tbfi %0, %3, #24, #8" : "+r"(w) : "r"(b1), "r"(b2), "r"(b3));
+  return w;
+#else
+  return (uint32_t)(uint8_t)b0 | (uint32_t)(uint8_t)b1 << 8 | (uint32_t)(uint8_t)b2 << 16 | (uint32_t)(uint8_t)b3 << 24;
+#endif
+}
+
+/* gemmlowp's RoundingDivideByPOT for 1 <= right <= 31, as one add, one subtract and one shift:
+ * x / 2^right rounded half away from zero is floor((x + 2^(right-1) - [x < 0]) / 2^right).
+ * nudge = 1 << (right - 1), plus k << right to add k to the result; x + nudge must fit in int32. */
 static inline int32_t tfs_cmd_round_shift(int32_t x, int32_t nudge, int32_t right) {
   return (x + nudge - (int32_t)((uint32_t)x >> 31)) >> right;
 }
