@@ -11,29 +11,6 @@
 #include "../tfs_depthwise_conv.h"
 #include "tfs_cm_dsp.h"
 
-/* Channels [c0, c_end) of one output pixel, any window position, one channel at a time. */
-static void pixel_generic(const tfs_depthwise_conv_params_t *p, const int8_t *input, int32_t y0, int32_t x0,
-                          int32_t c0, int32_t c_end, int8_t *out) {
-  const tfs_window_t *w = &p->window;
-  const int32_t cin = w->input_channels, cout = w->output_channels, mult = p->depth_multiplier;
-  for (int32_t c = c0; c < c_end; ++c) {
-    int32_t acc = p->bias[c];
-    const int8_t *wt = p->weights + c;
-    for (int32_t ky = 0; ky < w->filter_height; ++ky) {
-      const int32_t y = y0 + ky * w->dilation_height;
-      for (int32_t kx = 0; kx < w->filter_width; ++kx, wt += cout) {
-        const int32_t x = x0 + kx * w->dilation_width;
-        const int32_t v = (y < 0 || y >= w->input_height || x < 0 || x >= w->input_width)
-                              ? p->input_zero_point
-                              : input[((size_t)y * (size_t)w->input_width + (size_t)x) * (size_t)cin + (size_t)(c / mult)];
-        acc += (int32_t)*wt * v;
-      }
-    }
-    out[c] = tfs_cmd_requantize(acc, p->multiplier[c], p->shift[c], p->output_zero_point, p->activation_min,
-                                p->activation_max);
-  }
-}
-
 /* Four channels' products with one tap: inputs xv and weights wv, each 4 consecutive channels. */
 #define TFS_DW_TAP4(xv, wv)                                                 \
   do {                                                                      \
@@ -56,16 +33,102 @@ static void pixel_generic(const tfs_depthwise_conv_params_t *p, const int8_t *in
     acc3 = tfs_cmd_smlatt(zo, wo_, acc3);                                                   \
   } while (0)
 
-/* Requantizes four channels' accumulators (kept out of line: the tap loops keep their registers). */
-__attribute__((noinline)) static void requantize4(const tfs_depthwise_conv_params_t *p, int32_t c,
-                                                  int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3,
-                                                  int8_t *out) {
-  const int32_t zp = p->output_zero_point, lo = p->activation_min, hi = p->activation_max;
-  const int32_t *m = p->multiplier + c, *s = p->shift + c;
-  out[c] = tfs_cmd_requantize(acc0, m[0], s[0], zp, lo, hi);
-  out[c + 1] = tfs_cmd_requantize(acc1, m[1], s[1], zp, lo, hi);
-  out[c + 2] = tfs_cmd_requantize(acc2, m[2], s[2], zp, lo, hi);
-  out[c + 3] = tfs_cmd_requantize(acc3, m[3], s[3], zp, lo, hi);
+/* Requantization of a layer. When every channel shifts right by 1..TFS_DW_FAST_MAX_RIGHT bits and the
+ * accumulators stay within +-2^30 (bias and taps bounded, checked once per Eval), TFLM's
+ * MultiplyByQuantizedMultiplier + output zero point takes one SMMLAR and three ALU operations per
+ * output: with x = SaturatingRoundingDoublingHighMul(a, m) = floor((2a * m + 2^31) / 2^32) (no
+ * saturation: |2a| < 2^31) and RoundingDivideByPOT(x, r) = floor((x + 2^(r-1) - [x < 0]) / 2^r),
+ *   out = floor((SMMLAR(2a, m, k) - [a < 0]) / 2^r) with k = 2^(r-1) + zp * 2^r,
+ * as adding k before the floor division adds zp after it, and [x < 0] = [a < 0] wherever it matters
+ * (a < 0 <= x only when x = 0, which both signs round to 0 for r >= 1). k lives in the scratch. */
+#define TFS_DW_FAST_MAX_RIGHT 22
+
+typedef struct {
+  const int32_t *multiplier, *shift, *k; /* k: NULL when the layer takes the generic arithmetic */
+  int32_t zp, lo, hi;
+} tfs_dw_rq_t;
+
+/* SMMLAR: k + floor((a * b + 2^31) / 2^32). */
+static inline int32_t tfs_dw_smmlar(int32_t a, int32_t b, int32_t k) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(k));
+  return r;
+#else
+  return (int32_t)(((int64_t)k * 4294967296LL + (int64_t)a * b + 2147483648LL) >> 32);
+#endif
+}
+
+/* Saturation to int8 (SSAT #8). */
+static inline int32_t tfs_dw_ssat8(int32_t x) {
+#if TFS_CMD_HAVE_DSP
+  return __ssat(x, 8);
+#else
+  return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+
+/* Fills q for the layer; the fast form when it is exact (k computed into `scratch`). */
+static void rq_init(const tfs_depthwise_conv_params_t *p, int32_t *scratch, tfs_dw_rq_t *q) {
+  const int32_t cout = p->window.output_channels, taps = p->window.filter_height * p->window.filter_width;
+  q->multiplier = p->multiplier, q->shift = p->shift, q->k = NULL;
+  q->zp = p->output_zero_point, q->lo = p->activation_min, q->hi = p->activation_max;
+  if (taps > (1 << 14)) { /* |sum of taps| <= taps * 2^14 <= 2^28 */
+    return;
+  }
+  for (int32_t c = 0; c < cout; ++c) {
+    const int32_t r = -p->shift[c];
+    if (r < 1 || r > TFS_DW_FAST_MAX_RIGHT || p->bias[c] > (1 << 29) || p->bias[c] < -(1 << 29)) {
+      return;
+    }
+    scratch[c] = (int32_t)(1u << (r - 1)) + (int32_t)((uint32_t)p->output_zero_point << r);
+  }
+  q->k = scratch;
+}
+
+/* Channel c's output from its accumulator, in the fast form (q->k set). */
+static inline int8_t rq_fast(const tfs_dw_rq_t *q, int32_t c, int32_t acc, int clamp) {
+  const int32_t t = tfs_dw_smmlar((int32_t)((uint32_t)acc << 1), q->multiplier[c], q->k[c]);
+  int32_t v = tfs_dw_ssat8((int32_t)((uint32_t)t - ((uint32_t)acc >> 31)) >> -q->shift[c]);
+  if (clamp) {
+    v = v < q->lo ? q->lo : (v > q->hi ? q->hi : v);
+  }
+  return (int8_t)v;
+}
+
+static inline int8_t rq_any(const tfs_dw_rq_t *q, int32_t c, int32_t acc, int fast, int clamp) {
+  return fast ? rq_fast(q, c, acc, clamp)
+              : tfs_cmd_requantize(acc, q->multiplier[c], q->shift[c], q->zp, q->lo, q->hi);
+}
+
+#define TFS_DW_STORE4(q, c, out, fast, clamp)           \
+  do {                                                  \
+    (out)[(c)] = rq_any((q), (c), acc0, (fast), (clamp));         \
+    (out)[(c) + 1] = rq_any((q), (c) + 1, acc1, (fast), (clamp)); \
+    (out)[(c) + 2] = rq_any((q), (c) + 2, acc2, (fast), (clamp)); \
+    (out)[(c) + 3] = rq_any((q), (c) + 3, acc3, (fast), (clamp)); \
+  } while (0)
+
+/* Channels [c0, c_end) of one output pixel, any window position, one channel at a time. */
+static void pixel_generic(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, const int8_t *input, int32_t y0,
+                          int32_t x0, int32_t c0, int32_t c_end, int8_t *out) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cin = w->input_channels, cout = w->output_channels, mult = p->depth_multiplier;
+  for (int32_t c = c0; c < c_end; ++c) {
+    int32_t acc = p->bias[c];
+    const int8_t *wt = p->weights + c;
+    for (int32_t ky = 0; ky < w->filter_height; ++ky) {
+      const int32_t y = y0 + ky * w->dilation_height;
+      for (int32_t kx = 0; kx < w->filter_width; ++kx, wt += cout) {
+        const int32_t x = x0 + kx * w->dilation_width;
+        const int32_t v = (y < 0 || y >= w->input_height || x < 0 || x >= w->input_width)
+                              ? p->input_zero_point
+                              : input[((size_t)y * (size_t)w->input_width + (size_t)x) * (size_t)cin + (size_t)(c / mult)];
+        acc += (int32_t)*wt * v;
+      }
+    }
+    out[c] = rq_any(q, c, acc, q->k != NULL, 1);
+  }
 }
 
 /* Taps [lo, hi) of a filter dimension of size k (step `dilation`) that fall inside [0, size) from `start`. */
@@ -77,11 +140,13 @@ static void valid_range(int32_t start, int32_t k, int32_t dilation, int32_t size
   *hi = h;
 }
 
+#define TFS_DW_INLINE static inline __attribute__((always_inline))
+
 /* Channels [0, 4 * (cout / 4)) of one output pixel (depth multiplier 1), any window position: the valid
  * taps of each filter row are walked with a pointer, padded ones multiply a word of input zero points
  * (its halfword pairs computed once). */
-static void pixel_vector4(const tfs_depthwise_conv_params_t *p, const int8_t *input, int32_t y0, int32_t x0,
-                          int8_t *out) {
+TFS_DW_INLINE void pixel_vector4(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, const int8_t *input,
+                                 int32_t y0, int32_t x0, int8_t *out, int fast, int clamp) {
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels, kh = w->filter_height, kw = w->filter_width;
   const uint32_t zp_word = 0x01010101u * (uint8_t)p->input_zero_point;
@@ -113,58 +178,232 @@ static void pixel_vector4(const tfs_depthwise_conv_params_t *p, const int8_t *in
         TFS_DW_PAD_TAP4(wt);
       }
     }
-    requantize4(p, c, acc0, acc1, acc2, acc3, out);
+    TFS_DW_STORE4(q, c, out, fast, clamp);
   }
 }
 
-/* The same for a pixel whose whole window lies inside the input: no bounds checks, and a 3-wide
- * filter row (the common 3x3 case) is unrolled. `window` is the input at the window's top-left. */
-static void pixel_interior4(const tfs_depthwise_conv_params_t *p, const int8_t *window, int8_t *out) {
+/* Three taps of a filter row: inputs at in, in + cs, in + 2 cs; weights at wt, wt + cout, wt + 2 cout. */
+#define TFS_DW_ROW3(in, cs, wt, cout)                                                                     \
+  do {                                                                                                    \
+    const uint32_t x0_ = tfs_cmd_read4(in), x1_ = tfs_cmd_read4((in) + (cs)),                             \
+                   x2_ = tfs_cmd_read4((in) + 2 * (cs));                                                  \
+    const uint32_t w0_ = tfs_cmd_read4(wt), w1_ = tfs_cmd_read4((wt) + (cout)),                           \
+                   w2_ = tfs_cmd_read4((wt) + 2 * (cout));                                                \
+    TFS_DW_TAP4(x0_, w0_);                                                                                \
+    TFS_DW_TAP4(x1_, w1_);                                                                                \
+    TFS_DW_TAP4(x2_, w2_);                                                                                \
+  } while (0)
+
+/* The same for a pixel whose whole window lies inside the input: no bounds checks, and a 3x3 filter
+ * (the common case) is unrolled. `window` is the input at the window's top-left. */
+TFS_DW_INLINE void pixel_interior4(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, const int8_t *window,
+                                   int8_t *out, int fast, int clamp) {
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels, kh = w->filter_height, kw = w->filter_width;
   const size_t row_step = (size_t)w->dilation_height * (size_t)w->input_width * (size_t)cout;
   const size_t col_step = (size_t)w->dilation_width * (size_t)cout;
+  if (kh == 3 && kw == 3) {
+    for (int32_t c = 0; c + 4 <= cout; c += 4) {
+      int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
+      const int8_t *wt = p->weights + c, *in = window + c;
+      TFS_DW_ROW3(in, col_step, wt, cout);
+      in += row_step, wt += 3 * cout;
+      TFS_DW_ROW3(in, col_step, wt, cout);
+      in += row_step, wt += 3 * cout;
+      TFS_DW_ROW3(in, col_step, wt, cout);
+      TFS_DW_STORE4(q, c, out, fast, clamp);
+    }
+    return;
+  }
   for (int32_t c = 0; c + 4 <= cout; c += 4) {
     int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
     const int8_t *wt = p->weights + c, *row = window + c;
     for (int32_t ky = kh; ky > 0; --ky, row += row_step) {
       const int8_t *in = row;
-      if (kw == 3) {
-        const uint32_t x0 = tfs_cmd_read4(in), x1 = tfs_cmd_read4(in + col_step), x2 = tfs_cmd_read4(in + 2 * col_step);
-        const uint32_t w0 = tfs_cmd_read4(wt), w1 = tfs_cmd_read4(wt + cout), w2 = tfs_cmd_read4(wt + 2 * cout);
-        TFS_DW_TAP4(x0, w0);
-        TFS_DW_TAP4(x1, w1);
-        TFS_DW_TAP4(x2, w2);
-        wt += 3 * cout;
-        continue;
-      }
       for (int32_t kx = kw; kx > 0; --kx, in += col_step, wt += cout) {
         const uint32_t xv = tfs_cmd_read4(in), wv = tfs_cmd_read4(wt);
         TFS_DW_TAP4(xv, wv);
       }
     }
-    requantize4(p, c, acc0, acc1, acc2, acc3, out);
+    TFS_DW_STORE4(q, c, out, fast, clamp);
   }
 }
 
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+#define TFS_DW_HAVE_ASM3X3 1
+/* What dw3x3_pixel reads (offsets fixed in its assembly). */
+typedef struct {
+  const int8_t *window;      /* 0: input at the window's top-left */
+  const int8_t *weights;     /* 4 */
+  const int32_t *bias;       /* 8 */
+  const int32_t *multiplier; /* 12 */
+  const int32_t *shift;      /* 16 */
+  const int32_t *k;          /* 20: the fast form's constants */
+  int8_t *out;               /* 24 */
+  int32_t channels;          /* 28: a multiple of 4, > 0 */
+  int32_t cout;              /* 32: also the column step (dilation_width 1) */
+  int32_t row_step;          /* 36: dilation_height * input_width * cout */
+  uint32_t lo4, hi4;         /* 40, 44: activation_min and _max in each byte */
+} tfs_dw_asm_args_t;
+
+/* One interior output pixel of a 3x3 filter with column step = cout, channels [0, channels), in the fast
+ * requantization form: per 4 channels, the bias by one LDM, 9 taps of 2 loads + 4 SXTB16 + 4
+ * SMLABB/SMLATT, then per channel k - [a < 0], SMMLAR(2a, m, .), ASR r, SSAT 8, and the four bytes
+ * packed into one word, clamped by SSUB8/SEL and stored. */
+__attribute__((naked, noinline)) static void dw3x3_pixel(const tfs_dw_asm_args_t *a) {
+  (void)a;
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "mov lr, r0\n\t"
+      "mov.w r10, #0\n"
+      "1:\n\t"
+      "ldr r4, [lr, #8]\n\t"
+      "add r4, r4, r10, lsl #2\n\t"
+      "ldm r4, {r0-r3}\n\t"
+      "ldrd r8, r9, [lr, #0]\n\t"
+      "add r8, r8, r10\n\t"
+      "add r9, r9, r10\n\t"
+      "ldrd r11, r12, [lr, #32]\n\t"
+#define TFS_DW_ASM_TAP                 \
+  "sxtb16 r5, r4\n\t"                  \
+  "sxtb16 r4, r4, ror #8\n\t"          \
+  "sxtb16 r7, r6\n\t"                  \
+  "sxtb16 r6, r6, ror #8\n\t"          \
+  "smlabb r0, r5, r7, r0\n\t"          \
+  "smlabb r1, r4, r6, r1\n\t"          \
+  "smlatt r2, r5, r7, r2\n\t"          \
+  "smlatt r3, r4, r6, r3\n\t"
+#define TFS_DW_ASM_ROW                 \
+  "ldr r4, [r8]\n\t"                   \
+  "ldr r6, [r9]\n\t" TFS_DW_ASM_TAP    \
+  "ldr r4, [r8, r11]\n\t"              \
+  "ldr r6, [r9, r11]\n\t" TFS_DW_ASM_TAP \
+  "ldr r4, [r8, r11, lsl #1]\n\t"      \
+  "ldr r6, [r9, r11, lsl #1]\n\t" TFS_DW_ASM_TAP
+      TFS_DW_ASM_ROW
+      "add r8, r8, r12\n\t"
+      "add r9, r9, r11, lsl #1\n\t"
+      "add r9, r9, r11\n\t"
+      TFS_DW_ASM_ROW
+      "add r8, r8, r12\n\t"
+      "add r9, r9, r11, lsl #1\n\t"
+      "add r9, r9, r11\n\t"
+      TFS_DW_ASM_ROW
+#undef TFS_DW_ASM_ROW
+#undef TFS_DW_ASM_TAP
+      "ldr r4, [lr, #12]\n\t"
+      "add r4, r4, r10, lsl #2\n\t"
+      "ldm r4, {r4-r7}\n\t"
+      "ldr r8, [lr, #20]\n\t"
+      "add r8, r8, r10, lsl #2\n\t"
+      "ldm r8, {r8, r9, r11, r12}\n\t"
+      "add r8, r8, r0, asr #31\n\t"
+      "lsl r0, r0, #1\n\t"
+      "smmlar r0, r0, r4, r8\n\t"
+      "add r9, r9, r1, asr #31\n\t"
+      "lsl r1, r1, #1\n\t"
+      "smmlar r1, r1, r5, r9\n\t"
+      "add r11, r11, r2, asr #31\n\t"
+      "lsl r2, r2, #1\n\t"
+      "smmlar r2, r2, r6, r11\n\t"
+      "add r12, r12, r3, asr #31\n\t"
+      "lsl r3, r3, #1\n\t"
+      "smmlar r3, r3, r7, r12\n\t"
+      "ldr r4, [lr, #16]\n\t"
+      "add r4, r4, r10, lsl #2\n\t"
+      "ldm r4, {r4-r7}\n\t"
+      "rsb r4, r4, #0\n\t"
+      "asr r0, r0, r4\n\t"
+      "ssat r0, #8, r0\n\t"
+      "rsb r5, r5, #0\n\t"
+      "asr r1, r1, r5\n\t"
+      "ssat r1, #8, r1\n\t"
+      "rsb r6, r6, #0\n\t"
+      "asr r2, r2, r6\n\t"
+      "ssat r2, #8, r2\n\t"
+      "rsb r7, r7, #0\n\t"
+      "asr r3, r3, r7\n\t"
+      "ssat r3, #8, r3\n\t"
+      "bfi r0, r1, #8, #8\n\t"
+      "bfi r0, r2, #16, #8\n\t"
+      "bfi r0, r3, #24, #8\n\t"
+      "ldrd r4, r5, [lr, #40]\n\t"
+      "ssub8 r6, r0, r4\n\t"
+      "sel r0, r0, r4\n\t"
+      "ssub8 r6, r5, r0\n\t"
+      "sel r0, r0, r5\n\t"
+      "ldr r4, [lr, #24]\n\t"
+      "str r0, [r4, r10]\n\t"
+      "add r10, r10, #4\n\t"
+      "ldr r4, [lr, #28]\n\t"
+      "cmp r10, r4\n\t"
+      "blt 1b\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+#else
+#define TFS_DW_HAVE_ASM3X3 0
+#endif
+
+/* The pixel routines of one requantization form (fast, clamp), each out of line with its own registers. */
+#define TFS_DW_PIXEL_FUNCS(suffix, fast, clamp)                                                                   \
+  __attribute__((noinline)) static void interior_##suffix(const tfs_depthwise_conv_params_t *p,                  \
+                                                          const tfs_dw_rq_t *q, const int8_t *window, int8_t *out) { \
+    pixel_interior4(p, q, window, out, fast, clamp);                                                             \
+  }                                                                                                              \
+  __attribute__((noinline)) static void border_##suffix(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, \
+                                                        const int8_t *input, int32_t y0, int32_t x0, int8_t *out) {  \
+    pixel_vector4(p, q, input, y0, x0, out, fast, clamp);                                                        \
+  }
+TFS_DW_PIXEL_FUNCS(fast, 1, 0)
+TFS_DW_PIXEL_FUNCS(fast_clamp, 1, 1)
+TFS_DW_PIXEL_FUNCS(generic, 0, 1)
+
+typedef void (*tfs_dw_interior_fn)(const tfs_depthwise_conv_params_t *, const tfs_dw_rq_t *, const int8_t *, int8_t *);
+typedef void (*tfs_dw_border_fn)(const tfs_depthwise_conv_params_t *, const tfs_dw_rq_t *, const int8_t *, int32_t,
+                                 int32_t, int8_t *);
+
 void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8_t *input, int8_t *output,
                                 void *scratch) {
-  (void)scratch; /* accumulators live in registers here */
+  tfs_dw_rq_t q;
+  rq_init(p, (int32_t *)scratch, &q);
+  const int full_range = p->activation_min == -128 && p->activation_max == 127;
+  const tfs_dw_interior_fn interior = q.k == NULL ? interior_generic : full_range ? interior_fast : interior_fast_clamp;
+  const tfs_dw_border_fn border = q.k == NULL ? border_generic : full_range ? border_fast : border_fast_clamp;
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels, vector_channels = p->depth_multiplier == 1 ? cout & ~3 : 0;
   const int32_t span_y = (w->filter_height - 1) * w->dilation_height;
   const int32_t span_x = (w->filter_width - 1) * w->dilation_width;
+#if TFS_DW_HAVE_ASM3X3
+  const int use_asm = q.k != NULL && vector_channels > 0 && w->filter_height == 3 && w->filter_width == 3 &&
+                      w->dilation_width == 1;
+  tfs_dw_asm_args_t args = {
+      NULL, p->weights, p->bias, p->multiplier, p->shift, q.k, NULL, vector_channels, cout,
+      w->dilation_height * w->input_width * cout, 0x01010101u * (uint8_t)p->activation_min,
+      0x01010101u * (uint8_t)p->activation_max};
+#endif
   for (int32_t oy = 0; oy < w->output_height; ++oy) {
     const int32_t y0 = oy * w->stride_height - w->padding_height;
     const int inside_y = y0 >= 0 && y0 + span_y < w->input_height;
     for (int32_t ox = 0; ox < w->output_width; ++ox, output += cout) {
       const int32_t x0 = ox * w->stride_width - w->padding_width;
       if (vector_channels > 0 && inside_y && x0 >= 0 && x0 + span_x < w->input_width) {
-        pixel_interior4(p, input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout, output);
+        const int8_t *window = input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout;
+#if TFS_DW_HAVE_ASM3X3
+        if (use_asm) {
+          args.window = window, args.out = output;
+          dw3x3_pixel(&args);
+        } else {
+          interior(p, &q, window, output);
+        }
+#else
+        interior(p, &q, window, output);
+#endif
       } else if (vector_channels > 0) {
-        pixel_vector4(p, input, y0, x0, output);
+        border(p, &q, input, y0, x0, output);
       }
-      pixel_generic(p, input, y0, x0, vector_channels, cout, output);
+      if (vector_channels < cout) {
+        pixel_generic(p, &q, input, y0, x0, vector_channels, cout, output);
+      }
     }
   }
 }
