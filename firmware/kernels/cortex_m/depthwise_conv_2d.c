@@ -7,6 +7,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../tfs_depthwise_conv.h"
 #include "tfs_cm_dsp.h"
@@ -231,9 +232,9 @@ TFS_DW_INLINE void pixel_interior4(const tfs_depthwise_conv_params_t *p, const t
 
 #if TFS_CMD_HAVE_DSP && defined(__GNUC__)
 #define TFS_DW_HAVE_ASM3X3 1
-/* What dw3x3_pixel reads (offsets fixed in its assembly). */
+/* What the assembly pixel loops read (offsets fixed in the assembly). */
 typedef struct {
-  const int8_t *window;      /* 0: input at the window's top-left */
+  const void *window;        /* 0: input at the window's top-left (dw3x3_rows) or 9 tap pointers (dw3x3_taps) */
   const int8_t *weights;     /* 4 */
   const int32_t *bias;       /* 8 */
   const int32_t *multiplier; /* 12 */
@@ -241,104 +242,155 @@ typedef struct {
   const int32_t *k;          /* 20: the fast form's constants */
   int8_t *out;               /* 24 */
   int32_t channels;          /* 28: a multiple of 4, > 0 */
-  int32_t cout;              /* 32: also the column step (dilation_width 1) */
-  int32_t row_step;          /* 36: dilation_height * input_width * cout */
+  int32_t cout;              /* 32: weights' column step (and the input's in dw3x3_rows) */
+  int32_t row_step;          /* 36: dw3x3_rows: dilation_height * input_width * cout */
   uint32_t lo4, hi4;         /* 40, 44: activation_min and _max in each byte */
 } tfs_dw_asm_args_t;
 
-/* One interior output pixel of a 3x3 filter with column step = cout, channels [0, channels), in the fast
- * requantization form: per 4 channels, the bias by one LDM, 9 taps of 2 loads + 4 SXTB16 + 4
- * SMLABB/SMLATT, then per channel k - [a < 0], SMMLAR(2a, m, .), ASR r, SSAT 8, and the four bytes
- * packed into one word, clamped by SSUB8/SEL and stored. */
-__attribute__((naked, noinline)) static void dw3x3_pixel(const tfs_dw_asm_args_t *a) {
-  (void)a;
-  __asm__ volatile(
-      "push {r4-r11, lr}\n\t"
-      "mov lr, r0\n\t"
-      "mov.w r10, #0\n"
-      "1:\n\t"
-      "ldr r4, [lr, #8]\n\t"
-      "add r4, r4, r10, lsl #2\n\t"
-      "ldm r4, {r0-r3}\n\t"
-      "ldrd r8, r9, [lr, #0]\n\t"
-      "add r8, r8, r10\n\t"
-      "add r9, r9, r10\n\t"
-      "ldrd r11, r12, [lr, #32]\n\t"
-#define TFS_DW_ASM_TAP                 \
-  "sxtb16 r5, r4\n\t"                  \
-  "sxtb16 r4, r4, ror #8\n\t"          \
-  "sxtb16 r7, r6\n\t"                  \
-  "sxtb16 r6, r6, ror #8\n\t"          \
-  "smlabb r0, r5, r7, r0\n\t"          \
-  "smlabb r1, r4, r6, r1\n\t"          \
-  "smlatt r2, r5, r7, r2\n\t"          \
+/* Both loops: r0-r3 the four channels' accumulators, r10 the channel offset c, lr the arguments;
+ * per 4-channel block, the bias by one LDM, 9 taps of 2 loads + 4 SXTB16 + 4 SMLABB/SMLATT (r4/r6
+ * the input/weight words, r9 the weights of the filter row), then per channel k - [a < 0],
+ * SMMLAR(2a, m, .), ASR r, SSAT 8, and the four bytes packed into one word, clamped by SSUB8/SEL,
+ * stored. */
+#define TFS_DW_ASM_BLOCK_START        \
+  "push {r4-r11, lr}\n\t"             \
+  "mov lr, r0\n\t"                    \
+  "mov.w r10, #0\n"                   \
+  "1:\n\t"                            \
+  "ldr r4, [lr, #8]\n\t"              \
+  "add r4, r4, r10, lsl #2\n\t"       \
+  "ldm r4, {r0-r3}\n\t"               \
+  "ldrd r8, r9, [lr, #0]\n\t"         \
+  "add r9, r9, r10\n\t"               \
+  "ldrd r11, r12, [lr, #32]\n\t"
+#define TFS_DW_ASM_TAP                \
+  "sxtb16 r5, r4\n\t"                 \
+  "sxtb16 r4, r4, ror #8\n\t"         \
+  "sxtb16 r7, r6\n\t"                 \
+  "sxtb16 r6, r6, ror #8\n\t"         \
+  "smlabb r0, r5, r7, r0\n\t"         \
+  "smlabb r1, r4, r6, r1\n\t"         \
+  "smlatt r2, r5, r7, r2\n\t"         \
   "smlatt r3, r4, r6, r3\n\t"
-#define TFS_DW_ASM_ROW                 \
-  "ldr r4, [r8]\n\t"                   \
-  "ldr r6, [r9]\n\t" TFS_DW_ASM_TAP    \
-  "ldr r4, [r8, r11]\n\t"              \
+#define TFS_DW_ASM_NEXT_WEIGHT_ROW    \
+  "add r9, r9, r11, lsl #1\n\t"       \
+  "add r9, r9, r11\n\t"
+#define TFS_DW_ASM_REQUANTIZE_STORE   \
+  "ldr r4, [lr, #12]\n\t"             \
+  "add r4, r4, r10, lsl #2\n\t"       \
+  "ldm r4, {r4-r7}\n\t"               \
+  "ldr r8, [lr, #20]\n\t"             \
+  "add r8, r8, r10, lsl #2\n\t"       \
+  "ldm r8, {r8, r9, r11, r12}\n\t"    \
+  "add r8, r8, r0, asr #31\n\t"       \
+  "lsl r0, r0, #1\n\t"                \
+  "smmlar r0, r0, r4, r8\n\t"         \
+  "add r9, r9, r1, asr #31\n\t"       \
+  "lsl r1, r1, #1\n\t"                \
+  "smmlar r1, r1, r5, r9\n\t"         \
+  "add r11, r11, r2, asr #31\n\t"     \
+  "lsl r2, r2, #1\n\t"                \
+  "smmlar r2, r2, r6, r11\n\t"        \
+  "add r12, r12, r3, asr #31\n\t"     \
+  "lsl r3, r3, #1\n\t"                \
+  "smmlar r3, r3, r7, r12\n\t"        \
+  "ldr r4, [lr, #16]\n\t"             \
+  "add r4, r4, r10, lsl #2\n\t"       \
+  "ldm r4, {r4-r7}\n\t"               \
+  "rsb r4, r4, #0\n\t"                \
+  "asr r0, r0, r4\n\t"                \
+  "ssat r0, #8, r0\n\t"               \
+  "rsb r5, r5, #0\n\t"                \
+  "asr r1, r1, r5\n\t"                \
+  "ssat r1, #8, r1\n\t"               \
+  "rsb r6, r6, #0\n\t"                \
+  "asr r2, r2, r6\n\t"                \
+  "ssat r2, #8, r2\n\t"               \
+  "rsb r7, r7, #0\n\t"                \
+  "asr r3, r3, r7\n\t"                \
+  "ssat r3, #8, r3\n\t"               \
+  "bfi r0, r1, #8, #8\n\t"            \
+  "bfi r0, r2, #16, #8\n\t"           \
+  "bfi r0, r3, #24, #8\n\t"           \
+  "ldrd r4, r5, [lr, #40]\n\t"        \
+  "ssub8 r6, r0, r4\n\t"              \
+  "sel r0, r0, r4\n\t"                \
+  "ssub8 r6, r5, r0\n\t"              \
+  "sel r0, r0, r5\n\t"                \
+  "ldr r4, [lr, #24]\n\t"             \
+  "str r0, [r4, r10]\n\t"             \
+  "add r10, r10, #4\n\t"              \
+  "ldr r4, [lr, #28]\n\t"             \
+  "cmp r10, r4\n\t"                   \
+  "blt 1b\n\t"                        \
+  "pop {r4-r11, pc}\n\t"
+
+/* An interior pixel whose input column step is cout: the taps of a row at r8, r8 + cout, r8 + 2 cout. */
+#define TFS_DW_ASM_ROW                \
+  "ldr r4, [r8]\n\t"                  \
+  "ldr r6, [r9]\n\t" TFS_DW_ASM_TAP   \
+  "ldr r4, [r8, r11]\n\t"             \
   "ldr r6, [r9, r11]\n\t" TFS_DW_ASM_TAP \
-  "ldr r4, [r8, r11, lsl #1]\n\t"      \
+  "ldr r4, [r8, r11, lsl #1]\n\t"     \
   "ldr r6, [r9, r11, lsl #1]\n\t" TFS_DW_ASM_TAP
-      TFS_DW_ASM_ROW
-      "add r8, r8, r12\n\t"
-      "add r9, r9, r11, lsl #1\n\t"
-      "add r9, r9, r11\n\t"
-      TFS_DW_ASM_ROW
-      "add r8, r8, r12\n\t"
-      "add r9, r9, r11, lsl #1\n\t"
-      "add r9, r9, r11\n\t"
-      TFS_DW_ASM_ROW
-#undef TFS_DW_ASM_ROW
-#undef TFS_DW_ASM_TAP
-      "ldr r4, [lr, #12]\n\t"
-      "add r4, r4, r10, lsl #2\n\t"
-      "ldm r4, {r4-r7}\n\t"
-      "ldr r8, [lr, #20]\n\t"
-      "add r8, r8, r10, lsl #2\n\t"
-      "ldm r8, {r8, r9, r11, r12}\n\t"
-      "add r8, r8, r0, asr #31\n\t"
-      "lsl r0, r0, #1\n\t"
-      "smmlar r0, r0, r4, r8\n\t"
-      "add r9, r9, r1, asr #31\n\t"
-      "lsl r1, r1, #1\n\t"
-      "smmlar r1, r1, r5, r9\n\t"
-      "add r11, r11, r2, asr #31\n\t"
-      "lsl r2, r2, #1\n\t"
-      "smmlar r2, r2, r6, r11\n\t"
-      "add r12, r12, r3, asr #31\n\t"
-      "lsl r3, r3, #1\n\t"
-      "smmlar r3, r3, r7, r12\n\t"
-      "ldr r4, [lr, #16]\n\t"
-      "add r4, r4, r10, lsl #2\n\t"
-      "ldm r4, {r4-r7}\n\t"
-      "rsb r4, r4, #0\n\t"
-      "asr r0, r0, r4\n\t"
-      "ssat r0, #8, r0\n\t"
-      "rsb r5, r5, #0\n\t"
-      "asr r1, r1, r5\n\t"
-      "ssat r1, #8, r1\n\t"
-      "rsb r6, r6, #0\n\t"
-      "asr r2, r2, r6\n\t"
-      "ssat r2, #8, r2\n\t"
-      "rsb r7, r7, #0\n\t"
-      "asr r3, r3, r7\n\t"
-      "ssat r3, #8, r3\n\t"
-      "bfi r0, r1, #8, #8\n\t"
-      "bfi r0, r2, #16, #8\n\t"
-      "bfi r0, r3, #24, #8\n\t"
-      "ldrd r4, r5, [lr, #40]\n\t"
-      "ssub8 r6, r0, r4\n\t"
-      "sel r0, r0, r4\n\t"
-      "ssub8 r6, r5, r0\n\t"
-      "sel r0, r0, r5\n\t"
-      "ldr r4, [lr, #24]\n\t"
-      "str r0, [r4, r10]\n\t"
-      "add r10, r10, #4\n\t"
-      "ldr r4, [lr, #28]\n\t"
-      "cmp r10, r4\n\t"
-      "blt 1b\n\t"
-      "pop {r4-r11, pc}\n\t");
+__attribute__((naked, noinline)) static void dw3x3_rows(const tfs_dw_asm_args_t *a) {
+  (void)a;
+  __asm__ volatile(TFS_DW_ASM_BLOCK_START
+                   "add r8, r8, r10\n\t" TFS_DW_ASM_ROW
+                   "add r8, r8, r12\n\t" TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_ROW
+                   "add r8, r8, r12\n\t" TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_ROW
+                   TFS_DW_ASM_REQUANTIZE_STORE);
+}
+
+/* Any pixel: tap t's input at pointer t of the table r8 (a buffer of input zero points for a padded
+ * tap), plus c. */
+#define TFS_DW_ASM_TABLE_ROW(t0, t1, t2)                          \
+  "ldr r12, [r8, #" #t0 "]\n\t"                                   \
+  "ldr r4, [r12, r10]\n\t"                                        \
+  "ldr r6, [r9]\n\t" TFS_DW_ASM_TAP                               \
+  "ldr r12, [r8, #" #t1 "]\n\t"                                   \
+  "ldr r4, [r12, r10]\n\t"                                        \
+  "ldr r6, [r9, r11]\n\t" TFS_DW_ASM_TAP                          \
+  "ldr r12, [r8, #" #t2 "]\n\t"                                   \
+  "ldr r4, [r12, r10]\n\t"                                        \
+  "ldr r6, [r9, r11, lsl #1]\n\t" TFS_DW_ASM_TAP
+__attribute__((naked, noinline)) static void dw3x3_taps(const tfs_dw_asm_args_t *a) {
+  (void)a;
+  __asm__ volatile(TFS_DW_ASM_BLOCK_START TFS_DW_ASM_TABLE_ROW(0, 4, 8)
+                   TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_TABLE_ROW(12, 16, 20)
+                   TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_TABLE_ROW(24, 28, 32)
+                   TFS_DW_ASM_REQUANTIZE_STORE);
+}
+
+/* A 3x3 pixel at (y0, x0) through dw3x3_taps, in chunks of TFS_DW_ZP_CHUNK channels (the size of the
+ * zero-point buffer `zp_buf`). */
+#define TFS_DW_ZP_CHUNK 64
+static void pixel_taps3x3(const tfs_depthwise_conv_params_t *p, const tfs_dw_asm_args_t *base, const int8_t *input,
+                          int32_t y0, int32_t x0, const int8_t *zp_buf, int8_t *out) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cout = w->output_channels;
+  const int8_t *tap[9];
+  for (int32_t ky = 0, t = 0; ky < 3; ++ky) {
+    const int32_t y = y0 + ky * w->dilation_height;
+    for (int32_t kx = 0; kx < 3; ++kx, ++t) {
+      const int32_t x = x0 + kx * w->dilation_width;
+      tap[t] = (y < 0 || y >= w->input_height || x < 0 || x >= w->input_width)
+                   ? NULL
+                   : input + ((size_t)y * (size_t)w->input_width + (size_t)x) * (size_t)cout;
+    }
+  }
+  tfs_dw_asm_args_t a = *base;
+  const int8_t *chunk_tap[9];
+  a.window = chunk_tap;
+  for (int32_t c0 = 0; c0 < base->channels; c0 += TFS_DW_ZP_CHUNK) {
+    for (int32_t t = 0; t < 9; ++t) {
+      chunk_tap[t] = tap[t] != NULL ? tap[t] + c0 : zp_buf;
+    }
+    a.weights = base->weights + c0, a.bias = base->bias + c0, a.multiplier = base->multiplier + c0;
+    a.shift = base->shift + c0, a.k = base->k + c0, a.out = out + c0;
+    a.channels = base->channels - c0 < TFS_DW_ZP_CHUNK ? base->channels - c0 : TFS_DW_ZP_CHUNK;
+    dw3x3_taps(&a);
+  }
 }
 #else
 #define TFS_DW_HAVE_ASM3X3 0
@@ -374,8 +426,10 @@ void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8
   const int32_t span_y = (w->filter_height - 1) * w->dilation_height;
   const int32_t span_x = (w->filter_width - 1) * w->dilation_width;
 #if TFS_DW_HAVE_ASM3X3
-  const int use_asm = q.k != NULL && vector_channels > 0 && w->filter_height == 3 && w->filter_width == 3 &&
-                      w->dilation_width == 1;
+  const int use_asm = q.k != NULL && vector_channels > 0 && w->filter_height == 3 && w->filter_width == 3;
+  const int use_rows = use_asm && w->dilation_width == 1;
+  int8_t zp_buf[TFS_DW_ZP_CHUNK];
+  memset(zp_buf, (uint8_t)p->input_zero_point, sizeof zp_buf);
   tfs_dw_asm_args_t args = {
       NULL, p->weights, p->bias, p->multiplier, p->shift, q.k, NULL, vector_channels, cout,
       w->dilation_height * w->input_width * cout, 0x01010101u * (uint8_t)p->activation_min,
@@ -389,9 +443,11 @@ void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8
       if (vector_channels > 0 && inside_y && x0 >= 0 && x0 + span_x < w->input_width) {
         const int8_t *window = input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout;
 #if TFS_DW_HAVE_ASM3X3
-        if (use_asm) {
+        if (use_rows) {
           args.window = window, args.out = output;
-          dw3x3_pixel(&args);
+          dw3x3_rows(&args);
+        } else if (use_asm) {
+          pixel_taps3x3(p, &args, input, y0, x0, zp_buf, output);
         } else {
           interior(p, &q, window, output);
         }
@@ -399,7 +455,15 @@ void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8
         interior(p, &q, window, output);
 #endif
       } else if (vector_channels > 0) {
+#if TFS_DW_HAVE_ASM3X3
+        if (use_asm) {
+          pixel_taps3x3(p, &args, input, y0, x0, zp_buf, output);
+        } else {
+          border(p, &q, input, y0, x0, output);
+        }
+#else
         border(p, &q, input, y0, x0, output);
+#endif
       }
       if (vector_channels < cout) {
         pixel_generic(p, &q, input, y0, x0, vector_channels, cout, output);
