@@ -230,143 +230,183 @@ TFS_DW_INLINE void pixel_interior4(const tfs_depthwise_conv_params_t *p, const t
   }
 }
 
-#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
-#define TFS_DW_HAVE_ASM3X3 1
-/* What the assembly pixel loops read (offsets fixed in the assembly). */
-typedef struct {
-  const void *window;        /* 0: input at the window's top-left (dw3x3_rows) or 9 tap pointers (dw3x3_taps) */
-  const int8_t *weights;     /* 4 */
-  const int32_t *bias;       /* 8 */
-  const int32_t *multiplier; /* 12 */
-  const int32_t *shift;      /* 16 */
-  const int32_t *k;          /* 20: the fast form's constants */
-  int8_t *out;               /* 24 */
-  int32_t channels;          /* 28: a multiple of 4, > 0 */
-  int32_t cout;              /* 32: weights' column step (and the input's in dw3x3_rows) */
-  int32_t row_step;          /* 36: dw3x3_rows: dilation_height * input_width * cout */
-  uint32_t lo4, hi4;         /* 40, 44: activation_min and _max in each byte */
-} tfs_dw_asm_args_t;
+/* The packed 3x3 form (depth multiplier 1, fast requantization): Eval first lays out, per block of 4
+ * channels, everything the block reads as TFS_DW_PACK_WORDS consecutive words of the scratch:
+ * the 4 biases, each tap's weights as the halfword pairs SXTB16 makes of them (channels 0/2, then
+ * 1/3), the 4 multipliers, the 4 constants k and the 4 right shifts, so one pointer walks them with
+ * LDM and each tap costs one input load, 2 SXTB16 and 4 SMLABB/SMLATT. */
+#define TFS_DW_PACK_WORDS 34
 
-/* Both loops: r0-r3 the four channels' accumulators, r10 the channel offset c, lr the arguments;
- * per 4-channel block, the bias by one LDM, 9 taps of 2 loads + 4 SXTB16 + 4 SMLABB/SMLATT (r4/r6
- * the input/weight words, r9 the weights of the filter row), then per channel k - [a < 0],
- * SMMLAR(2a, m, .), ASR r, SSAT 8, and the four bytes packed into one word, clamped by SSUB8/SEL,
- * stored. */
-#define TFS_DW_ASM_BLOCK_START        \
-  "push {r4-r11, lr}\n\t"             \
-  "mov lr, r0\n\t"                    \
-  "mov.w r10, #0\n"                   \
-  "1:\n\t"                            \
-  "ldr r4, [lr, #8]\n\t"              \
-  "add r4, r4, r10, lsl #2\n\t"       \
-  "ldm r4, {r0-r3}\n\t"               \
-  "ldrd r8, r9, [lr, #0]\n\t"         \
-  "add r9, r9, r10\n\t"               \
-  "ldrd r11, r12, [lr, #32]\n\t"
-#define TFS_DW_ASM_TAP                \
-  "sxtb16 r5, r4\n\t"                 \
-  "sxtb16 r4, r4, ror #8\n\t"         \
-  "sxtb16 r7, r6\n\t"                 \
-  "sxtb16 r6, r6, ror #8\n\t"         \
-  "smlabb r0, r5, r7, r0\n\t"         \
-  "smlabb r1, r4, r6, r1\n\t"         \
-  "smlatt r2, r5, r7, r2\n\t"         \
-  "smlatt r3, r4, r6, r3\n\t"
-#define TFS_DW_ASM_NEXT_WEIGHT_ROW    \
-  "add r9, r9, r11, lsl #1\n\t"       \
-  "add r9, r9, r11\n\t"
-#define TFS_DW_ASM_REQUANTIZE_STORE   \
-  "ldr r4, [lr, #12]\n\t"             \
-  "add r4, r4, r10, lsl #2\n\t"       \
-  "ldm r4, {r4-r7}\n\t"               \
-  "ldr r8, [lr, #20]\n\t"             \
-  "add r8, r8, r10, lsl #2\n\t"       \
-  "ldm r8, {r8, r9, r11, r12}\n\t"    \
-  "add r8, r8, r0, asr #31\n\t"       \
-  "lsl r0, r0, #1\n\t"                \
-  "smmlar r0, r0, r4, r8\n\t"         \
-  "add r9, r9, r1, asr #31\n\t"       \
-  "lsl r1, r1, #1\n\t"                \
-  "smmlar r1, r1, r5, r9\n\t"         \
-  "add r11, r11, r2, asr #31\n\t"     \
-  "lsl r2, r2, #1\n\t"                \
-  "smmlar r2, r2, r6, r11\n\t"        \
-  "add r12, r12, r3, asr #31\n\t"     \
-  "lsl r3, r3, #1\n\t"                \
-  "smmlar r3, r3, r7, r12\n\t"        \
-  "ldr r4, [lr, #16]\n\t"             \
-  "add r4, r4, r10, lsl #2\n\t"       \
-  "ldm r4, {r4-r7}\n\t"               \
-  "rsb r4, r4, #0\n\t"                \
-  "asr r0, r0, r4\n\t"                \
-  "ssat r0, #8, r0\n\t"               \
-  "rsb r5, r5, #0\n\t"                \
-  "asr r1, r1, r5\n\t"                \
-  "ssat r1, #8, r1\n\t"               \
-  "rsb r6, r6, #0\n\t"                \
-  "asr r2, r2, r6\n\t"                \
-  "ssat r2, #8, r2\n\t"               \
-  "rsb r7, r7, #0\n\t"                \
-  "asr r3, r3, r7\n\t"                \
-  "ssat r3, #8, r3\n\t"               \
-  "bfi r0, r1, #8, #8\n\t"            \
-  "bfi r0, r2, #16, #8\n\t"           \
-  "bfi r0, r3, #24, #8\n\t"           \
-  "ldrd r4, r5, [lr, #40]\n\t"        \
-  "ssub8 r6, r0, r4\n\t"              \
-  "sel r0, r0, r4\n\t"                \
-  "ssub8 r6, r5, r0\n\t"              \
-  "sel r0, r0, r5\n\t"                \
-  "ldr r4, [lr, #24]\n\t"             \
-  "str r0, [r4, r10]\n\t"             \
-  "add r10, r10, #4\n\t"              \
-  "ldr r4, [lr, #28]\n\t"             \
-  "cmp r10, r4\n\t"                   \
-  "blt 1b\n\t"                        \
+static void pack_3x3(const tfs_depthwise_conv_params_t *p, int32_t vector_channels, int32_t *packed) {
+  const int32_t cout = p->window.output_channels, zp = p->output_zero_point;
+  for (int32_t c = 0; c < vector_channels; c += 4, packed += TFS_DW_PACK_WORDS) {
+    for (int32_t i = 0; i < 4; ++i) {
+      const int32_t r = -p->shift[c + i];
+      packed[i] = p->bias[c + i];
+      packed[22 + i] = p->multiplier[c + i];
+      packed[26 + i] = (int32_t)(1u << (r - 1)) + (int32_t)((uint32_t)zp << r);
+      packed[30 + i] = r;
+    }
+    for (int32_t t = 0; t < 9; ++t) {
+      const uint32_t wv = tfs_cmd_read4(p->weights + (size_t)t * (size_t)cout + (size_t)c);
+      packed[4 + 2 * t] = tfs_cmd_sxtb16(wv);
+      packed[5 + 2 * t] = tfs_cmd_sxtb16_ror8(wv);
+    }
+  }
+}
+
+/* What the packed loops read (offsets fixed in the assembly). */
+typedef struct {
+  const void *in;        /* 0: rows: the input at the window's top-left plus c; taps: 9 tap pointers */
+  int8_t *out;           /* 4: output of the current block */
+  const int32_t *end;    /* 8: end of the packed blocks to run */
+  int32_t row_step;      /* 12: rows: dilation_height * input_width * cout */
+  int32_t cout;          /* 16: rows: the input's column step */
+  uint32_t lo4, hi4;     /* 20, 24: activation_min and _max in each byte */
+  const int32_t *packed; /* 28: first packed block */
+} tfs_dw_pack_args_t;
+
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+/* Both loops: r0-r3 the four channels' accumulators, r12 the packed words, lr the arguments, r4 the
+ * input word of a tap, r6-r9 the weights of two taps. Per channel: k - [a < 0], SMMLAR(2a, m, .), ASR r,
+ * SSAT 8; the four bytes packed into one word, clamped by SSUB8/SEL, stored. */
+#define TFS_DW_ASM_TAP(we, wo)       \
+  "sxtb16 r5, r4\n\t"                \
+  "sxtb16 r4, r4, ror #8\n\t"        \
+  "smlabb r0, r5, " we ", r0\n\t"    \
+  "smlatt r2, r5, " we ", r2\n\t"    \
+  "smlabb r1, r4, " wo ", r1\n\t"    \
+  "smlatt r3, r4, " wo ", r3\n\t"
+#define TFS_DW_ASM_REQUANTIZE_STORE  \
+  "ldm r12!, {r4-r7}\n\t"            \
+  "ldm r12!, {r8, r9}\n\t"           \
+  "add r8, r8, r0, asr #31\n\t"      \
+  "lsl r0, r0, #1\n\t"               \
+  "smmlar r0, r0, r4, r8\n\t"        \
+  "add r9, r9, r1, asr #31\n\t"      \
+  "lsl r1, r1, #1\n\t"               \
+  "smmlar r1, r1, r5, r9\n\t"        \
+  "ldm r12!, {r8, r9}\n\t"           \
+  "add r8, r8, r2, asr #31\n\t"      \
+  "lsl r2, r2, #1\n\t"               \
+  "smmlar r2, r2, r6, r8\n\t"        \
+  "add r9, r9, r3, asr #31\n\t"      \
+  "lsl r3, r3, #1\n\t"               \
+  "smmlar r3, r3, r7, r9\n\t"        \
+  "ldm r12!, {r4-r7}\n\t"            \
+  "asr r0, r0, r4\n\t"               \
+  "ssat r0, #8, r0\n\t"              \
+  "asr r1, r1, r5\n\t"               \
+  "ssat r1, #8, r1\n\t"              \
+  "asr r2, r2, r6\n\t"               \
+  "ssat r2, #8, r2\n\t"              \
+  "asr r3, r3, r7\n\t"               \
+  "ssat r3, #8, r3\n\t"              \
+  "bfi r0, r1, #8, #8\n\t"           \
+  "bfi r0, r2, #16, #8\n\t"          \
+  "bfi r0, r3, #24, #8\n\t"          \
+  "ldrd r4, r5, [lr, #20]\n\t"       \
+  "ssub8 r6, r0, r4\n\t"             \
+  "sel r0, r0, r4\n\t"               \
+  "ssub8 r6, r5, r0\n\t"             \
+  "sel r0, r0, r5\n\t"               \
+  "ldr r4, [lr, #4]\n\t"             \
+  "str r0, [r4], #4\n\t"             \
+  "str r4, [lr, #4]\n\t"             \
+  "ldr r4, [lr, #8]\n\t"             \
+  "cmp r12, r4\n\t"                  \
+  "bne 1b\n\t"                       \
   "pop {r4-r11, pc}\n\t"
 
-/* An interior pixel whose input column step is cout: the taps of a row at r8, r8 + cout, r8 + 2 cout. */
-#define TFS_DW_ASM_ROW                \
-  "ldr r4, [r8]\n\t"                  \
-  "ldr r6, [r9]\n\t" TFS_DW_ASM_TAP   \
-  "ldr r4, [r8, r11]\n\t"             \
-  "ldr r6, [r9, r11]\n\t" TFS_DW_ASM_TAP \
-  "ldr r4, [r8, r11, lsl #1]\n\t"     \
-  "ldr r6, [r9, r11, lsl #1]\n\t" TFS_DW_ASM_TAP
-__attribute__((naked, noinline)) static void dw3x3_rows(const tfs_dw_asm_args_t *a) {
+/* A pixel whose window lies inside the input with column step cout: r10 the block's window row, r11 cout. */
+#define TFS_DW_ASM_ROW                                          \
+  "ldm r12!, {r6-r9}\n\t"                                       \
+  "ldr r4, [r10]\n\t" TFS_DW_ASM_TAP("r6", "r7")                \
+  "ldr r4, [r10, r11]\n\t" TFS_DW_ASM_TAP("r8", "r9")           \
+  "ldm r12!, {r6, r7}\n\t"                                      \
+  "ldr r4, [r10, r11, lsl #1]\n\t" TFS_DW_ASM_TAP("r6", "r7")
+__attribute__((naked, noinline)) static void packed_rows(const tfs_dw_pack_args_t *a) {
   (void)a;
-  __asm__ volatile(TFS_DW_ASM_BLOCK_START
-                   "add r8, r8, r10\n\t" TFS_DW_ASM_ROW
-                   "add r8, r8, r12\n\t" TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_ROW
-                   "add r8, r8, r12\n\t" TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_ROW
-                   TFS_DW_ASM_REQUANTIZE_STORE);
+  __asm__ volatile("push {r4-r11, lr}\n\t"
+                   "mov lr, r0\n\t"
+                   "ldr r12, [lr, #28]\n"
+                   "1:\n\t"
+                   "ldr r10, [lr, #0]\n\t"
+                   "ldr r11, [lr, #16]\n\t"
+                   "ldm r12!, {r0-r3}\n\t" TFS_DW_ASM_ROW
+                   "ldr r5, [lr, #12]\n\t"
+                   "add r10, r10, r5\n\t" TFS_DW_ASM_ROW
+                   "ldr r5, [lr, #12]\n\t"
+                   "add r10, r10, r5\n\t" TFS_DW_ASM_ROW
+                   "ldr r4, [lr, #0]\n\t"
+                   "add r4, r4, #4\n\t"
+                   "str r4, [lr, #0]\n\t" TFS_DW_ASM_REQUANTIZE_STORE);
 }
 
-/* Any pixel: tap t's input at pointer t of the table r8 (a buffer of input zero points for a padded
- * tap), plus c. */
-#define TFS_DW_ASM_TABLE_ROW(t0, t1, t2)                          \
-  "ldr r12, [r8, #" #t0 "]\n\t"                                   \
-  "ldr r4, [r12, r10]\n\t"                                        \
-  "ldr r6, [r9]\n\t" TFS_DW_ASM_TAP                               \
-  "ldr r12, [r8, #" #t1 "]\n\t"                                   \
-  "ldr r4, [r12, r10]\n\t"                                        \
-  "ldr r6, [r9, r11]\n\t" TFS_DW_ASM_TAP                          \
-  "ldr r12, [r8, #" #t2 "]\n\t"                                   \
-  "ldr r4, [r12, r10]\n\t"                                        \
-  "ldr r6, [r9, r11, lsl #1]\n\t" TFS_DW_ASM_TAP
-__attribute__((naked, noinline)) static void dw3x3_taps(const tfs_dw_asm_args_t *a) {
+/* Any pixel: tap t's input at pointer t of the table r10 plus the channel offset r11. */
+#define TFS_DW_ASM_TABLE_ROW(t0, t1, t2)                                  \
+  "ldm r12!, {r6-r9}\n\t"                                                 \
+  "ldr r5, [r10, #" #t0 "]\n\t"                                           \
+  "ldr r4, [r5, r11]\n\t" TFS_DW_ASM_TAP("r6", "r7")                      \
+  "ldr r5, [r10, #" #t1 "]\n\t"                                           \
+  "ldr r4, [r5, r11]\n\t" TFS_DW_ASM_TAP("r8", "r9")                      \
+  "ldm r12!, {r6, r7}\n\t"                                                \
+  "ldr r5, [r10, #" #t2 "]\n\t"                                           \
+  "ldr r4, [r5, r11]\n\t" TFS_DW_ASM_TAP("r6", "r7")
+__attribute__((naked, noinline)) static void packed_taps(const tfs_dw_pack_args_t *a) {
   (void)a;
-  __asm__ volatile(TFS_DW_ASM_BLOCK_START TFS_DW_ASM_TABLE_ROW(0, 4, 8)
-                   TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_TABLE_ROW(12, 16, 20)
-                   TFS_DW_ASM_NEXT_WEIGHT_ROW TFS_DW_ASM_TABLE_ROW(24, 28, 32)
-                   TFS_DW_ASM_REQUANTIZE_STORE);
+  __asm__ volatile("push {r4-r11, lr}\n\t"
+                   "mov lr, r0\n\t"
+                   "ldr r12, [lr, #28]\n\t"
+                   "ldr r10, [lr, #0]\n\t"
+                   "mov.w r11, #0\n"
+                   "1:\n\t"
+                   "ldm r12!, {r0-r3}\n\t" TFS_DW_ASM_TABLE_ROW(0, 4, 8) TFS_DW_ASM_TABLE_ROW(12, 16, 20)
+                   TFS_DW_ASM_TABLE_ROW(24, 28, 32)
+                   "add r11, r11, #4\n\t" TFS_DW_ASM_REQUANTIZE_STORE);
+}
+#else
+/* The same loops in C (hosts, cores without the DSP extension). */
+static void packed_blocks(const tfs_dw_pack_args_t *a, const int8_t *const tap[9], int32_t step) {
+  int8_t *out = a->out;
+  int32_t c = 0;
+  for (const int32_t *w = a->packed; w != a->end; w += TFS_DW_PACK_WORDS, c += step, out += 4) {
+    int32_t acc[4] = {w[0], w[1], w[2], w[3]};
+    for (int32_t t = 0; t < 9; ++t) {
+      const uint32_t xv = tfs_cmd_read4(tap[t] + c);
+      const int32_t xe = tfs_cmd_sxtb16(xv), xo = tfs_cmd_sxtb16_ror8(xv);
+      acc[0] = tfs_cmd_smlabb(xe, w[4 + 2 * t], acc[0]);
+      acc[2] = tfs_cmd_smlatt(xe, w[4 + 2 * t], acc[2]);
+      acc[1] = tfs_cmd_smlabb(xo, w[5 + 2 * t], acc[1]);
+      acc[3] = tfs_cmd_smlatt(xo, w[5 + 2 * t], acc[3]);
+    }
+    for (int32_t i = 0; i < 4; ++i) {
+      const int32_t u = tfs_dw_smmlar((int32_t)((uint32_t)acc[i] << 1), w[22 + i], w[26 + i]);
+      int32_t v = tfs_dw_ssat8((int32_t)((uint32_t)u - ((uint32_t)acc[i] >> 31)) >> w[30 + i]);
+      const int32_t lo = (int8_t)(a->lo4 & 0xFFu), hi = (int8_t)(a->hi4 & 0xFFu);
+      out[i] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+    }
+  }
 }
 
-/* A 3x3 pixel at (y0, x0) through dw3x3_taps, in chunks of TFS_DW_ZP_CHUNK channels (the size of the
- * zero-point buffer `zp_buf`). */
+static void packed_rows(const tfs_dw_pack_args_t *a) {
+  const int8_t *tap[9];
+  for (int32_t t = 0; t < 9; ++t) {
+    tap[t] = (const int8_t *)a->in + (t / 3) * a->row_step + (t % 3) * a->cout;
+  }
+  packed_blocks(a, tap, 4);
+}
+
+static void packed_taps(const tfs_dw_pack_args_t *a) {
+  packed_blocks(a, (const int8_t *const *)a->in, 4);
+}
+#endif
+
+/* A 3x3 pixel at (y0, x0) through packed_taps, in chunks of TFS_DW_ZP_CHUNK channels (the size of the
+ * zero-point buffer `zp_buf` that padded taps read). */
 #define TFS_DW_ZP_CHUNK 64
-static void pixel_taps3x3(const tfs_depthwise_conv_params_t *p, const tfs_dw_asm_args_t *base, const int8_t *input,
-                          int32_t y0, int32_t x0, const int8_t *zp_buf, int8_t *out) {
+static void pixel_taps3x3(const tfs_depthwise_conv_params_t *p, const tfs_dw_pack_args_t *base, int32_t blocks,
+                          const int8_t *input, int32_t y0, int32_t x0, const int8_t *zp_buf, int8_t *out) {
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels;
   const int8_t *tap[9];
@@ -379,22 +419,47 @@ static void pixel_taps3x3(const tfs_depthwise_conv_params_t *p, const tfs_dw_asm
                    : input + ((size_t)y * (size_t)w->input_width + (size_t)x) * (size_t)cout;
     }
   }
-  tfs_dw_asm_args_t a = *base;
+  tfs_dw_pack_args_t a = *base;
   const int8_t *chunk_tap[9];
-  a.window = chunk_tap;
-  for (int32_t c0 = 0; c0 < base->channels; c0 += TFS_DW_ZP_CHUNK) {
+  a.in = chunk_tap;
+  for (int32_t b0 = 0; b0 < blocks; b0 += TFS_DW_ZP_CHUNK / 4) {
+    const int32_t n = blocks - b0 < TFS_DW_ZP_CHUNK / 4 ? blocks - b0 : TFS_DW_ZP_CHUNK / 4;
     for (int32_t t = 0; t < 9; ++t) {
-      chunk_tap[t] = tap[t] != NULL ? tap[t] + c0 : zp_buf;
+      chunk_tap[t] = tap[t] != NULL ? tap[t] + 4 * b0 : zp_buf;
     }
-    a.weights = base->weights + c0, a.bias = base->bias + c0, a.multiplier = base->multiplier + c0;
-    a.shift = base->shift + c0, a.k = base->k + c0, a.out = out + c0;
-    a.channels = base->channels - c0 < TFS_DW_ZP_CHUNK ? base->channels - c0 : TFS_DW_ZP_CHUNK;
-    dw3x3_taps(&a);
+    a.out = out + 4 * b0;
+    a.packed = base->packed + b0 * TFS_DW_PACK_WORDS;
+    a.end = a.packed + n * TFS_DW_PACK_WORDS;
+    packed_taps(&a);
   }
 }
-#else
-#define TFS_DW_HAVE_ASM3X3 0
-#endif
+
+/* Every pixel's channels [0, 4 * blocks) in the packed 3x3 form (scratch already packed). */
+static void eval_packed_3x3(const tfs_depthwise_conv_params_t *p, const int32_t *packed, int32_t blocks,
+                            const int8_t *input, int8_t *output) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cout = w->output_channels;
+  int8_t zp_buf[TFS_DW_ZP_CHUNK];
+  memset(zp_buf, (uint8_t)p->input_zero_point, sizeof zp_buf);
+  tfs_dw_pack_args_t a = {NULL, NULL, packed + blocks * TFS_DW_PACK_WORDS,
+                          w->dilation_height * w->input_width * cout, cout,
+                          0x01010101u * (uint8_t)p->activation_min, 0x01010101u * (uint8_t)p->activation_max, packed};
+  const int rows_ok = w->dilation_width == 1;
+  const int32_t span_y = 2 * w->dilation_height, span_x = 2 * w->dilation_width;
+  for (int32_t oy = 0; oy < w->output_height; ++oy) {
+    const int32_t y0 = oy * w->stride_height - w->padding_height;
+    const int inside_y = y0 >= 0 && y0 + span_y < w->input_height;
+    for (int32_t ox = 0; ox < w->output_width; ++ox, output += cout) {
+      const int32_t x0 = ox * w->stride_width - w->padding_width;
+      if (rows_ok && inside_y && x0 >= 0 && x0 + span_x < w->input_width) {
+        a.in = input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout, a.out = output;
+        packed_rows(&a);
+      } else {
+        pixel_taps3x3(p, &a, blocks, input, y0, x0, zp_buf, output);
+      }
+    }
+  }
+}
 
 /* The pixel routines of one requantization form (fast, clamp), each out of line with its own registers. */
 #define TFS_DW_PIXEL_FUNCS(suffix, fast, clamp)                                                                   \
@@ -418,52 +483,37 @@ void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8
                                 void *scratch) {
   tfs_dw_rq_t q;
   rq_init(p, (int32_t *)scratch, &q);
+  const tfs_window_t *w = &p->window;
+  const int32_t cout = w->output_channels, vector_channels = p->depth_multiplier == 1 ? cout & ~3 : 0;
+  if (q.k != NULL && vector_channels > 0 && w->filter_height == 3 && w->filter_width == 3) {
+    pack_3x3(p, vector_channels, (int32_t *)scratch); /* replaces rq_init's constants */
+    eval_packed_3x3(p, (const int32_t *)scratch, vector_channels / 4, input, output);
+    if (vector_channels < cout) {
+      q.k = NULL;
+      for (int32_t oy = 0; oy < w->output_height; ++oy) {
+        for (int32_t ox = 0; ox < w->output_width; ++ox) {
+          pixel_generic(p, &q, input, oy * w->stride_height - w->padding_height,
+                        ox * w->stride_width - w->padding_width, vector_channels, cout,
+                        output + ((size_t)oy * (size_t)w->output_width + (size_t)ox) * (size_t)cout);
+        }
+      }
+    }
+    return;
+  }
   const int full_range = p->activation_min == -128 && p->activation_max == 127;
   const tfs_dw_interior_fn interior = q.k == NULL ? interior_generic : full_range ? interior_fast : interior_fast_clamp;
   const tfs_dw_border_fn border = q.k == NULL ? border_generic : full_range ? border_fast : border_fast_clamp;
-  const tfs_window_t *w = &p->window;
-  const int32_t cout = w->output_channels, vector_channels = p->depth_multiplier == 1 ? cout & ~3 : 0;
   const int32_t span_y = (w->filter_height - 1) * w->dilation_height;
   const int32_t span_x = (w->filter_width - 1) * w->dilation_width;
-#if TFS_DW_HAVE_ASM3X3
-  const int use_asm = q.k != NULL && vector_channels > 0 && w->filter_height == 3 && w->filter_width == 3;
-  const int use_rows = use_asm && w->dilation_width == 1;
-  int8_t zp_buf[TFS_DW_ZP_CHUNK];
-  memset(zp_buf, (uint8_t)p->input_zero_point, sizeof zp_buf);
-  tfs_dw_asm_args_t args = {
-      NULL, p->weights, p->bias, p->multiplier, p->shift, q.k, NULL, vector_channels, cout,
-      w->dilation_height * w->input_width * cout, 0x01010101u * (uint8_t)p->activation_min,
-      0x01010101u * (uint8_t)p->activation_max};
-#endif
   for (int32_t oy = 0; oy < w->output_height; ++oy) {
     const int32_t y0 = oy * w->stride_height - w->padding_height;
     const int inside_y = y0 >= 0 && y0 + span_y < w->input_height;
     for (int32_t ox = 0; ox < w->output_width; ++ox, output += cout) {
       const int32_t x0 = ox * w->stride_width - w->padding_width;
       if (vector_channels > 0 && inside_y && x0 >= 0 && x0 + span_x < w->input_width) {
-        const int8_t *window = input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout;
-#if TFS_DW_HAVE_ASM3X3
-        if (use_rows) {
-          args.window = window, args.out = output;
-          dw3x3_rows(&args);
-        } else if (use_asm) {
-          pixel_taps3x3(p, &args, input, y0, x0, zp_buf, output);
-        } else {
-          interior(p, &q, window, output);
-        }
-#else
-        interior(p, &q, window, output);
-#endif
+        interior(p, &q, input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout, output);
       } else if (vector_channels > 0) {
-#if TFS_DW_HAVE_ASM3X3
-        if (use_asm) {
-          pixel_taps3x3(p, &args, input, y0, x0, zp_buf, output);
-        } else {
-          border(p, &q, input, y0, x0, output);
-        }
-#else
         border(p, &q, input, y0, x0, output);
-#endif
       }
       if (vector_channels < cout) {
         pixel_generic(p, &q, input, y0, x0, vector_channels, cout, output);
