@@ -51,9 +51,10 @@ def _chain(seed, shape, layers):
 
 MODELS = {
     # 72 channels: one chunk of 64 and one of 8 in the tap table; stride 2; dilation (tap table inside too)
-    "chunks_stride_dilation": (1, (7, 6, 72), [{}, {"stride": 2}, {"dilation": (2, 2)}, {"dilation": (1, 2)}]),
-    # 13 channels (12 vectorized + 1), VALID, depth multiplier 2 (one channel at a time), 2x3 / 1x1 filters
-    "odd_channels_multiplier": (2, (9, 5, 13), [{}, {"padding": "VALID"}, {"mult": 2}, {"k": (2, 3)},
+    "chunks_stride_dilation": (1, (7, 6, 72), [{"act": (-128, 127)}, {"stride": 2, "act": (-128, 127)},
+                                               {"dilation": (2, 2)}, {"dilation": (1, 2)}]),
+    # 13 channels (12 in the packed form + 1; a run of interior pixels skips the 13th), VALID, depth multiplier 2 (one channel at a time), 2x3 / 1x1 filters
+    "odd_channels_multiplier": (2, (9, 5, 13), [{"act": (-128, 127)}, {"padding": "VALID"}, {"mult": 2}, {"k": (2, 3)},
                                                  {"k": (1, 1), "stride": 2}]),
     # clamped activation (ReLU6-like) in the fast form; shifts at both ends of the fast range, ties at r = 1
     "clamp_and_shift_range": (3, (6, 7, 20), [{"act": (-40, 50)}, {"shifts": [-1, -22, -9, -1, -1, -2]},
@@ -99,6 +100,10 @@ def test_fast_form_and_rejections_are_exercised(models):
     assert any(op.depth_multiplier == 2 for m in models.values() for op in m.ops)
     assert any(op.output_channels > 64 and op.output_channels % 4 == 0 for m in models.values() for op in m.ops)
     assert any(op.activation_max < 127 and op.activation_min > -128 for m in models.values() for op in m.ops)
+    packed = [op for m in models.values() for op in m.ops
+              if (op.filter_height, op.filter_width, op.depth_multiplier) == (3, 3, 1)]
+    assert any(op.activation_min == -128 and op.activation_max == 127 for op in packed)
+    assert any(op.output_channels % 4 for op in packed) and any(op.stride_width == 2 for op in packed)
 
 
 @pytest.mark.parametrize("kernel_impl", ["portable", "cortex-m"])
