@@ -123,3 +123,15 @@ def test_cortex_m4_assembly_matches_predict(models, name, tmp_path):
     project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
     x = _inputs(model)
     _check(model, tfsparse.run(project, x, kernel_impl="cortex-m").outputs, x, "QEMU cortex-m4")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m3", "cortex-m33", "cortex-m55"])
+def test_other_cores_match_predict(models, target, tmp_path):
+    """The default kernels of each core: portable C on Cortex-M0, the packed form's C on Cortex-M3 (no
+    DSP extension), the assembly on Cortex-M33 and M55 (Helium's build keeps this twin)."""
+    for name in ("chunks_stride_dilation", "odd_channels_multiplier"):
+        model = models[name]
+        project = tfsparse.generate(model, tmp_path / name, target=target)
+        x = _inputs(model)
+        _check(model, tfsparse.run(project, x).outputs, x, f"QEMU {target}")
