@@ -17,18 +17,42 @@
 
 /* Expand `taps` int8 values into int16 pairs for the DSP loop: for each 4 taps, the words (x0, x2),
  * (x1, x3) (what SXTB16 makes of 4 weight bytes) at words 4q, 4q + 1 of `blocks` (column a) or
- * 4q + 2, 4q + 3 (column b: the caller passes blocks + 2), so one pointer walks both columns; the
- * last taps % 4 values go to `rest` as plain int16. */
-static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks, int16_t *rest) {
+ * 4q + 2, 4q + 3 (column b: the caller passes blocks + 2), so one pointer walks both columns. The last
+ * taps % 4 values make one more block, zero-padded: a padded tap multiplies whatever weight byte
+ * tail_word puts there (0), so every row runs ceil(taps / 4) blocks and no scalar rest. Reads exactly
+ * `taps` bytes of src. */
+static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks) {
   for (int32_t k = taps >> 2; k > 0; --k) {
     const uint32_t x = tfs_cmd_read4(src);
     blocks[0] = tfs_cmd_sxtb16(x);
     blocks[1] = tfs_cmd_sxtb16_ror8(x);
     blocks += 4, src += 4;
   }
-  for (int32_t k = taps & 3; k > 0; --k) {
-    *rest++ = *src++;
+  const int32_t rest = taps & 3;
+  if (rest != 0) {
+    uint32_t x = (uint8_t)src[0];
+    if (rest > 1) {
+      x |= (uint32_t)(uint8_t)src[1] << 8;
+    }
+    if (rest > 2) {
+      x |= (uint32_t)(uint8_t)src[2] << 16;
+    }
+    blocks[0] = tfs_cmd_sxtb16(x);
+    blocks[1] = tfs_cmd_sxtb16_ror8(x);
   }
+}
+
+/* The last `rest` (1..3) weights of a row of `taps` as the low bytes of a word, the others 0: one
+ * read of the row's last 4 bytes (never past the row), shifted down. */
+static inline uint32_t tail_word(const int8_t *row, int32_t taps, int32_t rest) {
+  if (taps >= 4) {
+    return tfs_cmd_read4(row + taps - 4) >> (8 * (4 - rest));
+  }
+  uint32_t x = 0;
+  for (int32_t k = rest - 1; k >= 0; --k) {
+    x = (x << 8) | (uint8_t)row[k];
+  }
+  return x;
 }
 
 /* acc_a0 += row0 . column a, ... over `blocks` blocks of 4 taps: 2 weight words, 4 SXTB16, 2 LDRD
@@ -79,53 +103,85 @@ static inline void mac_blocks(int32_t blocks, const int8_t *w0, const int8_t *w1
   acc[0] = a0, acc[1] = b0, acc[2] = a1, acc[3] = b1;
 }
 
-/* Two columns (expand_column layout: interleaved blocks, then column a's and column b's rest) times
- * every output channel: out_a, out_b receive the requantized pixels. Rows are taken in pairs; an odd
- * last row pairs with itself. */
+/* Requantize the accumulators of one output channel for both pixels: the channel's multiplier and
+ * shift are read once; a right shift (the usual case) takes tfs_cmd_mbqm_right, equal to
+ * tfs_cmd_mbqm. */
+static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, int32_t shift, const int32_t *out_params,
+                                      int8_t *out_a, int8_t *out_b) {
+  int32_t va, vb;
+  if (shift < 0) {
+    const uint32_t d = tfs_cmd_rq_d(shift);
+    va = tfs_cmd_mbqm_right(acc_a, m, d, -shift - 1);
+    vb = tfs_cmd_mbqm_right(acc_b, m, d, -shift - 1);
+  } else {
+    va = tfs_cmd_mbqm(acc_a, m, shift);
+    vb = tfs_cmd_mbqm(acc_b, m, shift);
+  }
+  const int32_t zp = out_params[0], lo = out_params[1], hi = out_params[2];
+  *out_a = (int8_t)tfs_clamp(tfs_add_wrap(va, zp), lo, hi);
+  *out_b = (int8_t)tfs_clamp(tfs_add_wrap(vb, zp), lo, hi);
+}
+
+/* Two columns (expand_column layout, ceil(taps / 4) blocks) times every output channel: out_a, out_b
+ * receive the requantized pixels. Rows are taken in pairs; an odd last row pairs with itself. The
+ * columns' zero-padded last block lets every row but the matrix's last run ceil(taps / 4) whole
+ * blocks: the up to 3 weight bytes read past such a row belong to the next row and meet zero taps.
+ * The last pair reads its last block through tail_word instead (never past the array). */
 static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b) {
   const int32_t rows = fc->rows, taps = fc->cols, blocks = taps >> 2, rest = taps & 3;
-  const int16_t *rest_a = (const int16_t *)(cols + 4 * blocks), *rest_b = rest_a + 4;
-  for (int32_t r = 0; r < rows; r += 2) {
-    const int32_t r1 = r + 1 < rows ? r + 1 : r;
-    const int8_t *w0 = fc->values + (size_t)r * (size_t)taps;
-    const int8_t *w1 = fc->values + (size_t)r1 * (size_t)taps;
-    int32_t acc[4] = {fc->bias[r], fc->bias[r], fc->bias[r1], fc->bias[r1]};
-    mac_blocks(blocks, w0, w1, cols, acc);
-    w0 += 4 * blocks, w1 += 4 * blocks;
-    for (int32_t k = 0; k < rest; ++k) {
-      acc[0] += (int32_t)w0[k] * rest_a[k];
-      acc[1] += (int32_t)w0[k] * rest_b[k];
-      acc[2] += (int32_t)w1[k] * rest_a[k];
-      acc[3] += (int32_t)w1[k] * rest_b[k];
-    }
-    const int32_t zp = fc->output_zero_point, lo = fc->activation_min, hi = fc->activation_max;
-    out_a[r] = tfs_cmd_requantize(acc[0], fc->multiplier[r], fc->shift[r], zp, lo, hi);
-    out_b[r] = tfs_cmd_requantize(acc[1], fc->multiplier[r], fc->shift[r], zp, lo, hi);
-    out_a[r1] = tfs_cmd_requantize(acc[2], fc->multiplier[r1], fc->shift[r1], zp, lo, hi);
-    out_b[r1] = tfs_cmd_requantize(acc[3], fc->multiplier[r1], fc->shift[r1], zp, lo, hi);
+  const int32_t *tail = cols + 4 * blocks;
+  const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
+  const int8_t *w = fc->values;
+  const int32_t *bias = fc->bias, *mult = fc->multiplier, *shift = fc->shift;
+  const int32_t inner = (rows - 1) >> 1; /* pairs whose rows are not the last */
+  for (int32_t k = inner; k > 0; --k) {
+    int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
+    mac_blocks((taps + 3) >> 2, w, w + taps, cols, acc);
+    requantize_channel(acc[0], acc[1], mult[0], shift[0], out_params, out_a, out_b);
+    requantize_channel(acc[2], acc[3], mult[1], shift[1], out_params, out_a + 1, out_b + 1);
+    w += 2 * (size_t)taps, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2;
+  }
+  const int pair = 2 * inner + 1 < rows;
+  const int8_t *w1 = pair ? w + taps : w;
+  int32_t acc[4] = {bias[0], bias[0], bias[pair], bias[pair]};
+  mac_blocks(blocks, w, w1, cols, acc);
+  if (rest != 0) {
+    const uint32_t u0 = tail_word(w, taps, rest), u1 = tail_word(w1, taps, rest);
+    const int32_t w0e = tfs_cmd_sxtb16(u0), w0o = tfs_cmd_sxtb16_ror8(u0);
+    const int32_t w1e = tfs_cmd_sxtb16(u1), w1o = tfs_cmd_sxtb16_ror8(u1);
+    acc[0] = tfs_cmd_smlad(w0o, tail[1], tfs_cmd_smlad(w0e, tail[0], acc[0]));
+    acc[1] = tfs_cmd_smlad(w0o, tail[3], tfs_cmd_smlad(w0e, tail[2], acc[1]));
+    acc[2] = tfs_cmd_smlad(w1o, tail[1], tfs_cmd_smlad(w1e, tail[0], acc[2]));
+    acc[3] = tfs_cmd_smlad(w1o, tail[3], tfs_cmd_smlad(w1e, tail[2], acc[3]));
+  }
+  requantize_channel(acc[0], acc[1], mult[0], shift[0], out_params, out_a, out_b);
+  if (pair) {
+    requantize_channel(acc[2], acc[3], mult[1], shift[1], out_params, out_a + 1, out_b + 1);
   }
 }
 
 /* Dense weights: pixels in pairs (an odd last pixel runs as its own pair, second result dropped into
- * the same place). Scratch (TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
- * (16 * (taps / 4) bytes), 4 int16 of rest per column (16 bytes), then the int8 im2col column. */
+ * the same place). Scratch (within TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
+ * (16 * ceil(taps / 4) bytes), then the int8 im2col column. A 1x1 filter without padding (any stride)
+ * expands its columns straight from the input. */
 static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, int32_t *scratch) {
   const tfs_window_t *w = &p->window;
-  const int32_t taps = p->fc.cols, cout = w->output_channels;
-  const int32_t pixels = w->output_height * w->output_width;
-  const int pointwise = tfs_conv_2d_is_pointwise(w);
-  int16_t *rest_a = (int16_t *)(scratch + 4 * (taps >> 2)), *rest_b = rest_a + 4;
-  int8_t *staging = (int8_t *)(scratch + 4 * (taps >> 2) + 4);
+  const int32_t taps = p->fc.cols, cout = w->output_channels, ow = w->output_width;
+  const int32_t pixels = w->output_height * ow;
+  const int direct = w->filter_height == 1 && w->filter_width == 1 && w->padding_height == 0 && w->padding_width == 0;
+  const size_t step_x = (size_t)w->stride_width * (size_t)taps;
+  const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
+  int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
-    if (pointwise) {
-      expand_column(input + (size_t)i * (size_t)taps, taps, scratch, rest_a);
-      expand_column(input + (size_t)j * (size_t)taps, taps, scratch + 2, rest_b);
+    if (direct) {
+      expand_column(input + (size_t)(i / ow) * step_y + (size_t)(i % ow) * step_x, taps, scratch);
+      expand_column(input + (size_t)(j / ow) * step_y + (size_t)(j % ow) * step_x, taps, scratch + 2);
     } else {
-      tfs_conv_2d_column(p, input, i / w->output_width, i % w->output_width, staging);
-      expand_column(staging, taps, scratch, rest_a);
-      tfs_conv_2d_column(p, input, j / w->output_width, j % w->output_width, staging);
-      expand_column(staging, taps, scratch + 2, rest_b);
+      tfs_conv_2d_column(p, input, i / ow, i % ow, staging);
+      expand_column(staging, taps, scratch);
+      tfs_conv_2d_column(p, input, j / ow, j % ow, staging);
+      expand_column(staging, taps, scratch + 2);
     }
     dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout);
   }
