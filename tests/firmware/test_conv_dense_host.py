@@ -84,3 +84,19 @@ def test_chains_cover_the_special_cases():
     assert any(op.filter_height == op.filter_width == 1 and op.stride_height == 2 for op in ops)
     assert any(op.padding_height or op.padding_width for op in ops)
     assert any((op.shift > 0).any() for op in ops) and any((op.shift < 0).any() for op in ops)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dense_conv_chain_bit_exact_on_cortex_m4(seed, tmp_path):
+    """The same chains on QEMU cortex-m4 with the DSP kernels: the assembly row-pair loop (every shift a
+    right shift) and the C loop (some left shifts) against SparseModel.predict."""
+    model = _dense_chain(seed)
+    project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    x[0] = model.input_tensor.quantization.zero_point[0]
+    result = tfsparse.run(project, x, kernel_impl="cortex-m")
+    expected = model.predict(x)
+    assert np.array_equal(result.outputs.reshape(expected.shape), expected)
+    assert len(np.unique(expected.reshape(INPUTS, -1), axis=0)) > 1

@@ -59,7 +59,7 @@ static inline uint32_t tail_word(const int8_t *row, int32_t taps, int32_t rest) 
  * and 8 SMLAD per 16 multiply-accumulates. */
 static inline void mac_blocks(int32_t blocks, const int8_t *w0, const int8_t *w1, const int32_t *cols, int32_t *acc) {
   int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
-#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
   if (blocks > 0) {
     int32_t xa, ya, xb, yb, t0, t1;
     __asm__ volatile(
@@ -122,18 +122,170 @@ static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, i
   *out_b = (int8_t)tfs_clamp(tfs_add_wrap(vb, zp), lo, hi);
 }
 
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
+#define TFS_CONV_ASM_PAIRS 1
+/* State of inner_pairs_dsp, walked in place (the loop needs all 14 general registers: its address is
+ * kept on the stack while the multiply-accumulate loop runs). Offsets are part of the assembly. */
+typedef struct {
+  const int32_t *cols;  /* 0: the two expanded columns */
+  int32_t blocks;       /* 4: ceil(taps / 4), >= 1 */
+  int32_t advance;      /* 8: taps - 4 * blocks: from the end of row r + 1's blocks to row r + 2 */
+  int32_t taps;         /* 12 */
+  const int32_t *bias;  /* 16 */
+  const int32_t *mult;  /* 20 */
+  const int32_t *shift; /* 24: every shift <= -1 (tfs_cmd_mbqm_right) */
+  int8_t *out_a;        /* 28 */
+  int8_t *out_b;        /* 32 */
+  int32_t zp;           /* 36 */
+  int32_t lo;           /* 40 */
+  int32_t hi;           /* 44 */
+  int32_t pairs;        /* 48: >= 1 */
+  const int8_t *w;      /* 52: row r */
+  int32_t full_range;   /* 56: lo == -128 && hi == 127: SSAT alone clamps */
+} pair_state_t;
+
+/* One output channel's requantization of accumulator ACC in place (tfs_cmd_mbqm_right): M multiplier,
+ * D = 1 + 2^e, E = e - 1; LO, HI, T scratch. */
+#define TFS_RQ(ACC, M, D, E, LO, HI, T)       \
+  "smull " LO ", " HI ", " ACC ", " M "\n\t"  \
+  "asr " T ", " HI ", #31\n\t"                \
+  "add " T ", " D ", " T ", lsl #1\n\t"       \
+  "adds " LO ", " LO ", " T ", lsl #30\n\t"   \
+  "adc " HI ", " HI ", " T ", lsr #2\n\t"     \
+  "asr " ACC ", " HI ", " E "\n\t"
+#define TFS_CLAMP(ACC)                       \
+  "cmp " ACC ", r7\n\t"                      \
+  "it lt\n\t"                                \
+  "movlt " ACC ", r7\n\t"                    \
+  "cmp " ACC ", r8\n\t"                      \
+  "it gt\n\t"                                \
+  "movgt " ACC ", r8\n\t"
+
+/* Every row pair of the state (rows r, r + 1 for both columns): 2 x 2 accumulators from the biases,
+ * the DSP loop over `blocks` whole blocks (bytes past row r + 1 meet zero taps), requantization,
+ * zero point, clamp, 4 byte stores. Equal to the C loop of dense_two_columns. */
+static void inner_pairs_dsp(pair_state_t *state) {
+  register pair_state_t *st __asm__("r0") = state;
+  __asm__ volatile(
+      "push {r0}\n\t"
+      "1:\n\t"
+      "ldr r1, [r0, #16]\n\t"
+      "ldr r2, [r1], #4\n\t"
+      "ldr r4, [r1], #4\n\t"
+      "str r1, [r0, #16]\n\t"
+      "mov r3, r2\n\t"
+      "mov r5, r4\n\t"
+      "ldr r6, [r0, #52]\n\t"
+      "ldr r1, [r0, #12]\n\t"
+      "add r7, r6, r1\n\t"
+      "ldr r8, [r0, #0]\n\t"
+      "ldr r0, [r0, #4]\n\t"
+      "2:\n\t"
+      "ldr lr, [r6], #4\n\t"
+      "ldrd r9, r10, [r8], #16\n\t"
+      "ldrd r11, r12, [r8, #-8]\n\t"
+      "sxtb16 r1, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r2, r1, r9, r2\n\t"
+      "smlad r2, lr, r10, r2\n\t"
+      "smlad r3, r1, r11, r3\n\t"
+      "smlad r3, lr, r12, r3\n\t"
+      "ldr lr, [r7], #4\n\t"
+      "sxtb16 r1, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r4, r1, r9, r4\n\t"
+      "smlad r4, lr, r10, r4\n\t"
+      "smlad r5, r1, r11, r5\n\t"
+      "smlad r5, lr, r12, r5\n\t"
+      "subs r0, r0, #1\n\t"
+      "bne 2b\n\t"
+      "ldr r0, [sp]\n\t"
+      "ldr r1, [r0, #8]\n\t"
+      "add r7, r7, r1\n\t"
+      "str r7, [r0, #52]\n\t"
+      "ldr r6, [r0, #20]\n\t"
+      "ldr r7, [r0, #24]\n\t"
+      "ldr r8, [r6], #4\n\t"
+      "ldr r10, [r6], #4\n\t"
+      "str r6, [r0, #20]\n\t"
+      "ldr r9, [r7], #4\n\t"
+      "ldr r11, [r7], #4\n\t"
+      "str r7, [r0, #24]\n\t"
+      "rsb r9, r9, #0\n\t"
+      "movs r1, #1\n\t"
+      "lsl r6, r1, r9\n\t"
+      "adds r6, r6, #1\n\t"
+      "subs r9, r9, #1\n\t"
+      "rsb r11, r11, #0\n\t"
+      "lsl r7, r1, r11\n\t"
+      "adds r7, r7, #1\n\t"
+      "subs r11, r11, #1\n\t"
+      TFS_RQ("r2", "r8", "r6", "r9", "r1", "r12", "lr")
+      TFS_RQ("r3", "r8", "r6", "r9", "r1", "r12", "lr")
+      TFS_RQ("r4", "r10", "r7", "r11", "r1", "r12", "lr")
+      TFS_RQ("r5", "r10", "r7", "r11", "r1", "r12", "lr")
+      "ldr r6, [r0, #36]\n\t"
+      "add r2, r2, r6\n\t"
+      "add r3, r3, r6\n\t"
+      "add r4, r4, r6\n\t"
+      "add r5, r5, r6\n\t"
+      "ssat r2, #8, r2\n\t"
+      "ssat r3, #8, r3\n\t"
+      "ssat r4, #8, r4\n\t"
+      "ssat r5, #8, r5\n\t"
+      "ldr r1, [r0, #56]\n\t"
+      "cbnz r1, 3f\n\t"
+      "ldr r7, [r0, #40]\n\t"
+      "ldr r8, [r0, #44]\n\t"
+      TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
+      "3:\n\t"
+      "ldr r9, [r0, #28]\n\t"
+      "ldr r10, [r0, #32]\n\t"
+      "strb r2, [r9], #1\n\t"
+      "strb r4, [r9], #1\n\t"
+      "strb r3, [r10], #1\n\t"
+      "strb r5, [r10], #1\n\t"
+      "str r9, [r0, #28]\n\t"
+      "str r10, [r0, #32]\n\t"
+      "ldr r1, [r0, #48]\n\t"
+      "subs r1, r1, #1\n\t"
+      "str r1, [r0, #48]\n\t"
+      "bne 1b\n\t"
+      "add sp, sp, #4\n\t"
+      : "+r"(st)
+      :
+      : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+}
+#undef TFS_RQ
+#undef TFS_CLAMP
+#else
+#define TFS_CONV_ASM_PAIRS 0
+#endif
+
 /* Two columns (expand_column layout, ceil(taps / 4) blocks) times every output channel: out_a, out_b
  * receive the requantized pixels. Rows are taken in pairs; an odd last row pairs with itself. The
  * columns' zero-padded last block lets every row but the matrix's last run ceil(taps / 4) whole
  * blocks: the up to 3 weight bytes read past such a row belong to the next row and meet zero taps.
  * The last pair reads its last block through tail_word instead (never past the array). */
-static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b) {
+static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b,
+                              int right_shifts) {
   const int32_t rows = fc->rows, taps = fc->cols, blocks = taps >> 2, rest = taps & 3;
   const int32_t *tail = cols + 4 * blocks;
   const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
   const int8_t *w = fc->values;
   const int32_t *bias = fc->bias, *mult = fc->multiplier, *shift = fc->shift;
   const int32_t inner = (rows - 1) >> 1; /* pairs whose rows are not the last */
+#if TFS_CONV_ASM_PAIRS
+  if (right_shifts && inner > 0) {
+    const int32_t nb = (taps + 3) >> 2;
+    pair_state_t st = {cols, nb, taps - 4 * nb, taps, bias, mult, shift, out_a, out_b, out_params[0], out_params[1],
+                       out_params[2], inner, w, out_params[1] == -128 && out_params[2] == 127};
+    inner_pairs_dsp(&st);
+    w = st.w, bias = st.bias, mult = st.mult, shift = st.shift, out_a = st.out_a, out_b = st.out_b;
+  } else
+#else
+  (void)right_shifts;
+#endif
   for (int32_t k = inner; k > 0; --k) {
     int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
     mac_blocks((taps + 3) >> 2, w, w + taps, cols, acc);
@@ -172,6 +324,10 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   const size_t step_x = (size_t)w->stride_width * (size_t)taps;
   const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
   int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
+  int right_shifts = 1; /* every channel's shift <= -1: the assembly row loop applies */
+  for (int32_t r = 0; r < cout; ++r) {
+    right_shifts &= p->fc.shift[r] < 0;
+  }
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
     if (direct) {
@@ -183,7 +339,8 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
       tfs_conv_2d_column(p, input, j / ow, j % ow, staging);
       expand_column(staging, taps, scratch + 2);
     }
-    dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout);
+    dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
+                      right_shifts);
   }
 }
 
