@@ -312,6 +312,45 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
   }
 }
 
+/* Output pixel (oy, ox)'s column in expand_column's layout at `blocks` (+ 2 for column b). A window
+ * inside the input (no padding, dilation 1) is read row by row: straight into the blocks when each
+ * filter row's kw * cin bytes are whole blocks, else copied word by word into `staging` (whose last
+ * word may run up to 3 bytes past the taps: the scratch has room, and later rows overwrite it; input
+ * words past a row are read only when they stay inside the input). Other pixels take the shared
+ * tfs_conv_2d_column. */
+static void dense_column(const tfs_conv_params_t *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *staging,
+                         int32_t *blocks) {
+  const tfs_window_t *w = &p->window;
+  const int32_t taps = p->fc.cols, cin = w->input_channels, kh = w->filter_height;
+  const int32_t y0 = oy * w->stride_height - w->padding_height, x0 = ox * w->stride_width - w->padding_width;
+  const int32_t row_bytes = w->filter_width * cin;
+  if (w->dilation_height == 1 && w->dilation_width == 1 && y0 >= 0 && x0 >= 0 && y0 + kh <= w->input_height &&
+      x0 + w->filter_width <= w->input_width) {
+    const size_t stride = (size_t)w->input_width * (size_t)cin;
+    const int8_t *src = input + (size_t)y0 * stride + (size_t)x0 * (size_t)cin;
+    if ((row_bytes & 3) == 0) {
+      for (int32_t ky = 0; ky < kh; ++ky, src += stride, blocks += row_bytes) {
+        expand_column(src, row_bytes, blocks);
+      }
+      return;
+    }
+    const int8_t *end = input + (size_t)w->input_height * stride;
+    if (src + (size_t)(kh - 1) * stride + (size_t)((row_bytes + 3) & ~3) <= end) {
+      int8_t *dst = staging;
+      for (int32_t ky = 0; ky < kh; ++ky, src += stride, dst += row_bytes) {
+        for (int32_t k = 0; k < row_bytes; k += 4) {
+          const uint32_t word = tfs_cmd_read4(src + k);
+          memcpy(dst + k, &word, 4);
+        }
+      }
+      expand_column(staging, taps, blocks);
+      return;
+    }
+  }
+  tfs_conv_2d_column(p, input, oy, ox, staging);
+  expand_column(staging, taps, blocks);
+}
+
 /* Dense weights: pixels in pairs (an odd last pixel runs as its own pair, second result dropped into
  * the same place). Scratch (within TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
  * (16 * ceil(taps / 4) bytes), then the int8 im2col column. A 1x1 filter without padding (any stride)
@@ -334,10 +373,8 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
       expand_column(input + (size_t)(i / ow) * step_y + (size_t)(i % ow) * step_x, taps, scratch);
       expand_column(input + (size_t)(j / ow) * step_y + (size_t)(j % ow) * step_x, taps, scratch + 2);
     } else {
-      tfs_conv_2d_column(p, input, i / ow, i % ow, staging);
-      expand_column(staging, taps, scratch);
-      tfs_conv_2d_column(p, input, j / ow, j % ow, staging);
-      expand_column(staging, taps, scratch + 2);
+      dense_column(p, input, i / ow, i % ow, staging, scratch);
+      dense_column(p, input, j / ow, j % ow, staging, scratch + 2);
     }
     dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
                       right_shifts);
