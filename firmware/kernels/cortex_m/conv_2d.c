@@ -124,12 +124,12 @@ static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, i
 
 #if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
 #define TFS_CONV_ASM_PAIRS 1
-/* State of inner_pairs_dsp, walked in place (the loop needs all 14 general registers: its address is
- * kept on the stack while the multiply-accumulate loop runs). Offsets are part of the assembly. */
+/* State of pairs_dsp, walked in place (the loop needs all 14 general registers: its address is kept
+ * on the stack while the multiply-accumulate loop runs). Offsets are part of the assembly. */
 typedef struct {
   const int32_t *cols;  /* 0: the two expanded columns */
-  int32_t blocks;       /* 4: ceil(taps / 4), >= 1 */
-  int32_t advance;      /* 8: taps - 4 * blocks: from the end of row r + 1's blocks to row r + 2 */
+  int32_t blocks;       /* 4: taps / 4 whole blocks (taps >= 4) */
+  int32_t rest;         /* 8: taps % 4: from the end of row r + 1's whole blocks to row r + 2 */
   int32_t taps;         /* 12 */
   const int32_t *bias;  /* 16 */
   const int32_t *mult;  /* 20 */
@@ -142,6 +142,8 @@ typedef struct {
   int32_t pairs;        /* 48: >= 1 */
   const int8_t *w;      /* 52: row r */
   int32_t full_range;   /* 56: lo == -128 && hi == 127: SSAT alone clamps */
+  int32_t tail_offset;  /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
+  int32_t tail_bits;    /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
 } pair_state_t;
 
 /* One output channel's requantization of accumulator ACC in place (tfs_cmd_mbqm_right): M multiplier,
@@ -161,17 +163,17 @@ typedef struct {
   "it gt\n\t"                                \
   "movgt " ACC ", r8\n\t"
 
-/* Every row pair of the state (rows r, r + 1 for both columns): 2 x 2 accumulators from the biases,
- * the DSP loop over `blocks` whole blocks (bytes past row r + 1 meet zero taps), requantization,
- * zero point, clamp, 4 byte stores. Equal to the C loop of dense_two_columns. */
-static void inner_pairs_dsp(pair_state_t *state) {
+/* Row pairs (r, r + 1) x both columns: 2 x 2 accumulators from the biases, the DSP loop over the
+ * whole blocks, the last taps % 4 weights of each row as one word read at the row's end and shifted
+ * down (never past the row), requantization, zero point, clamp, 4 byte stores. Equal to the C loop
+ * of dense_two_columns. */
+static void pairs_dsp(pair_state_t *state) {
   register pair_state_t *st __asm__("r0") = state;
   __asm__ volatile(
       "push {r0}\n\t"
       "1:\n\t"
       "ldr r1, [r0, #16]\n\t"
-      "ldr r2, [r1], #4\n\t"
-      "ldr r4, [r1], #4\n\t"
+      "ldrd r2, r4, [r1], #8\n\t"
       "str r1, [r0, #16]\n\t"
       "mov r3, r2\n\t"
       "mov r5, r4\n\t"
@@ -200,26 +202,45 @@ static void inner_pairs_dsp(pair_state_t *state) {
       "subs r0, r0, #1\n\t"
       "bne 2b\n\t"
       "ldr r0, [sp]\n\t"
+      "ldr r1, [r0, #60]\n\t"
+      "cbz r1, 4f\n\t"
+      "ldr r0, [r0, #64]\n\t"
+      "ldrd r9, r10, [r8]\n\t"
+      "ldrd r11, r12, [r8, #8]\n\t"
+      "ldr lr, [r6, r1]\n\t"
+      "lsr lr, lr, r0\n\t"
+      "sxtb16 r8, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r2, r8, r9, r2\n\t"
+      "smlad r2, lr, r10, r2\n\t"
+      "smlad r3, r8, r11, r3\n\t"
+      "smlad r3, lr, r12, r3\n\t"
+      "ldr lr, [r7, r1]\n\t"
+      "lsr lr, lr, r0\n\t"
+      "sxtb16 r8, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r4, r8, r9, r4\n\t"
+      "smlad r4, lr, r10, r4\n\t"
+      "smlad r5, r8, r11, r5\n\t"
+      "smlad r5, lr, r12, r5\n\t"
+      "ldr r0, [sp]\n\t"
+      "4:\n\t"
       "ldr r1, [r0, #8]\n\t"
       "add r7, r7, r1\n\t"
       "str r7, [r0, #52]\n\t"
       "ldr r6, [r0, #20]\n\t"
       "ldr r7, [r0, #24]\n\t"
-      "ldr r8, [r6], #4\n\t"
-      "ldr r10, [r6], #4\n\t"
+      "ldrd r8, r10, [r6], #8\n\t"
       "str r6, [r0, #20]\n\t"
-      "ldr r9, [r7], #4\n\t"
-      "ldr r11, [r7], #4\n\t"
+      "ldrd r9, r11, [r7], #8\n\t"
       "str r7, [r0, #24]\n\t"
-      "rsb r9, r9, #0\n\t"
-      "movs r1, #1\n\t"
+      "movs r1, #2\n\t"
+      "mvn r9, r9\n\t"
       "lsl r6, r1, r9\n\t"
       "adds r6, r6, #1\n\t"
-      "subs r9, r9, #1\n\t"
-      "rsb r11, r11, #0\n\t"
+      "mvn r11, r11\n\t"
       "lsl r7, r1, r11\n\t"
       "adds r7, r7, #1\n\t"
-      "subs r11, r11, #1\n\t"
       TFS_RQ("r2", "r8", "r6", "r9", "r1", "r12", "lr")
       TFS_RQ("r3", "r8", "r6", "r9", "r1", "r12", "lr")
       TFS_RQ("r4", "r10", "r7", "r11", "r1", "r12", "lr")
@@ -274,15 +295,19 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
   const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
   const int8_t *w = fc->values;
   const int32_t *bias = fc->bias, *mult = fc->multiplier, *shift = fc->shift;
-  const int32_t inner = (rows - 1) >> 1; /* pairs whose rows are not the last */
+  int32_t inner = (rows - 1) >> 1, first = 0; /* C loop: `inner` pairs whose rows are not the last, from row `first` */
 #if TFS_CONV_ASM_PAIRS
-  if (right_shifts && inner > 0) {
-    const int32_t nb = (taps + 3) >> 2;
-    pair_state_t st = {cols, nb, taps - 4 * nb, taps, bias, mult, shift, out_a, out_b, out_params[0], out_params[1],
-                       out_params[2], inner, w, out_params[1] == -128 && out_params[2] == 127};
-    inner_pairs_dsp(&st);
+  if (right_shifts && taps >= 4 && rows >= 2) {
+    pair_state_t st = {cols, blocks, rest, taps, bias, mult, shift, out_a, out_b, out_params[0], out_params[1],
+                       out_params[2], rows >> 1, w, out_params[1] == -128 && out_params[2] == 127,
+                       rest != 0 ? rest - 4 : 0, 8 * (4 - rest)};
+    pairs_dsp(&st);
+    if ((rows & 1) == 0) {
+      return;
+    }
     w = st.w, bias = st.bias, mult = st.mult, shift = st.shift, out_a = st.out_a, out_b = st.out_b;
-  } else
+    inner = 0, first = rows - 1;
+  }
 #else
   (void)right_shifts;
 #endif
@@ -293,7 +318,7 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
     requantize_channel(acc[2], acc[3], mult[1], shift[1], out_params, out_a + 1, out_b + 1);
     w += 2 * (size_t)taps, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2;
   }
-  const int pair = 2 * inner + 1 < rows;
+  const int pair = first + 2 * inner + 1 < rows;
   const int8_t *w1 = pair ? w + taps : w;
   int32_t acc[4] = {bias[0], bias[0], bias[pair], bias[pair]};
   mac_blocks(blocks, w, w1, cols, acc);
