@@ -122,38 +122,45 @@ static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, i
   *out_b = (int8_t)tfs_clamp(tfs_add_wrap(vb, zp), lo, hi);
 }
 
-#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
-#define TFS_CONV_ASM_PAIRS 1
-/* State of pairs_dsp, walked in place (the loop needs all 14 general registers: its address is kept
- * on the stack while the multiply-accumulate loop runs). Offsets are part of the assembly. */
+/* State of pairs_dsp (the loop needs all 14 general registers: its address is kept on the stack while
+ * the multiply-accumulate loop runs). Offsets are part of the assembly. The walking fields start from
+ * their *_start copies at every call; the caller sets out_a, out_b. */
 typedef struct {
-  const int32_t *cols;  /* 0: the two expanded columns */
-  int32_t blocks;       /* 4: taps / 4 whole blocks (taps >= 4) */
-  int32_t rest;         /* 8: taps % 4: from the end of row r + 1's whole blocks to row r + 2 */
-  int32_t taps;         /* 12 */
-  const int32_t *bias;  /* 16 */
-  const int32_t *mult;  /* 20 */
-  const int32_t *shift; /* 24: every shift <= -1 (tfs_cmd_mbqm_right) */
-  int8_t *out_a;        /* 28 */
-  int8_t *out_b;        /* 32 */
-  int32_t zp;           /* 36 */
-  int32_t lo;           /* 40 */
-  int32_t hi;           /* 44 */
-  int32_t pairs;        /* 48: >= 1 */
-  const int8_t *w;      /* 52: row r */
-  int32_t full_range;   /* 56: lo == -128 && hi == 127: SSAT alone clamps */
-  int32_t tail_offset;  /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
-  int32_t tail_bits;    /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
+  const int32_t *cols;       /* 0: the two expanded columns */
+  int32_t blocks;            /* 4: taps / 4 whole blocks (taps >= 4) */
+  int32_t rest;              /* 8: taps % 4: from the end of row r + 1's whole blocks to row r + 2 */
+  int32_t taps;              /* 12 */
+  const int32_t *bias;       /* 16: walking from bias_start */
+  const int32_t *mult;       /* 20: walking */
+  const int32_t *shift;      /* 24: walking; every shift <= -2 (TFS_RQ) */
+  const int8_t *w;           /* 28: walking, row r */
+  int32_t pairs;             /* 32: counting down from pairs_start >= 1 */
+  int8_t *out_a;             /* 36: walking */
+  int8_t *out_b;             /* 40: walking */
+  int32_t zp;                /* 44 */
+  int32_t lo;                /* 48 */
+  int32_t hi;                /* 52 */
+  int32_t full_range;        /* 56: lo == -128 && hi == 127: SSAT alone clamps */
+  int32_t tail_offset;       /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
+  int32_t tail_bits;         /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
+  const int32_t *bias_start; /* 68 */
+  const int32_t *mult_start; /* 72 */
+  const int32_t *shift_start; /* 76 */
+  const int8_t *w_start;     /* 80 */
+  int32_t pairs_start;       /* 84 */
 } pair_state_t;
 
-/* One output channel's requantization of accumulator ACC in place (tfs_cmd_mbqm_right): M multiplier,
- * D = 1 + 2^e, E = e - 1; LO, HI, T scratch. */
-#define TFS_RQ(ACC, M, D, E, LO, HI, T)       \
-  "smull " LO ", " HI ", " ACC ", " M "\n\t"  \
-  "asr " T ", " HI ", #31\n\t"                \
-  "add " T ", " D ", " T ", lsl #1\n\t"       \
-  "adds " LO ", " LO ", " T ", lsl #30\n\t"   \
-  "adc " HI ", " HI ", " T ", lsr #2\n\t"     \
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
+#define TFS_CONV_ASM_PAIRS 1
+
+/* One output channel's requantization of accumulator ACC in place: tfs_cmd_mbqm_right for e >= 2 as
+ * one SMLAL from 2^30 * (1 + 2^e - 2 * [acc < 0]) = (H - [acc < 0]) * 2^32 + 2^30 + [acc < 0] * 2^31
+ * with H = 2^(e-2); M multiplier, E = e - 1; LO, HI scratch. */
+#define TFS_RQ(ACC, M, H, E, LO, HI)             \
+  "and " LO ", " ACC ", #0x80000000\n\t"         \
+  "orr " LO ", " LO ", #0x40000000\n\t"          \
+  "add " HI ", " H ", " ACC ", asr #31\n\t"      \
+  "smlal " LO ", " HI ", " ACC ", " M "\n\t"      \
   "asr " ACC ", " HI ", " E "\n\t"
 #define TFS_CLAMP(ACC)                       \
   "cmp " ACC ", r7\n\t"                      \
@@ -171,13 +178,17 @@ static void pairs_dsp(pair_state_t *state) {
   register pair_state_t *st __asm__("r0") = state;
   __asm__ volatile(
       "push {r0}\n\t"
+      "add r1, r0, #68\n\t"
+      "ldm r1, {r2, r3, r4, r5, r6}\n\t"
+      "add r1, r0, #16\n\t"
+      "stm r1, {r2, r3, r4, r5, r6}\n\t"
       "1:\n\t"
       "ldr r1, [r0, #16]\n\t"
       "ldrd r2, r4, [r1], #8\n\t"
       "str r1, [r0, #16]\n\t"
       "mov r3, r2\n\t"
       "mov r5, r4\n\t"
-      "ldr r6, [r0, #52]\n\t"
+      "ldr r6, [r0, #28]\n\t"
       "ldr r1, [r0, #12]\n\t"
       "add r7, r6, r1\n\t"
       "ldr r8, [r0, #0]\n\t"
@@ -227,25 +238,25 @@ static void pairs_dsp(pair_state_t *state) {
       "4:\n\t"
       "ldr r1, [r0, #8]\n\t"
       "add r7, r7, r1\n\t"
-      "str r7, [r0, #52]\n\t"
+      "str r7, [r0, #28]\n\t"
       "ldr r6, [r0, #20]\n\t"
       "ldr r7, [r0, #24]\n\t"
       "ldrd r8, r10, [r6], #8\n\t"
       "str r6, [r0, #20]\n\t"
       "ldrd r9, r11, [r7], #8\n\t"
       "str r7, [r0, #24]\n\t"
-      "movs r1, #2\n\t"
+      "movs r1, #1\n\t"
       "mvn r9, r9\n\t"
-      "lsl r6, r1, r9\n\t"
-      "adds r6, r6, #1\n\t"
+      "sub r6, r9, #1\n\t"
+      "lsl r6, r1, r6\n\t"
       "mvn r11, r11\n\t"
-      "lsl r7, r1, r11\n\t"
-      "adds r7, r7, #1\n\t"
-      TFS_RQ("r2", "r8", "r6", "r9", "r1", "r12", "lr")
-      TFS_RQ("r3", "r8", "r6", "r9", "r1", "r12", "lr")
-      TFS_RQ("r4", "r10", "r7", "r11", "r1", "r12", "lr")
-      TFS_RQ("r5", "r10", "r7", "r11", "r1", "r12", "lr")
-      "ldr r6, [r0, #36]\n\t"
+      "sub r7, r11, #1\n\t"
+      "lsl r7, r1, r7\n\t"
+      TFS_RQ("r2", "r8", "r6", "r9", "r12", "lr")
+      TFS_RQ("r3", "r8", "r6", "r9", "r12", "lr")
+      TFS_RQ("r4", "r10", "r7", "r11", "r12", "lr")
+      TFS_RQ("r5", "r10", "r7", "r11", "r12", "lr")
+      "ldr r6, [r0, #44]\n\t"
       "add r2, r2, r6\n\t"
       "add r3, r3, r6\n\t"
       "add r4, r4, r6\n\t"
@@ -256,21 +267,21 @@ static void pairs_dsp(pair_state_t *state) {
       "ssat r5, #8, r5\n\t"
       "ldr r1, [r0, #56]\n\t"
       "cbnz r1, 3f\n\t"
-      "ldr r7, [r0, #40]\n\t"
-      "ldr r8, [r0, #44]\n\t"
+      "ldr r7, [r0, #48]\n\t"
+      "ldr r8, [r0, #52]\n\t"
       TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
       "3:\n\t"
-      "ldr r9, [r0, #28]\n\t"
-      "ldr r10, [r0, #32]\n\t"
+      "ldr r9, [r0, #36]\n\t"
+      "ldr r10, [r0, #40]\n\t"
       "strb r2, [r9], #1\n\t"
       "strb r4, [r9], #1\n\t"
       "strb r3, [r10], #1\n\t"
       "strb r5, [r10], #1\n\t"
-      "str r9, [r0, #28]\n\t"
-      "str r10, [r0, #32]\n\t"
-      "ldr r1, [r0, #48]\n\t"
+      "str r9, [r0, #36]\n\t"
+      "str r10, [r0, #40]\n\t"
+      "ldr r1, [r0, #32]\n\t"
       "subs r1, r1, #1\n\t"
-      "str r1, [r0, #48]\n\t"
+      "str r1, [r0, #32]\n\t"
       "bne 1b\n\t"
       "add sp, sp, #4\n\t"
       : "+r"(st)
@@ -289,7 +300,7 @@ static void pairs_dsp(pair_state_t *state) {
  * blocks: the up to 3 weight bytes read past such a row belong to the next row and meet zero taps.
  * The last pair reads its last block through tail_word instead (never past the array). */
 static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b,
-                              int right_shifts) {
+                              pair_state_t *st) {
   const int32_t rows = fc->rows, taps = fc->cols, blocks = taps >> 2, rest = taps & 3;
   const int32_t *tail = cols + 4 * blocks;
   const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
@@ -297,19 +308,17 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
   const int32_t *bias = fc->bias, *mult = fc->multiplier, *shift = fc->shift;
   int32_t inner = (rows - 1) >> 1, first = 0; /* C loop: `inner` pairs whose rows are not the last, from row `first` */
 #if TFS_CONV_ASM_PAIRS
-  if (right_shifts && taps >= 4 && rows >= 2) {
-    pair_state_t st = {cols, blocks, rest, taps, bias, mult, shift, out_a, out_b, out_params[0], out_params[1],
-                       out_params[2], rows >> 1, w, out_params[1] == -128 && out_params[2] == 127,
-                       rest != 0 ? rest - 4 : 0, 8 * (4 - rest)};
-    pairs_dsp(&st);
+  if (st != NULL) {
+    st->out_a = out_a, st->out_b = out_b;
+    pairs_dsp(st);
     if ((rows & 1) == 0) {
       return;
     }
-    w = st.w, bias = st.bias, mult = st.mult, shift = st.shift, out_a = st.out_a, out_b = st.out_b;
+    w = st->w, bias = st->bias, mult = st->mult, shift = st->shift, out_a = st->out_a, out_b = st->out_b;
     inner = 0, first = rows - 1;
   }
 #else
-  (void)right_shifts;
+  (void)st;
 #endif
   for (int32_t k = inner; k > 0; --k) {
     int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
@@ -388,10 +397,19 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   const size_t step_x = (size_t)w->stride_width * (size_t)taps;
   const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
   int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
-  int right_shifts = 1; /* every channel's shift <= -1: the assembly row loop applies */
+  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is <= -2, taps >= 4 and
+   * there are 2 or more channels; `st` is its state, NULL otherwise. */
+  const tfs_fc_params_t *fc = &p->fc;
+  const int32_t rest = taps & 3;
+  int asm_pairs = TFS_CONV_ASM_PAIRS && taps >= 4 && cout >= 2;
   for (int32_t r = 0; r < cout; ++r) {
-    right_shifts &= p->fc.shift[r] < 0;
+    asm_pairs &= fc->shift[r] <= -2;
   }
+  pair_state_t state = {scratch, taps >> 2, rest, taps, NULL, NULL, NULL, NULL, 0, NULL, NULL, fc->output_zero_point,
+                        fc->activation_min, fc->activation_max, fc->activation_min == -128 && fc->activation_max == 127,
+                        rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values,
+                        cout >> 1};
+  pair_state_t *st = asm_pairs ? &state : NULL;
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
     if (direct) {
@@ -402,7 +420,7 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
       dense_column(p, input, j / ow, j % ow, staging, scratch + 2);
     }
     dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
-                      right_shifts);
+                      st);
   }
 }
 
