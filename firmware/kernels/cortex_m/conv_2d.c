@@ -346,30 +346,101 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
   }
 }
 
-/* Output pixel (oy, ox)'s column in expand_column's layout at `blocks` (+ 2 for column b). A window
- * inside the input (no padding, dilation 1) is read row by row: straight into the blocks when each
- * filter row's kw * cin bytes are whole blocks, else copied word by word into `staging` (whose last
- * word may run up to 3 bytes past the taps: the scratch has room, and later rows overwrite it; input
- * words past a row are read only when they stay inside the input). Other pixels take the shared
- * tfs_conv_2d_column. */
-static void dense_column(const tfs_conv_params_t *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *staging,
-                         int32_t *blocks) {
+/* How eval_dense builds a column, decided once per layer. Output pixels with oy in [oy_lo, oy_hi) and
+ * ox in [ox_lo, ox_hi) have their window inside the input (dilation 1 only; otherwise the ranges are
+ * empty): such a window is read row by row, straight into the blocks when each filter row's
+ * kw * cin bytes are whole blocks (`whole_blocks`), else copied word by word into the staging column
+ * (whose last word may run up to 3 bytes past the taps: the scratch has room, and later rows
+ * overwrite it; input words past a row are read only when they stay inside the input). Other pixels
+ * take the shared tfs_conv_2d_column. */
+typedef struct {
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi;
+  int32_t row_bytes, kh, whole_blocks;
+  size_t stride;        /* bytes per input row */
+  ptrdiff_t origin;     /* input offset of pixel (0, 0)'s window origin (negative with padding) */
+  const int8_t *end;    /* input end */
+} column_plan_t;
+
+static int32_t ceil_div(int32_t a, int32_t b) {
+  return a <= 0 ? 0 : (a + b - 1) / b;
+}
+
+static void column_plan(const tfs_conv_params_t *p, const int8_t *input, column_plan_t *plan) {
   const tfs_window_t *w = &p->window;
-  const int32_t taps = p->fc.cols, cin = w->input_channels, kh = w->filter_height;
-  const int32_t y0 = oy * w->stride_height - w->padding_height, x0 = ox * w->stride_width - w->padding_width;
-  const int32_t row_bytes = w->filter_width * cin;
-  if (w->dilation_height == 1 && w->dilation_width == 1 && y0 >= 0 && x0 >= 0 && y0 + kh <= w->input_height &&
-      x0 + w->filter_width <= w->input_width) {
-    const size_t stride = (size_t)w->input_width * (size_t)cin;
-    const int8_t *src = input + (size_t)y0 * stride + (size_t)x0 * (size_t)cin;
-    if ((row_bytes & 3) == 0) {
+  const int32_t cin = w->input_channels;
+  plan->row_bytes = w->filter_width * cin;
+  plan->kh = w->filter_height;
+  plan->whole_blocks = (plan->row_bytes & 3) == 0;
+  plan->stride = (size_t)w->input_width * (size_t)cin;
+  plan->origin = -(ptrdiff_t)w->padding_height * (ptrdiff_t)plan->stride - (ptrdiff_t)w->padding_width * cin;
+  plan->end = input + (size_t)w->input_height * plan->stride;
+  plan->oy_lo = ceil_div(w->padding_height, w->stride_height);
+  plan->ox_lo = ceil_div(w->padding_width, w->stride_width);
+  /* last oy with oy * sh - ph + kh <= H, +1 (and at most the output size) */
+  const int32_t ylim = w->input_height - w->filter_height + w->padding_height;
+  const int32_t xlim = w->input_width - w->filter_width + w->padding_width;
+  plan->oy_hi = ylim < 0 ? 0 : ylim / w->stride_height + 1;
+  plan->ox_hi = xlim < 0 ? 0 : xlim / w->stride_width + 1;
+  plan->oy_hi = plan->oy_hi < w->output_height ? plan->oy_hi : w->output_height;
+  plan->ox_hi = plan->ox_hi < w->output_width ? plan->ox_hi : w->output_width;
+  if (w->dilation_height != 1 || w->dilation_width != 1) {
+    plan->oy_hi = plan->oy_lo;
+  }
+}
+
+/* Store word x (4 taps) as one block of expand_column's layout. */
+static inline void put_block(int32_t *blocks, uint32_t x) {
+  blocks[0] = tfs_cmd_sxtb16(x);
+  blocks[1] = tfs_cmd_sxtb16_ror8(x);
+}
+
+/* The first convolutions of image models (3x3 filters over 1 or 3 input channels: rows of 3 or 9
+ * bytes) packed into blocks straight from the input words, no staging copy. Reads up to 3 bytes past
+ * each row (the caller checked the input's end). Returns 0 for other shapes. */
+static int pack_small_rows(const int8_t *src, size_t stride, int32_t row_bytes, int32_t kh, int32_t *blocks) {
+  if (kh != 3 || (row_bytes != 3 && row_bytes != 9)) {
+    return 0;
+  }
+  const int8_t *b = src + stride, *c = b + stride;
+  if (row_bytes == 3) { /* A0 A1 A2 B0 | B1 B2 C0 C1 | C2 */
+    const uint32_t ra = tfs_cmd_read4(src), rb = tfs_cmd_read4(b), rc = tfs_cmd_read4(c);
+    put_block(blocks, (ra & 0xFFFFFFu) | (rb << 24));
+    put_block(blocks + 4, ((rb >> 8) & 0xFFFFu) | (rc << 16));
+    put_block(blocks + 8, (rc >> 16) & 0xFFu);
+    return 1;
+  }
+  /* A0-3 | A4-7 | A8 B0-2 | B3-6 | B7 B8 C0 C1 | C2-5 | C6-8 */
+  const uint32_t rb0 = tfs_cmd_read4(b), rb1 = tfs_cmd_read4(b + 4), rb2 = tfs_cmd_read4(b + 8);
+  const uint32_t rc0 = tfs_cmd_read4(c), rc1 = tfs_cmd_read4(c + 4), rc2 = tfs_cmd_read4(c + 8);
+  put_block(blocks, tfs_cmd_read4(src));
+  put_block(blocks + 4, tfs_cmd_read4(src + 4));
+  put_block(blocks + 8, (uint32_t)(uint8_t)src[8] | (rb0 << 8));
+  put_block(blocks + 12, (rb0 >> 24) | (rb1 << 8));
+  put_block(blocks + 16, (rb1 >> 24) | ((rb2 & 0xFFu) << 8) | (rc0 << 16));
+  put_block(blocks + 20, (rc0 >> 16) | (rc1 << 16));
+  put_block(blocks + 24, (rc1 >> 16) | ((rc2 & 0xFFu) << 16));
+  return 1;
+}
+
+/* Output pixel (oy, ox)'s column in expand_column's layout at `blocks` (+ 2 for column b). */
+static void dense_column(const tfs_conv_params_t *p, const column_plan_t *plan, const int8_t *input, int32_t oy,
+                         int32_t ox, int8_t *staging, int32_t *blocks) {
+  if (oy >= plan->oy_lo && oy < plan->oy_hi && ox >= plan->ox_lo && ox < plan->ox_hi) {
+    const tfs_window_t *w = &p->window;
+    const int32_t row_bytes = plan->row_bytes, kh = plan->kh;
+    const size_t stride = plan->stride;
+    const int8_t *src = input + (plan->origin + (ptrdiff_t)(oy * w->stride_height) * (ptrdiff_t)stride +
+                                 (ptrdiff_t)(ox * w->stride_width) * w->input_channels);
+    if (plan->whole_blocks) {
       for (int32_t ky = 0; ky < kh; ++ky, src += stride, blocks += row_bytes) {
         expand_column(src, row_bytes, blocks);
       }
       return;
     }
-    const int8_t *end = input + (size_t)w->input_height * stride;
-    if (src + (size_t)(kh - 1) * stride + (size_t)((row_bytes + 3) & ~3) <= end) {
+    if (src + (size_t)(kh - 1) * stride + (size_t)((row_bytes + 3) & ~3) <= plan->end) {
+      if (pack_small_rows(src, stride, row_bytes, kh, blocks)) {
+        return;
+      }
       int8_t *dst = staging;
       for (int32_t ky = 0; ky < kh; ++ky, src += stride, dst += row_bytes) {
         for (int32_t k = 0; k < row_bytes; k += 4) {
@@ -377,12 +448,12 @@ static void dense_column(const tfs_conv_params_t *p, const int8_t *input, int32_
           memcpy(dst + k, &word, 4);
         }
       }
-      expand_column(staging, taps, blocks);
+      expand_column(staging, p->fc.cols, blocks);
       return;
     }
   }
   tfs_conv_2d_column(p, input, oy, ox, staging);
-  expand_column(staging, taps, blocks);
+  expand_column(staging, p->fc.cols, blocks);
 }
 
 /* Dense weights: pixels in pairs (an odd last pixel runs as its own pair, second result dropped into
@@ -410,17 +481,28 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
                         rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values,
                         cout >> 1};
   pair_state_t *st = asm_pairs ? &state : NULL;
+  column_plan_t plan;
+  column_plan(p, input, &plan);
+  int32_t oy = 0, ox = 0; /* pixel i */
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
+    int32_t oy_j = oy, ox_j = ox + (j - i);
+    if (ox_j == ow) {
+      oy_j += 1, ox_j = 0;
+    }
     if (direct) {
-      expand_column(input + (size_t)(i / ow) * step_y + (size_t)(i % ow) * step_x, taps, scratch);
-      expand_column(input + (size_t)(j / ow) * step_y + (size_t)(j % ow) * step_x, taps, scratch + 2);
+      expand_column(input + (size_t)oy * step_y + (size_t)ox * step_x, taps, scratch);
+      expand_column(input + (size_t)oy_j * step_y + (size_t)ox_j * step_x, taps, scratch + 2);
     } else {
-      dense_column(p, input, i / ow, i % ow, staging, scratch);
-      dense_column(p, input, j / ow, j % ow, staging, scratch + 2);
+      dense_column(p, &plan, input, oy, ox, staging, scratch);
+      dense_column(p, &plan, input, oy_j, ox_j, staging, scratch + 2);
     }
     dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
                       st);
+    oy = oy_j, ox = ox_j + 1;
+    if (ox == ow) {
+      oy += 1, ox = 0;
+    }
   }
 }
 
