@@ -127,8 +127,8 @@ static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, i
  * their *_start copies at every call; the caller sets out_a, out_b. */
 typedef struct {
   const int32_t *cols;       /* 0: the two expanded columns */
-  int32_t blocks;            /* 4: taps / 4 whole blocks (taps >= 4) */
-  int32_t rest;              /* 8: taps % 4: from the end of row r + 1's whole blocks to row r + 2 */
+  int32_t blocks;            /* 4: taps / 4 whole blocks (taps >= 4), run two per loop iteration */
+  int32_t rest;              /* 8: taps % 4 (the assembly uses tail_offset) */
   int32_t taps;              /* 12 */
   const int32_t *bias;       /* 16: walking from bias_start */
   const int32_t *mult;       /* 20: walking */
@@ -170,6 +170,25 @@ typedef struct {
   "it gt\n\t"                                \
   "movgt " ACC ", r8\n\t"
 
+/* One block (4 taps) of rows w0 = r6, w1 = r7 against both columns at r8: 2 x 2 accumulators r2-r5. */
+#define TFS_MAC_BLOCK \
+  "ldr lr, [r6], #4\n\t" \
+  "ldrd r9, r10, [r8], #16\n\t" \
+  "ldrd r11, r12, [r8, #-8]\n\t" \
+  "sxtb16 r1, lr\n\t" \
+  "sxtb16 lr, lr, ror #8\n\t" \
+  "smlad r2, r1, r9, r2\n\t" \
+  "smlad r2, lr, r10, r2\n\t" \
+  "smlad r3, r1, r11, r3\n\t" \
+  "smlad r3, lr, r12, r3\n\t" \
+  "ldr lr, [r7], #4\n\t" \
+  "sxtb16 r1, lr\n\t" \
+  "sxtb16 lr, lr, ror #8\n\t" \
+  "smlad r4, r1, r9, r4\n\t" \
+  "smlad r4, lr, r10, r4\n\t" \
+  "smlad r5, r1, r11, r5\n\t" \
+  "smlad r5, lr, r12, r5\n\t"
+
 /* Row pairs (r, r + 1) x both columns: 2 x 2 accumulators from the biases, the DSP loop over the
  * whole blocks, the last taps % 4 weights of each row as one word read at the row's end and shifted
  * down (never past the row), requantization, zero point, clamp, 4 byte stores. Equal to the C loop
@@ -193,25 +212,17 @@ static void pairs_dsp(pair_state_t *state) {
       "add r7, r6, r1\n\t"
       "ldr r8, [r0, #0]\n\t"
       "ldr r0, [r0, #4]\n\t"
+      "lsrs r0, r0, #1\n\t" /* whole blocks in twos; an odd one first */
+      "bcc 2f\n\t"
+      TFS_MAC_BLOCK
+      "cmp r0, #0\n\t"
+      "beq 5f\n\t"
       "2:\n\t"
-      "ldr lr, [r6], #4\n\t"
-      "ldrd r9, r10, [r8], #16\n\t"
-      "ldrd r11, r12, [r8, #-8]\n\t"
-      "sxtb16 r1, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r2, r1, r9, r2\n\t"
-      "smlad r2, lr, r10, r2\n\t"
-      "smlad r3, r1, r11, r3\n\t"
-      "smlad r3, lr, r12, r3\n\t"
-      "ldr lr, [r7], #4\n\t"
-      "sxtb16 r1, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r4, r1, r9, r4\n\t"
-      "smlad r4, lr, r10, r4\n\t"
-      "smlad r5, r1, r11, r5\n\t"
-      "smlad r5, lr, r12, r5\n\t"
+      TFS_MAC_BLOCK
+      TFS_MAC_BLOCK
       "subs r0, r0, #1\n\t"
       "bne 2b\n\t"
+      "5:\n\t"
       "ldr r0, [sp]\n\t"
       "ldr r1, [r0, #60]\n\t"
       "cbz r1, 4f\n\t"
@@ -235,9 +246,9 @@ static void pairs_dsp(pair_state_t *state) {
       "smlad r5, r8, r11, r5\n\t"
       "smlad r5, lr, r12, r5\n\t"
       "ldr r0, [sp]\n\t"
+      "add r7, r7, r1\n\t" /* row r + 2 = end of the whole blocks + rest, rest = tail offset + 4 */
+      "add r7, r7, #4\n\t"
       "4:\n\t"
-      "ldr r1, [r0, #8]\n\t"
-      "add r7, r7, r1\n\t"
       "str r7, [r0, #28]\n\t"
       "ldr r6, [r0, #20]\n\t"
       "ldr r7, [r0, #24]\n\t"
@@ -289,6 +300,7 @@ static void pairs_dsp(pair_state_t *state) {
       : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
 }
 #undef TFS_RQ
+#undef TFS_MAC_BLOCK
 #undef TFS_CLAMP
 #else
 #define TFS_CONV_ASM_PAIRS 0
