@@ -42,6 +42,22 @@ static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks) {
   }
 }
 
+/* expand_column of two columns at once (both `taps` long): one pass writes each block's 4 words. */
+static void expand_two_columns(const int8_t *src_a, const int8_t *src_b, int32_t taps, int32_t *blocks) {
+  for (int32_t k = taps >> 2; k > 0; --k) {
+    const uint32_t x = tfs_cmd_read4(src_a), y = tfs_cmd_read4(src_b);
+    blocks[0] = tfs_cmd_sxtb16(x);
+    blocks[1] = tfs_cmd_sxtb16_ror8(x);
+    blocks[2] = tfs_cmd_sxtb16(y);
+    blocks[3] = tfs_cmd_sxtb16_ror8(y);
+    blocks += 4, src_a += 4, src_b += 4;
+  }
+  if ((taps & 3) != 0) {
+    expand_column(src_a, taps & 3, blocks);
+    expand_column(src_b, taps & 3, blocks + 2);
+  }
+}
+
 /* The last `rest` (1..3) weights of a row of `taps` as the low bytes of a word, the others 0: one
  * read of the row's last 4 bytes (never past the row), shifted down. */
 static inline uint32_t tail_word(const int8_t *row, int32_t taps, int32_t rest) {
@@ -123,18 +139,19 @@ static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, i
 }
 
 /* State of pairs_dsp (the loop needs all 14 general registers: its address is kept on the stack while
- * the multiply-accumulate loop runs). Offsets are part of the assembly. The walking fields start from
- * their *_start copies at every call; the caller sets out_a, out_b. */
+ * the multiply-accumulate loop runs). Offsets are part of the assembly (LDRD/STRD pairs: cols and
+ * blocks, mult and shift, w and taps, out_a and out_b). The walking fields start from their *_start
+ * copies at every call; the caller sets out_a, out_b, out_end. */
 typedef struct {
   const int32_t *cols;       /* 0: the two expanded columns */
   int32_t blocks;            /* 4: taps / 4 whole blocks (taps >= 4), run two per loop iteration */
   int32_t rest;              /* 8: taps % 4 (the assembly uses tail_offset) */
-  int32_t taps;              /* 12 */
+  const int8_t *out_end;     /* 12: out_a after the last pair (set by the caller) */
   const int32_t *bias;       /* 16: walking from bias_start */
   const int32_t *mult;       /* 20: walking */
   const int32_t *shift;      /* 24: walking; every shift <= -2 (TFS_RQ) */
   const int8_t *w;           /* 28: walking, row r */
-  int32_t pairs;             /* 32: counting down from pairs_start >= 1 */
+  int32_t taps;              /* 32 */
   int8_t *out_a;             /* 36: walking */
   int8_t *out_b;             /* 40: walking */
   int32_t zp;                /* 44 */
@@ -147,7 +164,6 @@ typedef struct {
   const int32_t *mult_start; /* 72 */
   const int32_t *shift_start; /* 76 */
   const int8_t *w_start;     /* 80 */
-  int32_t pairs_start;       /* 84 */
 } pair_state_t;
 
 #if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
@@ -198,20 +214,18 @@ static void pairs_dsp(pair_state_t *state) {
   __asm__ volatile(
       "push {r0}\n\t"
       "add r1, r0, #68\n\t"
-      "ldm r1, {r2, r3, r4, r5, r6}\n\t"
+      "ldm r1, {r2, r3, r4, r5}\n\t"
       "add r1, r0, #16\n\t"
-      "stm r1, {r2, r3, r4, r5, r6}\n\t"
+      "stm r1, {r2, r3, r4, r5}\n\t"
       "1:\n\t"
       "ldr r1, [r0, #16]\n\t"
       "ldrd r2, r4, [r1], #8\n\t"
       "str r1, [r0, #16]\n\t"
       "mov r3, r2\n\t"
       "mov r5, r4\n\t"
-      "ldr r6, [r0, #28]\n\t"
-      "ldr r1, [r0, #12]\n\t"
+      "ldrd r6, r1, [r0, #28]\n\t"
       "add r7, r6, r1\n\t"
-      "ldr r8, [r0, #0]\n\t"
-      "ldr r0, [r0, #4]\n\t"
+      "ldrd r8, r0, [r0]\n\t"
       "lsrs r0, r0, #1\n\t" /* whole blocks in twos; an odd one first */
       "bcc 2f\n\t"
       TFS_MAC_BLOCK
@@ -250,12 +264,10 @@ static void pairs_dsp(pair_state_t *state) {
       "add r7, r7, #4\n\t"
       "4:\n\t"
       "str r7, [r0, #28]\n\t"
-      "ldr r6, [r0, #20]\n\t"
-      "ldr r7, [r0, #24]\n\t"
+      "ldrd r6, r7, [r0, #20]\n\t"
       "ldrd r8, r10, [r6], #8\n\t"
-      "str r6, [r0, #20]\n\t"
       "ldrd r9, r11, [r7], #8\n\t"
-      "str r7, [r0, #24]\n\t"
+      "strd r6, r7, [r0, #20]\n\t"
       "movs r1, #1\n\t"
       "mvn r9, r9\n\t"
       "sub r6, r9, #1\n\t"
@@ -282,17 +294,14 @@ static void pairs_dsp(pair_state_t *state) {
       "ldr r8, [r0, #52]\n\t"
       TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
       "3:\n\t"
-      "ldr r9, [r0, #36]\n\t"
-      "ldr r10, [r0, #40]\n\t"
+      "ldrd r9, r10, [r0, #36]\n\t"
       "strb r2, [r9], #1\n\t"
       "strb r4, [r9], #1\n\t"
       "strb r3, [r10], #1\n\t"
       "strb r5, [r10], #1\n\t"
-      "str r9, [r0, #36]\n\t"
-      "str r10, [r0, #40]\n\t"
-      "ldr r1, [r0, #32]\n\t"
-      "subs r1, r1, #1\n\t"
-      "str r1, [r0, #32]\n\t"
+      "strd r9, r10, [r0, #36]\n\t"
+      "ldr r1, [r0, #12]\n\t"
+      "cmp r9, r1\n\t"
       "bne 1b\n\t"
       "add sp, sp, #4\n\t"
       : "+r"(st)
@@ -321,7 +330,7 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
   int32_t inner = (rows - 1) >> 1, first = 0; /* C loop: `inner` pairs whose rows are not the last, from row `first` */
 #if TFS_CONV_ASM_PAIRS
   if (st != NULL) {
-    st->out_a = out_a, st->out_b = out_b;
+    st->out_a = out_a, st->out_b = out_b, st->out_end = out_a + 2 * (rows >> 1);
     pairs_dsp(st);
     if ((rows & 1) == 0) {
       return;
@@ -488,10 +497,9 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   for (int32_t r = 0; r < cout; ++r) {
     asm_pairs &= fc->shift[r] <= -2;
   }
-  pair_state_t state = {scratch, taps >> 2, rest, taps, NULL, NULL, NULL, NULL, 0, NULL, NULL, fc->output_zero_point,
+  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, fc->output_zero_point,
                         fc->activation_min, fc->activation_max, fc->activation_min == -128 && fc->activation_max == 127,
-                        rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values,
-                        cout >> 1};
+                        rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values};
   pair_state_t *st = asm_pairs ? &state : NULL;
   column_plan_t plan;
   column_plan(p, input, &plan);
@@ -503,8 +511,8 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
       oy_j += 1, ox_j = 0;
     }
     if (direct) {
-      expand_column(input + (size_t)oy * step_y + (size_t)ox * step_x, taps, scratch);
-      expand_column(input + (size_t)oy_j * step_y + (size_t)ox_j * step_x, taps, scratch + 2);
+      expand_two_columns(input + (size_t)oy * step_y + (size_t)ox * step_x,
+                         input + (size_t)oy_j * step_y + (size_t)ox_j * step_x, taps, scratch);
     } else {
       dense_column(p, &plan, input, oy, ox, staging, scratch);
       dense_column(p, &plan, input, oy_j, ox_j, staging, scratch + 2);
