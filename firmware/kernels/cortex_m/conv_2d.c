@@ -5,8 +5,14 @@
  * Dense weights: CMSIS-NN's blocking, written anew. Two output pixels' columns are expanded to int16
  * once ("unordered": each 4 taps become the pairs (x0, x2), (x1, x3), which is what SXTB16 makes
  * of 4 weight bytes), then two output channels x two columns run together: per 4 taps, 2 weight
- * loads, 4 SXTB16, 4 column loads and 8 SMLAD for 16 multiply-accumulates. A pointwise convolution
- * expands two input pixels directly (no im2col copy).
+ * loads, 4 SXTB16, 4 column loads and 8 SMLAD for 16 multiply-accumulates. Columns get the last
+ * taps % 4 as one zero-padded block; a 1x1 filter without padding expands its columns straight from
+ * the input (any stride), interior windows row by row (3x3 over 1 or 3 channels packed from input
+ * words), border windows through the shared im2col. With every shift <= -2 (the usual case) one
+ * assembly loop (pairs_dsp) runs all row pairs: the MAC loop unrolled by two blocks, each row's last
+ * taps % 4 weights as one in-bounds word, requantization in 5 instructions per output (one SMLAL,
+ * tfs_cm_dsp.h's tfs_cmd_mbqm_right identity), SSAT; other layers, an unpaired last row and builds
+ * without the DSP extension or optimization take the C loop.
  */
 #include <stddef.h>
 #include <stdint.h>
