@@ -91,16 +91,18 @@ def test_chains_cover_the_special_cases():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_dense_conv_chain_bit_exact_on_cortex_m4(seed, tmp_path):
-    """The same chains on QEMU cortex-m4 with the DSP kernels: the assembly row-pair loop (every shift a
-    right shift) and the C loop (some left shifts) against SparseModel.predict."""
+@pytest.mark.parametrize("seed,target", [(0, "cortex-m4"), (1, "cortex-m4"), (2, "cortex-m4"), (3, "cortex-m7"),
+                                         (4, "cortex-m33"), (5, "cortex-m55")])
+def test_dense_conv_chain_bit_exact_on_qemu(seed, target, tmp_path):
+    """The same chains on QEMU with each core's default kernels (the Cortex-M conv twin everywhere, under
+    Helium's FC on the M55): the assembly row-pair loop (every shift a right shift) and the C loop
+    (some left shifts) against SparseModel.predict."""
     model = _dense_chain(seed)
-    project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
+    project = tfsparse.generate(model, tmp_path / "fw", target=target)
     rng = np.random.default_rng(seed)
     x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
     x[0] = model.input_tensor.quantization.zero_point[0]
-    result = tfsparse.run(project, x, kernel_impl="cortex-m")
+    result = tfsparse.run(project, x)
     expected = model.predict(x)
     assert np.array_equal(result.outputs.reshape(expected.shape), expected)
     assert len(np.unique(expected.reshape(INPUTS, -1), axis=0)) > 1
