@@ -35,21 +35,6 @@ N_INPUTS = 3
 CMSIS_NN = {"1x1": "2.09 (64->64)", "3x3": "1.76-2.33", "10x4": "3.49"}
 
 
-def _tflm(tflite: bytes, x):
-    from tflite_micro.python.tflite_micro import runtime
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = pathlib.Path(tmp) / "m.tflite"
-        path.write_bytes(tflite)
-        interpreter = runtime.Interpreter.from_file(str(path))
-        out = []
-        for xi in x:
-            interpreter.set_input(xi[None], 0)
-            interpreter.invoke()
-            out.append(interpreter.get_output(0).copy())
-    return np.concatenate(out)
-
-
 def measure(name: str) -> dict:
     import tfsparse
     from cnn_firmware import INPUT_SHAPES, magnitude_pruned_tflite, synthetic_inputs
@@ -60,7 +45,12 @@ def measure(name: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         project = tfsparse.generate(sm, pathlib.Path(tmp) / "fw", target="cortex-m4")
         result = tfsparse.run(project, x, kernel_impl="cortex-m")
-    ref = _tflm(tflite, x)
+    from cnn import _tflm
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / f"{name}.tflite"
+        path.write_bytes(tflite)
+        ref = _tflm(path, x)
     mismatches = int(np.count_nonzero(result.outputs.reshape(ref.shape) != ref))
     layers = []
     for op, n in zip(sm.ops, result.layer_instructions.mean(axis=0)):
