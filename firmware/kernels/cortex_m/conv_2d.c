@@ -5,8 +5,14 @@
  * Dense weights: CMSIS-NN's blocking, written anew. Two output pixels' columns are expanded to int16
  * once ("unordered": each 4 taps become the pairs (x0, x2), (x1, x3), which is what SXTB16 makes
  * of 4 weight bytes), then two output channels x two columns run together: per 4 taps, 2 weight
- * loads, 4 SXTB16, 4 column loads and 8 SMLAD for 16 multiply-accumulates. A pointwise convolution
- * expands two input pixels directly (no im2col copy).
+ * loads, 4 SXTB16, 4 column loads and 8 SMLAD for 16 multiply-accumulates. Columns get the last
+ * taps % 4 as one zero-padded block; a 1x1 filter without padding expands its columns straight from
+ * the input (any stride), interior windows row by row (3x3 over 1 or 3 channels packed from input
+ * words), border windows through the shared im2col. With every shift <= -2 (the usual case) one
+ * assembly loop (pairs_dsp) runs all row pairs: the MAC loop unrolled by two blocks, each row's last
+ * taps % 4 weights as one in-bounds word, requantization in 5 instructions per output (one SMLAL,
+ * tfs_cm_dsp.h's tfs_cmd_mbqm_right identity), SSAT; other layers, an unpaired last row and builds
+ * without the DSP extension or optimization take the C loop.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,25 +23,65 @@
 
 /* Expand `taps` int8 values into int16 pairs for the DSP loop: for each 4 taps, the words (x0, x2),
  * (x1, x3) (what SXTB16 makes of 4 weight bytes) at words 4q, 4q + 1 of `blocks` (column a) or
- * 4q + 2, 4q + 3 (column b: the caller passes blocks + 2), so one pointer walks both columns; the
- * last taps % 4 values go to `rest` as plain int16. */
-static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks, int16_t *rest) {
+ * 4q + 2, 4q + 3 (column b: the caller passes blocks + 2), so one pointer walks both columns. The last
+ * taps % 4 values make one more block, zero-padded: a padded tap multiplies whatever weight byte
+ * tail_word puts there (0), so every row runs ceil(taps / 4) blocks and no scalar rest. Reads exactly
+ * `taps` bytes of src. */
+static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks) {
   for (int32_t k = taps >> 2; k > 0; --k) {
     const uint32_t x = tfs_cmd_read4(src);
     blocks[0] = tfs_cmd_sxtb16(x);
     blocks[1] = tfs_cmd_sxtb16_ror8(x);
     blocks += 4, src += 4;
   }
-  for (int32_t k = taps & 3; k > 0; --k) {
-    *rest++ = *src++;
+  const int32_t rest = taps & 3;
+  if (rest != 0) {
+    uint32_t x = (uint8_t)src[0];
+    if (rest > 1) {
+      x |= (uint32_t)(uint8_t)src[1] << 8;
+    }
+    if (rest > 2) {
+      x |= (uint32_t)(uint8_t)src[2] << 16;
+    }
+    blocks[0] = tfs_cmd_sxtb16(x);
+    blocks[1] = tfs_cmd_sxtb16_ror8(x);
   }
+}
+
+/* expand_column of two columns at once (both `taps` long): one pass writes each block's 4 words. */
+static void expand_two_columns(const int8_t *src_a, const int8_t *src_b, int32_t taps, int32_t *blocks) {
+  for (int32_t k = taps >> 2; k > 0; --k) {
+    const uint32_t x = tfs_cmd_read4(src_a), y = tfs_cmd_read4(src_b);
+    blocks[0] = tfs_cmd_sxtb16(x);
+    blocks[1] = tfs_cmd_sxtb16_ror8(x);
+    blocks[2] = tfs_cmd_sxtb16(y);
+    blocks[3] = tfs_cmd_sxtb16_ror8(y);
+    blocks += 4, src_a += 4, src_b += 4;
+  }
+  if ((taps & 3) != 0) {
+    expand_column(src_a, taps & 3, blocks);
+    expand_column(src_b, taps & 3, blocks + 2);
+  }
+}
+
+/* The last `rest` (1..3) weights of a row of `taps` as the low bytes of a word, the others 0: one
+ * read of the row's last 4 bytes (never past the row), shifted down. */
+static inline uint32_t tail_word(const int8_t *row, int32_t taps, int32_t rest) {
+  if (taps >= 4) {
+    return tfs_cmd_read4(row + taps - 4) >> (8 * (4 - rest));
+  }
+  uint32_t x = 0;
+  for (int32_t k = rest - 1; k >= 0; --k) {
+    x = (x << 8) | (uint8_t)row[k];
+  }
+  return x;
 }
 
 /* acc_a0 += row0 . column a, ... over `blocks` blocks of 4 taps: 2 weight words, 4 SXTB16, 2 LDRD
  * and 8 SMLAD per 16 multiply-accumulates. */
 static inline void mac_blocks(int32_t blocks, const int8_t *w0, const int8_t *w1, const int32_t *cols, int32_t *acc) {
   int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
-#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
   if (blocks > 0) {
     int32_t xa, ya, xb, yb, t0, t1;
     __asm__ volatile(
@@ -79,55 +125,410 @@ static inline void mac_blocks(int32_t blocks, const int8_t *w0, const int8_t *w1
   acc[0] = a0, acc[1] = b0, acc[2] = a1, acc[3] = b1;
 }
 
-/* Two columns (expand_column layout: interleaved blocks, then column a's and column b's rest) times
- * every output channel: out_a, out_b receive the requantized pixels. Rows are taken in pairs; an odd
- * last row pairs with itself. */
-static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b) {
+/* Requantize the accumulators of one output channel for both pixels: the channel's multiplier and
+ * shift are read once; a right shift (the usual case) takes tfs_cmd_mbqm_right, equal to
+ * tfs_cmd_mbqm. */
+static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, int32_t shift, const int32_t *out_params,
+                                      int8_t *out_a, int8_t *out_b) {
+  int32_t va, vb;
+  if (shift < 0) {
+    const uint32_t d = tfs_cmd_rq_d(shift);
+    va = tfs_cmd_mbqm_right(acc_a, m, d, -shift - 1);
+    vb = tfs_cmd_mbqm_right(acc_b, m, d, -shift - 1);
+  } else {
+    va = tfs_cmd_mbqm(acc_a, m, shift);
+    vb = tfs_cmd_mbqm(acc_b, m, shift);
+  }
+  const int32_t zp = out_params[0], lo = out_params[1], hi = out_params[2];
+  *out_a = (int8_t)tfs_clamp(tfs_add_wrap(va, zp), lo, hi);
+  *out_b = (int8_t)tfs_clamp(tfs_add_wrap(vb, zp), lo, hi);
+}
+
+/* State of pairs_dsp (the loop needs all 14 general registers: its address is kept on the stack while
+ * the multiply-accumulate loop runs). Offsets are part of the assembly (LDRD/STRD pairs: cols and
+ * blocks, mult and shift, w and taps, out_a and out_b). The walking fields start from their *_start
+ * copies at every call; the caller sets out_a, out_b, out_end. */
+typedef struct {
+  const int32_t *cols;       /* 0: the two expanded columns */
+  int32_t blocks;            /* 4: taps / 4 whole blocks (taps >= 4), run two per loop iteration */
+  int32_t rest;              /* 8: taps % 4 (the assembly uses tail_offset) */
+  const int8_t *out_end;     /* 12: out_a after the last pair (set by the caller) */
+  const int32_t *bias;       /* 16: walking from bias_start */
+  const int32_t *mult;       /* 20: walking */
+  const int32_t *shift;      /* 24: walking; every shift <= -2 (TFS_RQ) */
+  const int8_t *w;           /* 28: walking, row r */
+  int32_t taps;              /* 32 */
+  int8_t *out_a;             /* 36: walking */
+  int8_t *out_b;             /* 40: walking */
+  int32_t zp;                /* 44 */
+  int32_t lo;                /* 48 */
+  int32_t hi;                /* 52 */
+  int32_t full_range;        /* 56: lo == -128 && hi == 127: SSAT alone clamps */
+  int32_t tail_offset;       /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
+  int32_t tail_bits;         /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
+  const int32_t *bias_start; /* 68 */
+  const int32_t *mult_start; /* 72 */
+  const int32_t *shift_start; /* 76 */
+  const int8_t *w_start;     /* 80 */
+} pair_state_t;
+
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
+#define TFS_CONV_ASM_PAIRS 1
+
+/* One output channel's requantization of accumulator ACC in place: tfs_cmd_mbqm_right for e >= 2 as
+ * one SMLAL from 2^30 * (1 + 2^e - 2 * [acc < 0]) = (H - [acc < 0]) * 2^32 + 2^30 + [acc < 0] * 2^31
+ * with H = 2^(e-2); M multiplier, E = e - 1; LO, HI scratch. */
+#define TFS_RQ(ACC, M, H, E, LO, HI)             \
+  "and " LO ", " ACC ", #0x80000000\n\t"         \
+  "orr " LO ", " LO ", #0x40000000\n\t"          \
+  "add " HI ", " H ", " ACC ", asr #31\n\t"      \
+  "smlal " LO ", " HI ", " ACC ", " M "\n\t"      \
+  "asr " ACC ", " HI ", " E "\n\t"
+#define TFS_CLAMP(ACC)                       \
+  "cmp " ACC ", r7\n\t"                      \
+  "it lt\n\t"                                \
+  "movlt " ACC ", r7\n\t"                    \
+  "cmp " ACC ", r8\n\t"                      \
+  "it gt\n\t"                                \
+  "movgt " ACC ", r8\n\t"
+
+/* One block (4 taps) of rows w0 = r6, w1 = r7 against both columns at r8: 2 x 2 accumulators r2-r5. */
+#define TFS_MAC_BLOCK \
+  "ldr lr, [r6], #4\n\t" \
+  "ldrd r9, r10, [r8], #16\n\t" \
+  "ldrd r11, r12, [r8, #-8]\n\t" \
+  "sxtb16 r1, lr\n\t" \
+  "sxtb16 lr, lr, ror #8\n\t" \
+  "smlad r2, r1, r9, r2\n\t" \
+  "smlad r2, lr, r10, r2\n\t" \
+  "smlad r3, r1, r11, r3\n\t" \
+  "smlad r3, lr, r12, r3\n\t" \
+  "ldr lr, [r7], #4\n\t" \
+  "sxtb16 r1, lr\n\t" \
+  "sxtb16 lr, lr, ror #8\n\t" \
+  "smlad r4, r1, r9, r4\n\t" \
+  "smlad r4, lr, r10, r4\n\t" \
+  "smlad r5, r1, r11, r5\n\t" \
+  "smlad r5, lr, r12, r5\n\t"
+
+/* Row pairs (r, r + 1) x both columns: 2 x 2 accumulators from the biases, the DSP loop over the
+ * whole blocks, the last taps % 4 weights of each row as one word read at the row's end and shifted
+ * down (never past the row), requantization, zero point, clamp, 4 byte stores. Equal to the C loop
+ * of dense_two_columns. */
+static void pairs_dsp(pair_state_t *state) {
+  register pair_state_t *st __asm__("r0") = state;
+  __asm__ volatile(
+      "push {r0}\n\t"
+      "add r1, r0, #68\n\t"
+      "ldm r1, {r2, r3, r4, r5}\n\t"
+      "add r1, r0, #16\n\t"
+      "stm r1, {r2, r3, r4, r5}\n\t"
+      "1:\n\t"
+      "ldr r1, [r0, #16]\n\t"
+      "ldrd r2, r4, [r1], #8\n\t"
+      "str r1, [r0, #16]\n\t"
+      "mov r3, r2\n\t"
+      "mov r5, r4\n\t"
+      "ldrd r6, r1, [r0, #28]\n\t"
+      "add r7, r6, r1\n\t"
+      "ldrd r8, r0, [r0]\n\t"
+      "lsrs r0, r0, #1\n\t" /* whole blocks in twos; an odd one first */
+      "bcc 2f\n\t"
+      TFS_MAC_BLOCK
+      "cmp r0, #0\n\t"
+      "beq 5f\n\t"
+      "2:\n\t"
+      TFS_MAC_BLOCK
+      TFS_MAC_BLOCK
+      "subs r0, r0, #1\n\t"
+      "bne 2b\n\t"
+      "5:\n\t"
+      "ldr r0, [sp]\n\t"
+      "ldr r1, [r0, #60]\n\t"
+      "cbz r1, 4f\n\t"
+      "ldr r0, [r0, #64]\n\t"
+      "ldrd r9, r10, [r8]\n\t"
+      "ldrd r11, r12, [r8, #8]\n\t"
+      "ldr lr, [r6, r1]\n\t"
+      "lsr lr, lr, r0\n\t"
+      "sxtb16 r8, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r2, r8, r9, r2\n\t"
+      "smlad r2, lr, r10, r2\n\t"
+      "smlad r3, r8, r11, r3\n\t"
+      "smlad r3, lr, r12, r3\n\t"
+      "ldr lr, [r7, r1]\n\t"
+      "lsr lr, lr, r0\n\t"
+      "sxtb16 r8, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r4, r8, r9, r4\n\t"
+      "smlad r4, lr, r10, r4\n\t"
+      "smlad r5, r8, r11, r5\n\t"
+      "smlad r5, lr, r12, r5\n\t"
+      "ldr r0, [sp]\n\t"
+      "add r7, r7, r1\n\t" /* row r + 2 = end of the whole blocks + rest, rest = tail offset + 4 */
+      "add r7, r7, #4\n\t"
+      "4:\n\t"
+      "str r7, [r0, #28]\n\t"
+      "ldrd r6, r7, [r0, #20]\n\t"
+      "ldrd r8, r10, [r6], #8\n\t"
+      "ldrd r9, r11, [r7], #8\n\t"
+      "strd r6, r7, [r0, #20]\n\t"
+      "movs r1, #1\n\t"
+      "mvn r9, r9\n\t"
+      "sub r6, r9, #1\n\t"
+      "lsl r6, r1, r6\n\t"
+      "mvn r11, r11\n\t"
+      "sub r7, r11, #1\n\t"
+      "lsl r7, r1, r7\n\t"
+      TFS_RQ("r2", "r8", "r6", "r9", "r12", "lr")
+      TFS_RQ("r3", "r8", "r6", "r9", "r12", "lr")
+      TFS_RQ("r4", "r10", "r7", "r11", "r12", "lr")
+      TFS_RQ("r5", "r10", "r7", "r11", "r12", "lr")
+      "ldr r6, [r0, #44]\n\t"
+      "add r2, r2, r6\n\t"
+      "add r3, r3, r6\n\t"
+      "add r4, r4, r6\n\t"
+      "add r5, r5, r6\n\t"
+      "ssat r2, #8, r2\n\t"
+      "ssat r3, #8, r3\n\t"
+      "ssat r4, #8, r4\n\t"
+      "ssat r5, #8, r5\n\t"
+      "ldr r1, [r0, #56]\n\t"
+      "cbnz r1, 3f\n\t"
+      "ldr r7, [r0, #48]\n\t"
+      "ldr r8, [r0, #52]\n\t"
+      TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
+      "3:\n\t"
+      "ldrd r9, r10, [r0, #36]\n\t"
+      "strb r2, [r9], #1\n\t"
+      "strb r4, [r9], #1\n\t"
+      "strb r3, [r10], #1\n\t"
+      "strb r5, [r10], #1\n\t"
+      "strd r9, r10, [r0, #36]\n\t"
+      "ldr r1, [r0, #12]\n\t"
+      "cmp r9, r1\n\t"
+      "bne 1b\n\t"
+      "add sp, sp, #4\n\t"
+      : "+r"(st)
+      :
+      : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+}
+#undef TFS_RQ
+#undef TFS_MAC_BLOCK
+#undef TFS_CLAMP
+#else
+#define TFS_CONV_ASM_PAIRS 0
+#endif
+
+/* Two columns (expand_column layout, ceil(taps / 4) blocks) times every output channel: out_a, out_b
+ * receive the requantized pixels. Rows are taken in pairs; an odd last row pairs with itself. The
+ * columns' zero-padded last block lets every row but the matrix's last run ceil(taps / 4) whole
+ * blocks: the up to 3 weight bytes read past such a row belong to the next row and meet zero taps.
+ * The last pair reads its last block through tail_word instead (never past the array). */
+static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b,
+                              pair_state_t *st) {
   const int32_t rows = fc->rows, taps = fc->cols, blocks = taps >> 2, rest = taps & 3;
-  const int16_t *rest_a = (const int16_t *)(cols + 4 * blocks), *rest_b = rest_a + 4;
-  for (int32_t r = 0; r < rows; r += 2) {
-    const int32_t r1 = r + 1 < rows ? r + 1 : r;
-    const int8_t *w0 = fc->values + (size_t)r * (size_t)taps;
-    const int8_t *w1 = fc->values + (size_t)r1 * (size_t)taps;
-    int32_t acc[4] = {fc->bias[r], fc->bias[r], fc->bias[r1], fc->bias[r1]};
-    mac_blocks(blocks, w0, w1, cols, acc);
-    w0 += 4 * blocks, w1 += 4 * blocks;
-    for (int32_t k = 0; k < rest; ++k) {
-      acc[0] += (int32_t)w0[k] * rest_a[k];
-      acc[1] += (int32_t)w0[k] * rest_b[k];
-      acc[2] += (int32_t)w1[k] * rest_a[k];
-      acc[3] += (int32_t)w1[k] * rest_b[k];
+  const int32_t *tail = cols + 4 * blocks;
+  const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
+  const int8_t *w = fc->values;
+  const int32_t *bias = fc->bias, *mult = fc->multiplier, *shift = fc->shift;
+  int32_t inner = (rows - 1) >> 1, first = 0; /* C loop: `inner` pairs whose rows are not the last, from row `first` */
+#if TFS_CONV_ASM_PAIRS
+  if (st != NULL) {
+    st->out_a = out_a, st->out_b = out_b, st->out_end = out_a + 2 * (rows >> 1);
+    pairs_dsp(st);
+    if ((rows & 1) == 0) {
+      return;
     }
-    const int32_t zp = fc->output_zero_point, lo = fc->activation_min, hi = fc->activation_max;
-    out_a[r] = tfs_cmd_requantize(acc[0], fc->multiplier[r], fc->shift[r], zp, lo, hi);
-    out_b[r] = tfs_cmd_requantize(acc[1], fc->multiplier[r], fc->shift[r], zp, lo, hi);
-    out_a[r1] = tfs_cmd_requantize(acc[2], fc->multiplier[r1], fc->shift[r1], zp, lo, hi);
-    out_b[r1] = tfs_cmd_requantize(acc[3], fc->multiplier[r1], fc->shift[r1], zp, lo, hi);
+    w = st->w, bias = st->bias, mult = st->mult, shift = st->shift, out_a = st->out_a, out_b = st->out_b;
+    inner = 0, first = rows - 1;
+  }
+#else
+  (void)st;
+#endif
+  for (int32_t k = inner; k > 0; --k) {
+    int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
+    mac_blocks((taps + 3) >> 2, w, w + taps, cols, acc);
+    requantize_channel(acc[0], acc[1], mult[0], shift[0], out_params, out_a, out_b);
+    requantize_channel(acc[2], acc[3], mult[1], shift[1], out_params, out_a + 1, out_b + 1);
+    w += 2 * (size_t)taps, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2;
+  }
+  const int pair = first + 2 * inner + 1 < rows;
+  const int8_t *w1 = pair ? w + taps : w;
+  int32_t acc[4] = {bias[0], bias[0], bias[pair], bias[pair]};
+  mac_blocks(blocks, w, w1, cols, acc);
+  if (rest != 0) {
+    const uint32_t u0 = tail_word(w, taps, rest), u1 = tail_word(w1, taps, rest);
+    const int32_t w0e = tfs_cmd_sxtb16(u0), w0o = tfs_cmd_sxtb16_ror8(u0);
+    const int32_t w1e = tfs_cmd_sxtb16(u1), w1o = tfs_cmd_sxtb16_ror8(u1);
+    acc[0] = tfs_cmd_smlad(w0o, tail[1], tfs_cmd_smlad(w0e, tail[0], acc[0]));
+    acc[1] = tfs_cmd_smlad(w0o, tail[3], tfs_cmd_smlad(w0e, tail[2], acc[1]));
+    acc[2] = tfs_cmd_smlad(w1o, tail[1], tfs_cmd_smlad(w1e, tail[0], acc[2]));
+    acc[3] = tfs_cmd_smlad(w1o, tail[3], tfs_cmd_smlad(w1e, tail[2], acc[3]));
+  }
+  requantize_channel(acc[0], acc[1], mult[0], shift[0], out_params, out_a, out_b);
+  if (pair) {
+    requantize_channel(acc[2], acc[3], mult[1], shift[1], out_params, out_a + 1, out_b + 1);
   }
 }
 
+/* How eval_dense builds a column, decided once per layer. Output pixels with oy in [oy_lo, oy_hi) and
+ * ox in [ox_lo, ox_hi) have their window inside the input (dilation 1 only; otherwise the ranges are
+ * empty): such a window is read row by row, straight into the blocks when each filter row's
+ * kw * cin bytes are whole blocks (`whole_blocks`), else copied word by word into the staging column
+ * (whose last word may run up to 3 bytes past the taps: the scratch has room, and later rows
+ * overwrite it; input words past a row are read only when they stay inside the input). Other pixels
+ * take the shared tfs_conv_2d_column. */
+typedef struct {
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi;
+  int32_t row_bytes, kh, whole_blocks;
+  size_t stride;        /* bytes per input row */
+  ptrdiff_t origin;     /* input offset of pixel (0, 0)'s window origin (negative with padding) */
+  const int8_t *end;    /* input end */
+} column_plan_t;
+
+static int32_t ceil_div(int32_t a, int32_t b) {
+  return a <= 0 ? 0 : (a + b - 1) / b;
+}
+
+static void column_plan(const tfs_conv_params_t *p, const int8_t *input, column_plan_t *plan) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cin = w->input_channels;
+  plan->row_bytes = w->filter_width * cin;
+  plan->kh = w->filter_height;
+  plan->whole_blocks = (plan->row_bytes & 3) == 0;
+  plan->stride = (size_t)w->input_width * (size_t)cin;
+  plan->origin = -(ptrdiff_t)w->padding_height * (ptrdiff_t)plan->stride - (ptrdiff_t)w->padding_width * cin;
+  plan->end = input + (size_t)w->input_height * plan->stride;
+  plan->oy_lo = ceil_div(w->padding_height, w->stride_height);
+  plan->ox_lo = ceil_div(w->padding_width, w->stride_width);
+  /* last oy with oy * sh - ph + kh <= H, +1 (and at most the output size) */
+  const int32_t ylim = w->input_height - w->filter_height + w->padding_height;
+  const int32_t xlim = w->input_width - w->filter_width + w->padding_width;
+  plan->oy_hi = ylim < 0 ? 0 : ylim / w->stride_height + 1;
+  plan->ox_hi = xlim < 0 ? 0 : xlim / w->stride_width + 1;
+  plan->oy_hi = plan->oy_hi < w->output_height ? plan->oy_hi : w->output_height;
+  plan->ox_hi = plan->ox_hi < w->output_width ? plan->ox_hi : w->output_width;
+  if (w->dilation_height != 1 || w->dilation_width != 1) {
+    plan->oy_hi = plan->oy_lo;
+  }
+}
+
+/* Store word x (4 taps) as one block of expand_column's layout. */
+static inline void put_block(int32_t *blocks, uint32_t x) {
+  blocks[0] = tfs_cmd_sxtb16(x);
+  blocks[1] = tfs_cmd_sxtb16_ror8(x);
+}
+
+/* The first convolutions of image models (3x3 filters over 1 or 3 input channels: rows of 3 or 9
+ * bytes) packed into blocks straight from the input words, no staging copy. Reads up to 3 bytes past
+ * each row (the caller checked the input's end). Returns 0 for other shapes. */
+static int pack_small_rows(const int8_t *src, size_t stride, int32_t row_bytes, int32_t kh, int32_t *blocks) {
+  if (kh != 3 || (row_bytes != 3 && row_bytes != 9)) {
+    return 0;
+  }
+  const int8_t *b = src + stride, *c = b + stride;
+  if (row_bytes == 3) { /* A0 A1 A2 B0 | B1 B2 C0 C1 | C2 */
+    const uint32_t ra = tfs_cmd_read4(src), rb = tfs_cmd_read4(b), rc = tfs_cmd_read4(c);
+    put_block(blocks, (ra & 0xFFFFFFu) | (rb << 24));
+    put_block(blocks + 4, ((rb >> 8) & 0xFFFFu) | (rc << 16));
+    put_block(blocks + 8, (rc >> 16) & 0xFFu);
+    return 1;
+  }
+  /* A0-3 | A4-7 | A8 B0-2 | B3-6 | B7 B8 C0 C1 | C2-5 | C6-8 */
+  const uint32_t rb0 = tfs_cmd_read4(b), rb1 = tfs_cmd_read4(b + 4), rb2 = tfs_cmd_read4(b + 8);
+  const uint32_t rc0 = tfs_cmd_read4(c), rc1 = tfs_cmd_read4(c + 4), rc2 = tfs_cmd_read4(c + 8);
+  put_block(blocks, tfs_cmd_read4(src));
+  put_block(blocks + 4, tfs_cmd_read4(src + 4));
+  put_block(blocks + 8, (uint32_t)(uint8_t)src[8] | (rb0 << 8));
+  put_block(blocks + 12, (rb0 >> 24) | (rb1 << 8));
+  put_block(blocks + 16, (rb1 >> 24) | ((rb2 & 0xFFu) << 8) | (rc0 << 16));
+  put_block(blocks + 20, (rc0 >> 16) | (rc1 << 16));
+  put_block(blocks + 24, (rc1 >> 16) | ((rc2 & 0xFFu) << 16));
+  return 1;
+}
+
+/* Output pixel (oy, ox)'s column in expand_column's layout at `blocks` (+ 2 for column b). */
+static void dense_column(const tfs_conv_params_t *p, const column_plan_t *plan, const int8_t *input, int32_t oy,
+                         int32_t ox, int8_t *staging, int32_t *blocks) {
+  if (oy >= plan->oy_lo && oy < plan->oy_hi && ox >= plan->ox_lo && ox < plan->ox_hi) {
+    const tfs_window_t *w = &p->window;
+    const int32_t row_bytes = plan->row_bytes, kh = plan->kh;
+    const size_t stride = plan->stride;
+    const int8_t *src = input + (plan->origin + (ptrdiff_t)(oy * w->stride_height) * (ptrdiff_t)stride +
+                                 (ptrdiff_t)(ox * w->stride_width) * w->input_channels);
+    if (plan->whole_blocks) {
+      for (int32_t ky = 0; ky < kh; ++ky, src += stride, blocks += row_bytes) {
+        expand_column(src, row_bytes, blocks);
+      }
+      return;
+    }
+    if (src + (size_t)(kh - 1) * stride + (size_t)((row_bytes + 3) & ~3) <= plan->end) {
+      if (pack_small_rows(src, stride, row_bytes, kh, blocks)) {
+        return;
+      }
+      int8_t *dst = staging;
+      for (int32_t ky = 0; ky < kh; ++ky, src += stride, dst += row_bytes) {
+        for (int32_t k = 0; k < row_bytes; k += 4) {
+          const uint32_t word = tfs_cmd_read4(src + k);
+          memcpy(dst + k, &word, 4);
+        }
+      }
+      expand_column(staging, p->fc.cols, blocks);
+      return;
+    }
+  }
+  tfs_conv_2d_column(p, input, oy, ox, staging);
+  expand_column(staging, p->fc.cols, blocks);
+}
+
 /* Dense weights: pixels in pairs (an odd last pixel runs as its own pair, second result dropped into
- * the same place). Scratch (TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
- * (16 * (taps / 4) bytes), 4 int16 of rest per column (16 bytes), then the int8 im2col column. */
+ * the same place). Scratch (within TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
+ * (16 * ceil(taps / 4) bytes), then the int8 im2col column. A 1x1 filter without padding (any stride)
+ * expands its columns straight from the input. */
 static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, int32_t *scratch) {
   const tfs_window_t *w = &p->window;
-  const int32_t taps = p->fc.cols, cout = w->output_channels;
-  const int32_t pixels = w->output_height * w->output_width;
-  const int pointwise = tfs_conv_2d_is_pointwise(w);
-  int16_t *rest_a = (int16_t *)(scratch + 4 * (taps >> 2)), *rest_b = rest_a + 4;
-  int8_t *staging = (int8_t *)(scratch + 4 * (taps >> 2) + 4);
+  const int32_t taps = p->fc.cols, cout = w->output_channels, ow = w->output_width;
+  const int32_t pixels = w->output_height * ow;
+  const int direct = w->filter_height == 1 && w->filter_width == 1 && w->padding_height == 0 && w->padding_width == 0;
+  const size_t step_x = (size_t)w->stride_width * (size_t)taps;
+  const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
+  int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
+  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is <= -2, taps >= 4 and
+   * there are 2 or more channels; `st` is its state, NULL otherwise. */
+  const tfs_fc_params_t *fc = &p->fc;
+  const int32_t rest = taps & 3;
+  int asm_pairs = TFS_CONV_ASM_PAIRS && taps >= 4 && cout >= 2;
+  for (int32_t r = 0; r < cout; ++r) {
+    asm_pairs &= fc->shift[r] <= -2;
+  }
+  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, fc->output_zero_point,
+                        fc->activation_min, fc->activation_max, fc->activation_min == -128 && fc->activation_max == 127,
+                        rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values};
+  pair_state_t *st = asm_pairs ? &state : NULL;
+  column_plan_t plan;
+  column_plan(p, input, &plan);
+  int32_t oy = 0, ox = 0; /* pixel i */
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
-    if (pointwise) {
-      expand_column(input + (size_t)i * (size_t)taps, taps, scratch, rest_a);
-      expand_column(input + (size_t)j * (size_t)taps, taps, scratch + 2, rest_b);
-    } else {
-      tfs_conv_2d_column(p, input, i / w->output_width, i % w->output_width, staging);
-      expand_column(staging, taps, scratch, rest_a);
-      tfs_conv_2d_column(p, input, j / w->output_width, j % w->output_width, staging);
-      expand_column(staging, taps, scratch + 2, rest_b);
+    int32_t oy_j = oy, ox_j = ox + (j - i);
+    if (ox_j == ow) {
+      oy_j += 1, ox_j = 0;
     }
-    dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout);
+    if (direct) {
+      expand_two_columns(input + (size_t)oy * step_y + (size_t)ox * step_x,
+                         input + (size_t)oy_j * step_y + (size_t)ox_j * step_x, taps, scratch);
+    } else {
+      dense_column(p, &plan, input, oy, ox, staging, scratch);
+      dense_column(p, &plan, input, oy_j, ox_j, staging, scratch + 2);
+    }
+    dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
+                      st);
+    oy = oy_j, ox = ox_j + 1;
+    if (ox == ow) {
+      oy += 1, ox = 0;
+    }
   }
 }
 
