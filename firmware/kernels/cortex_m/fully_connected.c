@@ -6,8 +6,9 @@
  * Dense rows (TFS_ENC_DENSE): the DSP dense baseline, CMSIS-NN's technique: two output rows share
  * each 4-byte input load, both operands are split into sign-extended halfword pairs (SXTB16 and
  * SXTB16 of the byte-rotated word) and summed with SMLAD, two products per instruction.
- * Blocked rows (TFS_ENC_BLK8): the same run per 255-column block. Columns (TFS_ENC_CSC8): a word of
- * four inputs at the zero point skips four columns; a live column scatters into int32 accumulators.
+ * Blocked rows (TFS_ENC_BLK8): one run per 255-column block. Columns (TFS_ENC_CSC8): a word of four
+ * inputs at the zero point skips four columns; a live column scatters into int32 accumulators. On DSP
+ * cores both loops are Thumb-2 assembly (one TBH per run into an unrolled body, see below).
  * Requantization: TFLM's MultiplyByQuantizedMultiplier with double rounding in about 15 instructions
  * per output (see tfs_cm_scaled for why it equals TFLM's formula).
  *
@@ -323,7 +324,7 @@ static TFS_CM_INLINE void tfs_cm_blk8_rows(const tfs_fc_params_t *p, const int8_
   }
 }
 
-static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_NOINLINE void tfs_cm_eval_blk8_c(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
   switch (TFS_BLOCKS(p->cols)) {
     case 1:
       tfs_cm_blk8_rows(p, x, out, 1);
@@ -443,6 +444,245 @@ static TFS_CM_INLINE void tfs_cm_csc8_columns(const tfs_fc_params_t *p, const in
   }
 }
 
+/* ---- Thumb-2 assembly for the two hottest loops (DSP cores; the C above runs everywhere else) ------ *
+ * A run of n entries (one column's rows in one block for csc8, one row's columns in one block for blk8)
+ * is one TBH into a 64-entry unrolled body at entry 64 - n. Each entry is the floor (csc8: LDRB index,
+ * LDRSB value, LDR accumulator, SMLABB, STR; blk8: LDRB index, LDRSB input, LDRSB value, SMLABB), with
+ * no loop counter and no remainder code: a run costs its count's load, a compare and the TBH. Runs of
+ * over 64 entries (over a quarter of a block) do their excess in a plain loop first. Every instruction
+ * of a body is 32-bit, so entries have a fixed size and the TBH table is arithmetic. The functions are
+ * file-scope assembly (not inline asm: they use every register, and GCC cannot size their bodies). */
+#if TFS_CM_HAVE_DSP && defined(__GNUC__) && defined(__thumb2__)
+#define TFS_CM_ASM 1
+
+/* TBH over a run of r12 <= 64 entries into the body that follows, ending at label END:
+ * table entry n = (END - SIZE * n - table) / 2. */
+#define TFS_CM_ASM_TBH(TBL, END, SIZE)                                  \
+  "  tbh [pc, r12, lsl #1]\n" TBL ":\n"                                 \
+  "  .set .Ltfs_k, 0\n"                                                 \
+  "  .rept 65\n"                                                        \
+  "  .hword ((" END " - " #SIZE " * .Ltfs_k) - " TBL ") / 2\n"          \
+  "  .set .Ltfs_k, .Ltfs_k + 1\n"                                       \
+  "  .endr\n"
+
+#define TFS_CM_ASM_FN_BEGIN(NAME)                                                          \
+  "  .text\n  .syntax unified\n  .thumb\n  .p2align 2\n  .global " NAME "\n"              \
+  "  .hidden " NAME "\n  .type " NAME ", %function\n  .thumb_func\n" NAME ":\n"
+
+#define TFS_CM_ASM_FN_END(NAME) "  .size " NAME ", . - " NAME "\n"
+
+/* Worst-case builds take the same instructions but never skip: the branch goes where falling through
+ * would, so every column costs exactly what a live one costs in the normal build. */
+#ifdef TFS_ALL_COLUMNS_LIVE
+#define TFS_CM_ASM_SKIP_IF_EQ(LABEL) "  bne 7f\n7:\n"
+#else
+#define TFS_CM_ASM_SKIP_IF_EQ(LABEL) "  beq " LABEL "\n"
+#endif
+
+/* csc8 entry: acc[idx] += xv (r3) * value, ACC the block's accumulator base (20 bytes). */
+#define TFS_CM_ASM_SCATTER(ACC)                                                   \
+  "  ldrb.w r9, [r5], #1\n"                                                       \
+  "  ldrsb.w r10, [r4], #1\n"                                                     \
+  "  ldr.w r11, [" ACC ", r9, lsl #2]\n"                                          \
+  "  smlabb r11, r3, r10, r11\n"                                                  \
+  "  str.w r11, [" ACC ", r9, lsl #2]\n"
+
+/* One block's run of a live csc8 column (its count at r6). */
+#define TFS_CM_ASM_CSC8_RUN(L, ACC)                                               \
+  "  ldrb r12, [r6], #1\n"                                                        \
+  "  cmp r12, #64\n"                                                              \
+  "  bhi " L "_long\n"                                                            \
+  L "_tbh:\n"                                                                     \
+  TFS_CM_ASM_TBH(L "_tbl", L "_end", 20)                                          \
+  "  .rept 64\n" TFS_CM_ASM_SCATTER(ACC) "  .endr\n"                              \
+  L "_end:\n"
+
+/* The excess of a run over 64 entries, out of line. */
+#define TFS_CM_ASM_CSC8_LONG(L, ACC)                                              \
+  L "_long:\n"                                                                    \
+  "  sub r12, r12, #64\n"                                                         \
+  "1:\n" TFS_CM_ASM_SCATTER(ACC)                                                  \
+  "  subs r12, r12, #1\n"                                                         \
+  "  bne 1b\n"                                                                    \
+  "  movs r12, #64\n"                                                             \
+  "  b " L "_tbh\n"
+
+/* The state of csc8's column loop (offsets used by the assembly). */
+typedef struct {
+  const int8_t *x;      /*  0: first input */
+  const int8_t *x4;     /*  4: end of the whole words of four inputs */
+  const int8_t *x_end;  /*  8: end of the inputs */
+  const int8_t *v;      /* 12: values */
+  const uint8_t *idx;   /* 16: row indices */
+  const uint8_t *count; /* 20: per column per block */
+  int32_t *acc;         /* 24 */
+  int32_t zp;           /* 28: input zero point */
+  uint32_t zp4;         /* 32: zp in every byte */
+} tfs_cm_csc8_asm_t;
+
+/* The column loop of csc8 for one (…1) or two (…2) row blocks. r0 x, r1 end of the current columns,
+ * r2 zp, r3 x - zp, r4 values, r5 indices, r6 counts, r7 acc, r8 acc + 255, r9-r11 an entry's
+ * index/value/accumulator, r12 a run's length; the stack holds x4, x_end, zp4. A word of four inputs
+ * at the zero point skips their columns (a byte sum of their counts); otherwise each column is tested
+ * alone, and a live one runs its blocks. */
+void tfs_cm_csc8_columns1(const tfs_cm_csc8_asm_t *s);
+void tfs_cm_csc8_columns2(const tfs_cm_csc8_asm_t *s);
+
+#define TFS_CM_ASM_CSC8_PROLOGUE                                                  \
+  "  push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n"                              \
+  "  sub sp, sp, #12\n"                                                           \
+  "  ldr r1, [r0, #4]\n  str r1, [sp, #0]\n"                                      \
+  "  ldr r1, [r0, #8]\n  str r1, [sp, #4]\n"                                      \
+  "  ldr r1, [r0, #32]\n  str r1, [sp, #8]\n"                                     \
+  "  ldr r4, [r0, #12]\n  ldr r5, [r0, #16]\n  ldr r6, [r0, #20]\n"               \
+  "  ldr r7, [r0, #24]\n  add r8, r7, #1020\n"                                    \
+  "  ldr r2, [r0, #28]\n  ldr r0, [r0, #0]\n"
+
+#define TFS_CM_ASM_CSC8_QUAD(L)                                                   \
+  L "_quad:\n"                                                                    \
+  "  ldr lr, [sp, #0]\n  cmp r0, lr\n  bhs " L "_tail\n"                          \
+  "  ldr r12, [r0]\n  ldr lr, [sp, #8]\n  cmp r12, lr\n"                          \
+  TFS_CM_ASM_SKIP_IF_EQ(L "_skip4")                                               \
+  "  add r1, r0, #4\n"                                                            \
+  L "_col:\n"                                                                     \
+  "  ldrsb r3, [r0], #1\n  subs r3, r3, r2\n"                                     \
+  TFS_CM_ASM_SKIP_IF_EQ(L "_dead")
+
+#define TFS_CM_ASM_CSC8_NEXT(L)                                                   \
+  L "_next:\n"                                                                    \
+  "  cmp r0, r1\n  bne " L "_col\n  b " L "_quad\n"
+
+#define TFS_CM_ASM_CSC8_TAIL(L)                                                   \
+  L "_tail:\n"                                                                    \
+  "  ldr r1, [sp, #4]\n  cmp r0, r1\n  bne " L "_col\n"                           \
+  "  add sp, sp, #12\n"                                                           \
+  "  pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n"
+
+__asm__(
+    TFS_CM_ASM_FN_BEGIN("tfs_cm_csc8_columns1")
+    TFS_CM_ASM_CSC8_PROLOGUE
+    TFS_CM_ASM_CSC8_QUAD(".Ltfs_c1")
+    TFS_CM_ASM_CSC8_RUN(".Ltfs_c1a", "r7")
+    TFS_CM_ASM_CSC8_NEXT(".Ltfs_c1")
+    ".Ltfs_c1_dead:\n"
+    "  ldrb r12, [r6], #1\n  add r4, r4, r12\n  add r5, r5, r12\n  b .Ltfs_c1_next\n"
+    ".Ltfs_c1_skip4:\n"
+    "  ldr r9, [r6]\n  movs r11, #0\n  usad8 r12, r9, r11\n"
+    "  add r4, r4, r12\n  add r5, r5, r12\n  adds r6, r6, #4\n  adds r0, r0, #4\n  b .Ltfs_c1_quad\n"
+    TFS_CM_ASM_CSC8_LONG(".Ltfs_c1a", "r7")
+    TFS_CM_ASM_CSC8_TAIL(".Ltfs_c1")
+    TFS_CM_ASM_FN_END("tfs_cm_csc8_columns1"));
+
+__asm__(
+    TFS_CM_ASM_FN_BEGIN("tfs_cm_csc8_columns2")
+    TFS_CM_ASM_CSC8_PROLOGUE
+    TFS_CM_ASM_CSC8_QUAD(".Ltfs_c2")
+    TFS_CM_ASM_CSC8_RUN(".Ltfs_c2a", "r7")
+    TFS_CM_ASM_CSC8_RUN(".Ltfs_c2b", "r8")
+    TFS_CM_ASM_CSC8_NEXT(".Ltfs_c2")
+    ".Ltfs_c2_dead:\n"
+    "  ldrb r12, [r6], #1\n  ldrb r9, [r6], #1\n  add r12, r12, r9\n"
+    "  add r4, r4, r12\n  add r5, r5, r12\n  b .Ltfs_c2_next\n"
+    ".Ltfs_c2_skip4:\n"
+    "  ldr r9, [r6]\n  ldr r10, [r6, #4]\n  movs r11, #0\n  usad8 r12, r9, r11\n  usada8 r12, r10, r11, r12\n"
+    "  add r4, r4, r12\n  add r5, r5, r12\n  adds r6, r6, #8\n  adds r0, r0, #4\n  b .Ltfs_c2_quad\n"
+    TFS_CM_ASM_CSC8_LONG(".Ltfs_c2a", "r7")
+    TFS_CM_ASM_CSC8_LONG(".Ltfs_c2b", "r8")
+    TFS_CM_ASM_CSC8_TAIL(".Ltfs_c2")
+    TFS_CM_ASM_FN_END("tfs_cm_csc8_columns2"));
+
+/* blk8 entry: acc (r3) += x_block[idx] * value, the block's inputs at r8 (16 bytes). */
+#define TFS_CM_ASM_GATHER                                                         \
+  "  ldrb.w r9, [r5], #1\n"                                                       \
+  "  ldrsb.w r10, [r8, r9]\n"                                                     \
+  "  ldrsb.w r11, [r4], #1\n"                                                     \
+  "  smlabb r3, r10, r11, r3\n"
+
+/* The state of blk8's row loop (offsets used by the assembly); the pointers advance over the rows done. */
+typedef struct {
+  const int8_t *x;      /*  0: first input */
+  int32_t blocks;       /*  4: column blocks (> 0) */
+  const int8_t *v;      /*  8: values */
+  const uint8_t *idx;   /* 12: columns within the block */
+  const uint8_t *count; /* 16: per row per block */
+  const int32_t *bias;  /* 20 */
+} tfs_cm_blk8_asm_t;
+
+/* acc[0..rows-1] = bias + the next rows' dot products (rows > 0). r0 acc out, r1 rows left, r3 the row's
+ * accumulator, r4 values, r5 indices, r6 counts, r7 bias, r8 the block's first input, r9-r11 an
+ * entry's column/input/value, r12 a run's length, lr blocks left; the stack holds x, blocks, s. */
+void tfs_cm_blk8_dots(tfs_cm_blk8_asm_t *s, int32_t *acc, int32_t rows);
+
+__asm__(
+    TFS_CM_ASM_FN_BEGIN("tfs_cm_blk8_dots")
+    "  push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n"
+    "  sub sp, sp, #12\n"
+    "  ldr r3, [r0, #0]\n  str r3, [sp, #0]\n"
+    "  ldr r3, [r0, #4]\n  str r3, [sp, #4]\n"
+    "  str r0, [sp, #8]\n"
+    "  ldr r4, [r0, #8]\n  ldr r5, [r0, #12]\n  ldr r6, [r0, #16]\n  ldr r7, [r0, #20]\n"
+    "  mov r0, r1\n  mov r1, r2\n"
+    ".Ltfs_b_row:\n"
+    "  ldr r3, [r7], #4\n  ldr r8, [sp, #0]\n  ldr lr, [sp, #4]\n"
+    ".Ltfs_b_blk:\n"
+    "  ldrb r12, [r6], #1\n"
+    "  cmp r12, #64\n"
+    "  bhi .Ltfs_b_long\n"
+    ".Ltfs_b_tbh:\n"
+    TFS_CM_ASM_TBH(".Ltfs_b_tbl", ".Ltfs_b_end", 16)
+    "  .rept 64\n" TFS_CM_ASM_GATHER "  .endr\n"
+    ".Ltfs_b_end:\n"
+    "  add r8, r8, #255\n"
+    "  subs lr, lr, #1\n"
+    "  bne .Ltfs_b_blk\n"
+    "  str r3, [r0], #4\n"
+    "  subs r1, r1, #1\n"
+    "  bne .Ltfs_b_row\n"
+    "  ldr r0, [sp, #8]\n"
+    "  str r4, [r0, #8]\n  str r5, [r0, #12]\n  str r6, [r0, #16]\n  str r7, [r0, #20]\n"
+    "  add sp, sp, #12\n"
+    "  pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n"
+    ".Ltfs_b_long:\n"
+    "  sub r12, r12, #64\n"
+    "1:\n" TFS_CM_ASM_GATHER
+    "  subs r12, r12, #1\n"
+    "  bne 1b\n"
+    "  movs r12, #64\n"
+    "  b .Ltfs_b_tbh\n"
+    TFS_CM_ASM_FN_END("tfs_cm_blk8_dots"));
+
+#else
+#define TFS_CM_ASM 0
+#endif
+
+/* blk8: the rows' dot products in chunks of 16 (assembly), each chunk then requantized. */
+static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+#if TFS_CM_ASM
+  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  tfs_cm_blk8_asm_t s;
+  int32_t acc[16];
+  s.x = x;
+  s.blocks = TFS_BLOCKS(p->cols);
+  s.v = p->values;
+  s.idx = (const uint8_t *)p->indices;
+  s.count = (const uint8_t *)p->row_ptr;
+  s.bias = p->bias;
+  if (s.blocks == 0) {
+    tfs_cm_eval_blk8_c(p, x, out);
+    return;
+  }
+  for (int32_t r = 0; r < p->rows; r += 16) {
+    const int32_t n = p->rows - r < 16 ? p->rows - r : 16;
+    tfs_cm_blk8_dots(&s, acc, n);
+    for (int32_t j = 0; j < n; ++j) {
+      out[r + j] = tfs_cm_requantize_row(&q, r + j, acc[j]);
+    }
+  }
+#else
+  tfs_cm_eval_blk8_c(p, x, out);
+#endif
+}
+
 /* csc8: accumulators start at the unfolded bias; columns are tested four at a time (one word of
  * input against the zero point in every byte): four columns at the zero point cost one compare and
  * a byte sum of their counts to skip their entries. A live column adds (x - zp) * w into its rows. */
@@ -452,6 +692,26 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
   for (int32_t r = 0; r < rows; ++r) { /* newlib-nano's memcpy copies bytes */
     acc[r] = p->bias[r];
   }
+#if TFS_CM_ASM
+  if (blocks <= 2) {
+    const int32_t cols = p->cols;
+    tfs_cm_csc8_asm_t s;
+    s.x = x;
+    s.x4 = x + (cols & ~3);
+    s.x_end = x + cols;
+    s.v = p->values;
+    s.idx = (const uint8_t *)p->indices;
+    s.count = (const uint8_t *)p->row_ptr;
+    s.acc = acc;
+    s.zp = p->input_zero_point;
+    s.zp4 = 0x01010101u * (uint8_t)p->input_zero_point;
+    if (blocks == 1) {
+      tfs_cm_csc8_columns1(&s);
+    } else {
+      tfs_cm_csc8_columns2(&s);
+    }
+  } else
+#endif
   if (blocks == 1) {
     tfs_cm_csc8_columns(p, x, acc, 1);
   } else if (blocks == 2) {
