@@ -72,13 +72,16 @@ static inline int32_t tfs_cm_ssat8_half(int32_t x) {
 
 /* The high word of acc * m + c, with the 64-bit c = +2^30 for acc >= 0 and -2^30 below (SMLAL on an
  * accumulator preset to c: ASR, MOV, ORR, SMLAL). */
-static inline int32_t tfs_cm_high_word(int32_t acc, int32_t m) {
+static inline int32_t tfs_cm_high_word(int32_t acc, int32_t m, uint32_t c30) {
 #if TFS_CM_HAVE_DSP && defined(__GNUC__)
-  int32_t hi = acc >> 31;
-  uint32_t lo = 0x40000000u | ((uint32_t)hi << 31);
-  __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(m));
+  int32_t hi;
+  uint32_t lo; /* ASR, one ORR against the constant (hoisted by GCC where a register is free), SMLAL */
+  __asm__("asr %1, %2, #31\n\torr %0, %3, %1, lsl #31\n\tsmlal %0, %1, %2, %4"
+          : "=&r"(lo), "=&r"(hi)
+          : "r"(acc), "r"(c30), "r"(m));
   return hi;
 #else
+  (void)c30;
   const int64_t c = acc < 0 ? -((int64_t)1 << 30) : ((int64_t)1 << 30);
   return (int32_t)(((int64_t)acc * m + c) >> 32);
 #endif
@@ -98,13 +101,14 @@ static inline int32_t tfs_cm_high_word(int32_t acc, int32_t m) {
  * - out + zp = floor((t + 2 zp + 1) / 2): k = 2 zp + 1 is added by QADD, which saturates only where the
  *   true value lies far outside int8 (it clamps to the same end), and the SSAT of the clamp shifts by one.
  * Shifts >= -1 (rare for fully-connected layers) take TFLM's formula as written. */
-static inline int32_t tfs_cm_scaled2(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t k) {
-  const int32_t e2 = -2 - shift;
+static inline int32_t tfs_cm_scaled2(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t k,
+                                     int32_t minus2, uint32_t c30) {
+  const int32_t e2 = minus2 - shift;
   if (e2 < 0) {
     const int32_t v = tfs_add_wrap(tfs_multiply_by_quantized_multiplier(acc, multiplier, shift), zp);
     return tfs_clamp(v, -(1 << 29), 1 << 29) * 2; /* beyond int8 either way; doubled exactly */
   }
-  return tfs_cm_qadd(tfs_cm_high_word(acc, multiplier) >> e2, k);
+  return tfs_cm_qadd(tfs_cm_high_word(acc, multiplier, c30) >> e2, k);
 }
 
 /* One row's output: with the full int8 activation range (no fused activation, or ReLU with output
@@ -123,26 +127,65 @@ typedef struct {
   const int32_t *shift;
   int32_t zp;
   int32_t k; /* 2 * zp + 1 */
+  int32_t minus2; /* -2 and 2^30, opaque to GCC so that they stay in registers instead of being */
+  uint32_t c30;   /* rebuilt (MVN, MOV) for every output */
   int32_t full_range;
   int32_t act_min;
   int32_t act_max;
 } tfs_cm_requant_t;
 
-static inline tfs_cm_requant_t tfs_cm_requant(const tfs_fc_params_t *p) {
+static inline int32_t tfs_cm_full_range(const tfs_fc_params_t *p) {
+  return p->activation_min == -128 && p->activation_max == 127;
+}
+
+/* `full` is tfs_cm_full_range(p) as a constant: each evaluator is compiled twice (TFS_CM_UNSWITCHED), so
+ * the per-output epilogue has no test of it. */
+static inline tfs_cm_requant_t tfs_cm_requant(const tfs_fc_params_t *p, const int32_t full) {
   tfs_cm_requant_t q;
   q.multiplier = p->multiplier;
   q.shift = p->shift;
   q.zp = p->output_zero_point;
   q.k = 2 * p->output_zero_point + 1;
-  q.full_range = p->activation_min == -128 && p->activation_max == 127;
+  q.minus2 = -2;
+  q.c30 = 0x40000000u;
+#if defined(__GNUC__)
+  __asm__("" : "+r"(q.minus2), "+r"(q.c30));
+#endif
+  q.full_range = full;
   q.act_min = p->activation_min;
   q.act_max = p->activation_max;
   return q;
 }
 
 static inline int32_t tfs_cm_requantize_row(const tfs_cm_requant_t *q, int32_t r, int32_t acc) {
-  return tfs_cm_output(tfs_cm_scaled2(acc, q->multiplier[r], q->shift[r], q->zp, q->k), q->full_range, q->act_min,
+  return tfs_cm_output(tfs_cm_scaled2(acc, q->multiplier[r], q->shift[r], q->zp, q->k, q->minus2, q->c30), q->full_range, q->act_min,
                        q->act_max);
+}
+
+/* NAME(p, x, out): NAME_body compiled for the full int8 range and for a narrower activation range. */
+#define TFS_CM_UNSWITCHED(NAME)                                                                      \
+  static TFS_CM_NOINLINE void NAME(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {          \
+    if (tfs_cm_full_range(p)) {                                                                     \
+      NAME##_body(p, x, out, 1);                                                                    \
+    } else {                                                                                        \
+      NAME##_body(p, x, out, 0);                                                                    \
+    }                                                                                               \
+  }
+
+/* out[r0 + j] for the accumulators acc[j], j < n: the per-output epilogue away from the accumulation
+ * loops (whose registers would spill its pointers), about 15 instructions with the full int8 range. */
+static TFS_CM_INLINE void tfs_cm_requantize_rows(const tfs_cm_requant_t *q, int32_t r0, const int32_t *acc,
+                                                 int8_t *out, int32_t n) {
+  for (int32_t j = 0; j < n; ++j) {
+    out[r0 + j] = tfs_cm_requantize_row(q, r0 + j, acc[j]);
+  }
+}
+
+/* Row forms accumulate TFS_CM_CHUNK rows into a stack array, then requantize them together. */
+#define TFS_CM_CHUNK 16
+
+static inline int32_t tfs_cm_chunk_rows(int32_t rows, int32_t r0) {
+  return rows - r0 < TFS_CM_CHUNK ? rows - r0 : TFS_CM_CHUNK;
 }
 
 /* Prepare (checks) is backend-neutral and lives in ../fully_connected_common.c; Eval trusts it. */
@@ -201,22 +244,31 @@ static inline uint32_t tfs_cm_row_len(tfs_cm_rows_t rp, int32_t r) {
 
 /* Absolute-index encodings (IDX is the index type): one run per row. */
 #define TFS_CM_EVAL_ABS(IDX)                                                                        \
-  static TFS_CM_NOINLINE void tfs_cm_eval_##IDX(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {           \
+  static TFS_CM_INLINE void tfs_cm_eval_##IDX##_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,       \
+                                                      const int32_t full) {                         \
     const int8_t *v = p->values;                                                                    \
     const IDX *idx = (const IDX *)p->indices;                                                       \
     const tfs_cm_rows_t rp = tfs_cm_rows(p);                                                        \
-    const tfs_cm_requant_t q = tfs_cm_requant(p);                                                   \
-    for (int32_t r = 0; r < p->rows; ++r) {                                                         \
-      const uint32_t n = tfs_cm_row_len(rp, r);                                                     \
-      int32_t acc = p->bias[r];                                                                     \
-      TFS_CM_RUN(acc, v, idx, x, n);                                                                \
-      out[r] = tfs_cm_requantize_row(&q, r, acc);                                                   \
+    const tfs_cm_requant_t q = tfs_cm_requant(p, full);                                                   \
+    int32_t chunk[TFS_CM_CHUNK];                                                                    \
+    for (int32_t r0 = 0; r0 < p->rows; r0 += TFS_CM_CHUNK) {                                        \
+      const int32_t m = tfs_cm_chunk_rows(p->rows, r0);                                             \
+      for (int32_t j = 0; j < m; ++j) {                                                             \
+        const uint32_t n = tfs_cm_row_len(rp, r0 + j);                                              \
+        int32_t acc = p->bias[r0 + j];                                                              \
+        TFS_CM_RUN(acc, v, idx, x, n);                                                              \
+        chunk[j] = acc;                                                                             \
+      }                                                                                             \
+      tfs_cm_requantize_rows(&q, r0, chunk, out, m);                                                \
     }                                                                                               \
   }
 
 TFS_CM_EVAL_ABS(uint8_t)
 TFS_CM_EVAL_ABS(uint16_t)
 TFS_CM_EVAL_ABS(uint32_t)
+TFS_CM_UNSWITCHED(tfs_cm_eval_uint8_t)
+TFS_CM_UNSWITCHED(tfs_cm_eval_uint16_t)
+TFS_CM_UNSWITCHED(tfs_cm_eval_uint32_t)
 
 /* One entry of a relative encoding. The escape code equals the columns it skips, so the input pointer
  * always advances by the entry; only a non-escape entry consumes a value and one more column. */
@@ -228,11 +280,12 @@ TFS_CM_EVAL_ABS(uint32_t)
     }                                                      \
   } while (0)
 
-static TFS_CM_NOINLINE void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_INLINE void tfs_cm_eval_rel8_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+    const int32_t full) {
   const int8_t *v = p->values;
   const uint8_t *g = (const uint8_t *)p->indices;
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, full);
   for (int32_t r = 0; r < p->rows; ++r) {
     const uint32_t n = tfs_cm_row_len(rp, r);
     const int8_t *xr = x;
@@ -258,11 +311,12 @@ static TFS_CM_NOINLINE void tfs_cm_eval_rel8(const tfs_fc_params_t *p, const int
 /* rel4: two entries per byte, low nibble first; rows need not start on a byte boundary, so a row may
  * begin with the high nibble of a byte and end with the low nibble of another. Whole rows are read
  * eight nibbles per (unaligned) word load. */
-static TFS_CM_NOINLINE void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_INLINE void tfs_cm_eval_rel4_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+    const int32_t full) {
   const int8_t *v = p->values;
   const uint8_t *packed = (const uint8_t *)p->indices;
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, full);
   uint32_t e = 0; /* entry index of the row's first entry */
   for (int32_t r = 0; r < p->rows; ++r) {
     const uint32_t end = e + tfs_cm_row_len(rp, r);
@@ -308,11 +362,11 @@ static TFS_CM_NOINLINE void tfs_cm_eval_rel4(const tfs_fc_params_t *p, const int
 /* blk8: per row, one run per 255-column block with the input pointer at the block's first column
  * (inlined with the common block counts as constants, so the block loop unrolls). */
 static TFS_CM_INLINE void tfs_cm_blk8_rows(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
-                                           const int32_t blocks) {
+                                           const int32_t blocks, const int32_t full) {
   const int8_t *v = p->values;
   const uint8_t *idx = (const uint8_t *)p->indices;
   const uint8_t *count = (const uint8_t *)p->row_ptr;
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, full);
   for (int32_t r = 0; r < p->rows; ++r) {
     int32_t acc = p->bias[r];
     for (int32_t b = 0; b < blocks; ++b) {
@@ -324,19 +378,20 @@ static TFS_CM_INLINE void tfs_cm_blk8_rows(const tfs_fc_params_t *p, const int8_
   }
 }
 
-static TFS_CM_NOINLINE void tfs_cm_eval_blk8_c(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_INLINE void tfs_cm_eval_blk8_c_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+    const int32_t full) {
   switch (TFS_BLOCKS(p->cols)) {
     case 1:
-      tfs_cm_blk8_rows(p, x, out, 1);
+      tfs_cm_blk8_rows(p, x, out, 1, full);
       break;
     case 2:
-      tfs_cm_blk8_rows(p, x, out, 2);
+      tfs_cm_blk8_rows(p, x, out, 2, full);
       break;
     case 4:
-      tfs_cm_blk8_rows(p, x, out, 4);
+      tfs_cm_blk8_rows(p, x, out, 4, full);
       break;
     default:
-      tfs_cm_blk8_rows(p, x, out, TFS_BLOCKS(p->cols));
+      tfs_cm_blk8_rows(p, x, out, TFS_BLOCKS(p->cols), full);
       break;
   }
 }
@@ -656,11 +711,12 @@ __asm__(
 #endif
 
 /* blk8: the rows' dot products in chunks of 16 (assembly), each chunk then requantized. */
-static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_INLINE void tfs_cm_eval_blk8_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+    const int32_t full) {
 #if TFS_CM_ASM
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, full);
   tfs_cm_blk8_asm_t s;
-  int32_t acc[16];
+  int32_t acc[TFS_CM_CHUNK];
   s.x = x;
   s.blocks = TFS_BLOCKS(p->cols);
   s.v = p->values;
@@ -668,27 +724,26 @@ static TFS_CM_NOINLINE void tfs_cm_eval_blk8(const tfs_fc_params_t *p, const int
   s.count = (const uint8_t *)p->row_ptr;
   s.bias = p->bias;
   if (s.blocks == 0) {
-    tfs_cm_eval_blk8_c(p, x, out);
+    tfs_cm_eval_blk8_c_body(p, x, out, full);
     return;
   }
-  for (int32_t r = 0; r < p->rows; r += 16) {
-    const int32_t n = p->rows - r < 16 ? p->rows - r : 16;
+  for (int32_t r = 0; r < p->rows; r += TFS_CM_CHUNK) {
+    const int32_t n = tfs_cm_chunk_rows(p->rows, r);
     tfs_cm_blk8_dots(&s, acc, n);
-    for (int32_t j = 0; j < n; ++j) {
-      out[r + j] = tfs_cm_requantize_row(&q, r + j, acc[j]);
-    }
+    tfs_cm_requantize_rows(&q, r, acc, out, n);
   }
 #else
-  tfs_cm_eval_blk8_c(p, x, out);
+  tfs_cm_eval_blk8_c_body(p, x, out, full);
 #endif
 }
 
 /* csc8: accumulators start at the unfolded bias; columns are tested four at a time (one word of
  * input against the zero point in every byte): four columns at the zero point cost one compare and
  * a byte sum of their counts to skip their entries. A live column adds (x - zp) * w into its rows. */
-static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out, int32_t *acc) {
+static TFS_CM_INLINE void tfs_cm_eval_csc8_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out, int32_t *acc,
+    const int32_t full) {
   const int32_t rows = p->rows, blocks = TFS_BLOCKS(p->rows);
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, full);
   for (int32_t r = 0; r < rows; ++r) { /* newlib-nano's memcpy copies bytes */
     acc[r] = p->bias[r];
   }
@@ -719,9 +774,7 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
   } else {
     tfs_cm_csc8_columns(p, x, acc, blocks);
   }
-  for (int32_t r = 0; r < rows; ++r) {
-    out[r] = tfs_cm_requantize_row(&q, r, acc[r]);
-  }
+  tfs_cm_requantize_rows(&q, 0, acc, out, rows);
 }
 
 /* ---- Dense rows: the DSP dense baseline ----------------------------------------------------------- */
@@ -738,9 +791,10 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
 
 /* Two rows at a time, eight columns per iteration, then a block of four and single columns. An odd
  * last row reuses the same code with its own row as the second (its second result is dropped). */
-static TFS_CM_NOINLINE void tfs_cm_eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
+static TFS_CM_INLINE void tfs_cm_eval_dense_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+    const int32_t full) {
   const int32_t rows = p->rows, cols = p->cols;
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, full);
   for (int32_t r = 0; r < rows; r += 2) {
     const int32_t r1 = r + 1 < rows ? r + 1 : r;
     const int8_t *w0 = p->values + (size_t)r * (size_t)cols, *w1 = p->values + (size_t)r1 * (size_t)cols;
@@ -766,6 +820,19 @@ static TFS_CM_NOINLINE void tfs_cm_eval_dense(const tfs_fc_params_t *p, const in
     }
     out[r] = tfs_cm_requantize_row(&q, r, acc0);
     out[r1] = tfs_cm_requantize_row(&q, r1, acc1);
+  }
+}
+
+TFS_CM_UNSWITCHED(tfs_cm_eval_rel8)
+TFS_CM_UNSWITCHED(tfs_cm_eval_rel4)
+TFS_CM_UNSWITCHED(tfs_cm_eval_blk8)
+TFS_CM_UNSWITCHED(tfs_cm_eval_dense)
+
+static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out, int32_t *acc) {
+  if (tfs_cm_full_range(p)) {
+    tfs_cm_eval_csc8_body(p, x, out, acc, 1);
+  } else {
+    tfs_cm_eval_csc8_body(p, x, out, acc, 0);
   }
 }
 
