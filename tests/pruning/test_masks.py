@@ -119,6 +119,7 @@ def test_radix_selection_is_exact_on_a_layer_sized_vector(tf_keras3, magnitudes)
     for k in ks:
         got = float(kth_largest(values, k, nonnegative=magnitudes, signed_zeros=not magnitudes))
         assert got == float(ranked[k - 1]), k
+    assert float(kth_largest(values.reshape(300, 200), 4096, nonnegative=magnitudes)) == float(ranked[4095])  # any shape
     _, (mask,) = magnitude_masks([values.reshape(300, 200)], 0.75)
     threshold = np.sort(np.abs(values))[::-1][15_000 - 1]
     np.testing.assert_array_equal(mask.numpy().ravel(), (np.abs(values) >= threshold).astype(np.float32))

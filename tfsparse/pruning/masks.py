@@ -107,7 +107,7 @@ def kth_largest(values, k, nonnegative=False, *, signed_zeros=True):
     """
     # -0.0 -> +0.0 on the bits: a float "+ 0.0" would also flush subnormals to zero (TensorFlow runs
     # CPU kernels with flush-to-zero), and the k-th largest of [1, 1, 2.3e-39] is 2.3e-39, not 0.
-    keys = tf.bitcast(tf.cast(values, tf.float32), tf.int32)
+    keys = tf.bitcast(tf.reshape(tf.cast(values, tf.float32), [-1]), tf.int32)
     if signed_zeros:
         keys = tf.where(tf.equal(keys, tf.int32.min), tf.zeros_like(keys), keys)
     reflect = (lambda x: x) if nonnegative else _reflect_negatives
