@@ -85,8 +85,44 @@ def test_kth_largest_is_exact_for_any_sign(tf_keras3, values, data):
     values = np.array(values, np.float32)
     k = data.draw(st.integers(1, values.size))
     expected = float(np.sort(values)[::-1][k - 1])
-    assert float(kth_largest(values, k)) == expected  # radix selection
+    assert float(kth_largest(values, k)) == expected  # top_k over all (few values)
+    assert _radix_kth(values, k) == expected  # radix selection (many values)
     assert float(_XLA_KTH(tf.constant(values), tf.constant(k))) == expected  # bisection under XLA
+
+
+def _radix_kth(values, k, **kwargs):
+    """kth_largest through the radix path whatever the size."""
+    from tfsparse.pruning import masks
+
+    saved, masks._DIRECT_MAX = masks._DIRECT_MAX, 0
+    try:
+        return float(masks.kth_largest(values, k, **kwargs))
+    finally:
+        masks._DIRECT_MAX = saved
+
+
+@pytest.mark.parametrize("magnitudes", [False, True])
+def test_radix_selection_is_exact_on_a_layer_sized_vector(tf_keras3, magnitudes):
+    """60,000 values over 40 octaves with ties and zeros: each k (block edges of the two-level count
+    included) gives the k-th largest, and the masks the k kept values plus the ties at the threshold."""
+    from tfsparse.pruning.masks import kth_largest, magnitude_masks
+
+    rng = np.random.default_rng(7)
+    values = (rng.normal(size=60_000) * 2.0 ** rng.integers(-20, 20, 60_000)).astype(np.float32)
+    values[:5000] = 0.0
+    values[5000:9000] = np.float32(0.125)
+    values[9000:9100] = -values[9100:9200]
+    if magnitudes:
+        values = np.abs(values)
+    ranked = np.sort(values)[::-1]
+    ks = sorted({1, 2, 127, 128, 129, 4096, 30_000, 55_000, 59_999, 60_000, *rng.integers(1, 60_001, 20).tolist()})
+    for k in ks:
+        got = float(kth_largest(values, k, nonnegative=magnitudes, signed_zeros=not magnitudes))
+        assert got == float(ranked[k - 1]), k
+    assert float(kth_largest(values.reshape(300, 200), 4096, nonnegative=magnitudes)) == float(ranked[4095])  # any shape
+    _, (mask,) = magnitude_masks([values.reshape(300, 200)], 0.75)
+    threshold = np.sort(np.abs(values))[::-1][15_000 - 1]
+    np.testing.assert_array_equal(mask.numpy().ravel(), (np.abs(values) >= threshold).astype(np.float32))
 
 
 @pytest.mark.parametrize("nonnegative", [False, True])

@@ -33,6 +33,12 @@ def num_kept(size, sparsity):
     return tf.cast(tf.maximum(kept, 1), tf.int32)
 
 
+#: Digits per block in :func:`_select_high_digit`'s two-level count.
+_BLOCK = 128
+#: Up to this many values, ``top_k`` over all of them costs less than counting 2**15 bins.
+_DIRECT_MAX = 4096
+
+
 def _reflect_negatives(bits):
     """IEEE float32 bits (sign-magnitude) <-> int32 with the floats' order (an involution)."""
     return tf.where(bits < 0, tf.bitwise.bitwise_xor(bits, 0x7FFFFFFF), bits)
@@ -42,9 +48,16 @@ def _select_high_digit(high, k, bins=1 << 16):
     """The high digit (0..bins-1) holding the k-th largest key, and how many keys lie above it."""
     # The raw op keeps the bin count a compile-time constant (tf.math.bincount computes it).
     counts = tf.raw_ops.DenseBincount(input=high, size=tf.constant(bins, tf.int32), weights=tf.constant([], tf.int32))
-    from_top = tf.cumsum(counts, reverse=True)  # from_top[d] = count(digit >= d)
-    digit = tf.reduce_sum(tf.cast(from_top >= k, tf.int32)) - 1
-    return digit, from_top[digit] - counts[digit]
+    # Counts from the top in two levels (blocks of _BLOCK digits, then the digits of one block): on CPU
+    # a cumsum over all the bins costs more than the counting pass itself, two small ones almost nothing.
+    per_block = tf.reshape(counts, [bins // _BLOCK, _BLOCK])
+    block_counts = tf.reduce_sum(per_block, axis=1)
+    block_from_top = tf.cumsum(block_counts, reverse=True)  # block_from_top[b] = count(digit >= b * _BLOCK)
+    block = tf.reduce_sum(tf.cast(block_from_top >= k, tf.int32)) - 1
+    in_block = per_block[block]
+    from_top = tf.cumsum(in_block, reverse=True) + (block_from_top[block] - block_counts[block])
+    digit = tf.reduce_sum(tf.cast(from_top >= k, tf.int32)) - 1  # from_top[digit] = count(key digit >= ...)
+    return block * _BLOCK + digit, from_top[digit] - in_block[digit]
 
 
 def _in_xla():
@@ -68,23 +81,8 @@ def _bisect(keys, k):
     return tf.cast(lo, tf.int32)
 
 
-def kth_largest(values, k, nonnegative=False):
-    """The ``k``-th largest of the float32 vector ``values`` (1-based ``k``), exactly.
-
-    Radix selection on order-preserving 32-bit keys: one counting pass over the high 16 bits finds
-    the bucket holding the answer, whose few keys are then ranked directly. Under XLA, which lowers a
-    65536-bin count to a one-hot product and needs static shapes, a bisection on the keys instead.
-    ``nonnegative=True`` (magnitudes): the float bits already sort as integers, and half the bins do.
-    """
-    # -0.0 -> +0.0 on the bits: a float "+ 0.0" would also flush subnormals to zero (TensorFlow runs
-    # CPU kernels with flush-to-zero), and the k-th largest of [1, 1, 2.3e-39] is 2.3e-39, not 0.
-    keys = tf.bitcast(tf.cast(values, tf.float32), tf.int32)
-    keys = tf.where(tf.equal(keys, tf.int32.min), tf.zeros_like(keys), keys)
-    reflect = (lambda x: x) if nonnegative else _reflect_negatives
-    keys = reflect(keys)
-    k = tf.cast(k, tf.int32)
-    if _in_xla():
-        return tf.bitcast(reflect(_bisect(keys, k)), tf.float32)
+def _radix_select(keys, k, nonnegative):
+    """The k-th largest of int32 ``keys``: count the high 16 bits, then rank the one bucket that holds it."""
     if nonnegative:
         high = tf.bitwise.right_shift(keys, 16)  # 0..0x7F80 for finite floats >= 0
         top, above = _select_high_digit(high, k, bins=1 << 15)
@@ -93,7 +91,35 @@ def kth_largest(values, k, nonnegative=False):
         top, above = _select_high_digit(high, k)
     # The keys sharing that high digit are few: rank them directly.
     candidates = tf.boolean_mask(keys, tf.equal(high, top))
-    bits = tf.math.top_k(candidates, k - above, sorted=True).values[-1]
+    return tf.math.top_k(candidates, k - above, sorted=True).values[-1]
+
+
+def kth_largest(values, k, nonnegative=False, *, signed_zeros=True):
+    """The ``k``-th largest of the float32 vector ``values`` (1-based ``k``), exactly.
+
+    Radix selection on order-preserving 32-bit keys: one counting pass over the high 16 bits finds
+    the bucket holding the answer, whose few keys are then ranked directly. Up to ``_DIRECT_MAX``
+    values (a size known when tracing), ``top_k`` over all keys, cheaper than counting 2**15 bins.
+    Under XLA, which lowers a 65536-bin count to a one-hot product and needs static shapes, a
+    bisection on the keys instead. ``nonnegative=True`` (magnitudes): the float bits already sort as
+    integers, and half the bins do. ``signed_zeros=False``: ``values`` hold no -0.0 (``tf.abs``'s
+    output), which saves two passes.
+    """
+    # -0.0 -> +0.0 on the bits: a float "+ 0.0" would also flush subnormals to zero (TensorFlow runs
+    # CPU kernels with flush-to-zero), and the k-th largest of [1, 1, 2.3e-39] is 2.3e-39, not 0.
+    keys = tf.bitcast(tf.reshape(tf.cast(values, tf.float32), [-1]), tf.int32)
+    if signed_zeros:
+        keys = tf.where(tf.equal(keys, tf.int32.min), tf.zeros_like(keys), keys)
+    reflect = (lambda x: x) if nonnegative else _reflect_negatives
+    keys = reflect(keys)
+    k = tf.cast(k, tf.int32)
+    size = keys.shape.num_elements()
+    if _in_xla():
+        bits = _bisect(keys, k)
+    elif size is not None and size <= _DIRECT_MAX:
+        bits = tf.math.top_k(keys, k, sorted=True).values[-1]
+    else:
+        bits = _radix_select(keys, k, nonnegative)
     return tf.bitcast(reflect(bits), tf.float32)
 
 
@@ -114,12 +140,13 @@ def magnitude_masks(weights, sparsity, scores=None, nonnegative=None):
     weights = [tf.convert_to_tensor(w) for w in weights]
     if nonnegative is None:
         nonnegative = scores is None
+    signed_zeros = scores is not None  # |w| has no -0.0
     if scores is None:
         scores = [tf.abs(w) for w in weights]
     scores = [tf.cast(s, tf.float32) for s in scores]
     flat = tf.concat([tf.reshape(s, [-1]) for s in scores], axis=0) if len(scores) > 1 else tf.reshape(scores[0], [-1])
     k = num_kept(tf.size(flat), sparsity)
-    threshold = kth_largest(flat, k, nonnegative=nonnegative)
+    threshold = kth_largest(flat, k, nonnegative=nonnegative, signed_zeros=signed_zeros)
     masks = [tf.cast(s >= threshold, w.dtype) for s, w in zip(scores, weights)]
     return threshold, masks
 
