@@ -131,9 +131,333 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   }
 }
 
+/* ---- Sparse weights: four output pixels per walk of each row ------------------------------------- */
+
+/* Sparse rows run four output pixels ("lanes") at once: their columns are interleaved in the scratch
+ * buffer, tap t of lane j at byte 4 t + j, so one word load at the tap fetches all four lanes, two
+ * SXTB16 split it into the pairs (lane 0, lane 2) and (lane 1, lane 3), and each nonzero is decoded
+ * once for four SMLABB/SMLABT: index load, value load, word load, 2 SXTB16 and 4 multiply-accumulates
+ * for 4 MACs. A row's bias is loaded and its requantization parameters fetched once per 4 pixels.
+ * The input zero point is folded into the bias over all taps, so padded taps carry the zero point
+ * (exact), and a last block of fewer than 4 pixels repeats its last pixel in the spare lanes (the same
+ * values written to the same place). */
+
+/* The fast requantization: TFLM's MultiplyByQuantizedMultiplier (double rounding) + zero point + clamp
+ * for right shifts of 2 or more (shift <= -2) as one SMLAL on a preset accumulator, one shift, one
+ * QADD and one SSAT:
+ * - for m >= 0 (Prepare), SaturatingRoundingDoublingHighMul(a, m) = floor((a m + 2^30) / 2^31);
+ * - RoundingDivideByPOT(h, e) (half away from zero) = floor((floor((a m + c) / 2^(30 + e)) + 1) / 2)
+ *   with c = +2^30 for a >= 0 and -2^30 below (for a m in [-2^30, 0) the inner floor is 0 or -1, which
+ *   the outer halving maps to 0 either way), and 30 + e >= 32 makes the inner floor the high word of
+ *   a m + c shifted right by e - 2;
+ * - out = floor((t + 2 zp + 1) / 2), clamped to int8 by SSAT #8 of (t + 2 zp + 1) >> 1 (QADD saturates
+ *   only far outside int8, where the clamp lands on the same end).
+ * Shifts >= -1 take TFLM's formula as written (tfs_cmd_requantize). */
+typedef struct {
+  const int32_t *multiplier;
+  const int32_t *shift;
+  int32_t zp, k, lo, hi, full_range;
+} conv_requant_t;
+
+#if defined(__GNUC__)
+#define CONV_NOINLINE __attribute__((noinline))
+#define CONV_INLINE inline __attribute__((always_inline))
+#else
+#define CONV_NOINLINE
+#define CONV_INLINE inline
+#endif
+
+/* Four accumulators of row r requantized and stored at out[0], out[d1], out[d2], out[d3]. */
+static CONV_INLINE void conv_store4(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                    int32_t a3, int8_t *out, int32_t d1, int32_t d2, int32_t d3) {
+  const int32_t m = q->multiplier[r], shift = q->shift[r], e2 = -2 - shift;
+  const int32_t acc[4] = {a0, a1, a2, a3};
+  int32_t v[4];
+  if (e2 >= 0) {
+    for (int j = 0; j < 4; ++j) {
+      v[j] = tfs_cmd_ssat8_half(tfs_cmd_qadd(tfs_cmd_high_word(acc[j], m) >> e2, q->k));
+    }
+    if (!q->full_range) {
+      for (int j = 0; j < 4; ++j) {
+        v[j] = tfs_clamp(v[j], q->lo, q->hi);
+      }
+    }
+  } else {
+    for (int j = 0; j < 4; ++j) {
+      v[j] = tfs_cmd_requantize(acc[j], m, shift, q->zp, q->lo, q->hi);
+    }
+  }
+  out[0] = (int8_t)v[0];
+  out[d1] = (int8_t)v[1];
+  out[d2] = (int8_t)v[2];
+  out[d3] = (int8_t)v[3];
+}
+
+/* Where a block's four lanes write: lane 0 at `out`, lanes 1..3 at these byte offsets from it. */
+typedef struct {
+  int32_t d1, d2, d3;
+} conv_lanes_t;
+
+/* Tap t (a byte offset 4 t into the interleaved columns at x) times value v into the lanes' a0..a3. */
+#define CONV_MAC4(x, off, v)                                           \
+  do {                                                                 \
+    const uint32_t w_ = tfs_cmd_read4((x) + (off));                    \
+    const int32_t even_ = tfs_cmd_sxtb16(w_), odd_ = tfs_cmd_sxtb16_ror8(w_); \
+    const int32_t v_ = (v);                                            \
+    a0 = tfs_cmd_smlabb(v_, even_, a0);                                \
+    a1 = tfs_cmd_smlabb(v_, odd_, a1);                                 \
+    a2 = conv_smlabt(v_, even_, a2);                                   \
+    a3 = conv_smlabt(v_, odd_, a3);                                    \
+  } while (0)
+
+/* acc + lo16(x) * hi16(pair) (SMLABT). */
+static inline int32_t conv_smlabt(int32_t x, int32_t pair, int32_t acc) {
+#if TFS_CMD_HAVE_DSP
+  return __smlabt(x, pair, acc);
+#else
+  const int32_t p = (int32_t)(int16_t)((uint32_t)x & 0xFFFFu) * (int32_t)(int16_t)((uint32_t)pair >> 16);
+  return (int32_t)((uint32_t)acc + (uint32_t)p);
+#endif
+}
+
+/* The row-pointer entry count of row r (uint16 or uint32 row pointers). */
+static inline uint32_t conv_row_len(const tfs_fc_params_t *fc, int32_t r) {
+  if (fc->row_ptr_bytes == 2) {
+    const uint16_t *rp = (const uint16_t *)fc->row_ptr;
+    return (uint32_t)rp[r + 1] - rp[r];
+  }
+  const uint32_t *rp = (const uint32_t *)fc->row_ptr;
+  return rp[r + 1] - rp[r];
+}
+
+/* A walker runs one block of four lanes over every row, from the start of the encoding's arrays; its
+ * value and index pointers advance entry by entry, so only each row's entry count is read. */
+#define CONV_ROWS_BEGIN                                                                  \
+  const tfs_fc_params_t *fc = &p->fc;                                                    \
+  const int8_t *v = fc->values;                                                          \
+  for (int32_t r = 0; r < fc->rows; ++r) {                                               \
+    int32_t a0 = fc->bias[r], a1 = a0, a2 = a0, a3 = a0;
+
+#define CONV_ROWS_END                                                                    \
+    conv_store4(q, r, a0, a1, a2, a3, out + r, lanes.d1, lanes.d2, lanes.d3);                        \
+  }
+
+/* Absolute indices (uint8, uint16 or uint32 taps), two entries per iteration. */
+#define CONV_DEFINE_ABS(NAME, IDX)                                                                     \
+  static CONV_NOINLINE void NAME(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,   \
+                                 int8_t *out, conv_lanes_t lanes) {                                    \
+    const IDX *idx = (const IDX *)p->fc.indices;                                                       \
+    CONV_ROWS_BEGIN                                                                                    \
+    for (uint32_t n = conv_row_len(fc, r); n > 0; --n) {                                               \
+      const uint32_t t = *idx++;                                                                       \
+      CONV_MAC4(x, 4u * t, *v++);                                                                  \
+    }                                                                                                  \
+    CONV_ROWS_END                                                                                      \
+  }
+
+CONV_DEFINE_ABS(conv_rows_abs_u8, uint8_t)
+CONV_DEFINE_ABS(conv_rows_abs_u16, uint16_t)
+CONV_DEFINE_ABS(conv_rows_abs_u32, uint32_t)
+
+/* blk8: per row, a count per 255-tap block and uint8 taps relative to the block's start. */
+static CONV_NOINLINE void conv_rows_blk8(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
+                                         int8_t *out, conv_lanes_t lanes) {
+  const uint8_t *idx = (const uint8_t *)p->fc.indices;
+  const uint8_t *count = (const uint8_t *)p->fc.row_ptr;
+  const int32_t blocks = TFS_BLOCKS(p->fc.cols);
+  CONV_ROWS_BEGIN
+  for (int32_t b = 0; b < blocks; ++b) {
+    const uint8_t *xb = x + 4 * TFS_BLOCK * b;
+    for (uint32_t n = *count++; n > 0; --n) {
+      const uint32_t t = *idx++;
+      CONV_MAC4(xb, 4u * t, *v++);
+    }
+  }
+  CONV_ROWS_END
+}
+
+/* One relative entry: skip `gap` taps; unless it is the escape, multiply the next value into the tap
+ * and step past it. */
+#define CONV_REL_STEP(gap, esc)                 \
+  do {                                          \
+    xr += 4u * (gap);                           \
+    if ((gap) != (esc)) {                       \
+      CONV_MAC4(xr, 0u, *v++);              \
+      xr += 4;                                  \
+    }                                           \
+  } while (0)
+
+static CONV_NOINLINE void conv_rows_rel8(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
+                                         int8_t *out, conv_lanes_t lanes) {
+  const uint8_t *g = (const uint8_t *)p->fc.indices;
+  CONV_ROWS_BEGIN
+  const uint8_t *xr = x;
+  for (uint32_t n = conv_row_len(fc, r); n > 0; --n) {
+    const uint32_t gap = *g++;
+    CONV_REL_STEP(gap, 255u);
+  }
+  CONV_ROWS_END
+}
+
+/* rel4: two gaps per byte, low nibble first; a row may start on a high nibble. */
+static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
+                                         int8_t *out, conv_lanes_t lanes) {
+  const uint8_t *packed = (const uint8_t *)p->fc.indices;
+  uint32_t e = 0;
+  CONV_ROWS_BEGIN
+  const uint8_t *xr = x;
+  const uint32_t end = e + conv_row_len(fc, r);
+  if ((e & 1u) && e < end) {
+    const uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
+    CONV_REL_STEP(gap, 15u);
+    ++e;
+  }
+  const uint8_t *b = packed + (e >> 1);
+  for (uint32_t k = (end - e) >> 1; k > 0; --k) {
+    const uint32_t byte = *b++;
+    const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
+    CONV_REL_STEP(lo, 15u);
+    CONV_REL_STEP(hi, 15u);
+  }
+  if ((end - e) & 1u) {
+    const uint32_t gap = (uint32_t)*b & 0x0Fu;
+    CONV_REL_STEP(gap, 15u);
+  }
+  e = end;
+  CONV_ROWS_END
+}
+
+/* n bytes from each of the four lanes' sources into dst interleaved (dst[4 i + j] = src[j][i]): words
+ * of four bytes per lane transposed as a 4 x 4 byte matrix, then the last n % 4 bytes one by one. */
+static void interleave4(const int8_t *const src[4], int32_t n, uint8_t *dst) {
+  const int8_t *s0 = src[0], *s1 = src[1], *s2 = src[2], *s3 = src[3];
+  for (int32_t i = n >> 2; i > 0; --i) {
+    const uint32_t a = tfs_cmd_read4(s0), b = tfs_cmd_read4(s1), c = tfs_cmd_read4(s2), d = tfs_cmd_read4(s3);
+    const uint32_t ab02 = (a & 0x00FF00FFu) | ((b << 8) & 0xFF00FF00u);  /* a0 b0 a2 b2 */
+    const uint32_t ab13 = ((a >> 8) & 0x00FF00FFu) | (b & 0xFF00FF00u);  /* a1 b1 a3 b3 */
+    const uint32_t cd02 = (c & 0x00FF00FFu) | ((d << 8) & 0xFF00FF00u);
+    const uint32_t cd13 = ((c >> 8) & 0x00FF00FFu) | (d & 0xFF00FF00u);
+    const uint32_t w0 = (ab02 & 0xFFFFu) | (cd02 << 16), w2 = (ab02 >> 16) | (cd02 & 0xFFFF0000u);
+    const uint32_t w1 = (ab13 & 0xFFFFu) | (cd13 << 16), w3 = (ab13 >> 16) | (cd13 & 0xFFFF0000u);
+    memcpy(dst, &w0, 4);
+    memcpy(dst + 4, &w1, 4);
+    memcpy(dst + 8, &w2, 4);
+    memcpy(dst + 12, &w3, 4);
+    dst += 16, s0 += 4, s1 += 4, s2 += 4, s3 += 4;
+  }
+  for (int32_t i = n & 3; i > 0; --i) {
+    dst[0] = (uint8_t)*s0++, dst[1] = (uint8_t)*s1++, dst[2] = (uint8_t)*s2++, dst[3] = (uint8_t)*s3++;
+    dst += 4;
+  }
+}
+
+/* The interleaved columns of output pixels pix[0..3] (row-major pixel numbers). Padded taps read
+ * `zeros`, a run of filter_width * input_channels bytes at the input zero point. A filter row is one
+ * run of filter_width * cin taps when every lane's row lies inside the input (or wholly in the padding)
+ * and is contiguous there; otherwise it goes tap column by tap column. */
+static void gather4(const tfs_conv_params_t *p, const int8_t *input, const int32_t pix[4], const int8_t *zeros,
+                    uint8_t *cols) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cin = w->input_channels, row_bytes = w->filter_width * cin;
+  const size_t in_row = (size_t)w->input_width * (size_t)cin;
+  int32_t y0[4], x0[4];
+  int inside_x = w->dilation_width == 1;
+  for (int j = 0; j < 4; ++j) {
+    y0[j] = pix[j] / w->output_width * w->stride_height - w->padding_height;
+    x0[j] = pix[j] % w->output_width * w->stride_width - w->padding_width;
+    inside_x = inside_x && x0[j] >= 0 && x0[j] + w->filter_width <= w->input_width;
+  }
+  const int8_t *src[4];
+  for (int32_t ky = 0; ky < w->filter_height; ++ky, cols += 4 * row_bytes) {
+    const int8_t *row[4];
+    int any_out = 0;
+    for (int j = 0; j < 4; ++j) {
+      const int32_t y = y0[j] + ky * w->dilation_height;
+      row[j] = y >= 0 && y < w->input_height ? input + (size_t)y * in_row : NULL;
+      any_out |= row[j] == NULL;
+    }
+    if (inside_x || (any_out && row[0] == NULL && row[1] == NULL && row[2] == NULL && row[3] == NULL)) {
+      for (int j = 0; j < 4; ++j) {
+        src[j] = row[j] != NULL ? row[j] + (size_t)x0[j] * (size_t)cin : zeros;
+      }
+      interleave4(src, row_bytes, cols);
+      continue;
+    }
+    for (int32_t kx = 0; kx < w->filter_width; ++kx) {
+      for (int j = 0; j < 4; ++j) {
+        const int32_t x = x0[j] + kx * w->dilation_width;
+        src[j] = row[j] != NULL && x >= 0 && x < w->input_width ? row[j] + (size_t)x * (size_t)cin : zeros;
+      }
+      interleave4(src, cin, cols + 4 * kx * cin);
+    }
+  }
+}
+
+typedef void (*conv_rows_fn)(const tfs_conv_params_t *, const conv_requant_t *, const uint8_t *, int8_t *,
+                             conv_lanes_t);
+
+static conv_rows_fn conv_rows_for(tfs_encoding_t encoding) {
+  switch (encoding) {
+    case TFS_ENC_ABS_U8:
+      return conv_rows_abs_u8;
+    case TFS_ENC_ABS_U16:
+      return conv_rows_abs_u16;
+    case TFS_ENC_ABS_U32:
+      return conv_rows_abs_u32;
+    case TFS_ENC_BLK8:
+      return conv_rows_blk8;
+    case TFS_ENC_REL8:
+      return conv_rows_rel8;
+    case TFS_ENC_REL4:
+      return conv_rows_rel4;
+    default:
+      return NULL;
+  }
+}
+
+/* Sparse row forms: blocks of four output pixels. Scratch: the interleaved columns (4 * taps bytes),
+ * then (not pointwise) filter_width * cin bytes at the input zero point. */
+static void eval_sparse4(const tfs_conv_params_t *p, conv_rows_fn rows, const int8_t *input, int8_t *output,
+                         uint8_t *scratch) {
+  const tfs_window_t *w = &p->window;
+  const int32_t taps = p->fc.cols, cout = w->output_channels;
+  const int32_t pixels = w->output_height * w->output_width;
+  const int pointwise = tfs_conv_2d_is_pointwise(w);
+  int8_t *zeros = (int8_t *)scratch + 4 * (size_t)taps;
+  if (!pointwise) {
+    memset(zeros, (int)(uint8_t)p->input_zero_point, (size_t)(w->filter_width * w->input_channels));
+  }
+  conv_requant_t q;
+  q.multiplier = p->fc.multiplier, q.shift = p->fc.shift, q.zp = p->fc.output_zero_point;
+  q.k = 2 * q.zp + 1, q.lo = p->fc.activation_min, q.hi = p->fc.activation_max;
+  q.full_range = q.lo == -128 && q.hi == 127;
+  for (int32_t i = 0; i < pixels; i += 4) {
+    int32_t pix[4];
+    for (int j = 0; j < 4; ++j) {
+      pix[j] = i + j < pixels ? i + j : pixels - 1;
+    }
+    if (pointwise) {
+      const int8_t *src[4];
+      for (int j = 0; j < 4; ++j) {
+        src[j] = input + (size_t)pix[j] * (size_t)taps;
+      }
+      interleave4(src, taps, scratch);
+    } else {
+      gather4(p, input, pix, zeros, scratch);
+    }
+    const conv_lanes_t lanes = {(pix[1] - i) * cout, (pix[2] - i) * cout, (pix[3] - i) * cout};
+    rows(p, &q, scratch, output + (size_t)i * (size_t)cout, lanes);
+  }
+}
+
 void tfs_conv_2d_eval(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, void *scratch) {
   if (p->fc.encoding == TFS_ENC_DENSE) {
     eval_dense(p, input, output, (int32_t *)scratch);
+    return;
+  }
+  const conv_rows_fn rows = conv_rows_for(p->fc.encoding);
+  if (rows != NULL) {
+    eval_sparse4(p, rows, input, output, (uint8_t *)scratch);
     return;
   }
   tfs_conv_2d_eval_per_pixel(p, input, output, scratch);
