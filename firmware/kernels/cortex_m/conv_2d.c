@@ -167,35 +167,33 @@ typedef struct {
 #define CONV_INLINE inline
 #endif
 
-/* Four accumulators of row r requantized and stored at out[0], out[d1], out[d2], out[d3]. */
-static CONV_INLINE void conv_store4(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
-                                    int32_t a3, int8_t *out, int32_t d1, int32_t d2, int32_t d3) {
+/* One lane's output, fast form (e2 = -2 - shift >= 0). */
+static CONV_INLINE int32_t conv_fast1(const conv_requant_t *q, int32_t acc, int32_t m, int32_t e2) {
+  const int32_t v = tfs_cmd_ssat8_half(tfs_cmd_qadd(tfs_cmd_high_word(acc, m) >> e2, q->k));
+  return q->full_range ? v : tfs_clamp(v, q->lo, q->hi);
+}
+
+/* Four accumulators of row r requantized and stored at out[0], out[d1], out[d2], out[d3] (a
+ * separate function: the walkers keep their registers for the entry loop). */
+static CONV_NOINLINE void conv_store4(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                      int32_t a3, int8_t *out, const int32_t *d) {
   const int32_t m = q->multiplier[r], shift = q->shift[r], e2 = -2 - shift;
-  const int32_t acc[4] = {a0, a1, a2, a3};
-  int32_t v[4];
   if (e2 >= 0) {
-    for (int j = 0; j < 4; ++j) {
-      v[j] = tfs_cmd_ssat8_half(tfs_cmd_qadd(tfs_cmd_high_word(acc[j], m) >> e2, q->k));
-    }
-    if (!q->full_range) {
-      for (int j = 0; j < 4; ++j) {
-        v[j] = tfs_clamp(v[j], q->lo, q->hi);
-      }
-    }
-  } else {
-    for (int j = 0; j < 4; ++j) {
-      v[j] = tfs_cmd_requantize(acc[j], m, shift, q->zp, q->lo, q->hi);
-    }
+    out[0] = (int8_t)conv_fast1(q, a0, m, e2);
+    out[d[0]] = (int8_t)conv_fast1(q, a1, m, e2);
+    out[d[1]] = (int8_t)conv_fast1(q, a2, m, e2);
+    out[d[2]] = (int8_t)conv_fast1(q, a3, m, e2);
+    return;
   }
-  out[0] = (int8_t)v[0];
-  out[d1] = (int8_t)v[1];
-  out[d2] = (int8_t)v[2];
-  out[d3] = (int8_t)v[3];
+  out[0] = tfs_cmd_requantize(a0, m, shift, q->zp, q->lo, q->hi);
+  out[d[0]] = tfs_cmd_requantize(a1, m, shift, q->zp, q->lo, q->hi);
+  out[d[1]] = tfs_cmd_requantize(a2, m, shift, q->zp, q->lo, q->hi);
+  out[d[2]] = tfs_cmd_requantize(a3, m, shift, q->zp, q->lo, q->hi);
 }
 
 /* Where a block's four lanes write: lane 0 at `out`, lanes 1..3 at these byte offsets from it. */
 typedef struct {
-  int32_t d1, d2, d3;
+  int32_t d[3];
 } conv_lanes_t;
 
 /* Tap t (a byte offset 4 t into the interleaved columns at x) times value v into the lanes' a0..a3. */
@@ -239,25 +237,48 @@ static inline uint32_t conv_row_len(const tfs_fc_params_t *fc, int32_t r) {
     int32_t a0 = fc->bias[r], a1 = a0, a2 = a0, a3 = a0;
 
 #define CONV_ROWS_END                                                                    \
-    conv_store4(q, r, a0, a1, a2, a3, out + r, lanes.d1, lanes.d2, lanes.d3);                        \
+    conv_store4(q, r, a0, a1, a2, a3, out + r, lanes.d);                               \
   }
 
-/* Absolute indices (uint8, uint16 or uint32 taps), two entries per iteration. */
-#define CONV_DEFINE_ABS(NAME, IDX)                                                                     \
+/* One entry with an absolute tap: the tap's word of four lanes times the next value. */
+#define CONV_ABS_NEXT(x, idx, v) CONV_MAC4(x, 4u * (uint32_t)*(idx)++, *(v)++)
+
+/* n entries of absolute taps, Duff's device: one computed jump into an eight-entry body, then whole
+ * bodies (rows hold a few to a few dozen entries: the per-run cost matters). */
+#define CONV_ABS_RUN(x, idx, v, n)                                                   \
+  do {                                                                               \
+    uint32_t k_ = ((n) + 7u) >> 3;                                                   \
+    if (k_ != 0) switch ((n) & 7u) {                                                 \
+      case 0: do { CONV_ABS_NEXT(x, idx, v); /* fall through */                      \
+      case 7: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 6: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 5: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 4: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 3: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 2: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 1: CONV_ABS_NEXT(x, idx, v);                                              \
+              } while (--k_ > 0);                                                    \
+    }                                                                                \
+  } while (0)
+
+/* Absolute indices (uint8, uint16 or uint32 taps) with RP row pointers. */
+#define CONV_DEFINE_ABS(NAME, IDX, RP)                                                                 \
   static CONV_NOINLINE void NAME(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,   \
                                  int8_t *out, conv_lanes_t lanes) {                                    \
     const IDX *idx = (const IDX *)p->fc.indices;                                                       \
+    const RP *rp = (const RP *)p->fc.row_ptr;                                                          \
     CONV_ROWS_BEGIN                                                                                    \
-    for (uint32_t n = conv_row_len(fc, r); n > 0; --n) {                                               \
-      const uint32_t t = *idx++;                                                                       \
-      CONV_MAC4(x, 4u * t, *v++);                                                                  \
-    }                                                                                                  \
+    const uint32_t n = (uint32_t)rp[r + 1] - rp[r];                                                    \
+    CONV_ABS_RUN(x, idx, v, n);                                                                        \
     CONV_ROWS_END                                                                                      \
   }
 
-CONV_DEFINE_ABS(conv_rows_abs_u8, uint8_t)
-CONV_DEFINE_ABS(conv_rows_abs_u16, uint16_t)
-CONV_DEFINE_ABS(conv_rows_abs_u32, uint32_t)
+CONV_DEFINE_ABS(conv_rows_abs_u8, uint8_t, uint16_t)
+CONV_DEFINE_ABS(conv_rows_abs_u16, uint16_t, uint16_t)
+CONV_DEFINE_ABS(conv_rows_abs_u32, uint32_t, uint16_t)
+CONV_DEFINE_ABS(conv_rows_abs_u8_p32, uint8_t, uint32_t)
+CONV_DEFINE_ABS(conv_rows_abs_u16_p32, uint16_t, uint32_t)
+CONV_DEFINE_ABS(conv_rows_abs_u32_p32, uint32_t, uint32_t)
 
 /* blk8: per row, a count per 255-tap block and uint8 taps relative to the block's start. */
 static CONV_NOINLINE void conv_rows_blk8(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
@@ -268,10 +289,8 @@ static CONV_NOINLINE void conv_rows_blk8(const tfs_conv_params_t *p, const conv_
   CONV_ROWS_BEGIN
   for (int32_t b = 0; b < blocks; ++b) {
     const uint8_t *xb = x + 4 * TFS_BLOCK * b;
-    for (uint32_t n = *count++; n > 0; --n) {
-      const uint32_t t = *idx++;
-      CONV_MAC4(xb, 4u * t, *v++);
-    }
+    const uint32_t n = *count++;
+    CONV_ABS_RUN(xb, idx, v, n);
   }
   CONV_ROWS_END
 }
@@ -327,18 +346,59 @@ static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_
   CONV_ROWS_END
 }
 
+/* Bytes 0 and 2 of w, zero-extended into halfwords (UXTB16), and likewise bytes 1 and 3. */
+static inline uint32_t conv_uxtb16(uint32_t w) {
+#if TFS_CMD_HAVE_DSP
+  return __uxtb16(w);
+#else
+  return w & 0x00FF00FFu;
+#endif
+}
+
+static inline uint32_t conv_uxtb16_ror8(uint32_t w) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r;
+  __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+  return r;
+#else
+  return (w >> 8) & 0x00FF00FFu;
+#endif
+}
+
+/* Low halfword of lo, low halfword of hi in the top (PKHBT), and the high halfwords likewise (PKHTB). */
+static inline uint32_t conv_pack_low(uint32_t lo, uint32_t hi) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+#else
+  return (lo & 0xFFFFu) | (hi << 16);
+#endif
+}
+
+static inline uint32_t conv_pack_high(uint32_t lo, uint32_t hi) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+  return r;
+#else
+  return (lo >> 16) | (hi & 0xFFFF0000u);
+#endif
+}
+
 /* n bytes from each of the four lanes' sources into dst interleaved (dst[4 i + j] = src[j][i]): words
- * of four bytes per lane transposed as a 4 x 4 byte matrix, then the last n % 4 bytes one by one. */
+ * of four bytes per lane transposed as a 4 x 4 byte matrix (UXTB16 pairs merged by shifted ORs, then
+ * halfword packs), then the last n % 4 bytes one by one. */
 static void interleave4(const int8_t *const src[4], int32_t n, uint8_t *dst) {
   const int8_t *s0 = src[0], *s1 = src[1], *s2 = src[2], *s3 = src[3];
   for (int32_t i = n >> 2; i > 0; --i) {
     const uint32_t a = tfs_cmd_read4(s0), b = tfs_cmd_read4(s1), c = tfs_cmd_read4(s2), d = tfs_cmd_read4(s3);
-    const uint32_t ab02 = (a & 0x00FF00FFu) | ((b << 8) & 0xFF00FF00u);  /* a0 b0 a2 b2 */
-    const uint32_t ab13 = ((a >> 8) & 0x00FF00FFu) | (b & 0xFF00FF00u);  /* a1 b1 a3 b3 */
-    const uint32_t cd02 = (c & 0x00FF00FFu) | ((d << 8) & 0xFF00FF00u);
-    const uint32_t cd13 = ((c >> 8) & 0x00FF00FFu) | (d & 0xFF00FF00u);
-    const uint32_t w0 = (ab02 & 0xFFFFu) | (cd02 << 16), w2 = (ab02 >> 16) | (cd02 & 0xFFFF0000u);
-    const uint32_t w1 = (ab13 & 0xFFFFu) | (cd13 << 16), w3 = (ab13 >> 16) | (cd13 & 0xFFFF0000u);
+    const uint32_t ab02 = conv_uxtb16(a) | (conv_uxtb16(b) << 8);           /* a0 b0 a2 b2 */
+    const uint32_t ab13 = conv_uxtb16_ror8(a) | (conv_uxtb16_ror8(b) << 8); /* a1 b1 a3 b3 */
+    const uint32_t cd02 = conv_uxtb16(c) | (conv_uxtb16(d) << 8);
+    const uint32_t cd13 = conv_uxtb16_ror8(c) | (conv_uxtb16_ror8(d) << 8);
+    const uint32_t w0 = conv_pack_low(ab02, cd02), w2 = conv_pack_high(ab02, cd02);
+    const uint32_t w1 = conv_pack_low(ab13, cd13), w3 = conv_pack_high(ab13, cd13);
     memcpy(dst, &w0, 4);
     memcpy(dst + 4, &w1, 4);
     memcpy(dst + 8, &w2, 4);
@@ -396,14 +456,15 @@ static void gather4(const tfs_conv_params_t *p, const int8_t *input, const int32
 typedef void (*conv_rows_fn)(const tfs_conv_params_t *, const conv_requant_t *, const uint8_t *, int8_t *,
                              conv_lanes_t);
 
-static conv_rows_fn conv_rows_for(tfs_encoding_t encoding) {
-  switch (encoding) {
+static conv_rows_fn conv_rows_for(const tfs_fc_params_t *fc) {
+  const int p16 = fc->row_ptr_bytes == 2;
+  switch (fc->encoding) {
     case TFS_ENC_ABS_U8:
-      return conv_rows_abs_u8;
+      return p16 ? conv_rows_abs_u8 : conv_rows_abs_u8_p32;
     case TFS_ENC_ABS_U16:
-      return conv_rows_abs_u16;
+      return p16 ? conv_rows_abs_u16 : conv_rows_abs_u16_p32;
     case TFS_ENC_ABS_U32:
-      return conv_rows_abs_u32;
+      return p16 ? conv_rows_abs_u32 : conv_rows_abs_u32_p32;
     case TFS_ENC_BLK8:
       return conv_rows_blk8;
     case TFS_ENC_REL8:
@@ -445,7 +506,7 @@ static void eval_sparse4(const tfs_conv_params_t *p, conv_rows_fn rows, const in
     } else {
       gather4(p, input, pix, zeros, scratch);
     }
-    const conv_lanes_t lanes = {(pix[1] - i) * cout, (pix[2] - i) * cout, (pix[3] - i) * cout};
+    const conv_lanes_t lanes = {{(pix[1] - i) * cout, (pix[2] - i) * cout, (pix[3] - i) * cout}};
     rows(p, &q, scratch, output + (size_t)i * (size_t)cout, lanes);
   }
 }
@@ -455,7 +516,7 @@ void tfs_conv_2d_eval(const tfs_conv_params_t *p, const int8_t *input, int8_t *o
     eval_dense(p, input, output, (int32_t *)scratch);
     return;
   }
-  const conv_rows_fn rows = conv_rows_for(p->fc.encoding);
+  const conv_rows_fn rows = conv_rows_for(&p->fc);
   if (rows != NULL) {
     eval_sparse4(p, rows, input, output, (uint8_t *)scratch);
     return;
