@@ -167,28 +167,47 @@ typedef struct {
 #define CONV_INLINE inline
 #endif
 
-/* One lane's output, fast form (e2 = -2 - shift >= 0). */
-static CONV_INLINE int32_t conv_fast1(const conv_requant_t *q, int32_t acc, int32_t m, int32_t e2) {
-  const int32_t v = tfs_cmd_ssat8_half(tfs_cmd_qadd(tfs_cmd_high_word(acc, m) >> e2, q->k));
-  return q->full_range ? v : tfs_clamp(v, q->lo, q->hi);
+/* One lane's output, fast form (e2 = -2 - shift >= 0), before the activation clamp. */
+static CONV_INLINE int32_t conv_fast1(int32_t acc, int32_t m, int32_t e2, int32_t k) {
+  return tfs_cmd_ssat8_half(tfs_cmd_qadd(tfs_cmd_high_word(acc, m) >> e2, k));
 }
 
-/* Four accumulators of row r requantized and stored at out[0], out[d1], out[d2], out[d3] (a
- * separate function: the walkers keep their registers for the entry loop). */
-static CONV_NOINLINE void conv_store4(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
-                                      int32_t a3, int8_t *out, const int32_t *d) {
-  const int32_t m = q->multiplier[r], shift = q->shift[r], e2 = -2 - shift;
-  if (e2 >= 0) {
-    out[0] = (int8_t)conv_fast1(q, a0, m, e2);
-    out[d[0]] = (int8_t)conv_fast1(q, a1, m, e2);
-    out[d[1]] = (int8_t)conv_fast1(q, a2, m, e2);
-    out[d[2]] = (int8_t)conv_fast1(q, a3, m, e2);
+/* Four accumulators of row r requantized and stored at out[0], out[d[0]], out[d[1]], out[d[2]]: the
+ * fast form inline in the walkers, TFLM's formula for shifts >= -1 (rare) out of line. Every value is
+ * computed before the first byte store, which could alias the layer constants. */
+static CONV_NOINLINE void conv_store4_slow(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                           int32_t a3, int8_t *out, const int32_t *d) {
+  const int32_t m = q->multiplier[r], shift = q->shift[r], zp = q->zp, lo = q->lo, hi = q->hi;
+  const int8_t v0 = tfs_cmd_requantize(a0, m, shift, zp, lo, hi), v1 = tfs_cmd_requantize(a1, m, shift, zp, lo, hi);
+  const int8_t v2 = tfs_cmd_requantize(a2, m, shift, zp, lo, hi), v3 = tfs_cmd_requantize(a3, m, shift, zp, lo, hi);
+  out[0] = v0, out[d[0]] = v1, out[d[1]] = v2, out[d[2]] = v3;
+}
+
+static CONV_INLINE void conv_store4(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                    int32_t a3, int8_t *out, const int32_t *d) {
+  const int32_t m = q->multiplier[r], e2 = -2 - q->shift[r];
+  if (e2 < 0) {
+    conv_store4_slow(q, r, a0, a1, a2, a3, out, d);
     return;
   }
-  out[0] = tfs_cmd_requantize(a0, m, shift, q->zp, q->lo, q->hi);
-  out[d[0]] = tfs_cmd_requantize(a1, m, shift, q->zp, q->lo, q->hi);
-  out[d[1]] = tfs_cmd_requantize(a2, m, shift, q->zp, q->lo, q->hi);
-  out[d[2]] = tfs_cmd_requantize(a3, m, shift, q->zp, q->lo, q->hi);
+  const int32_t k = q->k;
+  int32_t v0 = conv_fast1(a0, m, e2, k), v1 = conv_fast1(a1, m, e2, k);
+  int32_t v2 = conv_fast1(a2, m, e2, k), v3 = conv_fast1(a3, m, e2, k);
+  if (!q->full_range) {
+    const int32_t lo = q->lo, hi = q->hi;
+    v0 = tfs_clamp(v0, lo, hi), v1 = tfs_clamp(v1, lo, hi), v2 = tfs_clamp(v2, lo, hi), v3 = tfs_clamp(v3, lo, hi);
+  }
+  const int32_t d0 = d[0], d1 = d[1], d2 = d[2];
+  out[0] = (int8_t)v0;
+  out[d0] = (int8_t)v1;
+  out[d1] = (int8_t)v2;
+  out[d2] = (int8_t)v3;
+}
+
+/* The same as a call, for walkers whose entry loop needs every register (inlined, it spills there). */
+static CONV_NOINLINE void conv_store4_call(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                           int32_t a3, int8_t *out, const int32_t *d) {
+  conv_store4(q, r, a0, a1, a2, a3, out, d);
 }
 
 /* Where a block's four lanes write: lane 0 at `out`, lanes 1..3 at these byte offsets from it. */
@@ -236,8 +255,8 @@ static inline uint32_t conv_row_len(const tfs_fc_params_t *fc, int32_t r) {
   for (int32_t r = 0; r < fc->rows; ++r) {                                               \
     int32_t a0 = fc->bias[r], a1 = a0, a2 = a0, a3 = a0;
 
-#define CONV_ROWS_END                                                                    \
-    conv_store4(q, r, a0, a1, a2, a3, out + r, lanes.d);                               \
+#define CONV_ROWS_END(STORE)                                                             \
+    STORE(q, r, a0, a1, a2, a3, out + r, lanes.d);                                       \
   }
 
 /* One entry with an absolute tap: the tap's word of four lanes times the next value. */
@@ -270,7 +289,7 @@ static inline uint32_t conv_row_len(const tfs_fc_params_t *fc, int32_t r) {
     CONV_ROWS_BEGIN                                                                                    \
     const uint32_t n = (uint32_t)rp[r + 1] - rp[r];                                                    \
     CONV_ABS_RUN(x, idx, v, n);                                                                        \
-    CONV_ROWS_END                                                                                      \
+    CONV_ROWS_END(conv_store4_call)                                                                    \
   }
 
 CONV_DEFINE_ABS(conv_rows_abs_u8, uint8_t, uint16_t)
@@ -292,39 +311,85 @@ static CONV_NOINLINE void conv_rows_blk8(const tfs_conv_params_t *p, const conv_
     const uint32_t n = *count++;
     CONV_ABS_RUN(xb, idx, v, n);
   }
-  CONV_ROWS_END
+  CONV_ROWS_END(conv_store4)
 }
 
-/* One relative entry: skip `gap` taps; unless it is the escape, multiply the next value into the tap
- * and step past it. */
+/* Relative walkers keep `off`, the byte offset of the next tap in the interleaved columns at x. One
+ * entry: skip `gap` taps; unless it is the escape, multiply the next value into the tap and step past
+ * it. */
 #define CONV_REL_STEP(gap, esc)                 \
   do {                                          \
-    xr += 4u * (gap);                           \
+    off += 4 * (int32_t)(gap);                  \
     if ((gap) != (esc)) {                       \
-      CONV_MAC4(xr, 0u, *v++);              \
-      xr += 4;                                  \
+      CONV_MAC4(x, off, *v++);                  \
+      off += 4;                                 \
     }                                           \
   } while (0)
 
+/* A compiler barrier between entries: GCC cannot hoist the next entries' loads above it, so each
+ * entry's registers are free again before the next one (hoisted eight deep, they spill). */
+#if defined(__GNUC__)
+#define CONV_PIN() __asm__ volatile("" ::: "memory")
+#else
+#define CONV_PIN() ((void)0)
+#endif
+
+/* Whether a word of gaps holds an escape (every bit set in a byte, resp. a nibble): the carry-free
+ * "has a zero field" test on the complement. A word without one gets 1 added to every field (no
+ * carry: every field is below the escape), so that with `off` one tap back each entry is one shift-add
+ * and one load: off += 4 (gap + 1), tap at off. */
+#define CONV_HAS_ESC8(w) ((((~(w)) - 0x01010101u) & (w) & 0x80808080u) != 0)
+#define CONV_HAS_ESC4(w) ((((~(w)) - 0x11111111u) & (w) & 0x88888888u) != 0)
+
+/* One entry of an escape-free word: gap1 = gap + 1, off one tap back. */
+#define CONV_REL_FAST(gap1)                     \
+  do {                                          \
+    off += 4 * (int32_t)(gap1);                 \
+    CONV_PIN();                                 \
+    CONV_MAC4(x, off, *v++);                    \
+  } while (0)
+
+/* rel8: four gaps per word load; a word without escapes takes no per-entry test. */
 static CONV_NOINLINE void conv_rows_rel8(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
                                          int8_t *out, conv_lanes_t lanes) {
   const uint8_t *g = (const uint8_t *)p->fc.indices;
   CONV_ROWS_BEGIN
-  const uint8_t *xr = x;
-  for (uint32_t n = conv_row_len(fc, r); n > 0; --n) {
+  int32_t off = 0;
+  const uint32_t n = conv_row_len(fc, r);
+  for (uint32_t k = n >> 2; k > 0; --k) {
+    const uint32_t w = tfs_cmd_read4(g);
+    g += 4;
+    if (CONV_HAS_ESC8(w)) {
+      const uint32_t g0 = w & 0xFFu, g1 = (w >> 8) & 0xFFu, g2 = (w >> 16) & 0xFFu, g3 = w >> 24;
+      CONV_REL_STEP(g0, 255u);
+      CONV_REL_STEP(g1, 255u);
+      CONV_REL_STEP(g2, 255u);
+      CONV_REL_STEP(g3, 255u);
+      continue;
+    }
+    const uint32_t w1 = w + 0x01010101u;
+    off -= 4;
+    CONV_REL_FAST(w1 & 0xFFu);
+    CONV_REL_FAST((w1 >> 8) & 0xFFu);
+    CONV_REL_FAST((w1 >> 16) & 0xFFu);
+    CONV_REL_FAST(w1 >> 24);
+    off += 4;
+  }
+  for (uint32_t k = n & 3u; k > 0; --k) {
     const uint32_t gap = *g++;
     CONV_REL_STEP(gap, 255u);
   }
-  CONV_ROWS_END
+  CONV_ROWS_END(conv_store4)
 }
 
-/* rel4: two gaps per byte, low nibble first; a row may start on a high nibble. */
+/* rel4: two gaps per byte, low nibble first; a row may start on a high nibble. Eight gaps per word
+ * load; a word without escapes takes no per-entry test. */
 static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
                                          int8_t *out, conv_lanes_t lanes) {
   const uint8_t *packed = (const uint8_t *)p->fc.indices;
   uint32_t e = 0;
   CONV_ROWS_BEGIN
-  const uint8_t *xr = x;
+  int32_t off = 0;
   const uint32_t end = e + conv_row_len(fc, r);
   if ((e & 1u) && e < end) {
     const uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
@@ -332,7 +397,29 @@ static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_
     ++e;
   }
   const uint8_t *b = packed + (e >> 1);
-  for (uint32_t k = (end - e) >> 1; k > 0; --k) {
+  for (uint32_t k = (end - e) >> 3; k > 0; --k) {
+    const uint32_t w = tfs_cmd_read4(b);
+    b += 4;
+    if (CONV_HAS_ESC4(w)) {
+      for (int32_t j = 0; j < 32; j += 4) {
+        const uint32_t gap = (w >> j) & 0x0Fu;
+        CONV_REL_STEP(gap, 15u);
+      }
+      continue;
+    }
+    const uint32_t w1 = w + 0x11111111u;
+    off -= 4;
+    CONV_REL_FAST(w1 & 0x0Fu);
+    CONV_REL_FAST((w1 >> 4) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 8) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 12) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 16) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 20) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 24) & 0x0Fu);
+    CONV_REL_FAST(w1 >> 28);
+    off += 4;
+  }
+  for (uint32_t k = ((end - e) & 7u) >> 1; k > 0; --k) {
     const uint32_t byte = *b++;
     const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
     CONV_REL_STEP(lo, 15u);
@@ -343,7 +430,7 @@ static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_
     CONV_REL_STEP(gap, 15u);
   }
   e = end;
-  CONV_ROWS_END
+  CONV_ROWS_END(conv_store4)
 }
 
 /* Bytes 0 and 2 of w, zero-extended into halfwords (UXTB16), and likewise bytes 1 and 3. */
