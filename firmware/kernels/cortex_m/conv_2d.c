@@ -17,25 +17,49 @@
 
 /* Expand `taps` int8 values into int16 pairs for the DSP loop: for each 4 taps, the words (x0, x2),
  * (x1, x3) (what SXTB16 makes of 4 weight bytes) at words 4q, 4q + 1 of `blocks` (column a) or
- * 4q + 2, 4q + 3 (column b: the caller passes blocks + 2), so one pointer walks both columns; the
- * last taps % 4 values go to `rest` as plain int16. */
-static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks, int16_t *rest) {
+ * 4q + 2, 4q + 3 (column b: the caller passes blocks + 2), so one pointer walks both columns. The last
+ * taps % 4 values make one more block, zero-padded: a padded tap multiplies whatever weight byte
+ * tail_word puts there (0), so every row runs ceil(taps / 4) blocks and no scalar rest. Reads exactly
+ * `taps` bytes of src. */
+static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks) {
   for (int32_t k = taps >> 2; k > 0; --k) {
     const uint32_t x = tfs_cmd_read4(src);
     blocks[0] = tfs_cmd_sxtb16(x);
     blocks[1] = tfs_cmd_sxtb16_ror8(x);
     blocks += 4, src += 4;
   }
-  for (int32_t k = taps & 3; k > 0; --k) {
-    *rest++ = *src++;
+  const int32_t rest = taps & 3;
+  if (rest != 0) {
+    uint32_t x = (uint8_t)src[0];
+    if (rest > 1) {
+      x |= (uint32_t)(uint8_t)src[1] << 8;
+    }
+    if (rest > 2) {
+      x |= (uint32_t)(uint8_t)src[2] << 16;
+    }
+    blocks[0] = tfs_cmd_sxtb16(x);
+    blocks[1] = tfs_cmd_sxtb16_ror8(x);
   }
+}
+
+/* The last `rest` (1..3) weights of a row of `taps` as the low bytes of a word, the others 0: one
+ * read of the row's last 4 bytes (never past the row), shifted down. */
+static inline uint32_t tail_word(const int8_t *row, int32_t taps, int32_t rest) {
+  if (taps >= 4) {
+    return tfs_cmd_read4(row + taps - 4) >> (8 * (4 - rest));
+  }
+  uint32_t x = 0;
+  for (int32_t k = rest - 1; k >= 0; --k) {
+    x = (x << 8) | (uint8_t)row[k];
+  }
+  return x;
 }
 
 /* acc_a0 += row0 . column a, ... over `blocks` blocks of 4 taps: 2 weight words, 4 SXTB16, 2 LDRD
  * and 8 SMLAD per 16 multiply-accumulates. */
 static inline void mac_blocks(int32_t blocks, const int8_t *w0, const int8_t *w1, const int32_t *cols, int32_t *acc) {
   int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
-#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
   if (blocks > 0) {
     int32_t xa, ya, xb, yb, t0, t1;
     __asm__ volatile(
@@ -79,55 +103,306 @@ static inline void mac_blocks(int32_t blocks, const int8_t *w0, const int8_t *w1
   acc[0] = a0, acc[1] = b0, acc[2] = a1, acc[3] = b1;
 }
 
-/* Two columns (expand_column layout: interleaved blocks, then column a's and column b's rest) times
- * every output channel: out_a, out_b receive the requantized pixels. Rows are taken in pairs; an odd
- * last row pairs with itself. */
-static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b) {
+/* Requantize the accumulators of one output channel for both pixels: the channel's multiplier and
+ * shift are read once; a right shift (the usual case) takes tfs_cmd_mbqm_right, equal to
+ * tfs_cmd_mbqm. */
+static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, int32_t shift, const int32_t *out_params,
+                                      int8_t *out_a, int8_t *out_b) {
+  int32_t va, vb;
+  if (shift < 0) {
+    const uint32_t d = tfs_cmd_rq_d(shift);
+    va = tfs_cmd_mbqm_right(acc_a, m, d, -shift - 1);
+    vb = tfs_cmd_mbqm_right(acc_b, m, d, -shift - 1);
+  } else {
+    va = tfs_cmd_mbqm(acc_a, m, shift);
+    vb = tfs_cmd_mbqm(acc_b, m, shift);
+  }
+  const int32_t zp = out_params[0], lo = out_params[1], hi = out_params[2];
+  *out_a = (int8_t)tfs_clamp(tfs_add_wrap(va, zp), lo, hi);
+  *out_b = (int8_t)tfs_clamp(tfs_add_wrap(vb, zp), lo, hi);
+}
+
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
+#define TFS_CONV_ASM_PAIRS 1
+/* State of pairs_dsp, walked in place (the loop needs all 14 general registers: its address is kept
+ * on the stack while the multiply-accumulate loop runs). Offsets are part of the assembly. */
+typedef struct {
+  const int32_t *cols;  /* 0: the two expanded columns */
+  int32_t blocks;       /* 4: taps / 4 whole blocks (taps >= 4) */
+  int32_t rest;         /* 8: taps % 4: from the end of row r + 1's whole blocks to row r + 2 */
+  int32_t taps;         /* 12 */
+  const int32_t *bias;  /* 16 */
+  const int32_t *mult;  /* 20 */
+  const int32_t *shift; /* 24: every shift <= -1 (tfs_cmd_mbqm_right) */
+  int8_t *out_a;        /* 28 */
+  int8_t *out_b;        /* 32 */
+  int32_t zp;           /* 36 */
+  int32_t lo;           /* 40 */
+  int32_t hi;           /* 44 */
+  int32_t pairs;        /* 48: >= 1 */
+  const int8_t *w;      /* 52: row r */
+  int32_t full_range;   /* 56: lo == -128 && hi == 127: SSAT alone clamps */
+  int32_t tail_offset;  /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
+  int32_t tail_bits;    /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
+} pair_state_t;
+
+/* One output channel's requantization of accumulator ACC in place (tfs_cmd_mbqm_right): M multiplier,
+ * D = 1 + 2^e, E = e - 1; LO, HI, T scratch. */
+#define TFS_RQ(ACC, M, D, E, LO, HI, T)       \
+  "smull " LO ", " HI ", " ACC ", " M "\n\t"  \
+  "asr " T ", " HI ", #31\n\t"                \
+  "add " T ", " D ", " T ", lsl #1\n\t"       \
+  "adds " LO ", " LO ", " T ", lsl #30\n\t"   \
+  "adc " HI ", " HI ", " T ", lsr #2\n\t"     \
+  "asr " ACC ", " HI ", " E "\n\t"
+#define TFS_CLAMP(ACC)                       \
+  "cmp " ACC ", r7\n\t"                      \
+  "it lt\n\t"                                \
+  "movlt " ACC ", r7\n\t"                    \
+  "cmp " ACC ", r8\n\t"                      \
+  "it gt\n\t"                                \
+  "movgt " ACC ", r8\n\t"
+
+/* Row pairs (r, r + 1) x both columns: 2 x 2 accumulators from the biases, the DSP loop over the
+ * whole blocks, the last taps % 4 weights of each row as one word read at the row's end and shifted
+ * down (never past the row), requantization, zero point, clamp, 4 byte stores. Equal to the C loop
+ * of dense_two_columns. */
+static void pairs_dsp(pair_state_t *state) {
+  register pair_state_t *st __asm__("r0") = state;
+  __asm__ volatile(
+      "push {r0}\n\t"
+      "1:\n\t"
+      "ldr r1, [r0, #16]\n\t"
+      "ldrd r2, r4, [r1], #8\n\t"
+      "str r1, [r0, #16]\n\t"
+      "mov r3, r2\n\t"
+      "mov r5, r4\n\t"
+      "ldr r6, [r0, #52]\n\t"
+      "ldr r1, [r0, #12]\n\t"
+      "add r7, r6, r1\n\t"
+      "ldr r8, [r0, #0]\n\t"
+      "ldr r0, [r0, #4]\n\t"
+      "2:\n\t"
+      "ldr lr, [r6], #4\n\t"
+      "ldrd r9, r10, [r8], #16\n\t"
+      "ldrd r11, r12, [r8, #-8]\n\t"
+      "sxtb16 r1, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r2, r1, r9, r2\n\t"
+      "smlad r2, lr, r10, r2\n\t"
+      "smlad r3, r1, r11, r3\n\t"
+      "smlad r3, lr, r12, r3\n\t"
+      "ldr lr, [r7], #4\n\t"
+      "sxtb16 r1, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r4, r1, r9, r4\n\t"
+      "smlad r4, lr, r10, r4\n\t"
+      "smlad r5, r1, r11, r5\n\t"
+      "smlad r5, lr, r12, r5\n\t"
+      "subs r0, r0, #1\n\t"
+      "bne 2b\n\t"
+      "ldr r0, [sp]\n\t"
+      "ldr r1, [r0, #60]\n\t"
+      "cbz r1, 4f\n\t"
+      "ldr r0, [r0, #64]\n\t"
+      "ldrd r9, r10, [r8]\n\t"
+      "ldrd r11, r12, [r8, #8]\n\t"
+      "ldr lr, [r6, r1]\n\t"
+      "lsr lr, lr, r0\n\t"
+      "sxtb16 r8, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r2, r8, r9, r2\n\t"
+      "smlad r2, lr, r10, r2\n\t"
+      "smlad r3, r8, r11, r3\n\t"
+      "smlad r3, lr, r12, r3\n\t"
+      "ldr lr, [r7, r1]\n\t"
+      "lsr lr, lr, r0\n\t"
+      "sxtb16 r8, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r4, r8, r9, r4\n\t"
+      "smlad r4, lr, r10, r4\n\t"
+      "smlad r5, r8, r11, r5\n\t"
+      "smlad r5, lr, r12, r5\n\t"
+      "ldr r0, [sp]\n\t"
+      "4:\n\t"
+      "ldr r1, [r0, #8]\n\t"
+      "add r7, r7, r1\n\t"
+      "str r7, [r0, #52]\n\t"
+      "ldr r6, [r0, #20]\n\t"
+      "ldr r7, [r0, #24]\n\t"
+      "ldrd r8, r10, [r6], #8\n\t"
+      "str r6, [r0, #20]\n\t"
+      "ldrd r9, r11, [r7], #8\n\t"
+      "str r7, [r0, #24]\n\t"
+      "movs r1, #2\n\t"
+      "mvn r9, r9\n\t"
+      "lsl r6, r1, r9\n\t"
+      "adds r6, r6, #1\n\t"
+      "mvn r11, r11\n\t"
+      "lsl r7, r1, r11\n\t"
+      "adds r7, r7, #1\n\t"
+      TFS_RQ("r2", "r8", "r6", "r9", "r1", "r12", "lr")
+      TFS_RQ("r3", "r8", "r6", "r9", "r1", "r12", "lr")
+      TFS_RQ("r4", "r10", "r7", "r11", "r1", "r12", "lr")
+      TFS_RQ("r5", "r10", "r7", "r11", "r1", "r12", "lr")
+      "ldr r6, [r0, #36]\n\t"
+      "add r2, r2, r6\n\t"
+      "add r3, r3, r6\n\t"
+      "add r4, r4, r6\n\t"
+      "add r5, r5, r6\n\t"
+      "ssat r2, #8, r2\n\t"
+      "ssat r3, #8, r3\n\t"
+      "ssat r4, #8, r4\n\t"
+      "ssat r5, #8, r5\n\t"
+      "ldr r1, [r0, #56]\n\t"
+      "cbnz r1, 3f\n\t"
+      "ldr r7, [r0, #40]\n\t"
+      "ldr r8, [r0, #44]\n\t"
+      TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
+      "3:\n\t"
+      "ldr r9, [r0, #28]\n\t"
+      "ldr r10, [r0, #32]\n\t"
+      "strb r2, [r9], #1\n\t"
+      "strb r4, [r9], #1\n\t"
+      "strb r3, [r10], #1\n\t"
+      "strb r5, [r10], #1\n\t"
+      "str r9, [r0, #28]\n\t"
+      "str r10, [r0, #32]\n\t"
+      "ldr r1, [r0, #48]\n\t"
+      "subs r1, r1, #1\n\t"
+      "str r1, [r0, #48]\n\t"
+      "bne 1b\n\t"
+      "add sp, sp, #4\n\t"
+      : "+r"(st)
+      :
+      : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+}
+#undef TFS_RQ
+#undef TFS_CLAMP
+#else
+#define TFS_CONV_ASM_PAIRS 0
+#endif
+
+/* Two columns (expand_column layout, ceil(taps / 4) blocks) times every output channel: out_a, out_b
+ * receive the requantized pixels. Rows are taken in pairs; an odd last row pairs with itself. The
+ * columns' zero-padded last block lets every row but the matrix's last run ceil(taps / 4) whole
+ * blocks: the up to 3 weight bytes read past such a row belong to the next row and meet zero taps.
+ * The last pair reads its last block through tail_word instead (never past the array). */
+static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b,
+                              int right_shifts) {
   const int32_t rows = fc->rows, taps = fc->cols, blocks = taps >> 2, rest = taps & 3;
-  const int16_t *rest_a = (const int16_t *)(cols + 4 * blocks), *rest_b = rest_a + 4;
-  for (int32_t r = 0; r < rows; r += 2) {
-    const int32_t r1 = r + 1 < rows ? r + 1 : r;
-    const int8_t *w0 = fc->values + (size_t)r * (size_t)taps;
-    const int8_t *w1 = fc->values + (size_t)r1 * (size_t)taps;
-    int32_t acc[4] = {fc->bias[r], fc->bias[r], fc->bias[r1], fc->bias[r1]};
-    mac_blocks(blocks, w0, w1, cols, acc);
-    w0 += 4 * blocks, w1 += 4 * blocks;
-    for (int32_t k = 0; k < rest; ++k) {
-      acc[0] += (int32_t)w0[k] * rest_a[k];
-      acc[1] += (int32_t)w0[k] * rest_b[k];
-      acc[2] += (int32_t)w1[k] * rest_a[k];
-      acc[3] += (int32_t)w1[k] * rest_b[k];
+  const int32_t *tail = cols + 4 * blocks;
+  const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
+  const int8_t *w = fc->values;
+  const int32_t *bias = fc->bias, *mult = fc->multiplier, *shift = fc->shift;
+  int32_t inner = (rows - 1) >> 1, first = 0; /* C loop: `inner` pairs whose rows are not the last, from row `first` */
+#if TFS_CONV_ASM_PAIRS
+  if (right_shifts && taps >= 4 && rows >= 2) {
+    pair_state_t st = {cols, blocks, rest, taps, bias, mult, shift, out_a, out_b, out_params[0], out_params[1],
+                       out_params[2], rows >> 1, w, out_params[1] == -128 && out_params[2] == 127,
+                       rest != 0 ? rest - 4 : 0, 8 * (4 - rest)};
+    pairs_dsp(&st);
+    if ((rows & 1) == 0) {
+      return;
     }
-    const int32_t zp = fc->output_zero_point, lo = fc->activation_min, hi = fc->activation_max;
-    out_a[r] = tfs_cmd_requantize(acc[0], fc->multiplier[r], fc->shift[r], zp, lo, hi);
-    out_b[r] = tfs_cmd_requantize(acc[1], fc->multiplier[r], fc->shift[r], zp, lo, hi);
-    out_a[r1] = tfs_cmd_requantize(acc[2], fc->multiplier[r1], fc->shift[r1], zp, lo, hi);
-    out_b[r1] = tfs_cmd_requantize(acc[3], fc->multiplier[r1], fc->shift[r1], zp, lo, hi);
+    w = st.w, bias = st.bias, mult = st.mult, shift = st.shift, out_a = st.out_a, out_b = st.out_b;
+    inner = 0, first = rows - 1;
+  }
+#else
+  (void)right_shifts;
+#endif
+  for (int32_t k = inner; k > 0; --k) {
+    int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
+    mac_blocks((taps + 3) >> 2, w, w + taps, cols, acc);
+    requantize_channel(acc[0], acc[1], mult[0], shift[0], out_params, out_a, out_b);
+    requantize_channel(acc[2], acc[3], mult[1], shift[1], out_params, out_a + 1, out_b + 1);
+    w += 2 * (size_t)taps, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2;
+  }
+  const int pair = first + 2 * inner + 1 < rows;
+  const int8_t *w1 = pair ? w + taps : w;
+  int32_t acc[4] = {bias[0], bias[0], bias[pair], bias[pair]};
+  mac_blocks(blocks, w, w1, cols, acc);
+  if (rest != 0) {
+    const uint32_t u0 = tail_word(w, taps, rest), u1 = tail_word(w1, taps, rest);
+    const int32_t w0e = tfs_cmd_sxtb16(u0), w0o = tfs_cmd_sxtb16_ror8(u0);
+    const int32_t w1e = tfs_cmd_sxtb16(u1), w1o = tfs_cmd_sxtb16_ror8(u1);
+    acc[0] = tfs_cmd_smlad(w0o, tail[1], tfs_cmd_smlad(w0e, tail[0], acc[0]));
+    acc[1] = tfs_cmd_smlad(w0o, tail[3], tfs_cmd_smlad(w0e, tail[2], acc[1]));
+    acc[2] = tfs_cmd_smlad(w1o, tail[1], tfs_cmd_smlad(w1e, tail[0], acc[2]));
+    acc[3] = tfs_cmd_smlad(w1o, tail[3], tfs_cmd_smlad(w1e, tail[2], acc[3]));
+  }
+  requantize_channel(acc[0], acc[1], mult[0], shift[0], out_params, out_a, out_b);
+  if (pair) {
+    requantize_channel(acc[2], acc[3], mult[1], shift[1], out_params, out_a + 1, out_b + 1);
   }
 }
 
+/* Output pixel (oy, ox)'s column in expand_column's layout at `blocks` (+ 2 for column b). A window
+ * inside the input (no padding, dilation 1) is read row by row: straight into the blocks when each
+ * filter row's kw * cin bytes are whole blocks, else copied word by word into `staging` (whose last
+ * word may run up to 3 bytes past the taps: the scratch has room, and later rows overwrite it; input
+ * words past a row are read only when they stay inside the input). Other pixels take the shared
+ * tfs_conv_2d_column. */
+static void dense_column(const tfs_conv_params_t *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *staging,
+                         int32_t *blocks) {
+  const tfs_window_t *w = &p->window;
+  const int32_t taps = p->fc.cols, cin = w->input_channels, kh = w->filter_height;
+  const int32_t y0 = oy * w->stride_height - w->padding_height, x0 = ox * w->stride_width - w->padding_width;
+  const int32_t row_bytes = w->filter_width * cin;
+  if (w->dilation_height == 1 && w->dilation_width == 1 && y0 >= 0 && x0 >= 0 && y0 + kh <= w->input_height &&
+      x0 + w->filter_width <= w->input_width) {
+    const size_t stride = (size_t)w->input_width * (size_t)cin;
+    const int8_t *src = input + (size_t)y0 * stride + (size_t)x0 * (size_t)cin;
+    if ((row_bytes & 3) == 0) {
+      for (int32_t ky = 0; ky < kh; ++ky, src += stride, blocks += row_bytes) {
+        expand_column(src, row_bytes, blocks);
+      }
+      return;
+    }
+    const int8_t *end = input + (size_t)w->input_height * stride;
+    if (src + (size_t)(kh - 1) * stride + (size_t)((row_bytes + 3) & ~3) <= end) {
+      int8_t *dst = staging;
+      for (int32_t ky = 0; ky < kh; ++ky, src += stride, dst += row_bytes) {
+        for (int32_t k = 0; k < row_bytes; k += 4) {
+          const uint32_t word = tfs_cmd_read4(src + k);
+          memcpy(dst + k, &word, 4);
+        }
+      }
+      expand_column(staging, taps, blocks);
+      return;
+    }
+  }
+  tfs_conv_2d_column(p, input, oy, ox, staging);
+  expand_column(staging, taps, blocks);
+}
+
 /* Dense weights: pixels in pairs (an odd last pixel runs as its own pair, second result dropped into
- * the same place). Scratch (TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
- * (16 * (taps / 4) bytes), 4 int16 of rest per column (16 bytes), then the int8 im2col column. */
+ * the same place). Scratch (within TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
+ * (16 * ceil(taps / 4) bytes), then the int8 im2col column. A 1x1 filter without padding (any stride)
+ * expands its columns straight from the input. */
 static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, int32_t *scratch) {
   const tfs_window_t *w = &p->window;
-  const int32_t taps = p->fc.cols, cout = w->output_channels;
-  const int32_t pixels = w->output_height * w->output_width;
-  const int pointwise = tfs_conv_2d_is_pointwise(w);
-  int16_t *rest_a = (int16_t *)(scratch + 4 * (taps >> 2)), *rest_b = rest_a + 4;
-  int8_t *staging = (int8_t *)(scratch + 4 * (taps >> 2) + 4);
+  const int32_t taps = p->fc.cols, cout = w->output_channels, ow = w->output_width;
+  const int32_t pixels = w->output_height * ow;
+  const int direct = w->filter_height == 1 && w->filter_width == 1 && w->padding_height == 0 && w->padding_width == 0;
+  const size_t step_x = (size_t)w->stride_width * (size_t)taps;
+  const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
+  int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
+  int right_shifts = 1; /* every channel's shift <= -1: the assembly row loop applies */
+  for (int32_t r = 0; r < cout; ++r) {
+    right_shifts &= p->fc.shift[r] < 0;
+  }
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
-    if (pointwise) {
-      expand_column(input + (size_t)i * (size_t)taps, taps, scratch, rest_a);
-      expand_column(input + (size_t)j * (size_t)taps, taps, scratch + 2, rest_b);
+    if (direct) {
+      expand_column(input + (size_t)(i / ow) * step_y + (size_t)(i % ow) * step_x, taps, scratch);
+      expand_column(input + (size_t)(j / ow) * step_y + (size_t)(j % ow) * step_x, taps, scratch + 2);
     } else {
-      tfs_conv_2d_column(p, input, i / w->output_width, i % w->output_width, staging);
-      expand_column(staging, taps, scratch, rest_a);
-      tfs_conv_2d_column(p, input, j / w->output_width, j % w->output_width, staging);
-      expand_column(staging, taps, scratch + 2, rest_b);
+      dense_column(p, input, i / ow, i % ow, staging, scratch);
+      dense_column(p, input, j / ow, j % ow, staging, scratch + 2);
     }
-    dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout);
+    dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
+                      right_shifts);
   }
 }
 

@@ -1,0 +1,102 @@
+"""The dense CONV_2D kernels (portable and the Cortex-M twin's paired-column path) on the host under
+ASan + UBSan, op by op against SparseModel.predict (bit-exact with TFLM), on chains of dense
+convolutions drawn around the Cortex-M kernel's special cases: 1-3 input channels (filter taps not a
+multiple of 4, fewer than 4 taps), odd and even output pixel counts, odd output channel counts (an
+unpaired last row), 1x1 filters with stride 2 (columns read straight from the input), SAME padding,
+dilation, and right and left requantization shifts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfsparse
+from tfsparse.codegen import _testing_graph as _graphs
+from tfsparse.codegen import hostbuild
+from tfsparse.converter.model import SparseModel
+
+from .test_graph_ops_host import _intermediates, _trace_header
+
+SEEDS = range(6)
+INPUTS = 6
+
+
+def _dense_chain(seed: int) -> SparseModel:
+    rng = np.random.default_rng(1000 + seed)
+    b = _graphs._Builder(rng)
+    t = x = b.tensor("input", (1, int(rng.integers(5, 12)), int(rng.integers(5, 12)), 1 + seed % 3))
+    convs = [((3, 3), (1, 1), "SAME"), ((1, 1), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"), ((1, 1), (1, 1), "VALID"),
+             ((2, 3), (1, 2), "VALID"), ((1, 1), (2, 1), "SAME")]
+    rng.shuffle(convs)
+    for k, stride, padding in convs:
+        _, h, w, _ = b.shape(t)
+        if padding == "VALID" and (h < k[0] or w < k[1]):
+            k = (1, 1)
+        cout = int(rng.choice([2, 3, 5, 7, 8, 13]))
+        t = b.conv(t, cout, k, stride, (1, 1), padding, encoding="dense", density=1.0)
+        op = b.ops[-1]
+        if rng.random() < 0.3:  # a left shift (multiplier > 1) on some channels
+            op.shift[rng.random(op.shift.size) < 0.5] = 1
+            op.multiplier[:] = op.multiplier // 64
+    return SparseModel(f"dense_chain_{seed}", b.tensors, b.ops, x, t, source="<dense chain>",
+                       source_sha256="")
+
+
+@pytest.fixture(scope="module")
+def kernel_objects(tmp_path_factory):
+    d = tmp_path_factory.mktemp("conv_kernels")
+    return {impl: hostbuild.build_kernel_objects(d / impl, kernel_impl=impl) for impl in ("portable", "cortex-m")}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_dense_conv_chain_matches_predict_op_by_op(kernel_objects, seed, tmp_path, monkeypatch):
+    model = _dense_chain(seed)
+    project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
+    _trace_header(model, tmp_path / "trace.h")
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    x[0] = model.input_tensor.quantization.zero_point[0]  # every value equals the padding value
+    expected = _intermediates(model, x)
+    sizes = [model.tensors[op.output].nbytes for op in model.ops]
+    for impl, objects in kernel_objects.items():
+        exe = hostbuild.build_host_model(project, tmp_path / f"host_{impl}", kernel_objects=objects,
+                                         extra_flags=[f"-DTFS_HOOKS_HEADER=\"{tmp_path / 'trace.h'}\""])
+        monkeypatch.setenv("TFS_TRACE", str(tmp_path / f"trace_{impl}.bin"))
+        got = hostbuild.run_host_model(exe, x, model.output_tensor.shape[1:])
+        assert np.array_equal(got, expected[-1]), impl
+        per_input = np.frombuffer((tmp_path / f"trace_{impl}.bin").read_bytes(), np.int8).reshape(INPUTS, sum(sizes))
+        start = 0
+        for op, size, want in zip(model.ops, sizes, expected):
+            bad = per_input[:, start:start + size] != want.reshape(INPUTS, -1)
+            geometry = (f"{op.filter_height}x{op.filter_width} stride {op.stride_height},{op.stride_width} "
+                        f"{op.padding} cin {op.input_channels} cout {op.output_channels} out {model.tensors[op.output].shape}")
+            assert not bad.any(), f"{impl}, chain {seed}, {op.name} ({geometry}): {int(bad.sum())} bytes differ"
+            assert len(np.unique(want.reshape(INPUTS, -1), axis=0)) > 1, f"{op.name}: output ignores the input"
+            start += size
+
+
+def test_chains_cover_the_special_cases():
+    ops = [op for seed in SEEDS for op in _dense_chain(seed).ops]
+    taps = {op.filter_height * op.filter_width * op.input_channels for op in ops}
+    assert {1, 2, 3} & taps and any(t % 4 for t in taps if t > 4) and any(t % 4 == 0 for t in taps)
+    assert {op.input_channels for op in ops} >= {1, 2, 3}
+    assert any(op.output_channels % 2 for op in ops) and any(op.output_channels % 2 == 0 for op in ops)
+    assert any(op.filter_height == op.filter_width == 1 and op.stride_height == 2 for op in ops)
+    assert any(op.padding_height or op.padding_width for op in ops)
+    assert any((op.shift > 0).any() for op in ops) and any((op.shift < 0).any() for op in ops)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dense_conv_chain_bit_exact_on_cortex_m4(seed, tmp_path):
+    """The same chains on QEMU cortex-m4 with the DSP kernels: the assembly row-pair loop (every shift a
+    right shift) and the C loop (some left shifts) against SparseModel.predict."""
+    model = _dense_chain(seed)
+    project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    x[0] = model.input_tensor.quantization.zero_point[0]
+    result = tfsparse.run(project, x, kernel_impl="cortex-m")
+    expected = model.predict(x)
+    assert np.array_equal(result.outputs.reshape(expected.shape), expected)
+    assert len(np.unique(expected.reshape(INPUTS, -1), axis=0)) > 1
