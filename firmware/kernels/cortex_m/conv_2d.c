@@ -5,8 +5,14 @@
  * Dense weights: CMSIS-NN's blocking, written anew. Two output pixels' columns are expanded to int16
  * once ("unordered": each 4 taps become the pairs (x0, x2), (x1, x3), which is what SXTB16 makes
  * of 4 weight bytes), then two output channels x two columns run together: per 4 taps, 2 weight
- * loads, 4 SXTB16, 4 column loads and 8 SMLAD for 16 multiply-accumulates. A pointwise convolution
- * expands two input pixels directly (no im2col copy).
+ * loads, 4 SXTB16, 4 column loads and 8 SMLAD for 16 multiply-accumulates. Columns get the last
+ * taps % 4 as one zero-padded block; a 1x1 filter without padding expands its columns straight from
+ * the input (any stride), interior windows row by row (3x3 over 1 or 3 channels packed from input
+ * words), border windows through the shared im2col. With every shift <= -2 (the usual case) one
+ * assembly loop (pairs_dsp) runs all row pairs: the MAC loop unrolled by two blocks, each row's last
+ * taps % 4 weights as one in-bounds word, requantization in 5 instructions per output (one SMLAL,
+ * tfs_cm_dsp.h's tfs_cmd_mbqm_right identity), SSAT; other layers, an unpaired last row and builds
+ * without the DSP extension or optimization take the C loop.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +45,22 @@ static void expand_column(const int8_t *src, int32_t taps, int32_t *blocks) {
     }
     blocks[0] = tfs_cmd_sxtb16(x);
     blocks[1] = tfs_cmd_sxtb16_ror8(x);
+  }
+}
+
+/* expand_column of two columns at once (both `taps` long): one pass writes each block's 4 words. */
+static void expand_two_columns(const int8_t *src_a, const int8_t *src_b, int32_t taps, int32_t *blocks) {
+  for (int32_t k = taps >> 2; k > 0; --k) {
+    const uint32_t x = tfs_cmd_read4(src_a), y = tfs_cmd_read4(src_b);
+    blocks[0] = tfs_cmd_sxtb16(x);
+    blocks[1] = tfs_cmd_sxtb16_ror8(x);
+    blocks[2] = tfs_cmd_sxtb16(y);
+    blocks[3] = tfs_cmd_sxtb16_ror8(y);
+    blocks += 4, src_a += 4, src_b += 4;
+  }
+  if ((taps & 3) != 0) {
+    expand_column(src_a, taps & 3, blocks);
+    expand_column(src_b, taps & 3, blocks + 2);
   }
 }
 
@@ -122,38 +144,45 @@ static inline void requantize_channel(int32_t acc_a, int32_t acc_b, int32_t m, i
   *out_b = (int8_t)tfs_clamp(tfs_add_wrap(vb, zp), lo, hi);
 }
 
-#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
-#define TFS_CONV_ASM_PAIRS 1
-/* State of pairs_dsp, walked in place (the loop needs all 14 general registers: its address is kept
- * on the stack while the multiply-accumulate loop runs). Offsets are part of the assembly. */
+/* State of pairs_dsp (the loop needs all 14 general registers: its address is kept on the stack while
+ * the multiply-accumulate loop runs). Offsets are part of the assembly (LDRD/STRD pairs: cols and
+ * blocks, mult and shift, w and taps, out_a and out_b). The walking fields start from their *_start
+ * copies at every call; the caller sets out_a, out_b, out_end. */
 typedef struct {
-  const int32_t *cols;  /* 0: the two expanded columns */
-  int32_t blocks;       /* 4: taps / 4 whole blocks (taps >= 4) */
-  int32_t rest;         /* 8: taps % 4: from the end of row r + 1's whole blocks to row r + 2 */
-  int32_t taps;         /* 12 */
-  const int32_t *bias;  /* 16 */
-  const int32_t *mult;  /* 20 */
-  const int32_t *shift; /* 24: every shift <= -1 (tfs_cmd_mbqm_right) */
-  int8_t *out_a;        /* 28 */
-  int8_t *out_b;        /* 32 */
-  int32_t zp;           /* 36 */
-  int32_t lo;           /* 40 */
-  int32_t hi;           /* 44 */
-  int32_t pairs;        /* 48: >= 1 */
-  const int8_t *w;      /* 52: row r */
-  int32_t full_range;   /* 56: lo == -128 && hi == 127: SSAT alone clamps */
-  int32_t tail_offset;  /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
-  int32_t tail_bits;    /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
+  const int32_t *cols;       /* 0: the two expanded columns */
+  int32_t blocks;            /* 4: taps / 4 whole blocks (taps >= 4), run two per loop iteration */
+  int32_t rest;              /* 8: taps % 4 (the assembly uses tail_offset) */
+  const int8_t *out_end;     /* 12: out_a after the last pair (set by the caller) */
+  const int32_t *bias;       /* 16: walking from bias_start */
+  const int32_t *mult;       /* 20: walking */
+  const int32_t *shift;      /* 24: walking; every shift <= -2 (TFS_RQ) */
+  const int8_t *w;           /* 28: walking, row r */
+  int32_t taps;              /* 32 */
+  int8_t *out_a;             /* 36: walking */
+  int8_t *out_b;             /* 40: walking */
+  int32_t zp;                /* 44 */
+  int32_t lo;                /* 48 */
+  int32_t hi;                /* 52 */
+  int32_t full_range;        /* 56: lo == -128 && hi == 127: SSAT alone clamps */
+  int32_t tail_offset;       /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
+  int32_t tail_bits;         /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
+  const int32_t *bias_start; /* 68 */
+  const int32_t *mult_start; /* 72 */
+  const int32_t *shift_start; /* 76 */
+  const int8_t *w_start;     /* 80 */
 } pair_state_t;
 
-/* One output channel's requantization of accumulator ACC in place (tfs_cmd_mbqm_right): M multiplier,
- * D = 1 + 2^e, E = e - 1; LO, HI, T scratch. */
-#define TFS_RQ(ACC, M, D, E, LO, HI, T)       \
-  "smull " LO ", " HI ", " ACC ", " M "\n\t"  \
-  "asr " T ", " HI ", #31\n\t"                \
-  "add " T ", " D ", " T ", lsl #1\n\t"       \
-  "adds " LO ", " LO ", " T ", lsl #30\n\t"   \
-  "adc " HI ", " HI ", " T ", lsr #2\n\t"     \
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
+#define TFS_CONV_ASM_PAIRS 1
+
+/* One output channel's requantization of accumulator ACC in place: tfs_cmd_mbqm_right for e >= 2 as
+ * one SMLAL from 2^30 * (1 + 2^e - 2 * [acc < 0]) = (H - [acc < 0]) * 2^32 + 2^30 + [acc < 0] * 2^31
+ * with H = 2^(e-2); M multiplier, E = e - 1; LO, HI scratch. */
+#define TFS_RQ(ACC, M, H, E, LO, HI)             \
+  "and " LO ", " ACC ", #0x80000000\n\t"         \
+  "orr " LO ", " LO ", #0x40000000\n\t"          \
+  "add " HI ", " H ", " ACC ", asr #31\n\t"      \
+  "smlal " LO ", " HI ", " ACC ", " M "\n\t"      \
   "asr " ACC ", " HI ", " E "\n\t"
 #define TFS_CLAMP(ACC)                       \
   "cmp " ACC ", r7\n\t"                      \
@@ -163,6 +192,25 @@ typedef struct {
   "it gt\n\t"                                \
   "movgt " ACC ", r8\n\t"
 
+/* One block (4 taps) of rows w0 = r6, w1 = r7 against both columns at r8: 2 x 2 accumulators r2-r5. */
+#define TFS_MAC_BLOCK \
+  "ldr lr, [r6], #4\n\t" \
+  "ldrd r9, r10, [r8], #16\n\t" \
+  "ldrd r11, r12, [r8, #-8]\n\t" \
+  "sxtb16 r1, lr\n\t" \
+  "sxtb16 lr, lr, ror #8\n\t" \
+  "smlad r2, r1, r9, r2\n\t" \
+  "smlad r2, lr, r10, r2\n\t" \
+  "smlad r3, r1, r11, r3\n\t" \
+  "smlad r3, lr, r12, r3\n\t" \
+  "ldr lr, [r7], #4\n\t" \
+  "sxtb16 r1, lr\n\t" \
+  "sxtb16 lr, lr, ror #8\n\t" \
+  "smlad r4, r1, r9, r4\n\t" \
+  "smlad r4, lr, r10, r4\n\t" \
+  "smlad r5, r1, r11, r5\n\t" \
+  "smlad r5, lr, r12, r5\n\t"
+
 /* Row pairs (r, r + 1) x both columns: 2 x 2 accumulators from the biases, the DSP loop over the
  * whole blocks, the last taps % 4 weights of each row as one word read at the row's end and shifted
  * down (never past the row), requantization, zero point, clamp, 4 byte stores. Equal to the C loop
@@ -171,36 +219,30 @@ static void pairs_dsp(pair_state_t *state) {
   register pair_state_t *st __asm__("r0") = state;
   __asm__ volatile(
       "push {r0}\n\t"
+      "add r1, r0, #68\n\t"
+      "ldm r1, {r2, r3, r4, r5}\n\t"
+      "add r1, r0, #16\n\t"
+      "stm r1, {r2, r3, r4, r5}\n\t"
       "1:\n\t"
       "ldr r1, [r0, #16]\n\t"
       "ldrd r2, r4, [r1], #8\n\t"
       "str r1, [r0, #16]\n\t"
       "mov r3, r2\n\t"
       "mov r5, r4\n\t"
-      "ldr r6, [r0, #52]\n\t"
-      "ldr r1, [r0, #12]\n\t"
+      "ldrd r6, r1, [r0, #28]\n\t"
       "add r7, r6, r1\n\t"
-      "ldr r8, [r0, #0]\n\t"
-      "ldr r0, [r0, #4]\n\t"
+      "ldrd r8, r0, [r0]\n\t"
+      "lsrs r0, r0, #1\n\t" /* whole blocks in twos; an odd one first */
+      "bcc 2f\n\t"
+      TFS_MAC_BLOCK
+      "cmp r0, #0\n\t"
+      "beq 5f\n\t"
       "2:\n\t"
-      "ldr lr, [r6], #4\n\t"
-      "ldrd r9, r10, [r8], #16\n\t"
-      "ldrd r11, r12, [r8, #-8]\n\t"
-      "sxtb16 r1, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r2, r1, r9, r2\n\t"
-      "smlad r2, lr, r10, r2\n\t"
-      "smlad r3, r1, r11, r3\n\t"
-      "smlad r3, lr, r12, r3\n\t"
-      "ldr lr, [r7], #4\n\t"
-      "sxtb16 r1, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r4, r1, r9, r4\n\t"
-      "smlad r4, lr, r10, r4\n\t"
-      "smlad r5, r1, r11, r5\n\t"
-      "smlad r5, lr, r12, r5\n\t"
+      TFS_MAC_BLOCK
+      TFS_MAC_BLOCK
       "subs r0, r0, #1\n\t"
       "bne 2b\n\t"
+      "5:\n\t"
       "ldr r0, [sp]\n\t"
       "ldr r1, [r0, #60]\n\t"
       "cbz r1, 4f\n\t"
@@ -224,28 +266,26 @@ static void pairs_dsp(pair_state_t *state) {
       "smlad r5, r8, r11, r5\n\t"
       "smlad r5, lr, r12, r5\n\t"
       "ldr r0, [sp]\n\t"
+      "add r7, r7, r1\n\t" /* row r + 2 = end of the whole blocks + rest, rest = tail offset + 4 */
+      "add r7, r7, #4\n\t"
       "4:\n\t"
-      "ldr r1, [r0, #8]\n\t"
-      "add r7, r7, r1\n\t"
-      "str r7, [r0, #52]\n\t"
-      "ldr r6, [r0, #20]\n\t"
-      "ldr r7, [r0, #24]\n\t"
+      "str r7, [r0, #28]\n\t"
+      "ldrd r6, r7, [r0, #20]\n\t"
       "ldrd r8, r10, [r6], #8\n\t"
-      "str r6, [r0, #20]\n\t"
       "ldrd r9, r11, [r7], #8\n\t"
-      "str r7, [r0, #24]\n\t"
-      "movs r1, #2\n\t"
+      "strd r6, r7, [r0, #20]\n\t"
+      "movs r1, #1\n\t"
       "mvn r9, r9\n\t"
-      "lsl r6, r1, r9\n\t"
-      "adds r6, r6, #1\n\t"
+      "sub r6, r9, #1\n\t"
+      "lsl r6, r1, r6\n\t"
       "mvn r11, r11\n\t"
-      "lsl r7, r1, r11\n\t"
-      "adds r7, r7, #1\n\t"
-      TFS_RQ("r2", "r8", "r6", "r9", "r1", "r12", "lr")
-      TFS_RQ("r3", "r8", "r6", "r9", "r1", "r12", "lr")
-      TFS_RQ("r4", "r10", "r7", "r11", "r1", "r12", "lr")
-      TFS_RQ("r5", "r10", "r7", "r11", "r1", "r12", "lr")
-      "ldr r6, [r0, #36]\n\t"
+      "sub r7, r11, #1\n\t"
+      "lsl r7, r1, r7\n\t"
+      TFS_RQ("r2", "r8", "r6", "r9", "r12", "lr")
+      TFS_RQ("r3", "r8", "r6", "r9", "r12", "lr")
+      TFS_RQ("r4", "r10", "r7", "r11", "r12", "lr")
+      TFS_RQ("r5", "r10", "r7", "r11", "r12", "lr")
+      "ldr r6, [r0, #44]\n\t"
       "add r2, r2, r6\n\t"
       "add r3, r3, r6\n\t"
       "add r4, r4, r6\n\t"
@@ -256,21 +296,18 @@ static void pairs_dsp(pair_state_t *state) {
       "ssat r5, #8, r5\n\t"
       "ldr r1, [r0, #56]\n\t"
       "cbnz r1, 3f\n\t"
-      "ldr r7, [r0, #40]\n\t"
-      "ldr r8, [r0, #44]\n\t"
+      "ldr r7, [r0, #48]\n\t"
+      "ldr r8, [r0, #52]\n\t"
       TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
       "3:\n\t"
-      "ldr r9, [r0, #28]\n\t"
-      "ldr r10, [r0, #32]\n\t"
+      "ldrd r9, r10, [r0, #36]\n\t"
       "strb r2, [r9], #1\n\t"
       "strb r4, [r9], #1\n\t"
       "strb r3, [r10], #1\n\t"
       "strb r5, [r10], #1\n\t"
-      "str r9, [r0, #28]\n\t"
-      "str r10, [r0, #32]\n\t"
-      "ldr r1, [r0, #48]\n\t"
-      "subs r1, r1, #1\n\t"
-      "str r1, [r0, #48]\n\t"
+      "strd r9, r10, [r0, #36]\n\t"
+      "ldr r1, [r0, #12]\n\t"
+      "cmp r9, r1\n\t"
       "bne 1b\n\t"
       "add sp, sp, #4\n\t"
       : "+r"(st)
@@ -278,6 +315,7 @@ static void pairs_dsp(pair_state_t *state) {
       : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
 }
 #undef TFS_RQ
+#undef TFS_MAC_BLOCK
 #undef TFS_CLAMP
 #else
 #define TFS_CONV_ASM_PAIRS 0
@@ -289,7 +327,7 @@ static void pairs_dsp(pair_state_t *state) {
  * blocks: the up to 3 weight bytes read past such a row belong to the next row and meet zero taps.
  * The last pair reads its last block through tail_word instead (never past the array). */
 static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b,
-                              int right_shifts) {
+                              pair_state_t *st) {
   const int32_t rows = fc->rows, taps = fc->cols, blocks = taps >> 2, rest = taps & 3;
   const int32_t *tail = cols + 4 * blocks;
   const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
@@ -297,19 +335,17 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
   const int32_t *bias = fc->bias, *mult = fc->multiplier, *shift = fc->shift;
   int32_t inner = (rows - 1) >> 1, first = 0; /* C loop: `inner` pairs whose rows are not the last, from row `first` */
 #if TFS_CONV_ASM_PAIRS
-  if (right_shifts && taps >= 4 && rows >= 2) {
-    pair_state_t st = {cols, blocks, rest, taps, bias, mult, shift, out_a, out_b, out_params[0], out_params[1],
-                       out_params[2], rows >> 1, w, out_params[1] == -128 && out_params[2] == 127,
-                       rest != 0 ? rest - 4 : 0, 8 * (4 - rest)};
-    pairs_dsp(&st);
+  if (st != NULL) {
+    st->out_a = out_a, st->out_b = out_b, st->out_end = out_a + 2 * (rows >> 1);
+    pairs_dsp(st);
     if ((rows & 1) == 0) {
       return;
     }
-    w = st.w, bias = st.bias, mult = st.mult, shift = st.shift, out_a = st.out_a, out_b = st.out_b;
+    w = st->w, bias = st->bias, mult = st->mult, shift = st->shift, out_a = st->out_a, out_b = st->out_b;
     inner = 0, first = rows - 1;
   }
 #else
-  (void)right_shifts;
+  (void)st;
 #endif
   for (int32_t k = inner; k > 0; --k) {
     int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
@@ -337,30 +373,101 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
   }
 }
 
-/* Output pixel (oy, ox)'s column in expand_column's layout at `blocks` (+ 2 for column b). A window
- * inside the input (no padding, dilation 1) is read row by row: straight into the blocks when each
- * filter row's kw * cin bytes are whole blocks, else copied word by word into `staging` (whose last
- * word may run up to 3 bytes past the taps: the scratch has room, and later rows overwrite it; input
- * words past a row are read only when they stay inside the input). Other pixels take the shared
- * tfs_conv_2d_column. */
-static void dense_column(const tfs_conv_params_t *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *staging,
-                         int32_t *blocks) {
+/* How eval_dense builds a column, decided once per layer. Output pixels with oy in [oy_lo, oy_hi) and
+ * ox in [ox_lo, ox_hi) have their window inside the input (dilation 1 only; otherwise the ranges are
+ * empty): such a window is read row by row, straight into the blocks when each filter row's
+ * kw * cin bytes are whole blocks (`whole_blocks`), else copied word by word into the staging column
+ * (whose last word may run up to 3 bytes past the taps: the scratch has room, and later rows
+ * overwrite it; input words past a row are read only when they stay inside the input). Other pixels
+ * take the shared tfs_conv_2d_column. */
+typedef struct {
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi;
+  int32_t row_bytes, kh, whole_blocks;
+  size_t stride;        /* bytes per input row */
+  ptrdiff_t origin;     /* input offset of pixel (0, 0)'s window origin (negative with padding) */
+  const int8_t *end;    /* input end */
+} column_plan_t;
+
+static int32_t ceil_div(int32_t a, int32_t b) {
+  return a <= 0 ? 0 : (a + b - 1) / b;
+}
+
+static void column_plan(const tfs_conv_params_t *p, const int8_t *input, column_plan_t *plan) {
   const tfs_window_t *w = &p->window;
-  const int32_t taps = p->fc.cols, cin = w->input_channels, kh = w->filter_height;
-  const int32_t y0 = oy * w->stride_height - w->padding_height, x0 = ox * w->stride_width - w->padding_width;
-  const int32_t row_bytes = w->filter_width * cin;
-  if (w->dilation_height == 1 && w->dilation_width == 1 && y0 >= 0 && x0 >= 0 && y0 + kh <= w->input_height &&
-      x0 + w->filter_width <= w->input_width) {
-    const size_t stride = (size_t)w->input_width * (size_t)cin;
-    const int8_t *src = input + (size_t)y0 * stride + (size_t)x0 * (size_t)cin;
-    if ((row_bytes & 3) == 0) {
+  const int32_t cin = w->input_channels;
+  plan->row_bytes = w->filter_width * cin;
+  plan->kh = w->filter_height;
+  plan->whole_blocks = (plan->row_bytes & 3) == 0;
+  plan->stride = (size_t)w->input_width * (size_t)cin;
+  plan->origin = -(ptrdiff_t)w->padding_height * (ptrdiff_t)plan->stride - (ptrdiff_t)w->padding_width * cin;
+  plan->end = input + (size_t)w->input_height * plan->stride;
+  plan->oy_lo = ceil_div(w->padding_height, w->stride_height);
+  plan->ox_lo = ceil_div(w->padding_width, w->stride_width);
+  /* last oy with oy * sh - ph + kh <= H, +1 (and at most the output size) */
+  const int32_t ylim = w->input_height - w->filter_height + w->padding_height;
+  const int32_t xlim = w->input_width - w->filter_width + w->padding_width;
+  plan->oy_hi = ylim < 0 ? 0 : ylim / w->stride_height + 1;
+  plan->ox_hi = xlim < 0 ? 0 : xlim / w->stride_width + 1;
+  plan->oy_hi = plan->oy_hi < w->output_height ? plan->oy_hi : w->output_height;
+  plan->ox_hi = plan->ox_hi < w->output_width ? plan->ox_hi : w->output_width;
+  if (w->dilation_height != 1 || w->dilation_width != 1) {
+    plan->oy_hi = plan->oy_lo;
+  }
+}
+
+/* Store word x (4 taps) as one block of expand_column's layout. */
+static inline void put_block(int32_t *blocks, uint32_t x) {
+  blocks[0] = tfs_cmd_sxtb16(x);
+  blocks[1] = tfs_cmd_sxtb16_ror8(x);
+}
+
+/* The first convolutions of image models (3x3 filters over 1 or 3 input channels: rows of 3 or 9
+ * bytes) packed into blocks straight from the input words, no staging copy. Reads up to 3 bytes past
+ * each row (the caller checked the input's end). Returns 0 for other shapes. */
+static int pack_small_rows(const int8_t *src, size_t stride, int32_t row_bytes, int32_t kh, int32_t *blocks) {
+  if (kh != 3 || (row_bytes != 3 && row_bytes != 9)) {
+    return 0;
+  }
+  const int8_t *b = src + stride, *c = b + stride;
+  if (row_bytes == 3) { /* A0 A1 A2 B0 | B1 B2 C0 C1 | C2 */
+    const uint32_t ra = tfs_cmd_read4(src), rb = tfs_cmd_read4(b), rc = tfs_cmd_read4(c);
+    put_block(blocks, (ra & 0xFFFFFFu) | (rb << 24));
+    put_block(blocks + 4, ((rb >> 8) & 0xFFFFu) | (rc << 16));
+    put_block(blocks + 8, (rc >> 16) & 0xFFu);
+    return 1;
+  }
+  /* A0-3 | A4-7 | A8 B0-2 | B3-6 | B7 B8 C0 C1 | C2-5 | C6-8 */
+  const uint32_t rb0 = tfs_cmd_read4(b), rb1 = tfs_cmd_read4(b + 4), rb2 = tfs_cmd_read4(b + 8);
+  const uint32_t rc0 = tfs_cmd_read4(c), rc1 = tfs_cmd_read4(c + 4), rc2 = tfs_cmd_read4(c + 8);
+  put_block(blocks, tfs_cmd_read4(src));
+  put_block(blocks + 4, tfs_cmd_read4(src + 4));
+  put_block(blocks + 8, (uint32_t)(uint8_t)src[8] | (rb0 << 8));
+  put_block(blocks + 12, (rb0 >> 24) | (rb1 << 8));
+  put_block(blocks + 16, (rb1 >> 24) | ((rb2 & 0xFFu) << 8) | (rc0 << 16));
+  put_block(blocks + 20, (rc0 >> 16) | (rc1 << 16));
+  put_block(blocks + 24, (rc1 >> 16) | ((rc2 & 0xFFu) << 16));
+  return 1;
+}
+
+/* Output pixel (oy, ox)'s column in expand_column's layout at `blocks` (+ 2 for column b). */
+static void dense_column(const tfs_conv_params_t *p, const column_plan_t *plan, const int8_t *input, int32_t oy,
+                         int32_t ox, int8_t *staging, int32_t *blocks) {
+  if (oy >= plan->oy_lo && oy < plan->oy_hi && ox >= plan->ox_lo && ox < plan->ox_hi) {
+    const tfs_window_t *w = &p->window;
+    const int32_t row_bytes = plan->row_bytes, kh = plan->kh;
+    const size_t stride = plan->stride;
+    const int8_t *src = input + (plan->origin + (ptrdiff_t)(oy * w->stride_height) * (ptrdiff_t)stride +
+                                 (ptrdiff_t)(ox * w->stride_width) * w->input_channels);
+    if (plan->whole_blocks) {
       for (int32_t ky = 0; ky < kh; ++ky, src += stride, blocks += row_bytes) {
         expand_column(src, row_bytes, blocks);
       }
       return;
     }
-    const int8_t *end = input + (size_t)w->input_height * stride;
-    if (src + (size_t)(kh - 1) * stride + (size_t)((row_bytes + 3) & ~3) <= end) {
+    if (src + (size_t)(kh - 1) * stride + (size_t)((row_bytes + 3) & ~3) <= plan->end) {
+      if (pack_small_rows(src, stride, row_bytes, kh, blocks)) {
+        return;
+      }
       int8_t *dst = staging;
       for (int32_t ky = 0; ky < kh; ++ky, src += stride, dst += row_bytes) {
         for (int32_t k = 0; k < row_bytes; k += 4) {
@@ -368,12 +475,12 @@ static void dense_column(const tfs_conv_params_t *p, const int8_t *input, int32_
           memcpy(dst + k, &word, 4);
         }
       }
-      expand_column(staging, taps, blocks);
+      expand_column(staging, p->fc.cols, blocks);
       return;
     }
   }
   tfs_conv_2d_column(p, input, oy, ox, staging);
-  expand_column(staging, taps, blocks);
+  expand_column(staging, p->fc.cols, blocks);
 }
 
 /* Dense weights: pixels in pairs (an odd last pixel runs as its own pair, second result dropped into
@@ -388,21 +495,40 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   const size_t step_x = (size_t)w->stride_width * (size_t)taps;
   const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
   int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
-  int right_shifts = 1; /* every channel's shift <= -1: the assembly row loop applies */
+  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is <= -2, taps >= 4 and
+   * there are 2 or more channels; `st` is its state, NULL otherwise. */
+  const tfs_fc_params_t *fc = &p->fc;
+  const int32_t rest = taps & 3;
+  int asm_pairs = TFS_CONV_ASM_PAIRS && taps >= 4 && cout >= 2;
   for (int32_t r = 0; r < cout; ++r) {
-    right_shifts &= p->fc.shift[r] < 0;
+    asm_pairs &= fc->shift[r] <= -2;
   }
+  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, fc->output_zero_point,
+                        fc->activation_min, fc->activation_max, fc->activation_min == -128 && fc->activation_max == 127,
+                        rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values};
+  pair_state_t *st = asm_pairs ? &state : NULL;
+  column_plan_t plan;
+  column_plan(p, input, &plan);
+  int32_t oy = 0, ox = 0; /* pixel i */
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
+    int32_t oy_j = oy, ox_j = ox + (j - i);
+    if (ox_j == ow) {
+      oy_j += 1, ox_j = 0;
+    }
     if (direct) {
-      expand_column(input + (size_t)(i / ow) * step_y + (size_t)(i % ow) * step_x, taps, scratch);
-      expand_column(input + (size_t)(j / ow) * step_y + (size_t)(j % ow) * step_x, taps, scratch + 2);
+      expand_two_columns(input + (size_t)oy * step_y + (size_t)ox * step_x,
+                         input + (size_t)oy_j * step_y + (size_t)ox_j * step_x, taps, scratch);
     } else {
-      dense_column(p, input, i / ow, i % ow, staging, scratch);
-      dense_column(p, input, j / ow, j % ow, staging, scratch + 2);
+      dense_column(p, &plan, input, oy, ox, staging, scratch);
+      dense_column(p, &plan, input, oy_j, ox_j, staging, scratch + 2);
     }
     dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
-                      right_shifts);
+                      st);
+    oy = oy_j, ox = ox_j + 1;
+    if (ox == ow) {
+      oy += 1, ox = 0;
+    }
   }
 }
 

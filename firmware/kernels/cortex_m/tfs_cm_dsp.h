@@ -135,19 +135,18 @@ static inline int32_t tfs_cmd_ssat8_half(int32_t x) {
  * With e = -shift, P = acc * multiplier and R = P + 2^30, TFLM's high product is floor(R / 2^31) and
  * its RoundingDivideByPOT(high, e) is floor((high + 2^(e-1) - [high < 0]) / 2^e); since
  * floor(floor(y) / n) = floor(y / n) that is floor((R + 2^(30+e) - [R < 0] * 2^31) / 2^(31+e)).
- * [R < 0] may be replaced by [P < 0]: they differ only for -2^30 <= P < 0, where both sums lie in
- * [0, 2^(31+e)) and give 0. So the result is the high word of P + 2^30 * (1 + 2^e - 2 * [P < 0]),
- * shifted right by e - 1 (SMULL, ASR, ADD, ADDS, ADC, ASR on the DSP cores); the sum stays inside
- * int64. `d` = 1 + 2^e and `exponent_minus_1` = e - 1 are per-channel constants (tfs_cmd_rq_d).
+ * [R < 0] may be replaced by [acc < 0] (multiplier >= 0): they differ only for -2^30 <= P <= 0, where
+ * both sums lie in [0, 2^(31+e)) and give 0. So the result is the high word of
+ * P + 2^30 * (1 + 2^e - 2 * [acc < 0]) shifted right by e - 1 (one SMLAL from a sign-dependent start
+ * on the DSP cores); the sum stays inside int64. `d` = 1 + 2^e and `exponent_minus_1` = e - 1 are per-channel constants (tfs_cmd_rq_d).
  * Equal to tfs_cmd_mbqm for every acc and multiplier >= 0 (tests/cortex_m/test_requantize_host.py). */
 static inline uint32_t tfs_cmd_rq_d(int32_t shift) {
   return 1u + (1u << (uint32_t)-shift);
 }
 
 static inline int32_t tfs_cmd_mbqm_right(int32_t acc, int32_t multiplier, uint32_t d, int32_t exponent_minus_1) {
-  const int64_t product = (int64_t)acc * multiplier;
-  const uint32_t sign = (uint32_t)(int32_t)(product >> 63); /* all ones when negative */
-  const int64_t t = product + (int64_t)((uint64_t)(d + (sign << 1)) << 30);
+  const uint32_t sign = acc < 0 ? 0xFFFFFFFFu : 0u;
+  const int64_t t = (int64_t)acc * multiplier + (int64_t)((uint64_t)(d + (sign << 1)) << 30);
   return (int32_t)(t >> 32) >> exponent_minus_1;
 }
 
