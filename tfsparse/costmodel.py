@@ -1302,19 +1302,76 @@ def _reshape_cost(op, model, core, kernel, live_fraction) -> OpCost:
 # CONV_2D (firmware/kernels/conv_2d.c and cortex_m/conv_2d.c), fitted by benchmarks/conv_cost_fit.py on
 # cortex-m4, m7 and m33; other cores use cortex-m4's coefficients until fitted there.
 # BEGIN CONV FITTED (benchmarks/conv_cost_fit.py; do not edit by hand)
-CONV_COEFFICIENTS = {
-    ('cortex-m4', 'any', 'IM2COL'): {'pixels': 233.9569, 'taps': -1.1112},
-    ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.1033, 'macs': 1.0651, 'op': 9474.7314, 'outputs': 47.9573,
-                                                 'pixels': 128.6158},
-    ('cortex-m7', 'any', 'IM2COL'): {'pixels': 295.4125, 'taps': -0.354},
-    ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.3675, 'macs': 1.0557, 'op': 9864.4641, 'outputs': 48.1445,
-                                                 'pixels': 128.7419},
-    ('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps': -0.1962},
-    ('cortex-m33', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.0985, 'macs': 1.065, 'op': 9461.095, 'outputs': 47.7413,
-                                                  'pixels': 128.0836},
-}
+CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps': -0.1962},
+ ('cortex-m33', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.0985,
+                                               'macs': 1.065,
+                                               'op': 9461.095,
+                                               'outputs': 47.7413,
+                                               'pixels': 128.0836},
+ ('cortex-m4', 'any', 'IM2COL'): {'pixels': 301.4253, 'taps': 0.5426},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 1.6915,
+                                              'macs': 1.0837,
+                                              'op': -427.8432,
+                                              'outputs': 17.2911,
+                                              'pixels': 314.8363},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u16'): {'blocks': -369.3665,
+                                                        'gather_rows': 648.5657,
+                                                        'gather_taps': -29.3696,
+                                                        'nnz': 13.6223,
+                                                        'op': -1461.5898,
+                                                        'row_blocks': 105.8075,
+                                                        'runs': -33.5646,
+                                                        'taps': 34.1026},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u32'): {'blocks': -369.3665,
+                                                        'gather_rows': 648.5657,
+                                                        'gather_taps': -29.3696,
+                                                        'nnz': 13.6223,
+                                                        'op': -1461.5898,
+                                                        'row_blocks': 105.8075,
+                                                        'runs': -33.5646,
+                                                        'taps': 34.1026},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u8'): {'blocks': -185.6226,
+                                                       'gather_rows': 682.0384,
+                                                       'gather_taps': -38.5622,
+                                                       'nnz': 15.103,
+                                                       'op': -4569.357,
+                                                       'row_blocks': 106.1113,
+                                                       'runs': -46.3311,
+                                                       'taps': 42.7901},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_blk8'): {'blocks': -328.9891,
+                                                     'gather_rows': 651.5361,
+                                                     'gather_taps': -29.2509,
+                                                     'nnz': 6.9722,
+                                                     'op': -1839.6862,
+                                                     'row_blocks': 79.2061,
+                                                     'runs': 18.8937,
+                                                     'taps': 33.9642},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 7.7561,
+                                                     'gather_rows': 670.6975,
+                                                     'gather_taps': -34.031,
+                                                     'nnz': 11.9999,
+                                                     'op': -4043.4559,
+                                                     'row_blocks': 75.3983,
+                                                     'runs': 9.118,
+                                                     'taps': 34.9589},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel8'): {'blocks': -325.4483,
+                                                     'gather_rows': 629.7285,
+                                                     'gather_taps': -27.571,
+                                                     'nnz': 12.9778,
+                                                     'op': -1204.0739,
+                                                     'row_blocks': 79.6672,
+                                                     'runs': 13.6668,
+                                                     'taps': 32.4136},
+ ('cortex-m7', 'any', 'IM2COL'): {'pixels': 295.4125, 'taps': -0.354},
+ ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.3675,
+                                              'macs': 1.0557,
+                                              'op': 9864.4641,
+                                              'outputs': 48.1445,
+                                              'pixels': 128.7419}}
 # END CONV FITTED
 _CONV_FIT_CORE = "cortex-m4"
+#: The row encodings the Cortex-M convolution runs four output pixels at a time.
+CONV_SPARSE4_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4")
 
 
 def conv_geometry(op, model) -> dict:
@@ -1331,6 +1388,37 @@ def conv_geometry(op, model) -> dict:
             "im2col": 0 if pointwise else taps * pixels, "pointwise": pointwise}
 
 
+def conv_sparse4_features(op, model) -> dict:
+    """Loop counts of the Cortex-M sparse convolution (firmware/kernels/cortex_m/conv_2d.c): output
+    pixels in blocks of four, each block interleaving its columns (``taps``, plus ``gather_taps`` and
+    ``gather_rows`` when not pointwise) and walking every row once (``row_blocks``) and every entry
+    once (``nnz``); ``runs`` counts the entry loops' extra work: Duff bodies of abs and blk8 runs (and
+    blk8's (row, block) runs), the rel forms' tails outside whole index words and the words slowed
+    by an escape."""
+    g = conv_geometry(op, model)
+    w = op.weights
+    blocks = -(-g["pixels"] // 4)
+    rows, taps = (int(d) for d in w.shape)
+    if w.encoding == "blk8":
+        n = w.row_ptr.astype(np.int64)
+        nnz, runs = int(n.sum()), int(((n + 7) >> 3).sum()) + int(n.size)
+    else:
+        n, e, start = _row_structure(w)
+        nnz = int(n.sum())
+        escapes = int((e - n).sum())
+        if w.encoding in _ABS:
+            runs = int(((n + 7) >> 3).sum())
+        elif w.encoding == "rel8":
+            runs = int((e & 3).sum()) + 4 * escapes
+        else:  # rel4
+            rest = e - (((start & 1) == 1) & (e > 0))
+            runs = int((rest & 7).sum()) + 8 * escapes
+    gather = 0 if g["pointwise"] else 1
+    return {"op": 1.0, "blocks": blocks, "taps": taps * blocks, "gather_taps": gather * taps * blocks,
+            "gather_rows": gather * op.filter_height * blocks, "row_blocks": rows * blocks, "nnz": nnz * blocks,
+            "runs": runs * blocks}
+
+
 def _conv_coefficients(core, kernel, what):
     coef = CONV_COEFFICIENTS.get((core, kernel, what)) or CONV_COEFFICIENTS.get((_CONV_FIT_CORE, kernel, what))
     if coef is None:
@@ -1340,8 +1428,9 @@ def _conv_coefficients(core, kernel, what):
 
 
 def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
-    """CONV_2D: dense weights on the Cortex-M kernel run the DSP convolution (its own fit); every other
-    case is the fully-connected kernel on each output pixel's column, plus the im2col gather."""
+    """CONV_2D: dense weights on the Cortex-M kernel run the DSP convolution (its own fit), sparse row
+    forms the four-pixel sparse convolution (a fit per encoding); the portable kernel runs the
+    fully-connected kernel on each output pixel's column, plus the im2col gather."""
     w = op.weights
     g = conv_geometry(op, model)
     rows = int(w.shape[0])
@@ -1349,6 +1438,11 @@ def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
         coef = _conv_coefficients(core, kernel, "CONV_2D_DENSE")
         mean = worst = float(sum(c * float(g[n]) for n, c in coef.items()))
         flash = _const_bytes(w.weights)
+    elif kernel in ("cortex-m", "helium") and w.encoding in CONV_SPARSE4_ENCODINGS:  # helium links cortex_m/conv_2d.c
+        coef = _conv_coefficients(core, "cortex-m", f"CONV_2D_SPARSE4_{w.encoding}")
+        f = conv_sparse4_features(op, model)
+        mean = worst = float(sum(c * float(f[n]) for n, c in coef.items()))
+        flash = _const_bytes(w.values, w.row_ptr, w.indices)
     else:
         if g["pointwise"]:
             mean = predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, g["pixels"], live_fraction))

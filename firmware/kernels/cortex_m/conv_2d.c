@@ -1,7 +1,8 @@
 /* tfsparse: Cortex-M twin of kernels/conv_2d.c (same header, bit-identical results).
  *
- * Sparse weights: as the portable kernel, each output pixel is one fully-connected evaluation of its
- * int8 column (the linked FC kernel, cortex_m/fully_connected.c, gathers only the nonzero taps).
+ * Sparse weights (every row encoding): four output pixels at a time, their columns interleaved so
+ * that each nonzero is decoded once for four multiply-accumulates (eval_sparse4 below). The column
+ * form (csc8, which the converter never gives a convolution) falls back to the per-pixel FC path.
  * Dense weights: CMSIS-NN's blocking, written anew. Two output pixels' columns are expanded to int16
  * once ("unordered": each 4 taps become the pairs (x0, x2), (x1, x3), which is what SXTB16 makes
  * of 4 weight bytes), then two output channels x two columns run together: per 4 taps, 2 weight
