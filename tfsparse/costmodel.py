@@ -1314,54 +1314,60 @@ CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps
                                               'op': -427.8432,
                                               'outputs': 17.2911,
                                               'pixels': 314.8363},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u16'): {'blocks': -369.3665,
-                                                        'gather_rows': 648.5657,
-                                                        'gather_taps': -29.3696,
-                                                        'nnz': 13.6223,
-                                                        'op': -1461.5898,
-                                                        'row_blocks': 105.8075,
-                                                        'runs': -33.5646,
-                                                        'taps': 34.1026},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u32'): {'blocks': -369.3665,
-                                                        'gather_rows': 648.5657,
-                                                        'gather_taps': -29.3696,
-                                                        'nnz': 13.6223,
-                                                        'op': -1461.5898,
-                                                        'row_blocks': 105.8075,
-                                                        'runs': -33.5646,
-                                                        'taps': 34.1026},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u8'): {'blocks': -185.6226,
-                                                       'gather_rows': 682.0384,
-                                                       'gather_taps': -38.5622,
-                                                       'nnz': 15.103,
-                                                       'op': -4569.357,
-                                                       'row_blocks': 106.1113,
-                                                       'runs': -46.3311,
-                                                       'taps': 42.7901},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_blk8'): {'blocks': -328.9891,
-                                                     'gather_rows': 651.5361,
-                                                     'gather_taps': -29.2509,
-                                                     'nnz': 6.9722,
-                                                     'op': -1839.6862,
-                                                     'row_blocks': 79.2061,
-                                                     'runs': 18.8937,
-                                                     'taps': 33.9642},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 7.7561,
-                                                     'gather_rows': 670.6975,
-                                                     'gather_taps': -34.031,
-                                                     'nnz': 11.9999,
-                                                     'op': -4043.4559,
-                                                     'row_blocks': 75.3983,
-                                                     'runs': 9.118,
-                                                     'taps': 34.9589},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel8'): {'blocks': -325.4483,
-                                                     'gather_rows': 629.7285,
-                                                     'gather_taps': -27.571,
-                                                     'nnz': 12.9778,
-                                                     'op': -1204.0739,
-                                                     'row_blocks': 79.6672,
-                                                     'runs': 13.6668,
-                                                     'taps': 32.4136},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u16'): {'blocks': 460.6164,
+                                                        'gather_bytes_odd': 4.4755,
+                                                        'gather_kx': 107.419,
+                                                        'gather_rows': 0.0,
+                                                        'nnz': 8.2604,
+                                                        'op': 0.0,
+                                                        'row_blocks': 79.2065,
+                                                        'runs': 10.2444,
+                                                        'taps': 8.8653},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u32'): {'blocks': 460.6164,
+                                                        'gather_bytes_odd': 4.4755,
+                                                        'gather_kx': 107.419,
+                                                        'gather_rows': 0.0,
+                                                        'nnz': 8.2604,
+                                                        'op': 0.0,
+                                                        'row_blocks': 79.2065,
+                                                        'runs': 10.2444,
+                                                        'taps': 8.8653},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u8'): {'blocks': 460.5507,
+                                                       'gather_bytes_odd': 4.4779,
+                                                       'gather_kx': 107.4083,
+                                                       'gather_rows': 0.0,
+                                                       'nnz': 8.2654,
+                                                       'op': 0.0,
+                                                       'row_blocks': 79.2211,
+                                                       'runs': 10.2032,
+                                                       'taps': 8.8676},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_blk8'): {'blocks': 490.6774,
+                                                     'gather_bytes_odd': 5.2195,
+                                                     'gather_kx': 104.7725,
+                                                     'gather_rows': 0.0,
+                                                     'nnz': 9.6995,
+                                                     'op': 0.0,
+                                                     'row_blocks': 95.7273,
+                                                     'runs': 0.0,
+                                                     'taps': 8.8198},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 555.4408,
+                                                     'gather_bytes_odd': 5.6947,
+                                                     'gather_kx': 102.7658,
+                                                     'gather_rows': 0.0,
+                                                     'nnz': 11.9115,
+                                                     'op': 0.0,
+                                                     'row_blocks': 80.2663,
+                                                     'runs': 7.5523,
+                                                     'taps': 8.122},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel8'): {'blocks': 508.301,
+                                                     'gather_bytes_odd': 3.5313,
+                                                     'gather_kx': 109.0964,
+                                                     'gather_rows': 0.0,
+                                                     'nnz': 13.12,
+                                                     'op': 0.0,
+                                                     'row_blocks': 66.4095,
+                                                     'runs': 16.9422,
+                                                     'taps': 8.5387},
  ('cortex-m7', 'any', 'IM2COL'): {'pixels': 295.4125, 'taps': -0.354},
  ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.3675,
                                               'macs': 1.0557,
@@ -1390,11 +1396,12 @@ def conv_geometry(op, model) -> dict:
 
 def conv_sparse4_features(op, model) -> dict:
     """Loop counts of the Cortex-M sparse convolution (firmware/kernels/cortex_m/conv_2d.c): output
-    pixels in blocks of four, each block interleaving its columns (``taps``, plus ``gather_taps`` and
-    ``gather_rows`` when not pointwise) and walking every row once (``row_blocks``) and every entry
-    once (``nnz``); ``runs`` counts the entry loops' extra work: Duff bodies of abs and blk8 runs (and
-    blk8's (row, block) runs), the rel forms' tails outside whole index words and the words slowed
-    by an escape."""
+    pixels in blocks of four, each block interleaving its columns (``taps``; when not pointwise the
+    filter rows gathered whole ``gather_rows``, the tap columns gathered one by one ``gather_kx`` and
+    the bytes of both that miss whole words ``gather_bytes_odd``) and walking every row once
+    (``row_blocks``) and every entry once (``nnz``); ``runs`` counts the entry loops' extra work: Duff
+    bodies of abs and blk8 runs (and blk8's (row, block) runs), the rel forms' tails outside whole
+    index words and the words slowed by an escape."""
     g = conv_geometry(op, model)
     w = op.weights
     blocks = -(-g["pixels"] // 4)
@@ -1413,10 +1420,30 @@ def conv_sparse4_features(op, model) -> dict:
         else:  # rel4
             rest = e - (((start & 1) == 1) & (e > 0))
             runs = int((rest & 7).sum()) + 8 * escapes
-    gather = 0 if g["pointwise"] else 1
-    return {"op": 1.0, "blocks": blocks, "taps": taps * blocks, "gather_taps": gather * taps * blocks,
-            "gather_rows": gather * op.filter_height * blocks, "row_blocks": rows * blocks, "nnz": nnz * blocks,
-            "runs": runs * blocks}
+    rows_fast, kx_calls = (0, 0) if g["pointwise"] else _gather4_paths(op, model)
+    cin = int(op.input_channels)
+    return {"op": 1.0, "blocks": blocks, "taps": taps * blocks, "row_blocks": rows * blocks, "nnz": nnz * blocks,
+            "runs": runs * blocks, "gather_rows": rows_fast, "gather_kx": kx_calls,
+            "gather_bytes_odd": 4 * (rows_fast * ((op.filter_width * cin) & 3) + kx_calls * (cin & 3))}
+
+
+def _gather4_paths(op, model):
+    """(filter rows gathered whole, tap columns gathered one by one) over every block of four output
+    pixels, as gather4 in cortex_m/conv_2d.c decides: a filter row goes whole when all four lanes lie
+    inside the input (dilation 1) or its rows all fall into the padding, else tap column by column."""
+    _, oh, ow, _ = (int(d) for d in model.tensors[op.output].shape)
+    _, ih, iw, _ = (int(d) for d in model.tensors[op.input].shape)
+    pixels = oh * ow
+    pix = np.minimum(np.arange(0, pixels, 4)[:, None] + np.arange(4), pixels - 1)
+    y0 = pix // ow * op.stride_height - op.padding_height
+    x0 = pix % ow * op.stride_width - op.padding_width
+    fw = int(op.filter_width)
+    inside = ((op.dilation_width_factor == 1) & (x0 >= 0) & (x0 + fw <= iw)).all(axis=1)
+    whole = 0
+    for ky in range(int(op.filter_height)):
+        y = y0 + ky * op.dilation_height_factor
+        whole += int((inside | ((y < 0) | (y >= ih)).all(axis=1)).sum())
+    return whole, (len(pix) * int(op.filter_height) - whole) * fw
 
 
 def _conv_coefficients(core, kernel, what):
