@@ -5,8 +5,12 @@ the target's board with per-op counts; two linear fits give
 
 * ``(core, "cortex-m", "CONV_2D_DENSE")``: the dense DSP kernel (int16 im2col, 2 channels x 2
   columns), features ``op, macs, outputs, pixels, im2col`` (im2col = taps x pixels when not pointwise),
-* ``(core, "any", "IM2COL")``: what a sparse (per-pixel FC) convolution costs beyond its FC calls,
-  features ``pixels, taps`` (taps x pixels), from the measured op minus the FC cost model.
+* ``(core, "cortex-m", "CONV_2D_SPARSE4_<encoding>")``: the Cortex-M sparse convolution (four output
+  pixels per walk of each row), one fit per row encoding on the features of
+  ``costmodel.conv_sparse4_features`` (each shape at two densities; non-negative least squares on
+  relative errors),
+* ``(core, "any", "IM2COL")``: what the portable sparse (per-pixel FC) convolution costs beyond its FC
+  calls, features ``pixels, taps`` (taps x pixels), from the measured op minus the FC cost model.
 
     python benchmarks/conv_cost_fit.py --target cortex-m4      # prints the table entries
 """
@@ -23,31 +27,41 @@ import numpy as np
 SHAPES = [  # (h, w, cin, cout, k, stride)
     (10, 10, 8, 16, 3, 1), (12, 9, 4, 8, 3, 2), (8, 8, 16, 16, 1, 1), (6, 6, 32, 32, 1, 1), (16, 8, 1, 32, 5, 2),
     (9, 9, 12, 24, 3, 1), (7, 11, 3, 13, 2, 1), (8, 8, 24, 40, 1, 1), (14, 6, 1, 16, 4, 1), (5, 5, 64, 64, 1, 1),
+    (16, 16, 16, 16, 3, 1), (8, 8, 32, 32, 3, 1), (12, 5, 64, 64, 1, 1), (8, 8, 32, 64, 3, 2),
+    (25, 10, 1, 32, (10, 4), 2),
 ]
+SPARSE_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4")
 
 
-def _model(shape, encoding, seed):
+def _model(shape, encoding, seed, density=0.2):
     from tfsparse.codegen._testing_graph import _Builder
     from tfsparse.converter.model import SparseModel
 
     h, w, cin, cout, k, stride = shape
+    k = k if isinstance(k, tuple) else (k, k)
     b = _Builder(np.random.default_rng(seed))
     x = b.tensor("input", (1, h, w, cin))
-    y = b.conv(x, cout, (k, k), (stride, stride), padding="SAME" if k > 1 else "VALID", encoding=encoding,
-               density=0.2 if encoding != "dense" else 1.0)
+    y = b.conv(x, cout, k, (stride, stride), padding="SAME" if k != (1, 1) else "VALID", encoding=encoding,
+               density=density if encoding != "dense" else 1.0)
     return SparseModel(f"conv_{seed}", b.tensors, b.ops, x, y, source="<fit>", source_sha256="")
 
 
-def measure(target: str, encoding: str):
+def measure(target: str, encoding: str, *, kernel_impl=None, densities=(0.2,)):
+    """(model, mean instructions of its one convolution) for every shape and density (shapes with
+    more than 256 taps are left out for abs_u8)."""
     import tfsparse
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, shape in enumerate(SHAPES):
-            sm = _model(shape, encoding, i)
-            x = np.random.default_rng(i).integers(-128, 128, (4, *sm.input_tensor.shape[1:])).astype(np.int8)
-            run = tfsparse.run(tfsparse.generate(sm, pathlib.Path(tmp) / f"{encoding}_{i}", target=target), x)
-            rows.append((sm, float(run.layer_instructions.mean(axis=0)[0])))
+            if encoding == "abs_u8" and shape[2] * int(np.prod(shape[4])) > 256:
+                continue
+            for j, density in enumerate(densities):
+                sm = _model(shape, encoding, i, density)
+                x = np.random.default_rng(i).integers(-128, 128, (4, *sm.input_tensor.shape[1:])).astype(np.int8)
+                out = pathlib.Path(tmp) / f"{encoding}_{i}_{j}"
+                run = tfsparse.run(tfsparse.generate(sm, out, target=target), x, kernel_impl=kernel_impl)
+                rows.append((sm, float(run.layer_instructions.mean(axis=0)[0])))
     return rows
 
 
@@ -58,6 +72,8 @@ def conv_features(op, model) -> dict:
 
 
 def fit(target: str) -> dict:
+    from scipy.optimize import nnls
+
     from tfsparse import costmodel
     from tfsparse.codegen.targets import get_target
 
@@ -68,15 +84,26 @@ def fit(target: str) -> dict:
     a = np.array([[conv_features(sm.ops[0], sm)[n] for n in names] for sm, _ in dense], float)
     coef, *_ = np.linalg.lstsq(a, np.array([m for _, m in dense]), rcond=None)
     table[(core, "cortex-m", "CONV_2D_DENSE")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
-    sparse = measure(target, "abs_u16")
+    for enc in SPARSE_ENCODINGS:
+        runs = measure(target, enc, densities=(0.2, 0.35))
+        names = tuple(costmodel.conv_sparse4_features(runs[0][0].ops[0], runs[0][0]))
+        a = np.array([[costmodel.conv_sparse4_features(sm.ops[0], sm)[n] for n in names] for sm, _ in runs], float)
+        y = np.array([m for _, m in runs])
+        # Relative errors (rows scaled by 1 / measured) with non-negative coefficients: small layers
+        # count as much as large ones, and no feature buys accuracy with a negative cost.
+        coef, _ = nnls(a / y[:, None], np.ones_like(y))
+        err = np.abs(a @ coef - y) / y
+        print(f"{enc}: {len(runs)} runs, max relative error {err.max():.3f}", flush=True)
+        table[(core, "cortex-m", f"CONV_2D_SPARSE4_{enc}")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
+    sparse = measure(target, "abs_u16", kernel_impl="portable")
     rows, meas = [], []
     for sm, m in sparse:
         op = sm.ops[0]
         g = conv_features(op, sm)
         if g["im2col"] == 0:
             continue
-        fc = costmodel.predict_instructions(core, "cortex-m", op.weights.encoding,
-                                            costmodel.fc_features(op.weights, "cortex-m", 1)) * g["pixels"]
+        fc = costmodel.predict_instructions(core, "portable", op.weights.encoding,
+                                            costmodel.fc_features(op.weights, "portable", 1)) * g["pixels"]
         rows.append([g["pixels"], g["im2col"]])
         meas.append(m - fc)
     coef, *_ = np.linalg.lstsq(np.array(rows, float), np.array(meas), rcond=None)

@@ -1418,19 +1418,82 @@ def _reshape_cost(op, model, core, kernel, live_fraction) -> OpCost:
 # CONV_2D (firmware/kernels/conv_2d.c and cortex_m/conv_2d.c), fitted by benchmarks/conv_cost_fit.py on
 # cortex-m4, m7 and m33; other cores use cortex-m4's coefficients until fitted there.
 # BEGIN CONV FITTED (benchmarks/conv_cost_fit.py; do not edit by hand)
-CONV_COEFFICIENTS = {
-    ('cortex-m4', 'any', 'IM2COL'): {'pixels': 233.9569, 'taps': -1.1112},
-    ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.1033, 'macs': 1.0651, 'op': 9474.7314, 'outputs': 47.9573,
-                                                 'pixels': 128.6158},
-    ('cortex-m7', 'any', 'IM2COL'): {'pixels': 295.4125, 'taps': -0.354},
-    ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.3675, 'macs': 1.0557, 'op': 9864.4641, 'outputs': 48.1445,
-                                                 'pixels': 128.7419},
-    ('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps': -0.1962},
-    ('cortex-m33', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.0985, 'macs': 1.065, 'op': 9461.095, 'outputs': 47.7413,
-                                                  'pixels': 128.0836},
-}
+CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps': -0.1962},
+ ('cortex-m33', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.0985,
+                                               'macs': 1.065,
+                                               'op': 9461.095,
+                                               'outputs': 47.7413,
+                                               'pixels': 128.0836},
+ ('cortex-m4', 'any', 'IM2COL'): {'pixels': 301.4253, 'taps': 0.5426},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 1.6915,
+                                              'macs': 1.0837,
+                                              'op': -427.8432,
+                                              'outputs': 17.2911,
+                                              'pixels': 314.8363},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u16'): {'blocks': 460.6164,
+                                                        'gather_bytes_odd': 4.4755,
+                                                        'gather_kx': 107.419,
+                                                        'gather_rows': 0.0,
+                                                        'nnz': 8.2604,
+                                                        'op': 0.0,
+                                                        'row_blocks': 79.2065,
+                                                        'runs': 10.2444,
+                                                        'taps': 8.8653},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u32'): {'blocks': 460.6164,
+                                                        'gather_bytes_odd': 4.4755,
+                                                        'gather_kx': 107.419,
+                                                        'gather_rows': 0.0,
+                                                        'nnz': 8.2604,
+                                                        'op': 0.0,
+                                                        'row_blocks': 79.2065,
+                                                        'runs': 10.2444,
+                                                        'taps': 8.8653},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u8'): {'blocks': 460.5507,
+                                                       'gather_bytes_odd': 4.4779,
+                                                       'gather_kx': 107.4083,
+                                                       'gather_rows': 0.0,
+                                                       'nnz': 8.2654,
+                                                       'op': 0.0,
+                                                       'row_blocks': 79.2211,
+                                                       'runs': 10.2032,
+                                                       'taps': 8.8676},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_blk8'): {'blocks': 490.6774,
+                                                     'gather_bytes_odd': 5.2195,
+                                                     'gather_kx': 104.7725,
+                                                     'gather_rows': 0.0,
+                                                     'nnz': 9.6995,
+                                                     'op': 0.0,
+                                                     'row_blocks': 95.7273,
+                                                     'runs': 0.0,
+                                                     'taps': 8.8198},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 555.4408,
+                                                     'gather_bytes_odd': 5.6947,
+                                                     'gather_kx': 102.7658,
+                                                     'gather_rows': 0.0,
+                                                     'nnz': 11.9115,
+                                                     'op': 0.0,
+                                                     'row_blocks': 80.2663,
+                                                     'runs': 7.5523,
+                                                     'taps': 8.122},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel8'): {'blocks': 508.301,
+                                                     'gather_bytes_odd': 3.5313,
+                                                     'gather_kx': 109.0964,
+                                                     'gather_rows': 0.0,
+                                                     'nnz': 13.12,
+                                                     'op': 0.0,
+                                                     'row_blocks': 66.4095,
+                                                     'runs': 16.9422,
+                                                     'taps': 8.5387},
+ ('cortex-m7', 'any', 'IM2COL'): {'pixels': 295.4125, 'taps': -0.354},
+ ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.3675,
+                                              'macs': 1.0557,
+                                              'op': 9864.4641,
+                                              'outputs': 48.1445,
+                                              'pixels': 128.7419}}
 # END CONV FITTED
 _CONV_FIT_CORE = "cortex-m4"
+#: The row encodings the Cortex-M convolution runs four output pixels at a time.
+CONV_SPARSE4_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4")
 
 
 def conv_geometry(op, model) -> dict:
@@ -1447,6 +1510,58 @@ def conv_geometry(op, model) -> dict:
             "im2col": 0 if pointwise else taps * pixels, "pointwise": pointwise}
 
 
+def conv_sparse4_features(op, model) -> dict:
+    """Loop counts of the Cortex-M sparse convolution (firmware/kernels/cortex_m/conv_2d.c): output
+    pixels in blocks of four, each block interleaving its columns (``taps``; when not pointwise the
+    filter rows gathered whole ``gather_rows``, the tap columns gathered one by one ``gather_kx`` and
+    the bytes of both that miss whole words ``gather_bytes_odd``) and walking every row once
+    (``row_blocks``) and every entry once (``nnz``); ``runs`` counts the entry loops' extra work: Duff
+    bodies of abs and blk8 runs (and blk8's (row, block) runs), the rel forms' tails outside whole
+    index words and the words slowed by an escape."""
+    g = conv_geometry(op, model)
+    w = op.weights
+    blocks = -(-g["pixels"] // 4)
+    rows, taps = (int(d) for d in w.shape)
+    if w.encoding == "blk8":
+        n = w.row_ptr.astype(np.int64)
+        nnz, runs = int(n.sum()), int(((n + 7) >> 3).sum()) + int(n.size)
+    else:
+        n, e, start = _row_structure(w)
+        nnz = int(n.sum())
+        escapes = int((e - n).sum())
+        if w.encoding in _ABS:
+            runs = int(((n + 7) >> 3).sum())
+        elif w.encoding == "rel8":
+            runs = int((e & 3).sum()) + 4 * escapes
+        else:  # rel4
+            rest = e - (((start & 1) == 1) & (e > 0))
+            runs = int((rest & 7).sum()) + 8 * escapes
+    rows_fast, kx_calls = (0, 0) if g["pointwise"] else _gather4_paths(op, model)
+    cin = int(op.input_channels)
+    return {"op": 1.0, "blocks": blocks, "taps": taps * blocks, "row_blocks": rows * blocks, "nnz": nnz * blocks,
+            "runs": runs * blocks, "gather_rows": rows_fast, "gather_kx": kx_calls,
+            "gather_bytes_odd": 4 * (rows_fast * ((op.filter_width * cin) & 3) + kx_calls * (cin & 3))}
+
+
+def _gather4_paths(op, model):
+    """(filter rows gathered whole, tap columns gathered one by one) over every block of four output
+    pixels, as gather4 in cortex_m/conv_2d.c decides: a filter row goes whole when all four lanes lie
+    inside the input (dilation 1) or its rows all fall into the padding, else tap column by column."""
+    _, oh, ow, _ = (int(d) for d in model.tensors[op.output].shape)
+    _, ih, iw, _ = (int(d) for d in model.tensors[op.input].shape)
+    pixels = oh * ow
+    pix = np.minimum(np.arange(0, pixels, 4)[:, None] + np.arange(4), pixels - 1)
+    y0 = pix // ow * op.stride_height - op.padding_height
+    x0 = pix % ow * op.stride_width - op.padding_width
+    fw = int(op.filter_width)
+    inside = ((op.dilation_width_factor == 1) & (x0 >= 0) & (x0 + fw <= iw)).all(axis=1)
+    whole = 0
+    for ky in range(int(op.filter_height)):
+        y = y0 + ky * op.dilation_height_factor
+        whole += int((inside | ((y < 0) | (y >= ih)).all(axis=1)).sum())
+    return whole, (len(pix) * int(op.filter_height) - whole) * fw
+
+
 def _conv_coefficients(core, kernel, what):
     coef = CONV_COEFFICIENTS.get((core, kernel, what)) or CONV_COEFFICIENTS.get((_CONV_FIT_CORE, kernel, what))
     if coef is None:
@@ -1456,8 +1571,9 @@ def _conv_coefficients(core, kernel, what):
 
 
 def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
-    """CONV_2D: dense weights on the Cortex-M kernel run the DSP convolution (its own fit); every other
-    case is the fully-connected kernel on each output pixel's column, plus the im2col gather."""
+    """CONV_2D: dense weights on the Cortex-M kernel run the DSP convolution (its own fit), sparse row
+    forms the four-pixel sparse convolution (a fit per encoding); the portable kernel runs the
+    fully-connected kernel on each output pixel's column, plus the im2col gather."""
     w = op.weights
     g = conv_geometry(op, model)
     rows = int(w.shape[0])
@@ -1465,6 +1581,11 @@ def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
         coef = _conv_coefficients(core, kernel, "CONV_2D_DENSE")
         mean = worst = float(sum(c * float(g[n]) for n, c in coef.items()))
         flash = _const_bytes(w.weights)
+    elif kernel in ("cortex-m", "helium") and w.encoding in CONV_SPARSE4_ENCODINGS:  # helium links cortex_m/conv_2d.c
+        coef = _conv_coefficients(core, "cortex-m", f"CONV_2D_SPARSE4_{w.encoding}")
+        f = conv_sparse4_features(op, model)
+        mean = worst = float(sum(c * float(f[n]) for n, c in coef.items()))
+        flash = _const_bytes(w.values, w.row_ptr, w.indices)
     else:
         if g["pointwise"]:
             mean = predict_instructions(core, kernel, w.encoding, fc_features(w, kernel, g["pixels"], live_fraction))

@@ -29,7 +29,8 @@ typedef struct {
 } tfs_conv_params_t;
 
 /* Scratch bytes Eval needs, the most any implementation uses: two columns of int16 taps plus 16 bytes
- * of rest and one int8 column (the portable kernel needs one int8 column, none when pointwise). */
+ * of rest and one int8 column (the portable kernel needs one int8 column, none when pointwise; the
+ * Cortex-M sparse kernel four interleaved int8 columns and one filter row of padding values). */
 #define TFS_CONV_2D_SCRATCH_BYTES(taps) (5 * (taps) + 16)
 
 tfs_status_t tfs_conv_2d_prepare(const tfs_conv_params_t *params);

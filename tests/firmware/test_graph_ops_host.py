@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import tfsparse
+from tfsparse.converter.model import SparseModel
 from tfsparse.codegen import _testing_graph as _graphs
 from tfsparse.codegen import hostbuild
 from tfsparse.codegen.context import build_context
@@ -59,10 +60,8 @@ def _intermediates(model, x):
             for i, op in enumerate(model.ops)]
 
 
-@pytest.mark.parametrize("kernel_impl", ["portable", "cortex-m"])
-@pytest.mark.parametrize("seed", SEEDS)
-def test_random_graph_matches_predict_op_by_op(graphs, kernel_objects, seed, kernel_impl, tmp_path, monkeypatch):
-    model = graphs[seed]
+def _check_op_by_op(model, kernel_objects, kernel_impl, tmp_path, monkeypatch, seed):
+    """Build ``model`` for the host with ``kernel_impl`` and compare every op's output with the executor."""
     project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
     _trace_header(model, tmp_path / "trace.h")
     exe = hostbuild.build_host_model(project, tmp_path / "host_model", kernel_objects=kernel_objects[kernel_impl],
@@ -82,11 +81,17 @@ def test_random_graph_matches_predict_op_by_op(graphs, kernel_objects, seed, ker
     for op, size, want in zip(model.ops, sizes, expected):
         have = per_input[:, start : start + size]
         bad = have != want.reshape(INPUTS, -1)
-        assert not bad.any(), (f"{kernel_impl}, graph {seed}, op {op.name} ({op.kind}): {int(bad.sum())} of {bad.size} "
+        assert not bad.any(), (f"{kernel_impl}, {model.name}, op {op.name} ({op.kind}): {int(bad.sum())} of {bad.size} "
                                "bytes differ from SparseModel.predict")
         if op.kind not in ("MEAN", "QUANTIZE"):  # averages of random inputs may all round alike
             assert len(np.unique(want.reshape(INPUTS, -1), axis=0)) > 1, f"{op.name}: output ignores the input"
         start += size
+
+
+@pytest.mark.parametrize("kernel_impl", ["portable", "cortex-m"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_graph_matches_predict_op_by_op(graphs, kernel_objects, seed, kernel_impl, tmp_path, monkeypatch):
+    _check_op_by_op(graphs[seed], kernel_objects, kernel_impl, tmp_path, monkeypatch, seed)
 
 
 def test_every_op_kind_and_encoding_is_exercised(graphs):
@@ -95,3 +100,28 @@ def test_every_op_kind_and_encoding_is_exercised(graphs):
                      "CONCATENATION", "PAD", "QUANTIZE", "LOGISTIC", "EXPAND_DIMS"}
     encodings = {op.weights.encoding for g in graphs.values() for op in g.ops if op.kind == "CONV_2D"}
     assert encodings == set(_graphs.ENCODINGS)
+
+
+def _conv_chain(encoding: str, seed: int):
+    """Convolutions covering the sparse kernel's cases: output pixel counts that are not a multiple of 4,
+    channel counts that are not a multiple of 4, a single input channel (10x4 filter), SAME padding
+    wider than the input, stride 2, dilation, VALID with unequal strides, more than 255 taps (blk8 in
+    two blocks, rel gaps past the escape), pointwise."""
+    b = _graphs._Builder(np.random.default_rng(seed))
+    x = b.tensor("input", (1, 9, 7, 1))
+    enc = {"encoding": encoding}
+    t = b.conv(x, 12, (10, 4), (2, 1), padding="SAME", **enc)          # 5x7 = 35 pixels, cin 1
+    t = b.conv(t, 13, (1, 1), padding="VALID", **enc)                  # pointwise, cin 12
+    t = b.conv(t, 12, (5, 5), padding="SAME", **enc)                   # 325 taps, wide padding
+    t = b.conv(t, 32, (3, 3), (2, 2), padding="SAME", **enc)           # stride 2: 3x4 pixels
+    t = b.conv(t, 6, (3, 3), (1, 1), (2, 2), padding="SAME", **enc)    # dilation 2, 288 taps
+    t = b.conv(t, 5, (2, 3), (1, 2), padding="VALID", **enc)           # 2x1 pixels
+    return SparseModel(f"convs_{encoding}", b.tensors, b.ops, x, t, source="<conv chain>", source_sha256="")
+
+
+@pytest.mark.parametrize("kernel_impl", ["portable", "cortex-m"])
+@pytest.mark.parametrize("encoding", _graphs.ENCODINGS)
+def test_sparse_conv_cases_match_predict_op_by_op(kernel_objects, encoding, kernel_impl, tmp_path, monkeypatch):
+    """Every weight encoding (abs_u8 only where taps <= 256, else abs_u16) through the conv chain, each
+    convolution's output compared with the executor's."""
+    _check_op_by_op(_conv_chain(encoding, 7), kernel_objects, kernel_impl, tmp_path, monkeypatch, 7)

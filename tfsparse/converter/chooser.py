@@ -21,8 +21,8 @@ they were written with unless an encoding name is forced.
 
 CONV_2D goes through the same policies, choosing among the forms the convolution kernels implement
 (:data:`tfsparse.converter.ops.conv_2d.CONV_ENCODINGS`: the row encodings and dense), priced by the
-cost model's CONV_2D function (per-pixel FC rows plus the im2col gather, or the dense DSP
-convolution). A forced encoding the convolution kernels lack falls back to the smallest form they have,
+cost model's CONV_2D function (on Cortex-M the four-pixel sparse convolution or the dense DSP
+convolution; on the portable kernel per-pixel FC rows plus the im2col gather). A forced encoding the convolution kernels lack falls back to the smallest form they have,
 and the reason says so.
 
 Forms that skip zero inputs (their cost depends on the input density) are candidates only when the

@@ -1,7 +1,8 @@
 /* tfsparse: Cortex-M twin of kernels/conv_2d.c (same header, bit-identical results).
  *
- * Sparse weights: as the portable kernel, each output pixel is one fully-connected evaluation of its
- * int8 column (the linked FC kernel, cortex_m/fully_connected.c, gathers only the nonzero taps).
+ * Sparse weights (every row encoding): four output pixels at a time, their columns interleaved so
+ * that each nonzero is decoded once for four multiply-accumulates (eval_sparse4 below). The column
+ * form (csc8, which the converter never gives a convolution) falls back to the per-pixel FC path.
  * Dense weights: CMSIS-NN's blocking, written anew. Two output pixels' columns are expanded to int16
  * once ("unordered": each 4 taps become the pairs (x0, x2), (x1, x3), which is what SXTB16 makes
  * of 4 weight bytes), then two output channels x two columns run together: per 4 taps, 2 weight
@@ -532,9 +533,481 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   }
 }
 
+/* ---- Sparse weights: four output pixels per walk of each row ------------------------------------- */
+
+/* Sparse rows run four output pixels ("lanes") at once: their columns are interleaved in the scratch
+ * buffer, tap t of lane j at byte 4 t + j, so one word load at the tap fetches all four lanes, two
+ * SXTB16 split it into the pairs (lane 0, lane 2) and (lane 1, lane 3), and each nonzero is decoded
+ * once for four SMLABB/SMLABT: index load, value load, word load, 2 SXTB16 and 4 multiply-accumulates
+ * for 4 MACs. A row's bias is loaded and its requantization parameters fetched once per 4 pixels.
+ * The input zero point is folded into the bias over all taps, so padded taps carry the zero point
+ * (exact), and a last block of fewer than 4 pixels repeats its last pixel in the spare lanes (the same
+ * values written to the same place). */
+
+/* The fast requantization: TFLM's MultiplyByQuantizedMultiplier (double rounding) + zero point + clamp
+ * for right shifts of 2 or more (shift <= -2) as one SMLAL on a preset accumulator, one shift, one
+ * QADD and one SSAT:
+ * - for m >= 0 (Prepare), SaturatingRoundingDoublingHighMul(a, m) = floor((a m + 2^30) / 2^31);
+ * - RoundingDivideByPOT(h, e) (half away from zero) = floor((floor((a m + c) / 2^(30 + e)) + 1) / 2)
+ *   with c = +2^30 for a >= 0 and -2^30 below (for a m in [-2^30, 0) the inner floor is 0 or -1, which
+ *   the outer halving maps to 0 either way), and 30 + e >= 32 makes the inner floor the high word of
+ *   a m + c shifted right by e - 2;
+ * - out = floor((t + 2 zp + 1) / 2), clamped to int8 by SSAT #8 of (t + 2 zp + 1) >> 1 (QADD saturates
+ *   only far outside int8, where the clamp lands on the same end).
+ * Shifts >= -1 take TFLM's formula as written (tfs_cmd_requantize). */
+typedef struct {
+  const int32_t *multiplier;
+  const int32_t *shift;
+  int32_t zp, k, lo, hi, full_range;
+} conv_requant_t;
+
+#if defined(__GNUC__)
+#define CONV_NOINLINE __attribute__((noinline))
+#define CONV_INLINE inline __attribute__((always_inline))
+#else
+#define CONV_NOINLINE
+#define CONV_INLINE inline
+#endif
+
+/* One lane's output, fast form (e2 = -2 - shift >= 0), before the activation clamp. */
+static CONV_INLINE int32_t conv_fast1(int32_t acc, int32_t m, int32_t e2, int32_t k) {
+  return tfs_cmd_ssat8_half(tfs_cmd_qadd(tfs_cmd_high_word(acc, m) >> e2, k));
+}
+
+/* Four accumulators of row r requantized and stored at out[0], out[d[0]], out[d[1]], out[d[2]]: the
+ * fast form inline in the walkers, TFLM's formula for shifts >= -1 (rare) out of line. Every value is
+ * computed before the first byte store, which could alias the layer constants. */
+static CONV_NOINLINE void conv_store4_slow(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                           int32_t a3, int8_t *out, const int32_t *d) {
+  const int32_t m = q->multiplier[r], shift = q->shift[r], zp = q->zp, lo = q->lo, hi = q->hi;
+  const int8_t v0 = tfs_cmd_requantize(a0, m, shift, zp, lo, hi), v1 = tfs_cmd_requantize(a1, m, shift, zp, lo, hi);
+  const int8_t v2 = tfs_cmd_requantize(a2, m, shift, zp, lo, hi), v3 = tfs_cmd_requantize(a3, m, shift, zp, lo, hi);
+  out[0] = v0, out[d[0]] = v1, out[d[1]] = v2, out[d[2]] = v3;
+}
+
+static CONV_INLINE void conv_store4(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                    int32_t a3, int8_t *out, const int32_t *d) {
+  const int32_t m = q->multiplier[r], e2 = -2 - q->shift[r];
+  if (e2 < 0) {
+    conv_store4_slow(q, r, a0, a1, a2, a3, out, d);
+    return;
+  }
+  const int32_t k = q->k;
+  int32_t v0 = conv_fast1(a0, m, e2, k), v1 = conv_fast1(a1, m, e2, k);
+  int32_t v2 = conv_fast1(a2, m, e2, k), v3 = conv_fast1(a3, m, e2, k);
+  if (!q->full_range) {
+    const int32_t lo = q->lo, hi = q->hi;
+    v0 = tfs_clamp(v0, lo, hi), v1 = tfs_clamp(v1, lo, hi), v2 = tfs_clamp(v2, lo, hi), v3 = tfs_clamp(v3, lo, hi);
+  }
+  const int32_t d0 = d[0], d1 = d[1], d2 = d[2];
+  out[0] = (int8_t)v0;
+  out[d0] = (int8_t)v1;
+  out[d1] = (int8_t)v2;
+  out[d2] = (int8_t)v3;
+}
+
+/* The same as a call, for walkers whose entry loop needs every register (inlined, it spills there). */
+static CONV_NOINLINE void conv_store4_call(const conv_requant_t *q, int32_t r, int32_t a0, int32_t a1, int32_t a2,
+                                           int32_t a3, int8_t *out, const int32_t *d) {
+  conv_store4(q, r, a0, a1, a2, a3, out, d);
+}
+
+/* Where a block's four lanes write: lane 0 at `out`, lanes 1..3 at these byte offsets from it. */
+typedef struct {
+  int32_t d[3];
+} conv_lanes_t;
+
+/* Tap t (a byte offset 4 t into the interleaved columns at x) times value v into the lanes' a0..a3. */
+#define CONV_MAC4(x, off, v)                                           \
+  do {                                                                 \
+    const uint32_t w_ = tfs_cmd_read4((x) + (off));                    \
+    const int32_t even_ = tfs_cmd_sxtb16(w_), odd_ = tfs_cmd_sxtb16_ror8(w_); \
+    const int32_t v_ = (v);                                            \
+    a0 = tfs_cmd_smlabb(v_, even_, a0);                                \
+    a1 = tfs_cmd_smlabb(v_, odd_, a1);                                 \
+    a2 = conv_smlabt(v_, even_, a2);                                   \
+    a3 = conv_smlabt(v_, odd_, a3);                                    \
+  } while (0)
+
+/* acc + lo16(x) * hi16(pair) (SMLABT). */
+static inline int32_t conv_smlabt(int32_t x, int32_t pair, int32_t acc) {
+#if TFS_CMD_HAVE_DSP
+  return __smlabt(x, pair, acc);
+#else
+  const int32_t p = (int32_t)(int16_t)((uint32_t)x & 0xFFFFu) * (int32_t)(int16_t)((uint32_t)pair >> 16);
+  return (int32_t)((uint32_t)acc + (uint32_t)p);
+#endif
+}
+
+/* The row-pointer entry count of row r (uint16 or uint32 row pointers). */
+static inline uint32_t conv_row_len(const tfs_fc_params_t *fc, int32_t r) {
+  if (fc->row_ptr_bytes == 2) {
+    const uint16_t *rp = (const uint16_t *)fc->row_ptr;
+    return (uint32_t)rp[r + 1] - rp[r];
+  }
+  const uint32_t *rp = (const uint32_t *)fc->row_ptr;
+  return rp[r + 1] - rp[r];
+}
+
+/* A walker runs one block of four lanes over every row, from the start of the encoding's arrays; its
+ * value and index pointers advance entry by entry, so only each row's entry count is read. */
+#define CONV_ROWS_BEGIN                                                                  \
+  const tfs_fc_params_t *fc = &p->fc;                                                    \
+  const int8_t *v = fc->values;                                                          \
+  for (int32_t r = 0; r < fc->rows; ++r) {                                               \
+    int32_t a0 = fc->bias[r], a1 = a0, a2 = a0, a3 = a0;
+
+#define CONV_ROWS_END(STORE)                                                             \
+    STORE(q, r, a0, a1, a2, a3, out + r, lanes.d);                                       \
+  }
+
+/* One entry with an absolute tap: the tap's word of four lanes times the next value. */
+#define CONV_ABS_NEXT(x, idx, v) CONV_MAC4(x, 4u * (uint32_t)*(idx)++, *(v)++)
+
+/* n entries of absolute taps, Duff's device: one computed jump into an eight-entry body, then whole
+ * bodies (rows hold a few to a few dozen entries: the per-run cost matters). */
+#define CONV_ABS_RUN(x, idx, v, n)                                                   \
+  do {                                                                               \
+    uint32_t k_ = ((n) + 7u) >> 3;                                                   \
+    if (k_ != 0) switch ((n) & 7u) {                                                 \
+      case 0: do { CONV_ABS_NEXT(x, idx, v); /* fall through */                      \
+      case 7: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 6: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 5: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 4: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 3: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 2: CONV_ABS_NEXT(x, idx, v); /* fall through */                           \
+      case 1: CONV_ABS_NEXT(x, idx, v);                                              \
+              } while (--k_ > 0);                                                    \
+    }                                                                                \
+  } while (0)
+
+/* Absolute indices (uint8, uint16 or uint32 taps) with RP row pointers. */
+#define CONV_DEFINE_ABS(NAME, IDX, RP)                                                                 \
+  static CONV_NOINLINE void NAME(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,   \
+                                 int8_t *out, conv_lanes_t lanes) {                                    \
+    const IDX *idx = (const IDX *)p->fc.indices;                                                       \
+    const RP *rp = (const RP *)p->fc.row_ptr;                                                          \
+    CONV_ROWS_BEGIN                                                                                    \
+    const uint32_t n = (uint32_t)rp[r + 1] - rp[r];                                                    \
+    CONV_ABS_RUN(x, idx, v, n);                                                                        \
+    CONV_ROWS_END(conv_store4_call)                                                                    \
+  }
+
+CONV_DEFINE_ABS(conv_rows_abs_u8, uint8_t, uint16_t)
+CONV_DEFINE_ABS(conv_rows_abs_u16, uint16_t, uint16_t)
+CONV_DEFINE_ABS(conv_rows_abs_u32, uint32_t, uint16_t)
+CONV_DEFINE_ABS(conv_rows_abs_u8_p32, uint8_t, uint32_t)
+CONV_DEFINE_ABS(conv_rows_abs_u16_p32, uint16_t, uint32_t)
+CONV_DEFINE_ABS(conv_rows_abs_u32_p32, uint32_t, uint32_t)
+
+/* blk8: per row, a count per 255-tap block and uint8 taps relative to the block's start. */
+static CONV_NOINLINE void conv_rows_blk8(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
+                                         int8_t *out, conv_lanes_t lanes) {
+  const uint8_t *idx = (const uint8_t *)p->fc.indices;
+  const uint8_t *count = (const uint8_t *)p->fc.row_ptr;
+  const int32_t blocks = TFS_BLOCKS(p->fc.cols);
+  CONV_ROWS_BEGIN
+  for (int32_t b = 0; b < blocks; ++b) {
+    const uint8_t *xb = x + 4 * TFS_BLOCK * b;
+    const uint32_t n = *count++;
+    CONV_ABS_RUN(xb, idx, v, n);
+  }
+  CONV_ROWS_END(conv_store4)
+}
+
+/* Relative walkers keep `off`, the byte offset of the next tap in the interleaved columns at x. One
+ * entry: skip `gap` taps; unless it is the escape, multiply the next value into the tap and step past
+ * it. */
+#define CONV_REL_STEP(gap, esc)                 \
+  do {                                          \
+    off += 4 * (int32_t)(gap);                  \
+    if ((gap) != (esc)) {                       \
+      CONV_MAC4(x, off, *v++);                  \
+      off += 4;                                 \
+    }                                           \
+  } while (0)
+
+/* A compiler barrier between entries: GCC cannot hoist the next entries' loads above it, so each
+ * entry's registers are free again before the next one (hoisted eight deep, they spill). */
+#if defined(__GNUC__)
+#define CONV_PIN() __asm__ volatile("" ::: "memory")
+#else
+#define CONV_PIN() ((void)0)
+#endif
+
+/* Whether a word of gaps holds an escape (every bit set in a byte, resp. a nibble): the carry-free
+ * "has a zero field" test on the complement. A word without one gets 1 added to every field (no
+ * carry: every field is below the escape), so that with `off` one tap back each entry is one shift-add
+ * and one load: off += 4 (gap + 1), tap at off. */
+#define CONV_HAS_ESC8(w) ((((~(w)) - 0x01010101u) & (w) & 0x80808080u) != 0)
+#define CONV_HAS_ESC4(w) ((((~(w)) - 0x11111111u) & (w) & 0x88888888u) != 0)
+
+/* One entry of an escape-free word: gap1 = gap + 1, off one tap back. */
+#define CONV_REL_FAST(gap1)                     \
+  do {                                          \
+    off += 4 * (int32_t)(gap1);                 \
+    CONV_PIN();                                 \
+    CONV_MAC4(x, off, *v++);                    \
+  } while (0)
+
+/* rel8: four gaps per word load; a word without escapes takes no per-entry test. */
+static CONV_NOINLINE void conv_rows_rel8(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
+                                         int8_t *out, conv_lanes_t lanes) {
+  const uint8_t *g = (const uint8_t *)p->fc.indices;
+  CONV_ROWS_BEGIN
+  int32_t off = 0;
+  const uint32_t n = conv_row_len(fc, r);
+  for (uint32_t k = n >> 2; k > 0; --k) {
+    const uint32_t w = tfs_cmd_read4(g);
+    g += 4;
+    if (CONV_HAS_ESC8(w)) {
+      const uint32_t g0 = w & 0xFFu, g1 = (w >> 8) & 0xFFu, g2 = (w >> 16) & 0xFFu, g3 = w >> 24;
+      CONV_REL_STEP(g0, 255u);
+      CONV_REL_STEP(g1, 255u);
+      CONV_REL_STEP(g2, 255u);
+      CONV_REL_STEP(g3, 255u);
+      continue;
+    }
+    const uint32_t w1 = w + 0x01010101u;
+    off -= 4;
+    CONV_REL_FAST(w1 & 0xFFu);
+    CONV_REL_FAST((w1 >> 8) & 0xFFu);
+    CONV_REL_FAST((w1 >> 16) & 0xFFu);
+    CONV_REL_FAST(w1 >> 24);
+    off += 4;
+  }
+  for (uint32_t k = n & 3u; k > 0; --k) {
+    const uint32_t gap = *g++;
+    CONV_REL_STEP(gap, 255u);
+  }
+  CONV_ROWS_END(conv_store4)
+}
+
+/* rel4: two gaps per byte, low nibble first; a row may start on a high nibble. Eight gaps per word
+ * load; a word without escapes takes no per-entry test. */
+static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
+                                         int8_t *out, conv_lanes_t lanes) {
+  const uint8_t *packed = (const uint8_t *)p->fc.indices;
+  uint32_t e = 0;
+  CONV_ROWS_BEGIN
+  int32_t off = 0;
+  const uint32_t end = e + conv_row_len(fc, r);
+  if ((e & 1u) && e < end) {
+    const uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
+    CONV_REL_STEP(gap, 15u);
+    ++e;
+  }
+  const uint8_t *b = packed + (e >> 1);
+  for (uint32_t k = (end - e) >> 3; k > 0; --k) {
+    const uint32_t w = tfs_cmd_read4(b);
+    b += 4;
+    if (CONV_HAS_ESC4(w)) {
+      for (int32_t j = 0; j < 32; j += 4) {
+        const uint32_t gap = (w >> j) & 0x0Fu;
+        CONV_REL_STEP(gap, 15u);
+      }
+      continue;
+    }
+    const uint32_t w1 = w + 0x11111111u;
+    off -= 4;
+    CONV_REL_FAST(w1 & 0x0Fu);
+    CONV_REL_FAST((w1 >> 4) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 8) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 12) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 16) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 20) & 0x0Fu);
+    CONV_REL_FAST((w1 >> 24) & 0x0Fu);
+    CONV_REL_FAST(w1 >> 28);
+    off += 4;
+  }
+  for (uint32_t k = ((end - e) & 7u) >> 1; k > 0; --k) {
+    const uint32_t byte = *b++;
+    const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
+    CONV_REL_STEP(lo, 15u);
+    CONV_REL_STEP(hi, 15u);
+  }
+  if ((end - e) & 1u) {
+    const uint32_t gap = (uint32_t)*b & 0x0Fu;
+    CONV_REL_STEP(gap, 15u);
+  }
+  e = end;
+  CONV_ROWS_END(conv_store4)
+}
+
+/* Bytes 0 and 2 of w, zero-extended into halfwords (UXTB16), and likewise bytes 1 and 3. */
+static inline uint32_t conv_uxtb16(uint32_t w) {
+#if TFS_CMD_HAVE_DSP
+  return __uxtb16(w);
+#else
+  return w & 0x00FF00FFu;
+#endif
+}
+
+static inline uint32_t conv_uxtb16_ror8(uint32_t w) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r;
+  __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+  return r;
+#else
+  return (w >> 8) & 0x00FF00FFu;
+#endif
+}
+
+/* Low halfword of lo, low halfword of hi in the top (PKHBT), and the high halfwords likewise (PKHTB). */
+static inline uint32_t conv_pack_low(uint32_t lo, uint32_t hi) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+#else
+  return (lo & 0xFFFFu) | (hi << 16);
+#endif
+}
+
+static inline uint32_t conv_pack_high(uint32_t lo, uint32_t hi) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+  return r;
+#else
+  return (lo >> 16) | (hi & 0xFFFF0000u);
+#endif
+}
+
+/* n bytes from each of the four lanes' sources into dst interleaved (dst[4 i + j] = src[j][i]): words
+ * of four bytes per lane transposed as a 4 x 4 byte matrix (UXTB16 pairs merged by shifted ORs, then
+ * halfword packs), then the last n % 4 bytes one by one. */
+static void interleave4(const int8_t *const src[4], int32_t n, uint8_t *dst) {
+  const int8_t *s0 = src[0], *s1 = src[1], *s2 = src[2], *s3 = src[3];
+  for (int32_t i = n >> 2; i > 0; --i) {
+    const uint32_t a = tfs_cmd_read4(s0), b = tfs_cmd_read4(s1), c = tfs_cmd_read4(s2), d = tfs_cmd_read4(s3);
+    const uint32_t ab02 = conv_uxtb16(a) | (conv_uxtb16(b) << 8);           /* a0 b0 a2 b2 */
+    const uint32_t ab13 = conv_uxtb16_ror8(a) | (conv_uxtb16_ror8(b) << 8); /* a1 b1 a3 b3 */
+    const uint32_t cd02 = conv_uxtb16(c) | (conv_uxtb16(d) << 8);
+    const uint32_t cd13 = conv_uxtb16_ror8(c) | (conv_uxtb16_ror8(d) << 8);
+    const uint32_t w0 = conv_pack_low(ab02, cd02), w2 = conv_pack_high(ab02, cd02);
+    const uint32_t w1 = conv_pack_low(ab13, cd13), w3 = conv_pack_high(ab13, cd13);
+    memcpy(dst, &w0, 4);
+    memcpy(dst + 4, &w1, 4);
+    memcpy(dst + 8, &w2, 4);
+    memcpy(dst + 12, &w3, 4);
+    dst += 16, s0 += 4, s1 += 4, s2 += 4, s3 += 4;
+  }
+  for (int32_t i = n & 3; i > 0; --i) {
+    dst[0] = (uint8_t)*s0++, dst[1] = (uint8_t)*s1++, dst[2] = (uint8_t)*s2++, dst[3] = (uint8_t)*s3++;
+    dst += 4;
+  }
+}
+
+/* The interleaved columns of output pixels pix[0..3] (row-major pixel numbers). Padded taps read
+ * `zeros`, a run of filter_width * input_channels bytes at the input zero point. A filter row is one
+ * run of filter_width * cin taps when every lane's row lies inside the input (or wholly in the padding)
+ * and is contiguous there; otherwise it goes tap column by tap column. */
+static void gather4(const tfs_conv_params_t *p, const int8_t *input, const int32_t pix[4], const int8_t *zeros,
+                    uint8_t *cols) {
+  const tfs_window_t *w = &p->window;
+  const int32_t cin = w->input_channels, row_bytes = w->filter_width * cin;
+  const size_t in_row = (size_t)w->input_width * (size_t)cin;
+  int32_t y0[4], x0[4];
+  int inside_x = w->dilation_width == 1;
+  for (int j = 0; j < 4; ++j) {
+    y0[j] = pix[j] / w->output_width * w->stride_height - w->padding_height;
+    x0[j] = pix[j] % w->output_width * w->stride_width - w->padding_width;
+    inside_x = inside_x && x0[j] >= 0 && x0[j] + w->filter_width <= w->input_width;
+  }
+  const int8_t *src[4];
+  for (int32_t ky = 0; ky < w->filter_height; ++ky, cols += 4 * row_bytes) {
+    const int8_t *row[4];
+    int any_out = 0;
+    for (int j = 0; j < 4; ++j) {
+      const int32_t y = y0[j] + ky * w->dilation_height;
+      row[j] = y >= 0 && y < w->input_height ? input + (size_t)y * in_row : NULL;
+      any_out |= row[j] == NULL;
+    }
+    if (inside_x || (any_out && row[0] == NULL && row[1] == NULL && row[2] == NULL && row[3] == NULL)) {
+      for (int j = 0; j < 4; ++j) {
+        src[j] = row[j] != NULL ? row[j] + (size_t)x0[j] * (size_t)cin : zeros;
+      }
+      interleave4(src, row_bytes, cols);
+      continue;
+    }
+    for (int32_t kx = 0; kx < w->filter_width; ++kx) {
+      for (int j = 0; j < 4; ++j) {
+        const int32_t x = x0[j] + kx * w->dilation_width;
+        src[j] = row[j] != NULL && x >= 0 && x < w->input_width ? row[j] + (size_t)x * (size_t)cin : zeros;
+      }
+      interleave4(src, cin, cols + 4 * kx * cin);
+    }
+  }
+}
+
+typedef void (*conv_rows_fn)(const tfs_conv_params_t *, const conv_requant_t *, const uint8_t *, int8_t *,
+                             conv_lanes_t);
+
+static conv_rows_fn conv_rows_for(const tfs_fc_params_t *fc) {
+  const int p16 = fc->row_ptr_bytes == 2;
+  switch (fc->encoding) {
+    case TFS_ENC_ABS_U8:
+      return p16 ? conv_rows_abs_u8 : conv_rows_abs_u8_p32;
+    case TFS_ENC_ABS_U16:
+      return p16 ? conv_rows_abs_u16 : conv_rows_abs_u16_p32;
+    case TFS_ENC_ABS_U32:
+      return p16 ? conv_rows_abs_u32 : conv_rows_abs_u32_p32;
+    case TFS_ENC_BLK8:
+      return conv_rows_blk8;
+    case TFS_ENC_REL8:
+      return conv_rows_rel8;
+    case TFS_ENC_REL4:
+      return conv_rows_rel4;
+    default:
+      return NULL;
+  }
+}
+
+/* Sparse row forms: blocks of four output pixels. Scratch: the interleaved columns (4 * taps bytes),
+ * then (not pointwise) filter_width * cin bytes at the input zero point. */
+static void eval_sparse4(const tfs_conv_params_t *p, conv_rows_fn rows, const int8_t *input, int8_t *output,
+                         uint8_t *scratch) {
+  const tfs_window_t *w = &p->window;
+  const int32_t taps = p->fc.cols, cout = w->output_channels;
+  const int32_t pixels = w->output_height * w->output_width;
+  const int pointwise = tfs_conv_2d_is_pointwise(w);
+  int8_t *zeros = (int8_t *)scratch + 4 * (size_t)taps;
+  if (!pointwise) {
+    memset(zeros, (int)(uint8_t)p->input_zero_point, (size_t)(w->filter_width * w->input_channels));
+  }
+  conv_requant_t q;
+  q.multiplier = p->fc.multiplier, q.shift = p->fc.shift, q.zp = p->fc.output_zero_point;
+  q.k = 2 * q.zp + 1, q.lo = p->fc.activation_min, q.hi = p->fc.activation_max;
+  q.full_range = q.lo == -128 && q.hi == 127;
+  for (int32_t i = 0; i < pixels; i += 4) {
+    int32_t pix[4];
+    for (int j = 0; j < 4; ++j) {
+      pix[j] = i + j < pixels ? i + j : pixels - 1;
+    }
+    if (pointwise) {
+      const int8_t *src[4];
+      for (int j = 0; j < 4; ++j) {
+        src[j] = input + (size_t)pix[j] * (size_t)taps;
+      }
+      interleave4(src, taps, scratch);
+    } else {
+      gather4(p, input, pix, zeros, scratch);
+    }
+    const conv_lanes_t lanes = {{(pix[1] - i) * cout, (pix[2] - i) * cout, (pix[3] - i) * cout}};
+    rows(p, &q, scratch, output + (size_t)i * (size_t)cout, lanes);
+  }
+}
+
 void tfs_conv_2d_eval(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, void *scratch) {
   if (p->fc.encoding == TFS_ENC_DENSE) {
     eval_dense(p, input, output, (int32_t *)scratch);
+    return;
+  }
+  const conv_rows_fn rows = conv_rows_for(&p->fc);
+  if (rows != NULL) {
+    eval_sparse4(p, rows, input, output, (uint8_t *)scratch);
     return;
   }
   tfs_conv_2d_eval_per_pixel(p, input, output, scratch);

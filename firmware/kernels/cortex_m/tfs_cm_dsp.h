@@ -203,6 +203,40 @@ static inline int8_t tfs_cmd_requantize(int32_t acc, int32_t multiplier, int32_t
   return (int8_t)tfs_clamp(tfs_add_wrap(tfs_cmd_mbqm(acc, multiplier, shift), zp), act_min, act_max);
 }
 
+/* Pieces of the fast requantization (see cortex_m/conv_2d.c, conv_store4): saturating addition (QADD),
+ * the high word of acc * m + (+-2^30 by the sign of acc) (one SMLAL on a preset accumulator), and
+ * (x >> 1) clamped to int8 (one SSAT with a shifted operand). */
+static inline int32_t tfs_cmd_qadd(int32_t a, int32_t b) {
+#if TFS_CMD_HAVE_DSP
+  return __qadd(a, b);
+#else
+  const int64_t s = (int64_t)a + b;
+  return s > TFS_INT32_MAX ? TFS_INT32_MAX : (s < TFS_INT32_MIN ? TFS_INT32_MIN : (int32_t)s);
+#endif
+}
+
+static inline int32_t tfs_cmd_high_word(int32_t acc, int32_t m) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  int32_t hi = acc >> 31;
+  uint32_t lo = 0x40000000u | ((uint32_t)hi << 31);
+  __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(m));
+  return hi;
+#else
+  const int64_t c = acc < 0 ? -((int64_t)1 << 30) : ((int64_t)1 << 30);
+  return (int32_t)(((int64_t)acc * m + c) >> 32);
+#endif
+}
+
+static inline int32_t tfs_cmd_ssat8_half(int32_t x) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  int32_t r;
+  __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(x) : "cc");
+  return r;
+#else
+  return tfs_clamp(x >> 1, -128, 127);
+#endif
+}
+
 /* tfs_cmd_mbqm for a right shift (-31 <= shift <= -1) in one 64-bit product and one 64-bit addition.
  * With e = -shift, P = acc * multiplier and R = P + 2^30, TFLM's high product is floor(R / 2^31) and
  * its RoundingDivideByPOT(high, e) is floor((high + 2^(e-1) - [high < 0]) / 2^e); since
