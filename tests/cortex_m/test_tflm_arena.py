@@ -29,3 +29,21 @@ def test_arena_covers_the_prepare_peak_of_a_csr_op(tmp_path):
     project = tfsparse.generate(model, tmp_path / "p", tflm=True)
     header = (project / "tflm" / "tfsparse_model_data.h").read_text()
     assert f"#define TFSPARSE_ARENA_BYTES {tflm_arena_bytes(data, 4)}" in header
+
+
+def test_conv_scratch_in_the_hint_is_the_kernels_request(tmp_path):
+    """The hint reserves for each TFSPARSE_CONV_2D what its Prepare requests (TFS_CONV_2D_SCRATCH_BYTES),
+    evaluated by the C compiler, not a second copy of the formula (it was 4 * taps, 1 * taps + 16 short)."""
+    import subprocess
+
+    from tfsparse.codegen import graph_ops
+    from tfsparse.codegen.hostbuild import firmware_root
+
+    taps = (1, 9, 27, 144, 576, 1000)
+    src = tmp_path / "scratch.c"
+    src.write_text('#include <stdio.h>\n#include "tfs_conv.h"\nint main(void) {\n'
+                   + "".join(f'  printf("%ld\\n", (long)TFS_CONV_2D_SCRATCH_BYTES({t}));\n' for t in taps) + "  return 0;\n}\n")
+    exe = tmp_path / "scratch"
+    subprocess.run(["cc", "-std=c99", "-I", str(firmware_root() / "kernels"), str(src), "-o", str(exe)], check=True)
+    printed = [int(v) for v in subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()]
+    assert printed == [graph_ops.conv_2d_scratch_bytes(t) for t in taps]

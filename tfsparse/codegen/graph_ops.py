@@ -18,7 +18,7 @@ import numpy as np
 from ..converter.ir import CSRMatrix, DenseMatrix
 from ..errors import FirmwareError
 
-__all__ = ["GRAPH_OPS", "ALIASING_OPS", "scratch_bytes", "fill_op_context"]
+__all__ = ["GRAPH_OPS", "ALIASING_OPS", "scratch_bytes", "conv_2d_scratch_bytes", "fill_op_context"]
 
 #: Ops that are a no-op on the bytes: their output aliases their input in the arena.
 ALIASING_OPS = ("RESHAPE", "EXPAND_DIMS")
@@ -40,10 +40,16 @@ def _nhwc(model, op, index, role) -> tuple:
     return shape[1:]
 
 
+def conv_2d_scratch_bytes(taps: int) -> int:
+    """TFS_CONV_2D_SCRATCH_BYTES(taps) of kernels/tfs_conv.h: the scratch a CONV_2D of ``taps`` filter
+    taps (kh * kw * cin) asks for, in the standalone arena and from TFLM's scratch buffers alike."""
+    return 5 * taps + 16
+
+
 def scratch_bytes(op, model) -> int:
     """Bytes of arena scratch ``op`` needs while it runs (0 for most ops)."""
     if op.kind == "CONV_2D":
-        return 5 * op.filter_height * op.filter_width * op.input_channels + 16  # TFS_CONV_2D_SCRATCH_BYTES
+        return conv_2d_scratch_bytes(op.filter_height * op.filter_width * op.input_channels)
     if op.kind == "DEPTHWISE_CONV_2D":
         packed = (op.filter_height, op.filter_width, op.depth_multiplier) == (3, 3, 1)
         return (34 if packed else 4) * op.output_channels  # TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import FirmwareError
 from .env import environment
+from .graph_ops import conv_2d_scratch_bytes
 from .hostbuild import firmware_root
 
 __all__ = ["TflmOp", "TflmContext", "tflm_ops", "tflm_files", "CUSTOM_OPS"]
@@ -301,9 +302,9 @@ def tflm_arena_bytes(tflite: bytes, pointer_bytes: int = 4) -> int:
         channels = int(sub.Tensors(outs[0]).ShapeAsNumpy()[-1]) if outs and sub.Tensors(outs[0]).ShapeLength() else 1
         tail += fixed + per_channel * channels
         temps.append(sum(sz["tensor"] + 8 + quant_bytes(t) for t in ins + outs))
-        if name == "TFSPARSE_CONV_2D":  # TFS_CONV_2D_SCRATCH_BYTES(taps), taps = cols
+        if name == "TFSPARSE_CONV_2D":  # the kernel's scratch request, taps = cols
             cols = int(flexbuffers.Loads(bytes(op.CustomOptionsAsNumpy()))["cols"])
-            scratch.append((_align(4 * cols), k, k))
+            scratch.append((_align(conv_2d_scratch_bytes(cols)), k, k))
         if name == "TFSPARSE_FULLY_CONNECTED":  # the column form keeps rows int32 accumulators (persistent)
             options = flexbuffers.Loads(bytes(op.CustomOptionsAsNumpy()))
             tail += 4 * int(options["rows"]) if options.get("encoding") == "csc8" else 0
