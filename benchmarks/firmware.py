@@ -31,7 +31,8 @@ Invoke() entry to return on mps2-an386 under -icount shift=0: 524,425 instructio
     .venv/bin/python benchmarks/firmware.py        # the full grid in 2 processes: results/firmware.{json,md,png}
     .venv/bin/python benchmarks/firmware.py --quick   # headline only: LeNet at 90/95% on cortex-m4,
                                                       # policies and dense (results/firmware_headline.*)
-    options: --model=lenet|digits, --target=cortex-m4 (repeatable), --jobs=N (default 2)
+    options: --model=lenet|digits, --target=cortex-m4 (repeatable), --jobs=N (default 2);
+    --render writes firmware.md and .png again from firmware.json
 Trained, pruned and quantized models are cached (TFSPARSE_BENCH_CACHE, default
 $TMPDIR/tfsparse-bench-cache), keyed by the training code, the package sources it uses and the
 TensorFlow/Keras versions.
@@ -309,6 +310,16 @@ def main() -> int:
 
     t0 = time.time()
     quick = "--quick" in sys.argv
+    if "--render" in sys.argv:  # the markdown and plot again from results/firmware.json, nothing measured
+        data = json.loads((RESULTS / "firmware.json").read_text())
+        SPARSITIES = tuple(sorted({r["sparsity"] for r in data["runs"]}))
+        TARGETS = tuple(t for t in TARGETS if any(r["target"] == t for r in data["runs"]))
+        data["summary"] = summarize(data["runs"])
+        keep = {k: v for k, v in data.items() if k != "benchmark"}  # the measurement's environment stays
+        write_results("firmware", keep, markdown(data["runs"], data.get("skipped", []), data["memory"],
+                                                 data["accuracy"], data["summary"], data.get("not_run", ())))
+        plot(data["runs"], RESULTS / "firmware.png")
+        return 0
     names = ("lenet",) if quick else _arg("model", MODELS)
     targets = ("cortex-m4",) if quick else _arg("target", TARGETS)
     jobs = int(_arg("jobs", ("2",))[0])
@@ -331,8 +342,14 @@ def main() -> int:
             for target in targets:
                 memory_rows.append({"model": model_name, "sparsity": s, "target": target, "tflm_arena": arena})
                 units.append((model_name, s, target, str(work / f"{model_name}_{s}_{target}"), labels))
-    rows, skipped = [], []
-    # LeNet's units first (the long ones), two processes: each unit builds and runs its firmware alone.
+    # Board by board (M4 first), LeNet before the digits MLP: a run stopped early still has whole boards.
+    units.sort(key=lambda u: (targets.index(u[2]), names.index(u[0])))
+    rows, skipped, done = [], [], set()
+    name = "firmware_headline" if quick else "firmware" if set(names) == set(MODELS) and set(targets) == set(TARGETS) \
+        else "firmware_" + "_".join(names + targets)
+    SPARSITIES, TARGETS = sparsities, targets
+    # Two processes: each unit builds and runs its firmware alone.
+    # The results are written after every unit, so a run stopped early leaves what finished (and says what did not).
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(measure_unit, *u): u for u in units}
         for f in concurrent.futures.as_completed(futures):
@@ -340,24 +357,29 @@ def main() -> int:
             rows += r
             skipped += sk
             u = futures[f]
+            done.add(u[:3])
             print(f"[firmware] done {u[0]} {u[1]:.0%} {u[2]}: {len(r)} runs in {seconds:.0f} s "
                   f"({time.time() - t0:.0f} s so far)", flush=True)
-    order = {(u[0], u[1], u[2]): i for i, u in enumerate(units)}
-    label_order = {lab: i for i, lab in enumerate(labels)}
-    rows.sort(key=lambda r: (order[r["model"], r["sparsity"], r["target"]], label_order[r["config"]], KERNELS.index(r["kernel"])))
-    SPARSITIES, TARGETS = sparsities, targets
-    summary = summarize(rows)
-    data = {"method": __doc__.split("\n\n", 2)[2].split("\n\n    .venv")[0], "runs": rows, "skipped": skipped,
-            "memory": memory_rows, "accuracy": accuracy, "summary": summary, "seconds": round(time.time() - t0, 1)}
-    md = markdown(rows, skipped, memory_rows, accuracy, summary)
-    name = "firmware_headline" if quick else "firmware" if set(names) == set(MODELS) and set(targets) == set(TARGETS) \
-        else "firmware_" + "_".join(names + targets)
-    path = write_results(name, data, md)
-    if name == "firmware":
-        plot(rows, RESULTS / "firmware.png")
+            md, path = _write(name, units, done, rows, skipped, memory_rows, accuracy, labels, t0)
     print(md)
     print(f"[firmware] wrote {path} in {time.time() - t0:.0f} s")
     return 0
+
+
+def _write(name, units, done, rows, skipped, memory_rows, accuracy, labels, t0):
+    order = {u[:3]: i for i, u in enumerate(units)}
+    label_order = {lab: i for i, lab in enumerate(labels)}
+    rows.sort(key=lambda r: (order[r["model"], r["sparsity"], r["target"]], label_order[r["config"]], KERNELS.index(r["kernel"])))
+    not_run = [{"model": u[0], "sparsity": u[1], "target": u[2]} for u in units if u[:3] not in done]
+    summary = summarize(rows)
+    data = {"method": __doc__.split("\n\n", 2)[2].split("\n\n    .venv")[0], "runs": rows, "skipped": skipped,
+            "not_run": not_run, "memory": memory_rows, "accuracy": accuracy, "summary": summary,
+            "seconds": round(time.time() - t0, 1)}
+    md = markdown(rows, skipped, memory_rows, accuracy, summary, not_run)
+    path = write_results(name, data, md)
+    if name == "firmware":
+        plot(rows, RESULTS / "firmware.png")
+    return md, path
 
 
 def _get(rows, **key):
@@ -393,6 +415,13 @@ def summarize(rows) -> dict:
         out["profile_error"]["all"] = {"runs": len(rows), "max_total": max(abs(r["error"]) for r in rows),
                                        "max_layer": max(errors), "layers_over_5pct": sum(e > 0.05 for e in errors),
                                        "layers": len(errors)}
+    measured_worst = [r for r in rows if any("worst_error" in l for l in r["layers"])]
+    if measured_worst:  # the all-columns-live builds against the profile's worst case
+        out["worst_case_error"] = {
+            "runs": len(measured_worst),
+            "max_total": max(abs(r["worst_predicted"] / r["worst_measured"] - 1) for r in measured_worst),
+            "max_layer": max(abs(l["worst_error"]) for r in measured_worst for l in r["layers"]
+                             if "worst_error" in l and l["op"] != "RESHAPE")}
     out["mismatches"] = sum(r["mismatches_vs_tflm"] for r in rows)
     out["outputs_compared"] = sum(r["outputs_compared"] for r in rows)
     out["firmware_runs"] = sum("same_firmware_as" not in r for r in rows)
@@ -403,17 +432,24 @@ def _title(model):
     return "LeNet-300-100" if model == "lenet" else "digits MLP (64-128-64-10)"
 
 
-def markdown(rows, skipped, memory_rows, accuracy, summary) -> str:
+def markdown(rows, skipped, memory_rows, accuracy, summary, not_run=()) -> str:
     labels = [c[0] for c in configs()]
     models = [m for m in MODELS if any(r["model"] == m for r in rows)]
     parts = []
+    if not_run:
+        parts.append(f"**Not run** (the benchmark was stopped before these {len(not_run)} units finished; their "
+                     "boards and sparsities are missing from every table below): " + "; ".join(
+                         f"{u['model']} {u['sparsity']:.0%} {u['target']}" for u in not_run) + ".\n")
     if "all" in summary["profile_error"]:
         pe = summary["profile_error"]["all"]
         parts.append(f"**Profile vs QEMU**: over {pe['runs']} runs ({', '.join(map(_title, models))}; "
                      f"{', '.join(TARGETS)}; both kernels), `tfsparse.profile` is off by at most "
                      f"**{pe['max_layer']:.2%} per layer** and **{pe['max_total']:.2%} in total**; "
                      f"{pe['layers_over_5pct']} of {pe['layers']} layers are off by more than 5%. "
-                     f"**Bit-exactness**: {summary['mismatches']} mismatches with the TFLM interpreter in "
+                     + ("Worst case (every input live, the {runs} runs with a column-form layer, built with "
+                        "-DTFS_ALL_COLUMNS_LIVE): at most {max_layer:.2%} per layer and {max_total:.2%} in total. "
+                        .format(**summary["worst_case_error"]) if "worst_case_error" in summary else "")
+                     + f"**Bit-exactness**: {summary['mismatches']} mismatches with the TFLM interpreter in "
                      f"{summary['outputs_compared']:,} compared output elements.\n")
     if summary["done_when"]:
         parts.append("### Defaults on Cortex-M4 (LeNet-300-100, 500 representative training digits, Cortex-M kernel)\n")
