@@ -173,3 +173,20 @@ def test_digits_mlp_every_encoding(target, kernel, digits_int8, digits_tflm, tmp
         r = tfsparse.run(project, xq[:100], kernel_impl=kernel)
         mismatches = int((r.outputs != digits_tflm[:100]).sum())
         assert mismatches == 0, f"{target}/{encoding}/{kernel}: {mismatches} outputs differ from TFLM"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ("cortex-m4", "cortex-m7", "cortex-m33"))
+def test_assembly_runs_of_every_length_bit_exact(target, tmp_path):
+    """The Cortex-M kernel's assembly loops (csc8 with one and two row blocks, blk8 with one and two column
+    blocks) on dense-ish layers: runs of 0 to over 64 entries (the out-of-line excess loop), columns at the
+    zero point alone and in whole words, a column count that is not a multiple of 4."""
+    sizes, encodings = (302, 400, 150, 100, 10), ("csc8", "blk8", "csc8", "blk8")
+    model = random_fc_model(sizes, encodings, density=0.7, seed=5, name="asm_runs")
+    x = np.random.default_rng(6).integers(-128, 128, size=(40, sizes[0])).astype(np.int8)
+    x[np.random.default_rng(7).random(x.shape) < 0.5] = -128
+    x[:, 8:16] = -128  # two whole words at the zero point
+    x[0] = -128  # every column skipped
+    r = tfsparse.run(tfsparse.generate(model, tmp_path / target, target=target), x, kernel_impl="cortex-m")
+    expected = model.predict(x)
+    assert int((r.outputs != expected).sum()) == 0

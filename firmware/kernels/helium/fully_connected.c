@@ -44,7 +44,7 @@ static inline int32_t tfs_mve_dot_s8(int32_t acc, const int8_t *a, const int8_t 
 }
 
 static void tfs_mve_eval_dense(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, tfs_cm_full_range(p));
   const int8_t *w = p->values;
   for (int32_t r = 0; r < p->rows; ++r, w += p->cols) {
     out[r] = (int8_t)tfs_cm_requantize_row(&q, r, tfs_mve_dot_s8(p->bias[r], w, x, p->cols));
@@ -65,7 +65,7 @@ static inline int tfs_mve_pays(const tfs_fc_params_t *p) {
 
 /* abs_u8: cols <= 256, so every column index is a byte offset from x. */
 static void tfs_mve_eval_abs_u8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, tfs_cm_full_range(p));
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
   const int8_t *v = p->values;
   const uint8_t *idx = (const uint8_t *)p->indices;
@@ -84,7 +84,7 @@ static void tfs_mve_eval_abs_u8(const tfs_fc_params_t *p, const int8_t *x, int8_
 
 /* abs_u16: 8 lanes of int8 widened to int16, column indices as 16-bit byte offsets. */
 static void tfs_mve_eval_abs_u16(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {
-  const tfs_cm_requant_t q = tfs_cm_requant(p);
+  const tfs_cm_requant_t q = tfs_cm_requant(p, tfs_cm_full_range(p));
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
   const int8_t *v = p->values;
   const uint16_t *idx = (const uint16_t *)p->indices;
