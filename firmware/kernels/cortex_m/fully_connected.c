@@ -26,6 +26,13 @@
 
 #define TFS_CM_HAVE_DSP TFS_CMD_HAVE_DSP
 
+/* The csc8 and blk8 loops in Thumb-2 assembly (below) on DSP cores built with GCC; C elsewhere. */
+#if TFS_CM_HAVE_DSP && defined(__GNUC__) && defined(__thumb2__)
+#define TFS_CM_ASM 1
+#else
+#define TFS_CM_ASM 0
+#endif
+
 /* Each encoding's loop is its own function: inlined into one switch they spill each other's registers. */
 #if defined(__GNUC__)
 #define TFS_CM_NOINLINE __attribute__((noinline))
@@ -138,8 +145,7 @@ static inline int32_t tfs_cm_full_range(const tfs_fc_params_t *p) {
   return p->activation_min == -128 && p->activation_max == 127;
 }
 
-/* `full` is tfs_cm_full_range(p) as a constant: each evaluator is compiled twice (TFS_CM_UNSWITCHED), so
- * the per-output epilogue has no test of it. */
+/* `full` is tfs_cm_full_range(p); tfs_cm_requantize_rows compiles its loop once per value. */
 static inline tfs_cm_requant_t tfs_cm_requant(const tfs_fc_params_t *p, const int32_t full) {
   tfs_cm_requant_t q;
   q.multiplier = p->multiplier;
@@ -162,22 +168,33 @@ static inline int32_t tfs_cm_requantize_row(const tfs_cm_requant_t *q, int32_t r
                        q->act_max);
 }
 
-/* NAME(p, x, out): NAME_body compiled for the full int8 range and for a narrower activation range. */
+/* NAME(p, x, out): the evaluator NAME_body as its own (not inlined) function. */
 #define TFS_CM_UNSWITCHED(NAME)                                                                      \
   static TFS_CM_NOINLINE void NAME(const tfs_fc_params_t *p, const int8_t *x, int8_t *out) {          \
-    if (tfs_cm_full_range(p)) {                                                                     \
-      NAME##_body(p, x, out, 1);                                                                    \
-    } else {                                                                                        \
-      NAME##_body(p, x, out, 0);                                                                    \
-    }                                                                                               \
+    NAME##_body(p, x, out, tfs_cm_full_range(p));                                                   \
   }
 
 /* out[r0 + j] for the accumulators acc[j], j < n: the per-output epilogue away from the accumulation
  * loops (whose registers would spill its pointers), about 15 instructions with the full int8 range. */
-static TFS_CM_INLINE void tfs_cm_requantize_rows(const tfs_cm_requant_t *q, int32_t r0, const int32_t *acc,
-                                                 int8_t *out, int32_t n) {
+static TFS_CM_INLINE void tfs_cm_requantize_loop(const tfs_cm_requant_t *q, int32_t r0, const int32_t *acc,
+                                                 int8_t *out, int32_t n, const int32_t full) {
+  /* Locals: the int8 stores may alias *q, which would reload every field per output. */
+  const int32_t *multiplier = q->multiplier + r0, *shift = q->shift + r0;
+  const int32_t zp = q->zp, k = q->k, minus2 = q->minus2, act_min = q->act_min, act_max = q->act_max;
+  const uint32_t c30 = q->c30;
+  int8_t *o = out + r0;
   for (int32_t j = 0; j < n; ++j) {
-    out[r0 + j] = tfs_cm_requantize_row(q, r0 + j, acc[j]);
+    o[j] = tfs_cm_output(tfs_cm_scaled2(acc[j], multiplier[j], shift[j], zp, k, minus2, c30), full, act_min, act_max);
+  }
+}
+
+/* The loop compiled for the full int8 range (one SSAT, no test) and for a narrower activation range. */
+static TFS_CM_NOINLINE void tfs_cm_requantize_rows(const tfs_cm_requant_t *q, int32_t r0, const int32_t *acc,
+                                                   int8_t *out, int32_t n) {
+  if (q->full_range) {
+    tfs_cm_requantize_loop(q, r0, acc, out, n, 1);
+  } else {
+    tfs_cm_requantize_loop(q, r0, acc, out, n, 0);
   }
 }
 
@@ -286,25 +303,30 @@ static TFS_CM_INLINE void tfs_cm_eval_rel8_body(const tfs_fc_params_t *p, const 
   const uint8_t *g = (const uint8_t *)p->indices;
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
   const tfs_cm_requant_t q = tfs_cm_requant(p, full);
-  for (int32_t r = 0; r < p->rows; ++r) {
-    const uint32_t n = tfs_cm_row_len(rp, r);
-    const int8_t *xr = x;
-    int32_t acc = p->bias[r];
-    /* Four gaps per (unaligned) word load, then the rest one by one. */
-    for (uint32_t k = n >> 2; k > 0; --k) {
-      const uint32_t w = tfs_cmd_read4((const int8_t *)g);
-      const uint32_t g0 = w & 0xFFu, g1 = (w >> 8) & 0xFFu, g2 = (w >> 16) & 0xFFu, g3 = w >> 24;
-      TFS_CM_REL_STEP(g0, 255u, xr, v, acc);
-      TFS_CM_REL_STEP(g1, 255u, xr, v, acc);
-      TFS_CM_REL_STEP(g2, 255u, xr, v, acc);
-      TFS_CM_REL_STEP(g3, 255u, xr, v, acc);
-      g += 4;
+  int32_t chunk[TFS_CM_CHUNK];
+  for (int32_t r0 = 0; r0 < p->rows; r0 += TFS_CM_CHUNK) {
+    const int32_t m = tfs_cm_chunk_rows(p->rows, r0);
+    for (int32_t r = r0; r < r0 + m; ++r) {
+      const uint32_t n = tfs_cm_row_len(rp, r);
+      const int8_t *xr = x;
+      int32_t acc = p->bias[r];
+      /* Four gaps per (unaligned) word load, then the rest one by one. */
+      for (uint32_t k = n >> 2; k > 0; --k) {
+        const uint32_t w = tfs_cmd_read4((const int8_t *)g);
+        const uint32_t g0 = w & 0xFFu, g1 = (w >> 8) & 0xFFu, g2 = (w >> 16) & 0xFFu, g3 = w >> 24;
+        TFS_CM_REL_STEP(g0, 255u, xr, v, acc);
+        TFS_CM_REL_STEP(g1, 255u, xr, v, acc);
+        TFS_CM_REL_STEP(g2, 255u, xr, v, acc);
+        TFS_CM_REL_STEP(g3, 255u, xr, v, acc);
+        g += 4;
+      }
+      for (uint32_t k = n & 3u; k > 0; --k) {
+        const uint32_t gap = *g++;
+        TFS_CM_REL_STEP(gap, 255u, xr, v, acc);
+      }
+      chunk[r - r0] = acc;
     }
-    for (uint32_t k = n & 3u; k > 0; --k) {
-      const uint32_t gap = *g++;
-      TFS_CM_REL_STEP(gap, 255u, xr, v, acc);
-    }
-    out[r] = tfs_cm_requantize_row(&q, r, acc);
+    tfs_cm_requantize_rows(&q, r0, chunk, out, m);
   }
 }
 
@@ -318,47 +340,53 @@ static TFS_CM_INLINE void tfs_cm_eval_rel4_body(const tfs_fc_params_t *p, const 
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
   const tfs_cm_requant_t q = tfs_cm_requant(p, full);
   uint32_t e = 0; /* entry index of the row's first entry */
-  for (int32_t r = 0; r < p->rows; ++r) {
-    const uint32_t end = e + tfs_cm_row_len(rp, r);
-    const int8_t *xr = x;
-    int32_t acc = p->bias[r];
-    if ((e & 1u) && e < end) {
-      const uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
-      TFS_CM_REL_STEP(gap, 15u, xr, v, acc);
-      ++e;
+  int32_t chunk[TFS_CM_CHUNK];
+  for (int32_t r0 = 0; r0 < p->rows; r0 += TFS_CM_CHUNK) {
+    const int32_t m = tfs_cm_chunk_rows(p->rows, r0);
+    for (int32_t r = r0; r < r0 + m; ++r) {
+      const uint32_t end = e + tfs_cm_row_len(rp, r);
+      const int8_t *xr = x;
+      int32_t acc = p->bias[r];
+      if ((e & 1u) && e < end) {
+        const uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
+        TFS_CM_REL_STEP(gap, 15u, xr, v, acc);
+        ++e;
+      }
+      const uint8_t *b = packed + (e >> 1);
+      for (uint32_t k = (end - e) >> 3; k > 0; --k) {
+        const uint32_t w = tfs_cmd_read4((const int8_t *)b);
+        const uint32_t g0 = w & 0x0Fu, g1 = (w >> 4) & 0x0Fu, g2 = (w >> 8) & 0x0Fu, g3 = (w >> 12) & 0x0Fu;
+        const uint32_t g4 = (w >> 16) & 0x0Fu, g5 = (w >> 20) & 0x0Fu, g6 = (w >> 24) & 0x0Fu, g7 = w >> 28;
+        TFS_CM_REL_STEP(g0, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(g1, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(g2, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(g3, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(g4, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(g5, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(g6, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(g7, 15u, xr, v, acc);
+        b += 4;
+      }
+      for (uint32_t k = ((end - e) & 7u) >> 1; k > 0; --k) {
+        const uint32_t byte = *b++;
+        const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
+        TFS_CM_REL_STEP(lo, 15u, xr, v, acc);
+        TFS_CM_REL_STEP(hi, 15u, xr, v, acc);
+      }
+      if ((end - e) & 1u) {
+        const uint32_t gap = (uint32_t)*b & 0x0Fu;
+        TFS_CM_REL_STEP(gap, 15u, xr, v, acc);
+      }
+      e = end;
+      chunk[r - r0] = acc;
     }
-    const uint8_t *b = packed + (e >> 1);
-    for (uint32_t k = (end - e) >> 3; k > 0; --k) {
-      const uint32_t w = tfs_cmd_read4((const int8_t *)b);
-      const uint32_t g0 = w & 0x0Fu, g1 = (w >> 4) & 0x0Fu, g2 = (w >> 8) & 0x0Fu, g3 = (w >> 12) & 0x0Fu;
-      const uint32_t g4 = (w >> 16) & 0x0Fu, g5 = (w >> 20) & 0x0Fu, g6 = (w >> 24) & 0x0Fu, g7 = w >> 28;
-      TFS_CM_REL_STEP(g0, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(g1, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(g2, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(g3, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(g4, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(g5, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(g6, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(g7, 15u, xr, v, acc);
-      b += 4;
-    }
-    for (uint32_t k = ((end - e) & 7u) >> 1; k > 0; --k) {
-      const uint32_t byte = *b++;
-      const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
-      TFS_CM_REL_STEP(lo, 15u, xr, v, acc);
-      TFS_CM_REL_STEP(hi, 15u, xr, v, acc);
-    }
-    if ((end - e) & 1u) {
-      const uint32_t gap = (uint32_t)*b & 0x0Fu;
-      TFS_CM_REL_STEP(gap, 15u, xr, v, acc);
-    }
-    e = end;
-    out[r] = tfs_cm_requantize_row(&q, r, acc);
+    tfs_cm_requantize_rows(&q, r0, chunk, out, m);
   }
 }
 
 /* ---- Blocked forms ---------------------------------------------------------------------------------- */
 
+#if !TFS_CM_ASM /* else: assembly, below */
 /* blk8: per row, one run per 255-column block with the input pointer at the block's first column
  * (inlined with the common block counts as constants, so the block loop unrolls). */
 static TFS_CM_INLINE void tfs_cm_blk8_rows(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
@@ -395,6 +423,7 @@ static TFS_CM_INLINE void tfs_cm_eval_blk8_c_body(const tfs_fc_params_t *p, cons
       break;
   }
 }
+#endif
 
 /* Sum of the four bytes of w (USADA8 against zero). */
 static inline uint32_t tfs_cm_byte_sum4(uint32_t w) {
@@ -507,8 +536,7 @@ static TFS_CM_INLINE void tfs_cm_csc8_columns(const tfs_fc_params_t *p, const in
  * over 64 entries (over a quarter of a block) do their excess in a plain loop first. Every instruction
  * of a body is 32-bit, so entries have a fixed size and the TBH table is arithmetic. The functions are
  * file-scope assembly (not inline asm: they use every register, and GCC cannot size their bodies). */
-#if TFS_CM_HAVE_DSP && defined(__GNUC__) && defined(__thumb2__)
-#define TFS_CM_ASM 1
+#if TFS_CM_ASM
 
 /* TBH over a run of r12 <= 64 entries into the body that follows, ending at label END:
  * table entry n = (END - SIZE * n - table) / 2. */
@@ -706,9 +734,7 @@ __asm__(
     "  b .Ltfs_b_tbh\n"
     TFS_CM_ASM_FN_END("tfs_cm_blk8_dots"));
 
-#else
-#define TFS_CM_ASM 0
-#endif
+#endif /* TFS_CM_ASM */
 
 /* blk8: the rows' dot products in chunks of 16 (assembly), each chunk then requantized. */
 static TFS_CM_INLINE void tfs_cm_eval_blk8_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
@@ -723,13 +749,14 @@ static TFS_CM_INLINE void tfs_cm_eval_blk8_body(const tfs_fc_params_t *p, const 
   s.idx = (const uint8_t *)p->indices;
   s.count = (const uint8_t *)p->row_ptr;
   s.bias = p->bias;
-  if (s.blocks == 0) {
-    tfs_cm_eval_blk8_c_body(p, x, out, full);
-    return;
-  }
   for (int32_t r = 0; r < p->rows; r += TFS_CM_CHUNK) {
     const int32_t n = tfs_cm_chunk_rows(p->rows, r);
-    tfs_cm_blk8_dots(&s, acc, n);
+    if (s.blocks > 0) {
+      tfs_cm_blk8_dots(&s, acc, n);
+    } else { /* no columns: the bias */
+      memcpy(acc, s.bias, (size_t)n * sizeof *acc);
+      s.bias += n;
+    }
     tfs_cm_requantize_rows(&q, r, acc, out, n);
   }
 #else
@@ -765,8 +792,10 @@ static TFS_CM_INLINE void tfs_cm_eval_csc8_body(const tfs_fc_params_t *p, const 
     } else {
       tfs_cm_csc8_columns2(&s);
     }
-  } else
-#endif
+  } else {
+    tfs_cm_csc8_columns(p, x, acc, blocks);
+  }
+#else
   if (blocks == 1) {
     tfs_cm_csc8_columns(p, x, acc, 1);
   } else if (blocks == 2) {
@@ -774,6 +803,7 @@ static TFS_CM_INLINE void tfs_cm_eval_csc8_body(const tfs_fc_params_t *p, const 
   } else {
     tfs_cm_csc8_columns(p, x, acc, blocks);
   }
+#endif
   tfs_cm_requantize_rows(&q, 0, acc, out, rows);
 }
 
@@ -829,11 +859,7 @@ TFS_CM_UNSWITCHED(tfs_cm_eval_blk8)
 TFS_CM_UNSWITCHED(tfs_cm_eval_dense)
 
 static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *out, int32_t *acc) {
-  if (tfs_cm_full_range(p)) {
-    tfs_cm_eval_csc8_body(p, x, out, acc, 1);
-  } else {
-    tfs_cm_eval_csc8_body(p, x, out, acc, 0);
-  }
+  tfs_cm_eval_csc8_body(p, x, out, acc, tfs_cm_full_range(p));
 }
 
 /* ---- Eval ------------------------------------------------------------------------------------------ */
