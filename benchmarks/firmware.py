@@ -32,7 +32,9 @@ Invoke() entry to return on mps2-an386 under -icount shift=0: 524,425 instructio
     .venv/bin/python benchmarks/firmware.py --quick   # headline only: LeNet at 90/95% on cortex-m4,
                                                       # policies and dense (results/firmware_headline.*)
     options: --model=lenet|digits, --target=cortex-m4 (repeatable), --jobs=N (default 2);
-    --render writes firmware.md and .png again from firmware.json
+    --render writes firmware.md and .png again from firmware.json; --reuse=OLD.json takes the QEMU counts
+    of every run whose firmware OLD.json measured (same model, board, encodings, kernel, inputs: after a
+    cost-model change with the same kernels) and measures the rest
 Trained, pruned and quantized models are cached (TFSPARSE_BENCH_CACHE, default
 $TMPDIR/tfsparse-bench-cache), keyed by the training code, the package sources it uses and the
 TensorFlow/Keras versions.
@@ -254,12 +256,37 @@ def n_inputs(model_name, target, label, kernel) -> int:
     return N_PERIODS * dither_period(get_target(target).instructions_per_tick)
 
 
-def measure_unit(model_name, s, target, unit_dir, labels) -> tuple:
-    """Every configuration in ``labels`` and both kernels of one (model, sparsity, board): (rows, skipped, seconds)."""
+def _firmware_identity(model_name, s, target, encodings, kernel, n) -> str:
+    """What makes two runs the same firmware: the pruned model, the board, each layer's encoding (convert is
+    deterministic given them), the kernel and the inputs."""
+    return f"{model_name}|{s}|{target}|{'/'.join(encodings)}|{kernel}|{n}"
+
+
+def stored_measurements(path) -> dict:
+    """{firmware identity: the QEMU measurement} of a stored firmware.json (see ``--reuse``)."""
+    out = {}
+    data = json.loads(pathlib.Path(path).read_text())
+    for r in data["runs"]:
+        m = {k: r[k] for k in ("instructions", "max_instructions", "mismatches_vs_tflm", "outputs_compared", "flash",
+                               "n_inputs", "worst_measured")}
+        m["layers"] = [l["measured"] for l in r["layers"]]
+        if all("worst_measured" in l for l in r["layers"]):
+            m["worst_layers"] = [l["worst_measured"] for l in r["layers"]]
+        m["measured_at"] = r.get("measured_at") or data["environment"]["date"]
+        out[_firmware_identity(r["model"], r["sparsity"], r["target"], r["encodings"], r["kernel"], r["n_inputs"])] = m
+    return out
+
+
+def measure_unit(model_name, s, target, unit_dir, labels, reuse=None) -> tuple:
+    """Every configuration in ``labels`` and both kernels of one (model, sparsity, board): (rows, skipped, seconds).
+
+    ``reuse``: a stored firmware.json whose QEMU counts are taken for every run that builds the same firmware
+    (same kernels: only the cost model or the report changed); the others are measured."""
     import tfsparse
     from tfsparse.errors import ConversionError
 
     t0 = time.time()
+    stored = stored_measurements(reuse) if reuse else {}
     unit_dir = pathlib.Path(unit_dir)
     blob = np.load(unit_dir.parent / f"{model_name}_{s}.npz")
     tflite, x_rep, xq_all, reference_all = blob["tflite"].tobytes(), blob["x_rep"], blob["xq"], blob["reference"]
@@ -279,8 +306,13 @@ def measure_unit(model_name, s, target, unit_dir, labels) -> tuple:
         for kernel in KERNELS:
             n = n_inputs(model_name, target, label, kernel)
             same = seen.get((key, kernel, n))
-            if same is None:
+            old = stored.get(_firmware_identity(model_name, s, target, encodings, kernel, n))
+            if same is None and old is not None and ("csc8" not in encodings or "worst_layers" in old):
+                m = dict(old, reused=True)
+                seen[(key, kernel, n)] = (label, m)
+            elif same is None:
                 m = measure(out, target, kernel, xq_all[:n], reference_all[:n], worst="csc8" in encodings)
+                m["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
                 seen[(key, kernel, n)] = (label, m)
             else:
                 m = dict(same[1], same_firmware_as=same[0])
@@ -323,6 +355,7 @@ def main() -> int:
     names = ("lenet",) if quick else _arg("model", MODELS)
     targets = ("cortex-m4",) if quick else _arg("target", TARGETS)
     jobs = int(_arg("jobs", ("2",))[0])
+    reuse = _arg("reuse", (None,))[0]
     sparsities = (0.9, 0.95) if quick else SPARSITIES
     labels = tuple(c[0] for c in (POLICIES + (("dense", "dense", False),) if quick else configs()))
     work = pathlib.Path(tempfile.mkdtemp(prefix="tfsparse-bench-fw-"))
@@ -341,7 +374,7 @@ def main() -> int:
                      xq=xq, reference=reference)
             for target in targets:
                 memory_rows.append({"model": model_name, "sparsity": s, "target": target, "tflm_arena": arena})
-                units.append((model_name, s, target, str(work / f"{model_name}_{s}_{target}"), labels))
+                units.append((model_name, s, target, str(work / f"{model_name}_{s}_{target}"), labels, reuse))
     # Board by board (M4 first), LeNet before the digits MLP: a run stopped early still has whole boards.
     units.sort(key=lambda u: (targets.index(u[2]), names.index(u[0])))
     rows, skipped, done = [], [], set()
@@ -425,6 +458,8 @@ def summarize(rows) -> dict:
     out["mismatches"] = sum(r["mismatches_vs_tflm"] for r in rows)
     out["outputs_compared"] = sum(r["outputs_compared"] for r in rows)
     out["firmware_runs"] = sum("same_firmware_as" not in r for r in rows)
+    out["reused_runs"] = sum("same_firmware_as" not in r and bool(r.get("reused")) for r in rows)
+    out["measured_at"] = sorted({r["measured_at"][:16] for r in rows if "measured_at" in r})
     return out
 
 
@@ -546,6 +581,12 @@ def markdown(rows, skipped, memory_rows, accuracy, summary, not_run=()) -> str:
                  f"elements compared with the TFLM interpreter (every run; {summary['firmware_runs']} distinct "
                  "firmware runs, the rest are configurations that generate the same C). Flash = text + data of "
                  "`arm-none-eabi-size`; model data = the generated weight and quantization arrays.")
+    if summary.get("reused_runs"):
+        parts.append(f"\n\nQEMU counts: {summary['reused_runs']} of the {summary['firmware_runs']} firmware runs were "
+                     "taken from an earlier run of this benchmark on the same kernels and generated C (`--reuse`: "
+                     "the cost model changed since, not the firmware), the others measured anew; measured between "
+                     f"{summary['measured_at'][0]} and {summary['measured_at'][-1]} UTC. The profile of every run "
+                     "was computed with the current cost model.")
     parts.append("\n\n### Every run: profile error per layer, and mismatches\n\n<details><summary>"
                  f"{len(rows)} runs</summary>\n")
     table = []
