@@ -584,7 +584,7 @@ def markdown(rows, skipped, memory_rows, accuracy, summary, not_run=()) -> str:
     if summary.get("reused_runs"):
         parts.append(f"\n\nQEMU counts: {summary['reused_runs']} of the {summary['firmware_runs']} firmware runs were "
                      "taken from an earlier run of this benchmark on the same kernels and generated C (`--reuse`: "
-                     "the cost model changed since, not the firmware), the others measured anew; measured between "
+                     "the cost model changed since, not the firmware), the others measured anew; QEMU counts recorded between "
                      f"{summary['measured_at'][0]} and {summary['measured_at'][-1]} UTC. The profile of every run "
                      "was computed with the current cost model.")
     parts.append("\n\n### Every run: profile error per layer, and mismatches\n\n<details><summary>"
