@@ -47,7 +47,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 
-def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400, wide: bool = False, real: bool = False):
+def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400, wide: bool = False, real: bool = False,
+                      sparse: bool = False):
     """A chain of FC layers (all encodings, varied shapes/densities/row lengths), RESHAPE, SOFTMAX."""
     from tfsparse.converter import csr
     from tfsparse.converter.ir import FullyConnected, Quantization, Reshape, Softmax, Tensor
@@ -70,6 +71,8 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400,
         order = ["blk8", "csc8"] * layers_per_encoding
     if real:  # 31-700 rows at 85-97% sparsity (vectorised abs rows, 2-4 block blk8/csc8), whatever max_width
         order = ["blk8", "abs_u16", "abs_u8", "csc8"] * layers_per_encoding
+    if sparse:  # column forms on mostly-dead inputs (1-2 row blocks): the zero-point skips real models take
+        order = ["csc8"] * (2 * layers_per_encoding)
     for k, enc in enumerate(order):
         nxt = order[k + 1] if k + 1 < len(order) else "dense"
         if enc == "abs_u8" and cols > 256:  # abs_u8 addresses 256 columns: put a narrowing dense layer first
@@ -80,6 +83,9 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400,
         density = float(rng.choice([0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4, 0.7, 1.0]))
         if wide:
             rows, density = int(rng.integers(520, 1000)), float(rng.choice([0.01, 0.03, 0.05, 0.08, 0.12]))
+        if sparse:  # wide enough for many four-column groups, 1 and 2 row blocks
+            rows = min(int(rng.choice([128, 200, 256, 300, 400])), max_width)
+            density = float(rng.choice([0.05, 0.1, 0.2, 0.3]))
         if real:
             rows = min(int(rng.choice([31, 64, 100, 128, 200, 256, 300, 400])), 256 if nxt == "abs_u8" else 400)
             rows = int(rng.choice([300, 400, 560, 650])) if nxt == "blk8" else rows  # 2-3 column blocks next
@@ -91,6 +97,12 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400,
         out = add(f"fc{k}/out", (1, rows), -128)
         bias = rng.integers(-3000, 3000, rows).astype(np.int64)
         folded = (bias + 128 * w.astype(np.int64).sum(axis=1)).astype(np.int32)
+        if sparse:  # 30-90% of the outputs held at the zero point (ReLU), in aligned fours half the time
+            dead_fraction = float(rng.choice([0.3, 0.6, 0.8, 0.9]))
+            dead = rng.random(rows) < dead_fraction
+            if rng.random() < 0.5:
+                dead = np.repeat(rng.random(-(-rows // 4)) < dead_fraction, 4)[:rows]
+            folded[dead] = -(1 << 30)
         mult = rng.integers(1 << 30, (1 << 31) - 1, rows).astype(np.int32)
         shift = rng.integers(-11, -5, rows).astype(np.int32)
         weights = csr.encode(w, enc)
@@ -190,7 +202,7 @@ def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:
     return raw
 
 
-MODELS = {"big": (1, None), "small": (2, 1), "wide": (3, 6)}  # (seed, layers per encoding; None: the core's)
+MODELS = {"big": (1, None), "small": (2, 1), "wide": (3, 6), "sparse": (4, 6)}  # (seed, layers per encoding; None: the core's)
 # Cores whose calibration layers are narrow (max width < 400: no wide model) but that run real layers'
 # sizes: Cortex-M55 (LeNet's 300-row and 784-column layers fit its 512 KiB ITCM one at a time).
 REAL_MODEL = {"cortex-m55": (6, 3)}
@@ -198,8 +210,9 @@ REAL_MODEL = {"cortex-m55": (6, 3)}
 
 def core_models(core, per_encoding, width) -> dict:
     """{tag: calibration model} of one core; "big" and "small" first (the graph overhead's two points)."""
-    models = {tag: calibration_model(seed, per_encoding if n is None else n, width, wide=tag == "wide")
-              for tag, (seed, n) in MODELS.items() if tag != "wide" or width >= 400}
+    models = {tag: calibration_model(seed, per_encoding if n is None else n, width, wide=tag == "wide",
+                                     sparse=tag == "sparse")
+              for tag, (seed, n) in MODELS.items() if tag not in ("wide", "sparse") or width >= 400}
     if core in REAL_MODEL:
         seed, n = REAL_MODEL[core]
         models["real"] = calibration_model(seed, n, width, real=True)
@@ -224,6 +237,9 @@ def fit_all(raw: dict):
                 continue  # not measured yet
             samples, overhead = {}, []
             for tag, model in models.items():
+                if f"{core}|{kernel}|{tag}" not in raw:  # a calibration model added since this core was measured
+                    print(f"[costfit] {core} {kernel}: no counts for the {tag!r} model (measure it)", flush=True)
+                    continue
                 r = raw[f"{core}|{kernel}|{tag}"]
                 means = np.asarray(r["layer_means"])
                 overhead.append((len(model.ops), r["total_plain"] - float(means.sum())))
