@@ -32,8 +32,12 @@ typedef struct {
   int32_t activation_max;
 } tfs_depthwise_conv_params_t;
 
-/* Scratch bytes Eval needs: one int32 accumulator per output channel. */
-#define TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES(output_channels) (4 * (output_channels))
+/* Scratch bytes Eval needs, the most any implementation uses: one int32 accumulator per output channel
+ * (portable), or, for a 3x3 filter with depth multiplier 1, 34 words per 4 channels (the Cortex-M
+ * twin's packed biases, int16 weight pairs and requantization constants). */
+#define TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES(output_channels, filter_height, filter_width, depth_multiplier) \
+  ((filter_height) == 3 && (filter_width) == 3 && (depth_multiplier) == 1 ? 34 * (output_channels)        \
+                                                                          : 4 * (output_channels))
 
 tfs_status_t tfs_depthwise_conv_2d_prepare(const tfs_depthwise_conv_params_t *params);
 

@@ -45,7 +45,8 @@ def scratch_bytes(op, model) -> int:
     if op.kind == "CONV_2D":
         return 5 * op.filter_height * op.filter_width * op.input_channels + 16  # TFS_CONV_2D_SCRATCH_BYTES
     if op.kind == "DEPTHWISE_CONV_2D":
-        return 4 * op.output_channels  # TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES
+        packed = (op.filter_height, op.filter_width, op.depth_multiplier) == (3, 3, 1)
+        return (34 if packed else 4) * op.output_channels  # TFS_DEPTHWISE_CONV_2D_SCRATCH_BYTES
     if op.kind == "MEAN":
         return 4 * _shape(model, op.input)[-1]  # TFS_MEAN_SCRATCH_BYTES
     if op.kind == "ADD" and _add_uses_tables(op, model):
