@@ -29,7 +29,7 @@ from .converter.ir import CSRMatrix, DenseMatrix
 from .converter.quant_math import saturating_rounding_doubling_high_mul
 
 __all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "CONV_COEFFICIENTS", "conv_geometry", "FEATURES", "COEFFICIENTS", "fc_features",
-           "predict_instructions", "CostModelError", "softmax_activity", "input_activity", "recorded_activity"]
+           "predict_instructions", "CostModelError", "GRAPH_COEFFICIENTS", "GRAPH_FEATURES", "graph_features", "logistic_activity", "softmax_activity", "input_activity", "recorded_activity"]
 
 
 class CostModelError(ValueError):
@@ -1365,9 +1365,249 @@ def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
                   arena_bytes=op_scratch_bytes(op, model), macs=int(g["macs"]), nnz=nnz)
 
 
+# ---- Graph ops (DEPTHWISE_CONV_2D, ADD, pools, MEAN, CONCATENATION, PAD, QUANTIZE, LOGISTIC, EXPAND_DIMS) ----
+# Linear in loop counts of their kernels (firmware/kernels/<op>.c and cortex_m/<op>.c), computed from the
+# op's shapes by graph_features; coefficients per (core, kernel, kind) fitted on QEMU by
+# benchmarks/graph_cost_fit.py (random chains of these ops), which rewrites the table below.
+_WINDOW = ("op", "pixels", "outputs", "w_rows", "w_taps", "e_rows", "e_taps")
+_GROUPS = ("op", "pixels", "g", "g_rows", "g_taps", "r", "r_rows", "r_taps")
+_DW = ("op", "pixels", "outputs", "k_rows", "taps", "w_taps", "e_taps", "e_taps_m", "pad_taps")
+GRAPH_FEATURES = {}
+for _kern in ("portable", "cortex-m"):
+    GRAPH_FEATURES.update({
+        (_kern, "MAX_POOL_2D"): _WINDOW, (_kern, "AVERAGE_POOL_2D"): _WINDOW,
+        (_kern, "DEPTHWISE_CONV_2D"): _DW,
+        (_kern, "ADD"): ("op", "elems", "table", "t_elems"),
+        (_kern, "MEAN"): ("op", "channels", "count", "elems"),
+        (_kern, "CONCATENATION"): ("op", "calls", "elems"),
+        (_kern, "PAD"): ("op", "rows", "elems", "out_elems"),
+        (_kern, "QUANTIZE"): ("op", "elems"),
+        (_kern, "LOGISTIC"): ("op", "elems", "live"),
+        (_kern, "EXPAND_DIMS"): ("op",),
+    })
+GRAPH_FEATURES.update({
+    # Cortex-M twins: 4 channels per word (groups "g"), leftover channels one by one ("r"); max pool
+    # unrolls 2x2 windows ("g2"); ADD's table loop writes 4 results per word ("t_quads").
+    ("cortex-m", "MAX_POOL_2D"): _GROUPS + ("g2", "g_clamp"),
+    ("cortex-m", "AVERAGE_POOL_2D"): _GROUPS,
+    ("cortex-m", "ADD"): ("op", "elems", "table", "t_quads", "t_clamp", "t_tail"),
+    # Depthwise: 3x3, multiplier 1, 4-channel blocks packed ("p_*": interior and border pixel blocks,
+    # output rows); other filters 4 channels per step ("g_*"); the rest one channel at a time.
+    ("cortex-m", "DEPTHWISE_CONV_2D"): ("op", "pixels", "p_op", "p_runs", "p_int", "p_bpx", "p_border", "p_clamp",
+                                        "p_pack", "g", "g_taps", "g_bpx", "g_border", "r", "r_taps"),
+})
+#: Inputs of an ADD from which its kernels tabulate each input's rescaling (codegen.graph_ops).
+_ADD_TABLE_MIN = 256
+
+
+def _spans(size, k, stride, pad, out, dilation=1):
+    """Per output position: (first valid tap, taps inside the input) along one dimension."""
+    start = np.arange(out) * stride - pad
+    taps = start[:, None] + np.arange(k) * dilation
+    valid = (taps >= 0) & (taps < size)
+    return valid
+
+
+def graph_features(op, model, kernel: str) -> dict:
+    """Loop counts of one graph op's kernel (the features of :data:`GRAPH_FEATURES`), from its shapes."""
+    t = model.tensors
+    out_shape = tuple(int(d) for d in t[op.output].shape)
+    elems = int(np.prod(out_shape))
+    kind = op.kind
+    f = {"op": 1.0}
+    if kind in ("MAX_POOL_2D", "AVERAGE_POOL_2D", "DEPTHWISE_CONV_2D"):
+        _, ih, iw, _ = (int(d) for d in t[op.input].shape)
+        _, oh, ow, c = out_shape
+        dy, dx = getattr(op, "dilation_height_factor", 1), getattr(op, "dilation_width_factor", 1)
+        vy = _spans(ih, op.filter_height, op.stride_height, op.padding_height, oh, dy)
+        vx = _spans(iw, op.filter_width, op.stride_width, op.padding_width, ow, dx)
+        ry, rx = vy.sum(axis=1), vx.sum(axis=1)  # valid taps per output row / column
+        pixels = oh * ow
+        taps = float(np.outer(ry, rx).sum())  # valid taps over all output pixels
+        rows = float(ry.sum() * ow)  # window rows over all output pixels
+        g, r = c // 4, c % 4
+        f.update(pixels=pixels, outputs=pixels * c, w_rows=rows, w_taps=taps, e_rows=rows * c, e_taps=taps * c)
+        if kind == "DEPTHWISE_CONV_2D":
+            k = op.filter_height * op.filter_width
+            multi = op.depth_multiplier != 1  # the portable kernel divides the channel per tap
+            f.update(pad_taps=(pixels * k - taps) * c, taps=pixels * k, k_rows=pixels * op.filter_height,
+                     e_taps=0.0 if multi else taps * c,
+                     e_taps_m=taps * c if multi else 0.0)
+            if kernel == "cortex-m":
+                packed = (op.filter_height == op.filter_width == 3 and op.depth_multiplier == 1 and g > 0)
+                inside = np.outer(ry == 3, rx == 3) if dx == 1 else np.zeros((oh, ow), bool)
+                interior = float(inside.sum())
+                clamp = op.activation_min != -128 or op.activation_max != 127
+                if packed:  # each output row's interior pixels in one call, the others through a tap table
+                    f.update(p_op=1.0, p_runs=float(inside.any(axis=1).sum()), p_int=interior * g,
+                             p_bpx=pixels - interior, p_border=(pixels - interior) * g,
+                             p_clamp=pixels * g if clamp else 0, p_pack=g, r=pixels * r, r_taps=pixels * k * r)
+                elif op.depth_multiplier == 1:  # interior pixels and border pixels (valid tap ranges)
+                    border = pixels - float(np.outer(ry == op.filter_height, rx == op.filter_width).sum())
+                    f.update(g=pixels * g, g_taps=pixels * k * g, g_bpx=border if g else 0, g_border=border * g,
+                             r=pixels * r, r_taps=pixels * k * r)
+                else:
+                    f.update(r=pixels * c, r_taps=pixels * k * c)
+        elif kernel == "cortex-m":
+            two = np.outer(ry == 2, rx == 2)
+            fast = float(two.sum()) if kind == "MAX_POOL_2D" else 0.0
+            slow_taps = taps - 4 * fast
+            slow_rows = rows - 2 * fast
+            clamp = op.activation_min != -128 or op.activation_max != 127
+            f.update(g=(pixels - fast) * g, g_rows=slow_rows * g, g_taps=slow_taps * g, g2=fast * g,
+                     g_clamp=pixels * g if clamp else 0, r=pixels * r, r_rows=rows * r, r_taps=taps * r)
+    elif kind == "ADD":
+        table = elems >= _ADD_TABLE_MIN
+        f.update(elems=0 if table else elems, table=float(table), t_elems=elems if table else 0)
+        if kernel == "cortex-m":
+            quads = elems // 4 if table and 1 <= -op.output_shift <= 22 else 0
+            clamp = op.activation_min != -128 or op.activation_max != 127
+            f.update(t_elems=0, t_quads=quads, t_clamp=quads if clamp else 0, t_tail=(elems - 4 * quads) if table else 0)
+    elif kind == "MEAN":
+        shape = tuple(int(d) for d in t[op.input].shape)
+        channels = shape[-1]
+        count = int(np.prod(shape)) // channels
+        f.update(channels=channels, count=count, elems=count * channels)
+    elif kind == "CONCATENATION":
+        axis = op.axis % len(out_shape)
+        outer = int(np.prod(out_shape[:axis]))
+        f.update(calls=outer * len(op.inputs), elems=elems)
+    elif kind == "PAD":
+        shape = tuple(int(d) for d in t[op.input].shape)
+        f.update(rows=int(np.prod(shape[:-1])), elems=int(np.prod(shape)), out_elems=elems)
+    elif kind == "QUANTIZE":
+        f.update(elems=elems)
+    elif kind == "LOGISTIC":
+        # Inputs within the input range radius of the zero point take the fixed-point exp and 1/(1+x);
+        # the others saturate (logistic_activity measures the fraction; None: all of them).
+        f.update(elems=elems, live=elems)
+    return f
+
+
+def _graph_coefficients(core, kernel, kind):
+    coef = GRAPH_COEFFICIENTS.get((PROXY_CORES.get(core, core), kernel, kind))
+    if coef is None:
+        coef = GRAPH_COEFFICIENTS.get((_GRAPH_FIT_CORE, kernel, kind))
+    if coef is None:
+        raise CostModelError(f"the cost model has no {kind} coefficients for {core!r} ({kernel} kernel); fit them "
+                             "with benchmarks/graph_cost_fit.py")
+    return coef
+
+
+def logistic_activity(op, x) -> np.ndarray:
+    """Per sample of LOGISTIC's int8 input ``x`` (leading batch axis): the fraction of inputs inside the
+    input range radius (computed; the others saturate at no cost)."""
+    d = np.asarray(x, np.int64).reshape(len(x), -1) - op.input_zero_point
+    return (np.abs(d) < op.input_range_radius).mean(axis=1)
+
+
+def _graph_cost(op, model, core, kernel, live_fraction) -> OpCost:
+    """A graph op without weights to choose: instructions from :func:`graph_features`. Only LOGISTIC
+    depends on the data: its ``live_fraction`` is :func:`logistic_activity`'s mean (None: every input
+    inside the radius, the worst case); the other kinds ignore it."""
+    kern = kernel if kernel in ("portable", "cortex-m") else "cortex-m"
+    f = graph_features(op, model, kern)
+    coef = _graph_coefficients(core, kern, op.kind)
+    worst = float(sum(c * float(f.get(n, 0.0)) for n, c in coef.items()))
+    mean = worst
+    if op.kind == "LOGISTIC" and live_fraction is not None:
+        mean = worst - coef.get("live", 0.0) * f["live"] * (1.0 - float(np.mean(np.ravel(live_fraction))))
+    flash = macs = nnz = 0
+    if op.kind == "DEPTHWISE_CONV_2D":
+        w = op.weights
+        flash = _const_bytes(w.weights) + 3 * 4 * int(w.shape[0])
+        macs = nnz = int(np.prod(w.shape))
+        macs *= int(np.prod(model.tensors[op.output].shape[1:3]))
+    return OpCost(instructions=mean, worst_case_instructions=max(mean, worst), flash_bytes=flash,
+                  arena_bytes=op_scratch_bytes(op, model), macs=macs, nnz=nnz)
+
+
+# Cores without their own fit use cortex-m4's coefficients (an estimate).
+_GRAPH_FIT_CORE = "cortex-m4"
+# BEGIN GRAPH FITTED (benchmarks/graph_cost_fit.py; do not edit by hand)
+GRAPH_COEFFICIENTS = {('cortex-m4', 'cortex-m', 'ADD'): {'elems': 93.0182,
+                                    'op': 63.085,
+                                    't_clamp': 5.9999,
+                                    't_quads': 49.9993,
+                                    't_tail': 0.0,
+                                    'table': 6706.9847},
+ ('cortex-m4', 'cortex-m', 'AVERAGE_POOL_2D'): {'g': 92.5693,
+                                                'g_rows': 29.497,
+                                                'g_taps': 5.5992,
+                                                'op': 43.8106,
+                                                'pixels': 56.4965,
+                                                'r': 24.1697,
+                                                'r_rows': 8.1532,
+                                                'r_taps': 6.276},
+ ('cortex-m4', 'cortex-m', 'CONCATENATION'): {'calls': 35.1882, 'elems': 0.5113, 'op': 18.5395},
+ ('cortex-m4', 'cortex-m', 'DEPTHWISE_CONV_2D'): {'g': 67.206,
+                                                  'g_border': 0.0,
+                                                  'g_bpx': 0.0,
+                                                  'g_taps': 40.806,
+                                                  'op': 0.0,
+                                                  'p_border': 110.1618,
+                                                  'p_bpx': 326.4279,
+                                                  'p_clamp': 4.8203,
+                                                  'p_int': 110.4231,
+                                                  'p_op': 168.3896,
+                                                  'p_pack': 239.6485,
+                                                  'p_runs': 133.2571,
+                                                  'pixels': 10.0573,
+                                                  'r': 108.0318,
+                                                  'r_taps': 26.0228},
+ ('cortex-m4', 'cortex-m', 'EXPAND_DIMS'): {'op': 3.0625},
+ ('cortex-m4', 'cortex-m', 'LOGISTIC'): {'elems': 168.3491, 'live': 0.0, 'op': 0.0},
+ ('cortex-m4', 'cortex-m', 'MAX_POOL_2D'): {'g': 18.0908,
+                                            'g2': 19.2869,
+                                            'g_clamp': 5.6883,
+                                            'g_rows': 8.6116,
+                                            'g_taps': 8.0899,
+                                            'op': 66.1249,
+                                            'pixels': 66.0423,
+                                            'r': 26.4919,
+                                            'r_rows': 2.2943,
+                                            'r_taps': 9.1631},
+ ('cortex-m4', 'cortex-m', 'MEAN'): {'channels': 54.0067, 'count': 8.804, 'elems': 6.0417, 'op': 33.9033},
+ ('cortex-m4', 'cortex-m', 'PAD'): {'elems': 0.7432, 'op': 107.1773, 'out_elems': 0.2329, 'rows': 40.6323},
+ ('cortex-m4', 'cortex-m', 'QUANTIZE'): {'elems': 55.0921, 'op': 22.9636},
+ ('cortex-m4', 'portable', 'ADD'): {'elems': 128.5598, 'op': 46.3981, 't_elems': 64.212, 'table': 20225.5859},
+ ('cortex-m4', 'portable', 'AVERAGE_POOL_2D'): {'e_rows': 8.0725,
+                                                'e_taps': 5.8026,
+                                                'op': 26.6489,
+                                                'outputs': 29.0763,
+                                                'pixels': 43.2454,
+                                                'w_rows': 0.0,
+                                                'w_taps': 0.8986},
+ ('cortex-m4', 'portable', 'CONCATENATION'): {'calls': 35.0699, 'elems': 0.5281, 'op': 19.0448},
+ ('cortex-m4', 'portable', 'DEPTHWISE_CONV_2D'): {'e_taps': 7.1008,
+                                                  'e_taps_m': 8.7927,
+                                                  'k_rows': 5.0713,
+                                                  'op': 21.4884,
+                                                  'outputs': 55.306,
+                                                  'pad_taps': 6.9891,
+                                                  'pixels': 55.2236,
+                                                  'taps': 27.5921,
+                                                  'w_taps': 9.2561},
+ ('cortex-m4', 'portable', 'EXPAND_DIMS'): {'op': 3.0625},
+ ('cortex-m4', 'portable', 'LOGISTIC'): {'elems': 168.0827, 'live': 0.0, 'op': 0.0},
+ ('cortex-m4', 'portable', 'MAX_POOL_2D'): {'e_rows': 0.6298,
+                                            'e_taps': 7.8667,
+                                            'op': 41.9122,
+                                            'outputs': 11.4561,
+                                            'pixels': 71.9738,
+                                            'w_rows': 4.0776,
+                                            'w_taps': 14.2381},
+ ('cortex-m4', 'portable', 'MEAN'): {'channels': 54.0276, 'count': 8.1637, 'elems': 6.0549, 'op': 34.4528},
+ ('cortex-m4', 'portable', 'PAD'): {'elems': 0.774, 'op': 101.4228, 'out_elems': 0.2106, 'rows': 40.7318},
+ ('cortex-m4', 'portable', 'QUANTIZE'): {'elems': 55.113, 'op': 21.4997}}
+# END GRAPH FITTED
+
 #: op.kind -> cost function ``(op, model, core, kernel, live_fraction) -> OpCost``.
 COST_FUNCTIONS = {"FULLY_CONNECTED": _fc_cost, "SOFTMAX": _softmax_cost, "RESHAPE": _reshape_cost,
                   "CONV_2D": _conv_cost}
+COST_FUNCTIONS.update({kind: _graph_cost for kind in ("DEPTHWISE_CONV_2D", "ADD", "MAX_POOL_2D", "AVERAGE_POOL_2D",
+                                                      "MEAN", "CONCATENATION", "PAD", "QUANTIZE", "LOGISTIC",
+                                                      "EXPAND_DIMS")})
 
 
 def op_cost(op, model, target: Union[str, Target], *, kernel: Optional[str] = None,
