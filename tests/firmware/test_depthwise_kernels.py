@@ -53,9 +53,10 @@ MODELS = {
     # 72 channels: one chunk of 64 and one of 8 in the tap table; stride 2; dilation (tap table inside too)
     "chunks_stride_dilation": (1, (7, 6, 72), [{"act": (-128, 127)}, {"stride": 2, "act": (-128, 127)},
                                                {"dilation": (2, 2)}, {"dilation": (1, 2)}]),
-    # 13 channels (12 in the packed form + 1; a run of interior pixels skips the 13th), VALID, depth multiplier 2 (one channel at a time), 2x3 / 1x1 filters
-    "odd_channels_multiplier": (2, (9, 5, 13), [{"act": (-128, 127)}, {"padding": "VALID"}, {"mult": 2}, {"k": (2, 3)},
-                                                 {"k": (1, 1), "stride": 2}]),
+    # 13 channels (12 in the packed form + 1; a run of interior pixels skips the 13th), VALID, depth
+    # multiplier 2 (one channel at a time), 2x3 / 1x1 filters
+    "odd_channels_multiplier": (2, (9, 5, 13), [{"act": (-128, 127)}, {"padding": "VALID"}, {"mult": 2},
+                                                 {"k": (2, 3)}, {"k": (1, 1), "stride": 2}]),
     # clamped activation (ReLU6-like) in the fast form; shifts at both ends of the fast range, ties at r = 1
     "clamp_and_shift_range": (3, (6, 7, 20), [{"act": (-40, 50)}, {"shifts": [-1, -22, -9, -1, -1, -2]},
                                                {"biases": [(1 << 29), -(1 << 29), 7, -7], "shifts": [-22, -22]}]),

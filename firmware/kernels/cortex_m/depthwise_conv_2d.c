@@ -96,27 +96,26 @@ static void rq_init(const tfs_depthwise_conv_params_t *p, int32_t *scratch, tfs_
 }
 
 /* Channel c's output from its accumulator, in the fast form (q->k set). */
-static inline int8_t rq_fast(const tfs_dw_rq_t *q, int32_t c, int32_t acc, int clamp) {
+static inline int8_t rq_fast(const tfs_dw_rq_t *q, int32_t c, int32_t acc) {
   const int32_t t = tfs_dw_smmlar((int32_t)((uint32_t)acc << 1), q->multiplier[c], q->k[c]);
-  int32_t v = tfs_dw_ssat8((int32_t)((uint32_t)t - ((uint32_t)acc >> 31)) >> -q->shift[c]);
-  if (clamp) {
-    v = v < q->lo ? q->lo : (v > q->hi ? q->hi : v);
-  }
-  return (int8_t)v;
+  const int32_t v = tfs_dw_ssat8((int32_t)((uint32_t)t - ((uint32_t)acc >> 31)) >> -q->shift[c]);
+  return (int8_t)(v < q->lo ? q->lo : (v > q->hi ? q->hi : v));
 }
 
-static inline int8_t rq_any(const tfs_dw_rq_t *q, int32_t c, int32_t acc, int fast, int clamp) {
-  return fast ? rq_fast(q, c, acc, clamp)
-              : tfs_cmd_requantize(acc, q->multiplier[c], q->shift[c], q->zp, q->lo, q->hi);
+/* Channel c's output in whichever form the layer has. */
+static inline int8_t rq_any(const tfs_dw_rq_t *q, int32_t c, int32_t acc) {
+  return q->k != NULL ? rq_fast(q, c, acc)
+                      : tfs_cmd_requantize(acc, q->multiplier[c], q->shift[c], q->zp, q->lo, q->hi);
 }
 
-#define TFS_DW_STORE4(q, c, out, fast, clamp)           \
-  do {                                                  \
-    (out)[(c)] = rq_any((q), (c), acc0, (fast), (clamp));         \
-    (out)[(c) + 1] = rq_any((q), (c) + 1, acc1, (fast), (clamp)); \
-    (out)[(c) + 2] = rq_any((q), (c) + 2, acc2, (fast), (clamp)); \
-    (out)[(c) + 3] = rq_any((q), (c) + 3, acc3, (fast), (clamp)); \
-  } while (0)
+/* Requantizes four channels' accumulators (out of line: one copy, and the tap loops keep their registers). */
+__attribute__((noinline)) static void store4(const tfs_dw_rq_t *q, int32_t c, int32_t acc0, int32_t acc1, int32_t acc2,
+                                             int32_t acc3, int8_t *out) {
+  out[c] = rq_any(q, c, acc0);
+  out[c + 1] = rq_any(q, c + 1, acc1);
+  out[c + 2] = rq_any(q, c + 2, acc2);
+  out[c + 3] = rq_any(q, c + 3, acc3);
+}
 
 /* Channels [c0, c_end) of one output pixel, any window position, one channel at a time. */
 static void pixel_generic(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, const int8_t *input, int32_t y0,
@@ -136,7 +135,7 @@ static void pixel_generic(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_
         acc += (int32_t)*wt * v;
       }
     }
-    out[c] = rq_any(q, c, acc, q->k != NULL, 1);
+    out[c] = rq_any(q, c, acc);
   }
 }
 
@@ -149,13 +148,11 @@ static void valid_range(int32_t start, int32_t k, int32_t dilation, int32_t size
   *hi = h;
 }
 
-#define TFS_DW_INLINE static inline __attribute__((always_inline))
-
 /* Channels [0, 4 * (cout / 4)) of one output pixel (depth multiplier 1), any window position: the valid
  * taps of each filter row are walked with a pointer, padded ones multiply a word of input zero points
  * (its halfword pairs computed once). */
-TFS_DW_INLINE void pixel_vector4(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, const int8_t *input,
-                                 int32_t y0, int32_t x0, int8_t *out, int fast, int clamp) {
+__attribute__((noinline)) static void pixel_vector4(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q,
+                                                    const int8_t *input, int32_t y0, int32_t x0, int8_t *out) {
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels, kh = w->filter_height, kw = w->filter_width;
   const uint32_t zp_word = 0x01010101u * (uint8_t)p->input_zero_point;
@@ -187,43 +184,18 @@ TFS_DW_INLINE void pixel_vector4(const tfs_depthwise_conv_params_t *p, const tfs
         TFS_DW_PAD_TAP4(wt);
       }
     }
-    TFS_DW_STORE4(q, c, out, fast, clamp);
+    store4(q, c, acc0, acc1, acc2, acc3, out);
   }
 }
 
-/* Three taps of a filter row: inputs at in, in + cs, in + 2 cs; weights at wt, wt + cout, wt + 2 cout. */
-#define TFS_DW_ROW3(in, cs, wt, cout)                                                                     \
-  do {                                                                                                    \
-    const uint32_t x0_ = tfs_cmd_read4(in), x1_ = tfs_cmd_read4((in) + (cs)),                             \
-                   x2_ = tfs_cmd_read4((in) + 2 * (cs));                                                  \
-    const uint32_t w0_ = tfs_cmd_read4(wt), w1_ = tfs_cmd_read4((wt) + (cout)),                           \
-                   w2_ = tfs_cmd_read4((wt) + 2 * (cout));                                                \
-    TFS_DW_TAP4(x0_, w0_);                                                                                \
-    TFS_DW_TAP4(x1_, w1_);                                                                                \
-    TFS_DW_TAP4(x2_, w2_);                                                                                \
-  } while (0)
-
-/* The same for a pixel whose whole window lies inside the input: no bounds checks, and a 3x3 filter
- * (the common case) is unrolled. `window` is the input at the window's top-left. */
-TFS_DW_INLINE void pixel_interior4(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, const int8_t *window,
-                                   int8_t *out, int fast, int clamp) {
+/* The same for a pixel whose whole window lies inside the input: no bounds checks. `window` is the input
+ * at the window's top-left. */
+__attribute__((noinline)) static void pixel_interior4(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q,
+                                                      const int8_t *window, int8_t *out) {
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels, kh = w->filter_height, kw = w->filter_width;
   const size_t row_step = (size_t)w->dilation_height * (size_t)w->input_width * (size_t)cout;
   const size_t col_step = (size_t)w->dilation_width * (size_t)cout;
-  if (kh == 3 && kw == 3) {
-    for (int32_t c = 0; c + 4 <= cout; c += 4) {
-      int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
-      const int8_t *wt = p->weights + c, *in = window + c;
-      TFS_DW_ROW3(in, col_step, wt, cout);
-      in += row_step, wt += 3 * cout;
-      TFS_DW_ROW3(in, col_step, wt, cout);
-      in += row_step, wt += 3 * cout;
-      TFS_DW_ROW3(in, col_step, wt, cout);
-      TFS_DW_STORE4(q, c, out, fast, clamp);
-    }
-    return;
-  }
   for (int32_t c = 0; c + 4 <= cout; c += 4) {
     int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
     const int8_t *wt = p->weights + c, *row = window + c;
@@ -234,7 +206,7 @@ TFS_DW_INLINE void pixel_interior4(const tfs_depthwise_conv_params_t *p, const t
         TFS_DW_TAP4(xv, wv);
       }
     }
-    TFS_DW_STORE4(q, c, out, fast, clamp);
+    store4(q, c, acc0, acc1, acc2, acc3, out);
   }
 }
 
@@ -487,8 +459,8 @@ static void pixel_taps3x3(const tfs_depthwise_conv_params_t *p, const tfs_dw_pac
 
 /* Every pixel's channels [0, 4 * blocks) in the packed 3x3 form (scratch already packed): each output
  * row's run of interior pixels in one packed_rows call, the others one by one through the tap table. */
-static void eval_packed_3x3(const tfs_depthwise_conv_params_t *p, const int32_t *packed, int32_t blocks,
-                            const int8_t *input, int8_t *output) {
+__attribute__((noinline)) static void eval_packed_3x3(const tfs_depthwise_conv_params_t *p, const int32_t *packed,
+                                                      int32_t blocks, const int8_t *input, int8_t *output) {
   const tfs_window_t *w = &p->window;
   const int32_t cout = w->output_channels;
   const int full_range = p->activation_min == -128 && p->activation_max == 127;
@@ -528,24 +500,6 @@ static void eval_packed_3x3(const tfs_depthwise_conv_params_t *p, const int32_t 
   }
 }
 
-/* The pixel routines of one requantization form (fast, clamp), each out of line with its own registers. */
-#define TFS_DW_PIXEL_FUNCS(suffix, fast, clamp)                                                                   \
-  __attribute__((noinline)) static void interior_##suffix(const tfs_depthwise_conv_params_t *p,                  \
-                                                          const tfs_dw_rq_t *q, const int8_t *window, int8_t *out) { \
-    pixel_interior4(p, q, window, out, fast, clamp);                                                             \
-  }                                                                                                              \
-  __attribute__((noinline)) static void border_##suffix(const tfs_depthwise_conv_params_t *p, const tfs_dw_rq_t *q, \
-                                                        const int8_t *input, int32_t y0, int32_t x0, int8_t *out) {  \
-    pixel_vector4(p, q, input, y0, x0, out, fast, clamp);                                                        \
-  }
-TFS_DW_PIXEL_FUNCS(fast, 1, 0)
-TFS_DW_PIXEL_FUNCS(fast_clamp, 1, 1)
-TFS_DW_PIXEL_FUNCS(generic, 0, 1)
-
-typedef void (*tfs_dw_interior_fn)(const tfs_depthwise_conv_params_t *, const tfs_dw_rq_t *, const int8_t *, int8_t *);
-typedef void (*tfs_dw_border_fn)(const tfs_depthwise_conv_params_t *, const tfs_dw_rq_t *, const int8_t *, int32_t,
-                                 int32_t, int8_t *);
-
 void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8_t *input, int8_t *output,
                                 void *scratch) {
   tfs_dw_rq_t q;
@@ -567,9 +521,6 @@ void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8
     }
     return;
   }
-  const int full_range = p->activation_min == -128 && p->activation_max == 127;
-  const tfs_dw_interior_fn interior = q.k == NULL ? interior_generic : full_range ? interior_fast : interior_fast_clamp;
-  const tfs_dw_border_fn border = q.k == NULL ? border_generic : full_range ? border_fast : border_fast_clamp;
   const int32_t span_y = (w->filter_height - 1) * w->dilation_height;
   const int32_t span_x = (w->filter_width - 1) * w->dilation_width;
   for (int32_t oy = 0; oy < w->output_height; ++oy) {
@@ -578,9 +529,9 @@ void tfs_depthwise_conv_2d_eval(const tfs_depthwise_conv_params_t *p, const int8
     for (int32_t ox = 0; ox < w->output_width; ++ox, output += cout) {
       const int32_t x0 = ox * w->stride_width - w->padding_width;
       if (vector_channels > 0 && inside_y && x0 >= 0 && x0 + span_x < w->input_width) {
-        interior(p, &q, input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout, output);
+        pixel_interior4(p, &q, input + ((size_t)y0 * (size_t)w->input_width + (size_t)x0) * (size_t)cout, output);
       } else if (vector_channels > 0) {
-        border(p, &q, input, y0, x0, output);
+        pixel_vector4(p, &q, input, y0, x0, output);
       }
       if (vector_channels < cout) {
         pixel_generic(p, &q, input, y0, x0, vector_channels, cout, output);
