@@ -111,15 +111,16 @@ def fit_one(samples, names):
     return {n: round(float(c), 4) for n, c in zip(names, coef)}, float(err.max())
 
 
-def samples_of(rows):
-    """[(kernel, kind, features, measured)] of :func:`measure`'s rows (features from the chains' shapes)."""
+def samples_of(rows, n_inputs=40):
+    """[(kernel, kind, features, measured)] of :func:`measure`'s rows (features from the chains' shapes;
+    LOGISTIC's activity from the ``n_inputs`` inputs measured)."""
     from tfsparse.costmodel import graph_features
 
     models, out = {}, []
     for seed, i, kernel, m in rows:
         if seed not in models:
             sm = chain_model(seed)
-            models[seed] = (sm, _logistic_live(sm, chain_inputs(sm, seed, 40)))
+            models[seed] = (sm, _logistic_live(sm, chain_inputs(sm, seed, n_inputs)))
         sm, live = models[seed]
         op = sm.ops[i]
         f = graph_features(op, sm, kernel)
@@ -148,10 +149,10 @@ def _logistic_live(sm, x) -> dict:
     return live
 
 
-def fit(rows, core, only=()):
+def fit(rows, core, only=(), n_inputs=40):
     from tfsparse.costmodel import GRAPH_FEATURES
 
-    rows = samples_of(rows)
+    rows = samples_of(rows, n_inputs)
     table, worst = {}, {}
     for kernel in KERNELS:
         for kind in KINDS:
@@ -233,18 +234,21 @@ def main(argv=None) -> int:
     parser.add_argument("--check", nargs="*", help=".tflite files: per-layer profile vs QEMU instead of fitting")
     parser.add_argument("--inputs", type=int, default=40)
     parser.add_argument("--out", help="JSON file for --check's results")
-    parser.add_argument("--raw", help="JSON file keeping the measured chains (chains already in it are not measured again)")
+    parser.add_argument("--raw", help="JSON file keeping the measured chains (chains already in it are not measured "
+                        "again; default benchmarks/results/graph_cost_raw_<core>.json)")
     args = parser.parse_args(argv)
     if args.check:
         check(args.check, args.target, args.inputs, args.out)
         return 0
     from tfsparse import costmodel
     from tfsparse.codegen.targets import get_target
+    from tfsparse.firmware import dither_period
 
     t0 = time.time()
     core = get_target(args.target).cpu
-    rows = measure(args.target, list(range(args.chains)), raw=pathlib.Path(args.raw) if args.raw else None)
-    table, _ = fit(rows, core, tuple(args.only))
+    raw = pathlib.Path(args.raw) if args.raw else ROOT / "benchmarks" / "results" / f"graph_cost_raw_{core}.json"
+    rows = measure(args.target, list(range(args.chains)), raw=raw)
+    table, _ = fit(rows, core, tuple(args.only), dither_period(get_target(args.target).instructions_per_tick))
     merged = {**costmodel.GRAPH_COEFFICIENTS, **table}
     pprint.pprint(table, width=110)
     if not args.no_write:
