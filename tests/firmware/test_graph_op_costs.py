@@ -19,13 +19,11 @@ import tfsparse
 from tfsparse.codegen._testing_graph import _Builder
 from tfsparse.converter.ir import AveragePool2D, MaxPool2D
 from tfsparse.converter.model import SparseModel
-from tfsparse.costmodel import op_cost
+from tfsparse.costmodel import GRAPH_COEFFICIENTS, GRAPH_FEATURES, graph_features, op_cost
 from tfsparse.firmware import dither_cflags
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[2] / "benchmarks"))
 import graph_cost_fit  # noqa: E402
-
-pytestmark = pytest.mark.slow
 
 #: The reference models' shapes within 5%; the random chain's odd shapes (2 or 5 channels, 1x4 and 3x1
 #: windows, memcpy-bound PAD/CONCATENATION rows of a few bytes) within 15%.
@@ -80,6 +78,7 @@ MODELS = {"ds_cnn": lambda: _model("ds_cnn", _ds_cnn), "resnet8": lambda: _model
           "mnist_cnn": lambda: _model("mnist_cnn", _mnist_cnn), "chain": lambda: graph_cost_fit.chain_model(977)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_graph_op_costs_predict_qemu(name, tmp_path):
     sm = MODELS[name]()
@@ -109,3 +108,28 @@ def test_every_graph_op_kind_is_priced():
         assert cost.instructions > 0 or op.kind == "EXPAND_DIMS", op.kind
     prof = tfsparse.profile(sm, target="cortex-m4")
     assert prof.unpriced == () and np.isfinite(prof.instructions)
+
+
+def test_graph_features_count_the_kernels_loops():
+    """Loop counts by hand for ds_cnn's depthwise layer and mnist_cnn's first max pool."""
+    sm = MODELS["ds_cnn"]()
+    dw, pool = sm.ops
+    # 25x5 output, 3x3 SAME: interior pixels have all 9 taps (rows 1..23, columns 1..3).
+    f = graph_features(dw, sm, "cortex-m")
+    assert (f["pixels"], f["p_int"], f["p_bpx"], f["p_border"], f["p_runs"], f["p_pack"]) == (125, 69 * 16, 56, 56 * 16, 23, 16)
+    p = graph_features(dw, sm, "portable")
+    valid = 9 * 69 + 6 * (2 * 3 + 2 * 23) + 4 * 4  # interior, edges, corners
+    assert (p["taps"], p["e_taps"], p["pad_taps"]) == (125 * 9, valid * 64, (125 * 9 - valid) * 64)
+    # The global 24x5 pool, VALID: one output pixel over 120 of the 125 input pixels.
+    g = graph_features(pool, sm, "cortex-m")
+    assert (g["pixels"], g["g"], g["g_taps"], g["g_rows"], g["r"]) == (1, 16, 120 * 16, 24 * 16, 0)
+    mnist = MODELS["mnist_cnn"]()
+    m = graph_features(mnist.ops[0], mnist, "cortex-m")  # 26x26x16 -> 13x13, every window 2x2
+    assert (m["g2"], m["g"], m["g_taps"], m["r"]) == (169 * 4, 0, 0, 0)
+
+
+def test_graph_coefficients_cover_every_kind_on_the_fitted_cores():
+    for core in ("cortex-m4", "cortex-m7", "cortex-m33"):
+        for (kernel, kind), names in GRAPH_FEATURES.items():
+            coef = GRAPH_COEFFICIENTS[(core, kernel, kind)]
+            assert set(coef) == set(names) and all(c >= 0 for c in coef.values()), (core, kernel, kind)
