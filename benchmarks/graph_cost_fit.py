@@ -125,7 +125,7 @@ def samples_of(rows, n_inputs=40):
         op = sm.ops[i]
         f = graph_features(op, sm, kernel)
         if op.name in live:  # the measured inputs' activity, as profile(inputs=...) prices it
-            f["live"] *= live[op.name]
+            f.update(live=f["live"] * live[op.name][0], exp_bits=f["exp_bits"] * live[op.name][1])
         out.append((kernel, op.kind, f, m))
     return out
 
@@ -135,7 +135,7 @@ def chain_inputs(sm, seed, n):
 
 
 def _logistic_live(sm, x) -> dict:
-    """{LOGISTIC op name: mean fraction of its inputs inside the range radius} on ``x``."""
+    """{LOGISTIC op name: its mean (live, exp_bits) activity} on ``x`` (costmodel.logistic_activity)."""
     from tfsparse.converter.executor import run
     from tfsparse.costmodel import logistic_activity
 
@@ -143,7 +143,7 @@ def _logistic_live(sm, x) -> dict:
 
     def visit(op, xs, _):
         if op.kind == "LOGISTIC":
-            live[op.name] = float(logistic_activity(op, xs[0]).mean())
+            live[op.name] = logistic_activity(op, xs[0]).mean(axis=0)
 
     run(sm, x, visit)
     return live

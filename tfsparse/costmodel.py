@@ -29,7 +29,7 @@ from .codegen.arena import op_scratch_bytes
 from .codegen.targets import Target, get_target
 from .converter.csr import coordinates
 from .converter.ir import CSRMatrix, DenseMatrix
-from .converter.quant_math import saturating_rounding_doubling_high_mul
+from .converter.quant_math import multiply_by_quantized_multiplier, saturating_rounding_doubling_high_mul
 
 __all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "CONV_COEFFICIENTS", "conv_geometry", "FEATURES", "COEFFICIENTS", "fc_features",
            "predict_instructions", "CostModelError", "GRAPH_COEFFICIENTS", "GRAPH_FEATURES", "graph_features", "logistic_activity", "softmax_activity", "input_activity", "recorded_activity"]
@@ -1385,7 +1385,7 @@ for _kern in ("portable", "cortex-m"):
         (_kern, "CONCATENATION"): ("op", "calls", "elems"),
         (_kern, "PAD"): ("op", "rows", "elems", "out_elems"),
         (_kern, "QUANTIZE"): ("op", "elems"),
-        (_kern, "LOGISTIC"): ("op", "elems", "live"),
+        (_kern, "LOGISTIC"): ("op", "elems", "live", "exp_bits"),
         (_kern, "EXPAND_DIMS"): ("op",),
     })
 GRAPH_FEATURES.update({
@@ -1482,8 +1482,9 @@ def graph_features(op, model, kernel: str) -> dict:
         f.update(elems=elems)
     elif kind == "LOGISTIC":
         # Inputs within the input range radius of the zero point take the fixed-point exp and 1/(1+x);
-        # the others saturate (logistic_activity measures the fraction; None: all of them).
-        f.update(elems=elems, live=elems)
+        # the others (and inputs at the zero point) take a shortcut; the exp barrel multiplies once per
+        # set bit of the integer part (logistic_activity measures both; here the worst case).
+        f.update(elems=elems, live=elems, exp_bits=elems * _LOGISTIC_BARREL_BITS)
     return f
 
 
@@ -1497,24 +1498,38 @@ def _graph_coefficients(core, kernel, kind):
     return coef
 
 
+_LOGISTIC_BARREL_BITS = 6  # exp_on_negative_values with 4 integer bits: k = 0 .. 5
+
+
 def logistic_activity(op, x) -> np.ndarray:
-    """Per sample of LOGISTIC's int8 input ``x`` (leading batch axis): the fraction of inputs inside the
-    input range radius (computed; the others saturate at no cost)."""
+    """Per sample of LOGISTIC's int8 input ``x`` (leading batch axis): (fraction of inputs off the zero
+    point and inside the input range radius, which take the fixed-point exp and 1/(1+x), while the
+    others saturate or return one half at once; fraction of the exp barrel's 6 multiply steps taken)."""
     d = np.asarray(x, np.int64).reshape(len(x), -1) - op.input_zero_point
-    return (np.abs(d) < op.input_range_radius).mean(axis=1)
+    live = (np.abs(d) < op.input_range_radius) & (d != 0)
+    q4 = multiply_by_quantized_multiplier(np.where(live, d, 0), op.input_multiplier, op.input_left_shift)
+    a = -np.abs(np.asarray(q4, np.int64))
+    quarter = 1 << (31 - 4 - 2)
+    bits = ((((a & (quarter - 1)) - quarter) - a) >> 25) & ((1 << _LOGISTIC_BARREL_BITS) - 1)
+    count = np.zeros_like(bits)
+    for k in range(_LOGISTIC_BARREL_BITS):
+        count += (bits >> k) & 1
+    count = np.where(live & (q4 != 0), count, 0)
+    return np.stack([live.mean(axis=1), count.sum(axis=1) / (d.shape[1] * _LOGISTIC_BARREL_BITS)], axis=1)
 
 
 def _graph_cost(op, model, core, kernel, live_fraction) -> OpCost:
     """A graph op without weights to choose: instructions from :func:`graph_features`. Only LOGISTIC
-    depends on the data: its ``live_fraction`` is :func:`logistic_activity`'s mean (None: every input
-    inside the radius, the worst case); the other kinds ignore it."""
+    depends on the data: its ``live_fraction`` is ``(live, exp_bits)``, :func:`logistic_activity`'s
+    means (None: the worst case, every input live and every exp step taken); the others ignore it."""
     kern = kernel if kernel in ("portable", "cortex-m") else "cortex-m"
     f = graph_features(op, model, kern)
     coef = _graph_coefficients(core, kern, op.kind)
-    worst = float(sum(c * float(f.get(n, 0.0)) for n, c in coef.items()))
-    mean = worst
+    worst = mean = float(sum(c * float(f.get(n, 0.0)) for n, c in coef.items()))
     if op.kind == "LOGISTIC" and live_fraction is not None:
-        mean = worst - coef.get("live", 0.0) * f["live"] * (1.0 - float(np.mean(np.ravel(live_fraction))))
+        live, bits = (float(v) for v in np.ravel(live_fraction)[:2])
+        f.update(live=live * f["elems"], exp_bits=bits * f["elems"] * _LOGISTIC_BARREL_BITS)
+        mean = float(sum(c * float(f.get(n, 0.0)) for n, c in coef.items()))
     flash = macs = nnz = 0
     if op.kind == "DEPTHWISE_CONV_2D":
         w = op.weights
@@ -1559,7 +1574,10 @@ GRAPH_COEFFICIENTS = {('cortex-m33', 'cortex-m', 'ADD'): {'elems': 88.0451,
                                                    'r': 91.195,
                                                    'r_taps': 27.7176},
  ('cortex-m33', 'cortex-m', 'EXPAND_DIMS'): {'op': 3.0},
- ('cortex-m33', 'cortex-m', 'LOGISTIC'): {'elems': 168.8807, 'live': 0.0, 'op': 0.0},
+ ('cortex-m33', 'cortex-m', 'LOGISTIC'): {'elems': 49.4928,
+                                          'exp_bits': 21.1124,
+                                          'live': 282.4354,
+                                          'op': 21.0393},
  ('cortex-m33', 'cortex-m', 'MAX_POOL_2D'): {'g': 18.0516,
                                              'g2': 19.3299,
                                              'g_clamp': 5.7977,
@@ -1595,7 +1613,10 @@ GRAPH_COEFFICIENTS = {('cortex-m33', 'cortex-m', 'ADD'): {'elems': 88.0451,
                                                    'taps': 26.6979,
                                                    'w_taps': 9.2036},
  ('cortex-m33', 'portable', 'EXPAND_DIMS'): {'op': 3.0},
- ('cortex-m33', 'portable', 'LOGISTIC'): {'elems': 168.5724, 'live': 0.0, 'op': 0.0},
+ ('cortex-m33', 'portable', 'LOGISTIC'): {'elems': 49.1848,
+                                          'exp_bits': 20.5802,
+                                          'live': 282.9744,
+                                          'op': 20.4778},
  ('cortex-m33', 'portable', 'MAX_POOL_2D'): {'e_rows': 0.6119,
                                              'e_taps': 7.8622,
                                              'op': 44.3119,
@@ -1637,7 +1658,10 @@ GRAPH_COEFFICIENTS = {('cortex-m33', 'cortex-m', 'ADD'): {'elems': 88.0451,
                                                   'r': 93.5078,
                                                   'r_taps': 27.2508},
  ('cortex-m4', 'cortex-m', 'EXPAND_DIMS'): {'op': 3.0625},
- ('cortex-m4', 'cortex-m', 'LOGISTIC'): {'elems': 167.6581, 'live': 0.0, 'op': 0.0},
+ ('cortex-m4', 'cortex-m', 'LOGISTIC'): {'elems': 49.8743,
+                                         'exp_bits': 21.8037,
+                                         'live': 281.7706,
+                                         'op': 19.5556},
  ('cortex-m4', 'cortex-m', 'MAX_POOL_2D'): {'g': 18.4723,
                                             'g2': 19.2656,
                                             'g_clamp': 5.5924,
@@ -1670,7 +1694,10 @@ GRAPH_COEFFICIENTS = {('cortex-m33', 'cortex-m', 'ADD'): {'elems': 88.0451,
                                                   'taps': 27.5921,
                                                   'w_taps': 9.2561},
  ('cortex-m4', 'portable', 'EXPAND_DIMS'): {'op': 3.0625},
- ('cortex-m4', 'portable', 'LOGISTIC'): {'elems': 168.0827, 'live': 0.0, 'op': 0.0},
+ ('cortex-m4', 'portable', 'LOGISTIC'): {'elems': 49.8907,
+                                         'exp_bits': 22.0139,
+                                         'live': 281.6819,
+                                         'op': 22.5623},
  ('cortex-m4', 'portable', 'MAX_POOL_2D'): {'e_rows': 0.6298,
                                             'e_taps': 7.8667,
                                             'op': 41.9122,
@@ -1712,7 +1739,10 @@ GRAPH_COEFFICIENTS = {('cortex-m33', 'cortex-m', 'ADD'): {'elems': 88.0451,
                                                   'r': 100.0191,
                                                   'r_taps': 27.2241},
  ('cortex-m7', 'cortex-m', 'EXPAND_DIMS'): {'op': 4.9375},
- ('cortex-m7', 'cortex-m', 'LOGISTIC'): {'elems': 168.5906, 'live': 0.0, 'op': 0.0},
+ ('cortex-m7', 'cortex-m', 'LOGISTIC'): {'elems': 50.1692,
+                                         'exp_bits': 20.8533,
+                                         'live': 284.3035,
+                                         'op': 17.1662},
  ('cortex-m7', 'cortex-m', 'MAX_POOL_2D'): {'g': 15.8409,
                                             'g2': 18.4015,
                                             'g_clamp': 5.8833,
@@ -1748,7 +1778,10 @@ GRAPH_COEFFICIENTS = {('cortex-m33', 'cortex-m', 'ADD'): {'elems': 88.0451,
                                                   'taps': 27.8585,
                                                   'w_taps': 9.1618},
  ('cortex-m7', 'portable', 'EXPAND_DIMS'): {'op': 4.9375},
- ('cortex-m7', 'portable', 'LOGISTIC'): {'elems': 168.4573, 'live': 0.0, 'op': 0.0},
+ ('cortex-m7', 'portable', 'LOGISTIC'): {'elems': 49.0932,
+                                         'exp_bits': 19.6194,
+                                         'live': 285.9481,
+                                         'op': 22.5535},
  ('cortex-m7', 'portable', 'MAX_POOL_2D'): {'e_rows': 0.6196,
                                             'e_taps': 7.8683,
                                             'op': 41.4993,

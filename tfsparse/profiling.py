@@ -112,7 +112,7 @@ def _live_fractions(model, inputs) -> dict:
         if op.kind == "SOFTMAX":
             out[op.name] = softmax_activity(op, args[0]).mean(axis=0)
         elif op.kind == "LOGISTIC":
-            out[op.name] = float(logistic_activity(op, args[0]).mean())
+            out[op.name] = logistic_activity(op, args[0]).mean(axis=0)
     return out
 
 
