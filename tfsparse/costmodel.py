@@ -8,7 +8,10 @@ structure (rows, nonzeros per row in blocks of eight, index entries, escapes, li
 table between the ``BEGIN FITTED``/``END FITTED`` markers below; never edit it by hand).
 
 Per-op-kind cost functions live in :data:`COST_FUNCTIONS`, keyed by ``op.kind``; an op kind adds its
-own function there and its feature sets to :data:`FEATURES`.
+own function there and its feature sets to :data:`FEATURES`. The graph ops without a weight encoding to
+choose (DEPTHWISE_CONV_2D, ADD, pools, MEAN, CONCATENATION, PAD, QUANTIZE, LOGISTIC, EXPAND_DIMS) share
+one function over :func:`graph_features` with their own table, :data:`GRAPH_COEFFICIENTS`, fitted by
+``benchmarks/graph_cost_fit.py`` (``BEGIN GRAPH FITTED``/``END GRAPH FITTED``).
 
 Example:
     >>> cost = op_cost(model.ops[0], model, "cortex-m4")              # doctest: +SKIP
@@ -26,10 +29,10 @@ from .codegen.arena import op_scratch_bytes
 from .codegen.targets import Target, get_target
 from .converter.csr import coordinates
 from .converter.ir import CSRMatrix, DenseMatrix
-from .converter.quant_math import saturating_rounding_doubling_high_mul
+from .converter.quant_math import multiply_by_quantized_multiplier, saturating_rounding_doubling_high_mul
 
 __all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "CONV_COEFFICIENTS", "conv_geometry", "FEATURES", "COEFFICIENTS", "fc_features",
-           "predict_instructions", "CostModelError", "softmax_activity", "input_activity", "recorded_activity"]
+           "predict_instructions", "CostModelError", "GRAPH_COEFFICIENTS", "GRAPH_FEATURES", "graph_features", "logistic_activity", "softmax_activity", "input_activity", "recorded_activity"]
 
 
 class CostModelError(ValueError):
@@ -1630,9 +1633,512 @@ def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
                   arena_bytes=op_scratch_bytes(op, model), macs=int(g["macs"]), nnz=nnz)
 
 
+# ---- Graph ops (DEPTHWISE_CONV_2D, ADD, pools, MEAN, CONCATENATION, PAD, QUANTIZE, LOGISTIC, EXPAND_DIMS) ----
+# Linear in loop counts of their kernels (firmware/kernels/<op>.c and cortex_m/<op>.c), computed from the
+# op's shapes by graph_features; coefficients per (core, kernel, kind) fitted on QEMU by
+# benchmarks/graph_cost_fit.py (random chains of these ops), which rewrites the table below.
+_WINDOW = ("op", "pixels", "outputs", "w_rows", "w_taps", "e_rows", "e_taps")
+_GROUPS = ("op", "pixels", "g", "g_rows", "g_taps", "r", "r_rows", "r_taps")
+_DW = ("op", "pixels", "outputs", "k_rows", "taps", "w_taps", "e_taps", "e_taps_m", "pad_taps")
+GRAPH_FEATURES = {}
+for _kern in ("portable", "cortex-m"):
+    GRAPH_FEATURES.update({
+        (_kern, "MAX_POOL_2D"): _WINDOW, (_kern, "AVERAGE_POOL_2D"): _WINDOW,
+        (_kern, "DEPTHWISE_CONV_2D"): _DW,
+        (_kern, "ADD"): ("op", "elems", "table", "t_elems"),
+        (_kern, "MEAN"): ("op", "channels", "count", "elems"),
+        # memcpy per row / per input slice: words and leftover bytes.
+        # (u_words: words of slices whose length is not a multiple of 4, so later slices are misaligned).
+        (_kern, "CONCATENATION"): ("op", "calls", "elems", "words", "u_words", "tail"),
+        (_kern, "PAD"): ("op", "rows", "elems", "words", "u_words", "tail", "out_elems"),
+        (_kern, "QUANTIZE"): ("op", "elems"),
+        (_kern, "LOGISTIC"): ("op", "elems", "live", "exp_bits"),
+        (_kern, "EXPAND_DIMS"): ("op",),
+    })
+GRAPH_FEATURES.update({
+    # Cortex-M twins: 4 channels per word (groups "g"), leftover channels one by one ("r"); max pool
+    # unrolls 2x2 windows ("g2"); ADD's table loop writes 4 results per word ("t_quads").
+    ("cortex-m", "MAX_POOL_2D"): _GROUPS + ("g2", "g_clamp"),
+    ("cortex-m", "AVERAGE_POOL_2D"): _GROUPS,
+    ("cortex-m", "ADD"): ("op", "elems", "table", "t_quads", "t_clamp", "t_tail"),
+    # Depthwise: 3x3, multiplier 1, 4-channel blocks packed ("p_*": interior and border pixel blocks,
+    # output rows); other filters 4 channels per step ("g_*"); the rest one channel at a time.
+    ("cortex-m", "DEPTHWISE_CONV_2D"): ("op", "pixels", "p_op", "p_runs", "p_int", "p_bpx", "p_border", "p_clamp",
+                                        "p_pack", "g", "g_taps", "g_bpx", "g_border", "r", "r_taps"),
+})
+#: Inputs of an ADD from which its kernels tabulate each input's rescaling (codegen.graph_ops).
+_ADD_TABLE_MIN = 256
+
+
+def _spans(size, k, stride, pad, out, dilation=1):
+    """Per output position: (first valid tap, taps inside the input) along one dimension."""
+    start = np.arange(out) * stride - pad
+    taps = start[:, None] + np.arange(k) * dilation
+    valid = (taps >= 0) & (taps < size)
+    return valid
+
+
+def graph_features(op, model, kernel: str) -> dict:
+    """Loop counts of one graph op's kernel (the features of :data:`GRAPH_FEATURES`), from its shapes."""
+    t = model.tensors
+    out_shape = tuple(int(d) for d in t[op.output].shape)
+    elems = int(np.prod(out_shape))
+    kind = op.kind
+    f = {"op": 1.0}
+    if kind in ("MAX_POOL_2D", "AVERAGE_POOL_2D", "DEPTHWISE_CONV_2D"):
+        _, ih, iw, _ = (int(d) for d in t[op.input].shape)
+        _, oh, ow, c = out_shape
+        dy, dx = getattr(op, "dilation_height_factor", 1), getattr(op, "dilation_width_factor", 1)
+        vy = _spans(ih, op.filter_height, op.stride_height, op.padding_height, oh, dy)
+        vx = _spans(iw, op.filter_width, op.stride_width, op.padding_width, ow, dx)
+        ry, rx = vy.sum(axis=1), vx.sum(axis=1)  # valid taps per output row / column
+        pixels = oh * ow
+        taps = float(np.outer(ry, rx).sum())  # valid taps over all output pixels
+        rows = float(ry.sum() * ow)  # window rows over all output pixels
+        g, r = c // 4, c % 4
+        f.update(pixels=pixels, outputs=pixels * c, w_rows=rows, w_taps=taps, e_rows=rows * c, e_taps=taps * c)
+        if kind == "DEPTHWISE_CONV_2D":
+            k = op.filter_height * op.filter_width
+            multi = op.depth_multiplier != 1  # the portable kernel divides the channel per tap
+            f.update(pad_taps=(pixels * k - taps) * c, taps=pixels * k, k_rows=pixels * op.filter_height,
+                     e_taps=0.0 if multi else taps * c,
+                     e_taps_m=taps * c if multi else 0.0)
+            if kernel == "cortex-m":
+                packed = (op.filter_height == op.filter_width == 3 and op.depth_multiplier == 1 and g > 0)
+                inside = np.outer(ry == 3, rx == 3) if dx == 1 else np.zeros((oh, ow), bool)
+                interior = float(inside.sum())
+                clamp = op.activation_min != -128 or op.activation_max != 127
+                if packed:  # each output row's interior pixels in one call, the others through a tap table
+                    f.update(p_op=1.0, p_runs=float(inside.any(axis=1).sum()), p_int=interior * g,
+                             p_bpx=pixels - interior, p_border=(pixels - interior) * g,
+                             p_clamp=pixels * g if clamp else 0, p_pack=g, r=pixels * r, r_taps=pixels * k * r)
+                elif op.depth_multiplier == 1:  # interior pixels and border pixels (valid tap ranges)
+                    border = pixels - float(np.outer(ry == op.filter_height, rx == op.filter_width).sum())
+                    f.update(g=pixels * g, g_taps=pixels * k * g, g_bpx=border if g else 0, g_border=border * g,
+                             r=pixels * r, r_taps=pixels * k * r)
+                else:
+                    f.update(r=pixels * c, r_taps=pixels * k * c)
+        elif kernel == "cortex-m":
+            two = np.outer(ry == 2, rx == 2)
+            fast = float(two.sum()) if kind == "MAX_POOL_2D" else 0.0
+            slow_taps = taps - 4 * fast
+            slow_rows = rows - 2 * fast
+            clamp = op.activation_min != -128 or op.activation_max != 127
+            f.update(g=(pixels - fast) * g, g_rows=slow_rows * g, g_taps=slow_taps * g, g2=fast * g,
+                     g_clamp=pixels * g if clamp else 0, r=pixels * r, r_rows=rows * r, r_taps=taps * r)
+    elif kind == "ADD":
+        table = elems >= _ADD_TABLE_MIN
+        f.update(elems=0 if table else elems, table=float(table), t_elems=elems if table else 0)
+        if kernel == "cortex-m":
+            quads = elems // 4 if table and 1 <= -op.output_shift <= 22 else 0
+            clamp = op.activation_min != -128 or op.activation_max != 127
+            f.update(t_elems=0, t_quads=quads, t_clamp=quads if clamp else 0, t_tail=(elems - 4 * quads) if table else 0)
+    elif kind == "MEAN":
+        shape = tuple(int(d) for d in t[op.input].shape)
+        channels = shape[-1]
+        count = int(np.prod(shape)) // channels
+        f.update(channels=channels, count=count, elems=count * channels)
+    elif kind == "CONCATENATION":
+        axis = op.axis % len(out_shape)
+        outer = int(np.prod(out_shape[:axis]))
+        inner = [int(np.prod(tuple(t[i].shape)[axis:])) for i in op.inputs]
+        misaligned = any(n % 4 for n in inner)
+        f.update(calls=outer * len(op.inputs), elems=elems, words=outer * sum(n // 4 for n in inner),
+                 u_words=outer * sum(n // 4 for n in inner) if misaligned else 0, tail=outer * sum(n % 4 for n in inner))
+    elif kind == "PAD":
+        shape = tuple(int(d) for d in t[op.input].shape)
+        rows = int(np.prod(shape[:-1]))
+        words = rows * (shape[-1] // 4)
+        f.update(rows=rows, elems=int(np.prod(shape)), words=words, u_words=words if shape[-1] % 4 else 0,
+                 tail=rows * (shape[-1] % 4), out_elems=elems)
+    elif kind == "QUANTIZE":
+        f.update(elems=elems)
+    elif kind == "LOGISTIC":
+        # Inputs within the input range radius of the zero point take the fixed-point exp and 1/(1+x);
+        # the others (and inputs at the zero point) take a shortcut; the exp barrel multiplies once per
+        # set bit of the integer part (logistic_activity measures both; here the worst case).
+        f.update(elems=elems, live=elems, exp_bits=elems * _LOGISTIC_BARREL_BITS)
+    return f
+
+
+def _graph_coefficients(core, kernel, kind):
+    coef = GRAPH_COEFFICIENTS.get((PROXY_CORES.get(core, core), kernel, kind))
+    if coef is None:
+        coef = GRAPH_COEFFICIENTS.get((_GRAPH_FIT_CORE, kernel, kind))
+    if coef is None:
+        raise CostModelError(f"the cost model has no {kind} coefficients for {core!r} ({kernel} kernel); fit them "
+                             "with benchmarks/graph_cost_fit.py")
+    return coef
+
+
+_LOGISTIC_BARREL_BITS = 6  # exp_on_negative_values with 4 integer bits: k = 0 .. 5
+
+
+def logistic_activity(op, x) -> np.ndarray:
+    """Per sample of LOGISTIC's int8 input ``x`` (leading batch axis): (fraction of inputs off the zero
+    point and inside the input range radius, which take the fixed-point exp and 1/(1+x), while the
+    others saturate or return one half at once; fraction of the exp barrel's 6 multiply steps taken)."""
+    d = np.asarray(x, np.int64).reshape(len(x), -1) - op.input_zero_point
+    live = (np.abs(d) < op.input_range_radius) & (d != 0)
+    q4 = multiply_by_quantized_multiplier(np.where(live, d, 0), op.input_multiplier, op.input_left_shift)
+    a = -np.abs(np.asarray(q4, np.int64))
+    quarter = 1 << (31 - 4 - 2)
+    bits = ((((a & (quarter - 1)) - quarter) - a) >> 25) & ((1 << _LOGISTIC_BARREL_BITS) - 1)
+    count = np.zeros_like(bits)
+    for k in range(_LOGISTIC_BARREL_BITS):
+        count += (bits >> k) & 1
+    count = np.where(live & (q4 != 0), count, 0)
+    return np.stack([live.mean(axis=1), count.sum(axis=1) / (d.shape[1] * _LOGISTIC_BARREL_BITS)], axis=1)
+
+
+def _graph_cost(op, model, core, kernel, live_fraction) -> OpCost:
+    """A graph op without weights to choose: instructions from :func:`graph_features`. Only LOGISTIC
+    depends on the data: its ``live_fraction`` is ``(live, exp_bits)``, :func:`logistic_activity`'s
+    means (None: the worst case, every input live and every exp step taken); the others ignore it."""
+    kern = kernel if kernel in ("portable", "cortex-m") else "cortex-m"
+    f = graph_features(op, model, kern)
+    coef = _graph_coefficients(core, kern, op.kind)
+    worst = mean = float(sum(c * float(f.get(n, 0.0)) for n, c in coef.items()))
+    if op.kind == "LOGISTIC" and live_fraction is not None:
+        live, bits = (float(v) for v in np.ravel(live_fraction)[:2])
+        f.update(live=live * f["elems"], exp_bits=bits * f["elems"] * _LOGISTIC_BARREL_BITS)
+        mean = float(sum(c * float(f.get(n, 0.0)) for n, c in coef.items()))
+    flash = macs = nnz = 0
+    if op.kind == "DEPTHWISE_CONV_2D":
+        w = op.weights
+        flash = _const_bytes(w.weights) + 3 * 4 * int(w.shape[0])
+        macs = nnz = int(np.prod(w.shape))
+        macs *= int(np.prod(model.tensors[op.output].shape[1:3]))
+    return OpCost(instructions=mean, worst_case_instructions=max(mean, worst), flash_bytes=flash,
+                  arena_bytes=op_scratch_bytes(op, model), macs=macs, nnz=nnz)
+
+
+# Cores without their own fit use cortex-m4's coefficients (an estimate).
+_GRAPH_FIT_CORE = "cortex-m4"
+# BEGIN GRAPH FITTED (benchmarks/graph_cost_fit.py; do not edit by hand)
+GRAPH_COEFFICIENTS = {('cortex-m33', 'cortex-m', 'ADD'): {'elems': 88.0451,
+                                     'op': 62.1747,
+                                     't_clamp': 5.9781,
+                                     't_quads': 50.018,
+                                     't_tail': 0.0,
+                                     'table': 6705.2245},
+ ('cortex-m33', 'cortex-m', 'AVERAGE_POOL_2D'): {'g': 92.2753,
+                                                 'g_rows': 29.5552,
+                                                 'g_taps': 5.6241,
+                                                 'op': 43.9428,
+                                                 'pixels': 56.4572,
+                                                 'r': 24.2055,
+                                                 'r_rows': 8.1974,
+                                                 'r_taps': 6.2174},
+ ('cortex-m33', 'cortex-m', 'CONCATENATION'): {'calls': 32.7014,
+                                               'elems': 0.0,
+                                               'op': 22.1288,
+                                               'tail': 1.4699,
+                                               'u_words': 3.8073,
+                                               'words': 2.8489},
+ ('cortex-m33', 'cortex-m', 'DEPTHWISE_CONV_2D'): {'g': 104.9712,
+                                                   'g_border': 0.0,
+                                                   'g_bpx': 0.0,
+                                                   'g_taps': 33.1761,
+                                                   'op': 0.0,
+                                                   'p_border': 109.9924,
+                                                   'p_bpx': 333.3712,
+                                                   'p_clamp': 4.0027,
+                                                   'p_int': 109.1229,
+                                                   'p_op': 173.2651,
+                                                   'p_pack': 238.0411,
+                                                   'p_runs': 103.4792,
+                                                   'pixels': 16.017,
+                                                   'r': 91.195,
+                                                   'r_taps': 27.7176},
+ ('cortex-m33', 'cortex-m', 'EXPAND_DIMS'): {'op': 3.0},
+ ('cortex-m33', 'cortex-m', 'LOGISTIC'): {'elems': 49.4928,
+                                          'exp_bits': 21.1124,
+                                          'live': 282.4354,
+                                          'op': 21.0393},
+ ('cortex-m33', 'cortex-m', 'MAX_POOL_2D'): {'g': 18.0516,
+                                             'g2': 19.3299,
+                                             'g_clamp': 5.7977,
+                                             'g_rows': 8.7164,
+                                             'g_taps': 8.0594,
+                                             'op': 69.5195,
+                                             'pixels': 65.7591,
+                                             'r': 26.9641,
+                                             'r_rows': 2.2062,
+                                             'r_taps': 9.1591},
+ ('cortex-m33', 'cortex-m', 'MEAN'): {'channels': 54.9766, 'count': 9.1964, 'elems': 5.9922, 'op': 33.8325},
+ ('cortex-m33', 'cortex-m', 'PAD'): {'elems': 0.0,
+                                     'op': 124.1872,
+                                     'out_elems': 0.3556,
+                                     'rows': 37.8975,
+                                     'tail': 1.2338,
+                                     'u_words': 4.0061,
+                                     'words': 3.0133},
+ ('cortex-m33', 'cortex-m', 'QUANTIZE'): {'elems': 57.1102, 'op': 20.5412},
+ ('cortex-m33', 'portable', 'ADD'): {'elems': 128.6144,
+                                     'op': 44.3498,
+                                     't_elems': 64.2116,
+                                     'table': 20226.1086},
+ ('cortex-m33', 'portable', 'AVERAGE_POOL_2D'): {'e_rows': 8.1289,
+                                                 'e_taps': 5.7672,
+                                                 'op': 31.6976,
+                                                 'outputs': 28.9826,
+                                                 'pixels': 42.1008,
+                                                 'w_rows': 0.0,
+                                                 'w_taps': 1.3228},
+ ('cortex-m33', 'portable', 'CONCATENATION'): {'calls': 32.6592,
+                                               'elems': 0.0,
+                                               'op': 24.6485,
+                                               'tail': 1.3685,
+                                               'u_words': 3.8541,
+                                               'words': 2.857},
+ ('cortex-m33', 'portable', 'DEPTHWISE_CONV_2D'): {'e_taps': 7.0149,
+                                                   'e_taps_m': 8.9894,
+                                                   'k_rows': 2.9484,
+                                                   'op': 21.5476,
+                                                   'outputs': 55.4523,
+                                                   'pad_taps': 7.0355,
+                                                   'pixels': 50.3093,
+                                                   'taps': 26.6979,
+                                                   'w_taps': 9.2036},
+ ('cortex-m33', 'portable', 'EXPAND_DIMS'): {'op': 3.0},
+ ('cortex-m33', 'portable', 'LOGISTIC'): {'elems': 49.1848,
+                                          'exp_bits': 20.5802,
+                                          'live': 282.9744,
+                                          'op': 20.4778},
+ ('cortex-m33', 'portable', 'MAX_POOL_2D'): {'e_rows': 0.6119,
+                                             'e_taps': 7.8622,
+                                             'op': 44.3119,
+                                             'outputs': 9.5156,
+                                             'pixels': 67.47,
+                                             'w_rows': 4.4462,
+                                             'w_taps': 14.2167},
+ ('cortex-m33', 'portable', 'MEAN'): {'channels': 54.9864, 'count': 9.6458, 'elems': 5.9198, 'op': 35.8735},
+ ('cortex-m33', 'portable', 'PAD'): {'elems': 0.0,
+                                     'op': 125.6719,
+                                     'out_elems': 0.3684,
+                                     'rows': 37.712,
+                                     'tail': 1.3093,
+                                     'u_words': 3.9626,
+                                     'words': 2.9794},
+ ('cortex-m33', 'portable', 'QUANTIZE'): {'elems': 57.1905, 'op': 12.5397},
+ ('cortex-m4', 'cortex-m', 'ADD'): {'elems': 93.0103,
+                                    'op': 63.2189,
+                                    't_clamp': 5.9857,
+                                    't_quads': 50.0109,
+                                    't_tail': 0.0,
+                                    'table': 6708.0908},
+ ('cortex-m4', 'cortex-m', 'AVERAGE_POOL_2D'): {'g': 92.2465,
+                                                'g_rows': 29.6656,
+                                                'g_taps': 5.564,
+                                                'op': 46.302,
+                                                'pixels': 56.5385,
+                                                'r': 24.3297,
+                                                'r_rows': 7.5145,
+                                                'r_taps': 6.4642},
+ ('cortex-m4', 'cortex-m', 'CONCATENATION'): {'calls': 33.3906,
+                                              'elems': 0.0,
+                                              'op': 23.1458,
+                                              'tail': 1.1587,
+                                              'u_words': 3.9825,
+                                              'words': 2.2918},
+ ('cortex-m4', 'cortex-m', 'DEPTHWISE_CONV_2D'): {'g': 106.6993,
+                                                  'g_border': 0.0,
+                                                  'g_bpx': 0.0,
+                                                  'g_taps': 32.8954,
+                                                  'op': 0.0,
+                                                  'p_border': 109.7419,
+                                                  'p_bpx': 327.9296,
+                                                  'p_clamp': 4.455,
+                                                  'p_int': 108.8041,
+                                                  'p_op': 176.1116,
+                                                  'p_pack': 237.5326,
+                                                  'p_runs': 87.2344,
+                                                  'pixels': 17.9908,
+                                                  'r': 93.5078,
+                                                  'r_taps': 27.2508},
+ ('cortex-m4', 'cortex-m', 'EXPAND_DIMS'): {'op': 3.0625},
+ ('cortex-m4', 'cortex-m', 'LOGISTIC'): {'elems': 49.8743,
+                                         'exp_bits': 21.8037,
+                                         'live': 281.7706,
+                                         'op': 19.5556},
+ ('cortex-m4', 'cortex-m', 'MAX_POOL_2D'): {'g': 18.4723,
+                                            'g2': 19.2656,
+                                            'g_clamp': 5.5924,
+                                            'g_rows': 8.2908,
+                                            'g_taps': 8.1596,
+                                            'op': 67.0811,
+                                            'pixels': 65.9008,
+                                            'r': 26.4574,
+                                            'r_rows': 2.3497,
+                                            'r_taps': 9.1552},
+ ('cortex-m4', 'cortex-m', 'MEAN'): {'channels': 54.1689, 'count': 8.8, 'elems': 5.9895, 'op': 34.1425},
+ ('cortex-m4', 'cortex-m', 'PAD'): {'elems': 0.0,
+                                    'op': 107.0938,
+                                    'out_elems': 0.3497,
+                                    'rows': 38.5167,
+                                    'tail': 1.0863,
+                                    'u_words': 4.4038,
+                                    'words': 2.6142},
+ ('cortex-m4', 'cortex-m', 'QUANTIZE'): {'elems': 55.1113, 'op': 21.0068},
+ ('cortex-m4', 'portable', 'ADD'): {'elems': 128.5598, 'op': 46.3981, 't_elems': 64.212, 'table': 20225.5859},
+ ('cortex-m4', 'portable', 'AVERAGE_POOL_2D'): {'e_rows': 8.0725,
+                                                'e_taps': 5.8026,
+                                                'op': 26.6489,
+                                                'outputs': 29.0763,
+                                                'pixels': 43.2454,
+                                                'w_rows': 0.0,
+                                                'w_taps': 0.8986},
+ ('cortex-m4', 'portable', 'CONCATENATION'): {'calls': 33.3927,
+                                              'elems': 0.0,
+                                              'op': 20.9676,
+                                              'tail': 1.0522,
+                                              'u_words': 4.0882,
+                                              'words': 2.3313},
+ ('cortex-m4', 'portable', 'DEPTHWISE_CONV_2D'): {'e_taps': 7.1008,
+                                                  'e_taps_m': 8.7927,
+                                                  'k_rows': 5.0713,
+                                                  'op': 21.4884,
+                                                  'outputs': 55.306,
+                                                  'pad_taps': 6.9891,
+                                                  'pixels': 55.2236,
+                                                  'taps': 27.5921,
+                                                  'w_taps': 9.2561},
+ ('cortex-m4', 'portable', 'EXPAND_DIMS'): {'op': 3.0625},
+ ('cortex-m4', 'portable', 'LOGISTIC'): {'elems': 49.8907,
+                                         'exp_bits': 22.0139,
+                                         'live': 281.6819,
+                                         'op': 22.5623},
+ ('cortex-m4', 'portable', 'MAX_POOL_2D'): {'e_rows': 0.6298,
+                                            'e_taps': 7.8667,
+                                            'op': 41.9122,
+                                            'outputs': 11.4561,
+                                            'pixels': 71.9738,
+                                            'w_rows': 4.0776,
+                                            'w_taps': 14.2381},
+ ('cortex-m4', 'portable', 'MEAN'): {'channels': 54.0276, 'count': 8.1637, 'elems': 6.0549, 'op': 34.4528},
+ ('cortex-m4', 'portable', 'PAD'): {'elems': 0.0,
+                                    'op': 104.6319,
+                                    'out_elems': 0.345,
+                                    'rows': 38.4382,
+                                    'tail': 1.1496,
+                                    'u_words': 4.3707,
+                                    'words': 2.6686},
+ ('cortex-m4', 'portable', 'QUANTIZE'): {'elems': 55.113, 'op': 21.4997},
+ ('cortex-m7', 'cortex-m', 'ADD'): {'elems': 86.9628,
+                                    'op': 62.7782,
+                                    't_clamp': 6.0042,
+                                    't_quads': 49.9912,
+                                    't_tail': 0.0,
+                                    'table': 6707.8223},
+ ('cortex-m7', 'cortex-m', 'AVERAGE_POOL_2D'): {'g': 92.6092,
+                                                'g_rows': 29.6181,
+                                                'g_taps': 5.4755,
+                                                'op': 30.9036,
+                                                'pixels': 59.4899,
+                                                'r': 22.6259,
+                                                'r_rows': 9.2963,
+                                                'r_taps': 6.1823},
+ ('cortex-m7', 'cortex-m', 'CONCATENATION'): {'calls': 33.4709,
+                                              'elems': 0.0,
+                                              'op': 21.6392,
+                                              'tail': 1.0236,
+                                              'u_words': 4.0223,
+                                              'words': 2.2823},
+ ('cortex-m7', 'cortex-m', 'DEPTHWISE_CONV_2D'): {'g': 113.4182,
+                                                  'g_border': 0.0,
+                                                  'g_bpx': 0.0,
+                                                  'g_taps': 31.857,
+                                                  'op': 0.0,
+                                                  'p_border': 110.5987,
+                                                  'p_bpx': 324.0324,
+                                                  'p_clamp': 3.9179,
+                                                  'p_int': 108.8706,
+                                                  'p_op': 179.0355,
+                                                  'p_pack': 236.0434,
+                                                  'p_runs': 105.8057,
+                                                  'pixels': 16.5464,
+                                                  'r': 100.0191,
+                                                  'r_taps': 27.2241},
+ ('cortex-m7', 'cortex-m', 'EXPAND_DIMS'): {'op': 4.9375},
+ ('cortex-m7', 'cortex-m', 'LOGISTIC'): {'elems': 50.1692,
+                                         'exp_bits': 20.8533,
+                                         'live': 284.3035,
+                                         'op': 17.1662},
+ ('cortex-m7', 'cortex-m', 'MAX_POOL_2D'): {'g': 15.8409,
+                                            'g2': 18.4015,
+                                            'g_clamp': 5.8833,
+                                            'g_rows': 9.7455,
+                                            'g_taps': 8.0854,
+                                            'op': 64.9591,
+                                            'pixels': 67.1613,
+                                            'r': 26.6566,
+                                            'r_rows': 1.8597,
+                                            'r_taps': 9.2229},
+ ('cortex-m7', 'cortex-m', 'MEAN'): {'channels': 55.7718, 'count': 10.1544, 'elems': 5.9929, 'op': 27.0934},
+ ('cortex-m7', 'cortex-m', 'PAD'): {'elems': 0.0,
+                                    'op': 104.6844,
+                                    'out_elems': 0.3296,
+                                    'rows': 39.7204,
+                                    'tail': 1.0664,
+                                    'u_words': 4.3955,
+                                    'words': 2.7159},
+ ('cortex-m7', 'cortex-m', 'QUANTIZE'): {'elems': 56.6134, 'op': 14.059},
+ ('cortex-m7', 'portable', 'ADD'): {'elems': 131.6221,
+                                    'op': 38.2532,
+                                    't_elems': 65.2116,
+                                    'table': 20232.5436},
+ ('cortex-m7', 'portable', 'AVERAGE_POOL_2D'): {'e_rows': 8.1554,
+                                                'e_taps': 5.7687,
+                                                'op': 25.6705,
+                                                'outputs': 28.9945,
+                                                'pixels': 44.9961,
+                                                'w_rows': 0.0,
+                                                'w_taps': 1.1225},
+ ('cortex-m7', 'portable', 'CONCATENATION'): {'calls': 33.4235,
+                                              'elems': 0.0,
+                                              'op': 18.2891,
+                                              'tail': 1.2145,
+                                              'u_words': 3.8523,
+                                              'words': 2.326},
+ ('cortex-m7', 'portable', 'DEPTHWISE_CONV_2D'): {'e_taps': 7.0548,
+                                                  'e_taps_m': 8.8547,
+                                                  'k_rows': 3.2956,
+                                                  'op': 9.43,
+                                                  'outputs': 56.4602,
+                                                  'pad_taps': 6.9902,
+                                                  'pixels': 56.6206,
+                                                  'taps': 27.8585,
+                                                  'w_taps': 9.1618},
+ ('cortex-m7', 'portable', 'EXPAND_DIMS'): {'op': 4.9375},
+ ('cortex-m7', 'portable', 'LOGISTIC'): {'elems': 49.0932,
+                                         'exp_bits': 19.6194,
+                                         'live': 285.9481,
+                                         'op': 22.5535},
+ ('cortex-m7', 'portable', 'MAX_POOL_2D'): {'e_rows': 0.6196,
+                                            'e_taps': 7.8683,
+                                            'op': 41.4993,
+                                            'outputs': 11.4597,
+                                            'pixels': 72.2169,
+                                            'w_rows': 2.9025,
+                                            'w_taps': 14.2668},
+ ('cortex-m7', 'portable', 'MEAN'): {'channels': 55.5846, 'count': 9.1515, 'elems': 6.1089, 'op': 30.2335},
+ ('cortex-m7', 'portable', 'PAD'): {'elems': 0.0,
+                                    'op': 107.1535,
+                                    'out_elems': 0.3397,
+                                    'rows': 39.6481,
+                                    'tail': 1.0766,
+                                    'u_words': 4.4036,
+                                    'words': 2.6656},
+ ('cortex-m7', 'portable', 'QUANTIZE'): {'elems': 56.5632, 'op': 17.9385}}
+# END GRAPH FITTED
+
 #: op.kind -> cost function ``(op, model, core, kernel, live_fraction) -> OpCost``.
 COST_FUNCTIONS = {"FULLY_CONNECTED": _fc_cost, "SOFTMAX": _softmax_cost, "RESHAPE": _reshape_cost,
                   "CONV_2D": _conv_cost}
+COST_FUNCTIONS.update({kind: _graph_cost for kind in ("DEPTHWISE_CONV_2D", "ADD", "MAX_POOL_2D", "AVERAGE_POOL_2D",
+                                                      "MEAN", "CONCATENATION", "PAD", "QUANTIZE", "LOGISTIC",
+                                                      "EXPAND_DIMS")})
 
 
 def op_cost(op, model, target: Union[str, Target], *, kernel: Optional[str] = None,

@@ -21,7 +21,7 @@ import numpy as np
 from .codegen.arena import plan_arena
 from .codegen.targets import get_target
 from .converter.chooser import measure_input_density, op_inputs
-from .costmodel import COEFFICIENTS, COST_FUNCTIONS, op_cost, recorded_activity, softmax_activity
+from .costmodel import COEFFICIENTS, COST_FUNCTIONS, logistic_activity, op_cost, recorded_activity, softmax_activity
 from .layer_health import model_warnings
 
 __all__ = ["profile", "Profile", "LayerProfile"]
@@ -111,6 +111,8 @@ def _live_fractions(model, inputs) -> dict:
     for op, args in op_inputs(model, x):
         if op.kind == "SOFTMAX":
             out[op.name] = softmax_activity(op, args[0]).mean(axis=0)
+        elif op.kind == "LOGISTIC":
+            out[op.name] = logistic_activity(op, args[0]).mean(axis=0)
     return out
 
 

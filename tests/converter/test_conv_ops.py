@@ -318,12 +318,10 @@ def test_branched_conv_model_summary_profile_and_dead_units(op_models):
     prof = tfsparse.profile(sparse, "cortex-m4", inputs=x)
     assert [l.op for l in prof.layers] == kinds
     priced = [l for l in prof.layers if l.op in costmodel.COST_FUNCTIONS]
-    assert {l.op for l in priced} >= {"CONV_2D"} and all(l.instructions > 0 for l in priced)
-    assert "ADD" in [l.op for l in prof.layers if l.name in prof.unpriced]
+    assert {l.op for l in priced} >= {"CONV_2D", "ADD"} and all(l.instructions > 0 for l in priced)
     assert prof.instructions == pytest.approx(sum(l.instructions for l in priced) + prof.overhead_instructions)
-    adds = tuple(op.name for op in sparse.ops if op.kind == "ADD")
-    assert prof.unpriced == adds and tuple(prof.to_dict()["unpriced"]) == adds
-    assert "not priced" in str(prof) and adds[0] in str(prof).splitlines()[-1]
+    assert prof.unpriced == () and tuple(prof.to_dict()["unpriced"]) == ()
+    assert "not priced" not in str(prof)
 
 
 @pytest.mark.parametrize("case", ["concat_dense_branches", "add_dense_branches"])
