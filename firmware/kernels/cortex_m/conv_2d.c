@@ -618,9 +618,12 @@ typedef struct {
 } conv_lanes_t;
 
 /* Tap t (a byte offset 4 t into the interleaved columns at x) times value v into the lanes' a0..a3. */
-#define CONV_MAC4(x, off, v)                                           \
+#define CONV_MAC4(x, off, v) CONV_MAC4_WORD(tfs_cmd_read4((x) + (off)), v)
+
+/* The same for the tap's word of four lanes. */
+#define CONV_MAC4_WORD(word, v)                                        \
   do {                                                                 \
-    const uint32_t w_ = tfs_cmd_read4((x) + (off));                    \
+    const uint32_t w_ = (word);                                        \
     const int32_t even_ = tfs_cmd_sxtb16(w_), odd_ = tfs_cmd_sxtb16_ror8(w_); \
     const int32_t v_ = (v);                                            \
     a0 = tfs_cmd_smlabb(v_, even_, a0);                                \
@@ -810,22 +813,38 @@ static CONV_NOINLINE void conv_rows_rel8(const tfs_conv_params_t *p, const conv_
     CONV_MAC4(px, 0, *v++);                        \
   } while (0)
 
+/* One entry of a chunk, gap in nibble SH / 4 of w: the escape skips 15 taps, any other gap px += 4 (gap
+ * + 1) and the tap at px times the next value. */
+#define CONV_R4_CHECKED(w, SH)                     \
+  do {                                             \
+    const uint32_t g_ = ((w) >> (SH)) & 0x0Fu;     \
+    if (g_ == 0x0Fu) {                             \
+      px += 4 * 15;                                \
+    } else {                                       \
+      CONV_MAC4_WORD(conv_step_load(&px, g_), *v++); \
+    }                                              \
+  } while (0)
+
+/* *px += 4 (gap + 1), then the word at *px (one ADD and one LDR with writeback). */
+static inline uint32_t conv_step_load(const uint8_t **px, uint32_t gap) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t w;
+  const uint8_t *q = *px;
+  __asm__ volatile("add %0, %0, %2, lsl #2\n\tldr %1, [%0, #4]!" : "+r"(q), "=r"(w) : "r"(gap) : "memory");
+  *px = q;
+  return w;
+#else
+  *px += 4u * gap + 4u;
+  return tfs_cmd_read4(*px);
+#endif
+}
+
 static CONV_NOINLINE uint32_t conv_read_tail(const uint8_t *b, const uint8_t *end) {
   uint32_t w = 0;
   for (int32_t s = 0; b < end && s < 32; s += 8) {
     w |= (uint32_t)*b++ << s;
   }
   return w;
-}
-
-static inline uint32_t conv_ctz(uint32_t x) {
-#if defined(__GNUC__)
-  return (uint32_t)__builtin_ctz(x);
-#else
-  uint32_t n = 0;
-  while (!(x & 1u)) x >>= 1, ++n;
-  return n;
-#endif
 }
 
 static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
@@ -871,32 +890,16 @@ static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_
     } else {
       break;
     }
-    for (;;) {
-      const uint32_t m = CONV_ESC4_MASK(w);
-      uint32_t k = c, rest = 0, wrest = 0, wk = w;
-      if (m != 0) {
-        const uint32_t at = conv_ctz(m) >> 2; /* the first escape's nibble, >= 8 - c */
-        k = at + c - 8u;
-        rest = 7u - at;
-        wrest = rest != 0 ? (w >> (4u * at + 4u)) << (4u * at + 4u) : 0u;
-        wk = k != 0 ? w << (32u - 4u * at) : 0u;
-      }
-      const uint32_t w1 = wk + 0x11111111u, lo = (w1 & 0x0F0F0F0Fu) << 2, hi = (w1 >> 2) & 0x3C3C3C3Cu;
-      switch (k) {
-        case 8: CONV_R4(CONV_UXTAB0(px, lo)); /* fall through */
-        case 7: CONV_R4(CONV_UXTAB0(px, hi)); /* fall through */
-        case 6: CONV_R4(CONV_UXTAB(px, lo, 8)); /* fall through */
-        case 5: CONV_R4(CONV_UXTAB(px, hi, 8)); /* fall through */
-        case 4: CONV_R4(CONV_UXTAB(px, lo, 16)); /* fall through */
-        case 3: CONV_R4(CONV_UXTAB(px, hi, 16)); /* fall through */
-        case 2: CONV_R4(CONV_UXTAB(px, lo, 24)); /* fall through */
-        case 1: CONV_R4(CONV_UXTAB(px, hi, 24)); /* fall through */
-        default: break;
-      }
-      if (m == 0) break;
-      px += 4 * 15;
-      if (rest == 0) break;
-      w = wrest, c = rest;
+    switch (c) {
+      case 8: CONV_R4_CHECKED(w, 0); /* fall through */
+      case 7: CONV_R4_CHECKED(w, 4); /* fall through */
+      case 6: CONV_R4_CHECKED(w, 8); /* fall through */
+      case 5: CONV_R4_CHECKED(w, 12); /* fall through */
+      case 4: CONV_R4_CHECKED(w, 16); /* fall through */
+      case 3: CONV_R4_CHECKED(w, 20); /* fall through */
+      case 2: CONV_R4_CHECKED(w, 24); /* fall through */
+      case 1: CONV_R4_CHECKED(w, 28); /* fall through */
+      default: break;
     }
   }
   CONV_ROWS_END(conv_store4)
