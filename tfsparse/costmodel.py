@@ -1350,15 +1350,15 @@ CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps
                                                      'row_blocks': 95.7273,
                                                      'runs': 0.0,
                                                      'taps': 8.8198},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 627.0397,
-                                                     'gather_bytes_odd': 6.3558,
-                                                     'gather_kx': 100.6841,
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 585.6098,
+                                                     'gather_bytes_odd': 5.1893,
+                                                     'gather_kx': 105.3535,
                                                      'gather_rows': 0.0,
-                                                     'nnz': 11.0521,
+                                                     'nnz': 11.4507,
                                                      'op': 0.0,
-                                                     'row_blocks': 80.9532,
-                                                     'runs': 28.994,
-                                                     'taps': 7.6381},
+                                                     'row_blocks': 83.6848,
+                                                     'runs': 26.6303,
+                                                     'taps': 7.3699},
  ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel8'): {'blocks': 508.301,
                                                      'gather_bytes_odd': 3.5313,
                                                      'gather_kx': 109.0964,
@@ -1402,7 +1402,7 @@ def conv_sparse4_features(op, model) -> dict:
     (``row_blocks``) and every entry once (``nnz``); ``runs`` counts the entry loops' extra work: Duff
     bodies of abs and blk8 runs (and blk8's (row, block) runs), rel8's tails outside whole index words
     and words slowed by an escape, rel4's chunks outside whole words (a row's first gaps up to a word
-    boundary, its last partial word) and its escapes (each splits its word in two chunks)."""
+    boundary, its last partial word) and its escapes (each sends its word through the checked body)."""
     g = conv_geometry(op, model)
     w = op.weights
     blocks = -(-g["pixels"] // 4)
@@ -1421,7 +1421,7 @@ def conv_sparse4_features(op, model) -> dict:
         else:  # rel4: chunks (a row's first gaps up to a word, its last partial word) and escapes
             peel = np.where((start & 1) == 1, np.minimum(e, 7), 0)
             rest = e - peel
-            runs = int((peel > 0).sum()) + int(((rest & 7) != 0).sum()) + 2 * escapes
+            runs = int((peel > 0).sum()) + int(((rest & 7) != 0).sum()) + escapes
     rows_fast, kx_calls = (0, 0) if g["pointwise"] else _gather4_paths(op, model)
     cin = int(op.input_channels)
     return {"op": 1.0, "blocks": blocks, "taps": taps * blocks, "row_blocks": rows * blocks, "nnz": nnz * blocks,
