@@ -790,11 +790,11 @@ static CONV_NOINLINE void conv_rows_rel8(const tfs_conv_params_t *p, const conv_
 /* rel4: two gaps per byte, low nibble first; a row may start on a high nibble. `px` points at the
  * tap's word of four lanes and stays one tap back: a word of eight gaps without escapes gets 1 added to
  * every nibble and is split into its even and odd nibbles times 4 (bytes of lo and hi), so that each
- * entry is one UXTAB (px += 4 (gap + 1)) and the tap's load, with no per-entry test. A row's first gaps up to a word boundary, its last
- * partial word, and a word holding an escape go as chunks: the chunk's c gaps shifted into the top
- * nibbles of a word (zero gaps below, which are not escapes), then a jump into the eight-entry body at
- * its first gap; a chunk with an escape runs the gaps before it, skips 15 taps and goes on with the
- * gaps after it. The array's last 3 bytes are read byte by byte (no read past its end). */
+ * entry is one UXTAB (px += 4 (gap + 1)) and the tap's load, with no per-entry test. A row's first
+ * gap when it starts on a high nibble, its last partial word and a word holding an escape go as
+ * chunks: the chunk's c gaps shifted into the top nibbles of a word, then a jump into an eight-entry
+ * body that tests each gap for the escape (skip 15 taps). The array's last 3 bytes are read byte by
+ * byte (no read past its end). */
 #define CONV_ESC4_MASK(w) (((~(w)) - 0x11111111u) & (w) & 0x88888888u)
 
 #if TFS_CMD_HAVE_DSP && defined(__GNUC__)
@@ -865,9 +865,9 @@ static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_
   for (;;) {
     uint32_t w, c;
     if (odd && n != 0) {
-      c = n < 7u ? n : 7u;
-      w = (bp < safe ? tfs_cmd_read4(bp) : conv_read_tail(bp, packed_end)) << (28u - 4u * c);
-      n -= c, bp += 4, odd = 0;
+      c = 1u;
+      w = (uint32_t)*bp++ << 24;
+      n -= 1u, odd = 0;
     } else if (n >= 8u) {
       w = tfs_cmd_read4(bp);
       bp += 4, n -= 8u, c = 8u;
