@@ -1497,15 +1497,15 @@ CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps
                                                      'row_blocks': 95.7273,
                                                      'runs': 0.0,
                                                      'taps': 8.8198},
- ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 555.4408,
-                                                     'gather_bytes_odd': 5.6947,
-                                                     'gather_kx': 102.7658,
+ ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel4'): {'blocks': 626.3343,
+                                                     'gather_bytes_odd': 5.9472,
+                                                     'gather_kx': 100.8407,
                                                      'gather_rows': 0.0,
-                                                     'nnz': 11.9115,
+                                                     'nnz': 11.2267,
                                                      'op': 0.0,
-                                                     'row_blocks': 80.2663,
-                                                     'runs': 7.5523,
-                                                     'taps': 8.122},
+                                                     'row_blocks': 72.4616,
+                                                     'runs': 24.2037,
+                                                     'taps': 7.9251},
  ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_rel8'): {'blocks': 508.301,
                                                      'gather_bytes_odd': 3.5313,
                                                      'gather_kx': 109.0964,
@@ -1547,8 +1547,9 @@ def conv_sparse4_features(op, model) -> dict:
     filter rows gathered whole ``gather_rows``, the tap columns gathered one by one ``gather_kx`` and
     the bytes of both that miss whole words ``gather_bytes_odd``) and walking every row once
     (``row_blocks``) and every entry once (``nnz``); ``runs`` counts the entry loops' extra work: Duff
-    bodies of abs and blk8 runs (and blk8's (row, block) runs), the rel forms' tails outside whole
-    index words and the words slowed by an escape."""
+    bodies of abs and blk8 runs (and blk8's (row, block) runs), rel8's tails outside whole index words
+    and words slowed by an escape, rel4's chunks outside whole words (a row's first gap when it starts
+    on a high nibble, its last partial word) and its escapes (each sends its word through the checked body)."""
     g = conv_geometry(op, model)
     w = op.weights
     blocks = -(-g["pixels"] // 4)
@@ -1564,9 +1565,10 @@ def conv_sparse4_features(op, model) -> dict:
             runs = int(((n + 7) >> 3).sum())
         elif w.encoding == "rel8":
             runs = int((e & 3).sum()) + 4 * escapes
-        else:  # rel4
-            rest = e - (((start & 1) == 1) & (e > 0))
-            runs = int((rest & 7).sum()) + 8 * escapes
+        else:  # rel4: chunks (a row's first gaps up to a word, its last partial word) and escapes
+            peel = (((start & 1) == 1) & (e > 0)).astype(np.int64)
+            rest = e - peel
+            runs = int((peel > 0).sum()) + int(((rest & 7) != 0).sum()) + escapes
     rows_fast, kx_calls = (0, 0) if g["pointwise"] else _gather4_paths(op, model)
     cin = int(op.input_channels)
     return {"op": 1.0, "blocks": blocks, "taps": taps * blocks, "row_blocks": rows * blocks, "nnz": nnz * blocks,

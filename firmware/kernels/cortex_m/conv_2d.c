@@ -618,9 +618,12 @@ typedef struct {
 } conv_lanes_t;
 
 /* Tap t (a byte offset 4 t into the interleaved columns at x) times value v into the lanes' a0..a3. */
-#define CONV_MAC4(x, off, v)                                           \
+#define CONV_MAC4(x, off, v) CONV_MAC4_WORD(tfs_cmd_read4((x) + (off)), v)
+
+/* The same for the tap's word of four lanes. */
+#define CONV_MAC4_WORD(word, v)                                        \
   do {                                                                 \
-    const uint32_t w_ = tfs_cmd_read4((x) + (off));                    \
+    const uint32_t w_ = (word);                                        \
     const int32_t even_ = tfs_cmd_sxtb16(w_), odd_ = tfs_cmd_sxtb16_ror8(w_); \
     const int32_t v_ = (v);                                            \
     a0 = tfs_cmd_smlabb(v_, even_, a0);                                \
@@ -784,54 +787,121 @@ static CONV_NOINLINE void conv_rows_rel8(const tfs_conv_params_t *p, const conv_
   CONV_ROWS_END(conv_store4)
 }
 
-/* rel4: two gaps per byte, low nibble first; a row may start on a high nibble. Eight gaps per word
- * load; a word without escapes takes no per-entry test. */
+/* rel4: two gaps per byte, low nibble first; a row may start on a high nibble. `px` points at the
+ * tap's word of four lanes and stays one tap back: a word of eight gaps without escapes gets 1 added to
+ * every nibble and is split into its even and odd nibbles times 4 (bytes of lo and hi), so that each
+ * entry is one UXTAB (px += 4 (gap + 1)) and the tap's load, with no per-entry test. A row's first
+ * gap when it starts on a high nibble, its last partial word and a word holding an escape go as
+ * chunks: the chunk's c gaps shifted into the top nibbles of a word, then a jump into an eight-entry
+ * body that tests each gap for the escape (skip 15 taps). The array's last 3 bytes are read byte by
+ * byte (no read past its end). */
+#define CONV_ESC4_MASK(w) (((~(w)) - 0x11111111u) & (w) & 0x88888888u)
+
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+#define CONV_UXTAB(acc, w, ROT) __asm__("uxtab %0, %0, %1, ror #" #ROT : "+r"(acc) : "r"(w))
+#define CONV_UXTAB0(acc, w) __asm__("uxtab %0, %0, %1" : "+r"(acc) : "r"(w))
+#else
+#define CONV_UXTAB(acc, w, ROT) ((acc) += (((w) >> (ROT)) & 0xFFu))
+#define CONV_UXTAB0(acc, w) ((acc) += ((w) & 0xFFu))
+#endif
+
+/* One entry: px += the byte (4 (gap + 1)), then the tap at px times the next value. */
+#define CONV_R4(ADD)                               \
+  do {                                             \
+    ADD;                                           \
+    CONV_PIN();                                    \
+    CONV_MAC4(px, 0, *v++);                        \
+  } while (0)
+
+/* One entry of a chunk, gap in nibble SH / 4 of w: the escape skips 15 taps, any other gap px += 4 (gap
+ * + 1) and the tap at px times the next value. */
+#define CONV_R4_CHECKED(w, SH)                     \
+  do {                                             \
+    const uint32_t g_ = ((w) >> (SH)) & 0x0Fu;     \
+    if (g_ == 0x0Fu) {                             \
+      px += 4 * 15;                                \
+    } else {                                       \
+      CONV_MAC4_WORD(conv_step_load(&px, g_), *v++); \
+    }                                              \
+  } while (0)
+
+/* *px += 4 (gap + 1), then the word at *px (one ADD and one LDR with writeback). */
+static inline uint32_t conv_step_load(const uint8_t **px, uint32_t gap) {
+#if TFS_CMD_HAVE_DSP && defined(__GNUC__)
+  uint32_t w;
+  const uint8_t *q = *px;
+  __asm__ volatile("add %0, %0, %2, lsl #2\n\tldr %1, [%0, #4]!" : "+r"(q), "=r"(w) : "r"(gap) : "memory");
+  *px = q;
+  return w;
+#else
+  *px += 4u * gap + 4u;
+  return tfs_cmd_read4(*px);
+#endif
+}
+
+static CONV_NOINLINE uint32_t conv_read_tail(const uint8_t *b, const uint8_t *end) {
+  uint32_t w = 0;
+  for (int32_t s = 0; b < end && s < 32; s += 8) {
+    w |= (uint32_t)*b++ << s;
+  }
+  return w;
+}
+
 static CONV_NOINLINE void conv_rows_rel4(const tfs_conv_params_t *p, const conv_requant_t *q, const uint8_t *x,
                                          int8_t *out, conv_lanes_t lanes) {
   const uint8_t *packed = (const uint8_t *)p->fc.indices;
+  const uint32_t total = p->fc.row_ptr_bytes == 2 ? ((const uint16_t *)p->fc.row_ptr)[p->fc.rows]
+                                                  : ((const uint32_t *)p->fc.row_ptr)[p->fc.rows];
+  const uint32_t bytes = (total + 1u) >> 1;
+  const uint8_t *packed_end = packed + bytes;
+  const uint8_t *safe = packed + (bytes >= 3u ? bytes - 3u : 0u); /* a word loads whole below it */
   uint32_t e = 0;
   CONV_ROWS_BEGIN
-  int32_t off = 0;
-  const uint32_t end = e + conv_row_len(fc, r);
-  if ((e & 1u) && e < end) {
-    const uint32_t gap = (uint32_t)packed[e >> 1] >> 4;
-    CONV_REL_STEP(gap, 15u);
-    ++e;
-  }
-  const uint8_t *b = packed + (e >> 1);
-  for (uint32_t k = (end - e) >> 3; k > 0; --k) {
-    const uint32_t w = tfs_cmd_read4(b);
-    b += 4;
-    if (CONV_HAS_ESC4(w)) {
-      for (int32_t j = 0; j < 32; j += 4) {
-        const uint32_t gap = (w >> j) & 0x0Fu;
-        CONV_REL_STEP(gap, 15u);
+  const uint8_t *px = x - 4;
+  uint32_t n = conv_row_len(fc, r);
+  const uint8_t *bp = packed + (e >> 1);
+  uint32_t odd = e & 1u;
+  e += n;
+  for (;;) {
+    uint32_t w, c;
+    if (odd && n != 0) {
+      c = 1u;
+      w = (uint32_t)*bp++ << 24;
+      n -= 1u, odd = 0;
+    } else if (n >= 8u) {
+      w = tfs_cmd_read4(bp);
+      bp += 4, n -= 8u, c = 8u;
+      if (CONV_ESC4_MASK(w) == 0) {
+        const uint32_t w1 = w + 0x11111111u, lo = (w1 & 0x0F0F0F0Fu) << 2, hi = (w1 >> 2) & 0x3C3C3C3Cu;
+        CONV_R4(CONV_UXTAB0(px, lo));
+        CONV_R4(CONV_UXTAB0(px, hi));
+        CONV_R4(CONV_UXTAB(px, lo, 8));
+        CONV_R4(CONV_UXTAB(px, hi, 8));
+        CONV_R4(CONV_UXTAB(px, lo, 16));
+        CONV_R4(CONV_UXTAB(px, hi, 16));
+        CONV_R4(CONV_UXTAB(px, lo, 24));
+        CONV_R4(CONV_UXTAB(px, hi, 24));
+        continue;
       }
-      continue;
+    } else if (n != 0) {
+      c = n;
+      w = (bp < safe ? tfs_cmd_read4(bp) : conv_read_tail(bp, packed_end)) << (32u - 4u * c);
+      n = 0;
+    } else {
+      break;
     }
-    const uint32_t w1 = w + 0x11111111u;
-    off -= 4;
-    CONV_REL_FAST(w1 & 0x0Fu);
-    CONV_REL_FAST((w1 >> 4) & 0x0Fu);
-    CONV_REL_FAST((w1 >> 8) & 0x0Fu);
-    CONV_REL_FAST((w1 >> 12) & 0x0Fu);
-    CONV_REL_FAST((w1 >> 16) & 0x0Fu);
-    CONV_REL_FAST((w1 >> 20) & 0x0Fu);
-    CONV_REL_FAST((w1 >> 24) & 0x0Fu);
-    CONV_REL_FAST(w1 >> 28);
-    off += 4;
+    switch (c) {
+      case 8: CONV_R4_CHECKED(w, 0); /* fall through */
+      case 7: CONV_R4_CHECKED(w, 4); /* fall through */
+      case 6: CONV_R4_CHECKED(w, 8); /* fall through */
+      case 5: CONV_R4_CHECKED(w, 12); /* fall through */
+      case 4: CONV_R4_CHECKED(w, 16); /* fall through */
+      case 3: CONV_R4_CHECKED(w, 20); /* fall through */
+      case 2: CONV_R4_CHECKED(w, 24); /* fall through */
+      case 1: CONV_R4_CHECKED(w, 28); /* fall through */
+      default: break;
+    }
   }
-  for (uint32_t k = ((end - e) & 7u) >> 1; k > 0; --k) {
-    const uint32_t byte = *b++;
-    const uint32_t lo = byte & 0x0Fu, hi = byte >> 4;
-    CONV_REL_STEP(lo, 15u);
-    CONV_REL_STEP(hi, 15u);
-  }
-  if ((end - e) & 1u) {
-    const uint32_t gap = (uint32_t)*b & 0x0Fu;
-    CONV_REL_STEP(gap, 15u);
-  }
-  e = end;
   CONV_ROWS_END(conv_store4)
 }
 
