@@ -56,27 +56,6 @@ static inline int32_t tfs_cm_smlabt(int32_t x, int32_t pair, int32_t acc) {
 
 /* ---- Requantization ---------------------------------------------------------------------------- */
 
-/* Saturating int32 addition (QADD). */
-static inline int32_t tfs_cm_qadd(int32_t a, int32_t b) {
-#if TFS_CM_HAVE_DSP
-  return __qadd(a, b);
-#else
-  const int64_t s = (int64_t)a + b;
-  return s > TFS_INT32_MAX ? TFS_INT32_MAX : (s < TFS_INT32_MIN ? TFS_INT32_MIN : (int32_t)s);
-#endif
-}
-
-/* (x >> 1) clamped to int8 (one SSAT #8 with its operand shifted: GCC does not fold the shift). */
-static inline int32_t tfs_cm_ssat8_half(int32_t x) {
-#if TFS_CM_HAVE_DSP && defined(__GNUC__)
-  int32_t r;
-  __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(x) : "cc");
-  return r;
-#else
-  return tfs_clamp(x >> 1, -128, 127);
-#endif
-}
-
 /* The high word of acc * m + c, with the 64-bit c = +2^30 for acc >= 0 and -2^30 below (SMLAL on an
  * accumulator preset to c: ASR, MOV, ORR, SMLAL). */
 static inline int32_t tfs_cm_high_word(int32_t acc, int32_t m, uint32_t c30) {
@@ -115,13 +94,13 @@ static inline int32_t tfs_cm_scaled2(int32_t acc, int32_t multiplier, int32_t sh
     const int32_t v = tfs_add_wrap(tfs_multiply_by_quantized_multiplier(acc, multiplier, shift), zp);
     return tfs_clamp(v, -(1 << 29), 1 << 29) * 2; /* beyond int8 either way; doubled exactly */
   }
-  return tfs_cm_qadd(tfs_cm_high_word(acc, multiplier, c30) >> e2, k);
+  return tfs_cmd_qadd(tfs_cm_high_word(acc, multiplier, c30) >> e2, k);
 }
 
 /* One row's output: with the full int8 activation range (no fused activation, or ReLU with output
  * zero point -128) the clamp is one SSAT; otherwise also the activation range. */
 static inline int32_t tfs_cm_output(int32_t scaled2, int32_t full_range, int32_t act_min, int32_t act_max) {
-  const int32_t v = tfs_cm_ssat8_half(scaled2);
+  const int32_t v = tfs_cmd_ssat8_half(scaled2);
   if (full_range) {
     return v;
   }

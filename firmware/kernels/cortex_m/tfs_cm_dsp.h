@@ -203,7 +203,7 @@ static inline int8_t tfs_cmd_requantize(int32_t acc, int32_t multiplier, int32_t
   return (int8_t)tfs_clamp(tfs_add_wrap(tfs_cmd_mbqm(acc, multiplier, shift), zp), act_min, act_max);
 }
 
-/* Pieces of the fast requantization (see cortex_m/conv_2d.c, conv_store4): saturating addition (QADD),
+/* Pieces of the fast requantization of the convolution and FC twins (cortex_m/conv_2d.c conv_store4, cortex_m/fully_connected.c): saturating addition (QADD),
  * the high word of acc * m + (+-2^30 by the sign of acc) (one SMLAL on a preset accumulator), and
  * (x >> 1) clamped to int8 (one SSAT with a shifted operand). */
 static inline int32_t tfs_cmd_qadd(int32_t a, int32_t b) {
