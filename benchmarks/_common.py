@@ -72,3 +72,20 @@ def write_results(name: str, data: dict, markdown: str) -> pathlib.Path:
     path = RESULTS / f"{name}.md"
     path.write_text(markdown.rstrip() + footer + "\n")
     return path
+
+
+def write_fitted_section(label: str, script: str, **tables) -> None:
+    """Replace the ``# BEGIN <label>`` ... ``# END <label>`` section of ``tfsparse/costmodel.py`` with
+    ``NAME = <table>`` for each keyword (the fit scripts' tables; never edited by hand)."""
+    import pprint
+    import re
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "tfsparse" / "costmodel.py"
+    text = path.read_text()
+    body = (f"# BEGIN {label} ({script}; do not edit by hand)\n"
+            + "".join(f"{name} = {pprint.pformat(table, width=110, sort_dicts=True)}\n" for name, table in tables.items())
+            + f"# END {label}")
+    new, n = re.subn(rf"# BEGIN {label} .*?# END {label}\b", lambda _: body, text, flags=re.S)
+    if n != 1:
+        raise RuntimeError(f"{path}: BEGIN {label} / END {label} markers not found")
+    path.write_text(new)

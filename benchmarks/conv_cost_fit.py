@@ -12,7 +12,8 @@ the target's board with per-op counts; two linear fits give
 * ``(core, "any", "IM2COL")``: what the portable sparse (per-pixel FC) convolution costs beyond its FC
   calls, features ``pixels, taps`` (taps x pixels), from the measured op minus the FC cost model.
 
-    python benchmarks/conv_cost_fit.py --target cortex-m4      # prints the table entries
+    python benchmarks/conv_cost_fit.py --target cortex-m4           # prints the table entries
+    python benchmarks/conv_cost_fit.py --target cortex-m4 --write   # and merges them into costmodel.py
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import pprint
 import tempfile
 
 import numpy as np
+
+from _common import write_fitted_section
 
 SHAPES = [  # (h, w, cin, cout, k, stride)
     (10, 10, 8, 16, 3, 1), (12, 9, 4, 8, 3, 2), (8, 8, 16, 16, 1, 1), (6, 6, 32, 32, 1, 1), (16, 8, 1, 32, 5, 2),
@@ -114,8 +117,16 @@ def fit(target: str) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", default="cortex-m4")
+    parser.add_argument("--write", action="store_true",
+                        help="merge the fitted entries into costmodel.py's CONV FITTED table (other cores kept)")
     args = parser.parse_args(argv)
-    pprint.pprint(fit(args.target))
+    table = fit(args.target)
+    pprint.pprint(table)
+    if args.write:
+        from tfsparse import costmodel
+
+        merged = {**costmodel.CONV_COEFFICIENTS, **table}
+        write_fitted_section("CONV FITTED", "benchmarks/conv_cost_fit.py", CONV_COEFFICIENTS=dict(sorted(merged.items())))
 
 
 if __name__ == "__main__":

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import pprint
-import re
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from _common import write_results  # noqa: E402
+from _common import write_fitted_section, write_results  # noqa: E402
 
 # core -> (target that emulates it, layers per encoding, largest layer width): the small boards get
 # a calibration model that fits their memory (micro:bit: 256 KiB flash, 16 KiB RAM; an547: 512 KiB ITCM).
@@ -294,7 +292,7 @@ def main() -> int:
     if "--refit" not in sys.argv:
         raw = measure_all(raw_path, raw, only)
     table, info = fit_all(raw)
-    write_table(table, info)
+    write_fitted_section("FITTED", "benchmarks/costmodel_fit.py", COEFFICIENTS=table, FIT_INFO=info)
     write_results("costmodel_fit", {"table": {"/".join(k): v for k, v in table.items()}, "fit": info,
                                     "seconds": round(time.time() - t0, 1)},
                   "| core/kernel/encoding | layers | max error | max error (instr) | mean instructions |\n|---|---|---|---|---|\n"
@@ -302,19 +300,6 @@ def main() -> int:
                               f"{v['mean_instructions']:.0f} |" for k, v in info.items()))
     print(f"[costfit] done in {time.time() - t0:.0f} s")
     return 0
-
-
-def write_table(table, info) -> None:
-    path = ROOT / "tfsparse" / "costmodel.py"
-    text = path.read_text()
-    body = ("# BEGIN FITTED (benchmarks/costmodel_fit.py; do not edit by hand)\n"
-            f"COEFFICIENTS = {pprint.pformat(table, width=110, sort_dicts=True)}\n"
-            f"FIT_INFO = {pprint.pformat(info, width=110, sort_dicts=True)}\n"
-            "# END FITTED")
-    new, n = re.subn(r"# BEGIN FITTED.*?# END FITTED", lambda _: body, text, flags=re.S)
-    if n != 1:
-        raise RuntimeError(f"{path}: BEGIN FITTED / END FITTED markers not found")
-    path.write_text(new)
 
 
 if __name__ == "__main__":

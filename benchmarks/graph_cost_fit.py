@@ -19,11 +19,12 @@ import argparse
 import json
 import pathlib
 import pprint
-import re
 import tempfile
 import time
 
 import numpy as np
+
+from _common import write_fitted_section
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 KINDS = ("DEPTHWISE_CONV_2D", "ADD", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN", "CONCATENATION", "PAD", "QUANTIZE",
@@ -168,18 +169,6 @@ def fit(rows, core, only=(), n_inputs=40):
     return table, worst
 
 
-def write_table(table) -> None:
-    path = ROOT / "tfsparse" / "costmodel.py"
-    text = path.read_text()
-    body = ("# BEGIN GRAPH FITTED (benchmarks/graph_cost_fit.py; do not edit by hand)\n"
-            f"GRAPH_COEFFICIENTS = {pprint.pformat(table, width=110, sort_dicts=True)}\n"
-            "# END GRAPH FITTED")
-    new, n = re.subn(r"# BEGIN GRAPH FITTED.*?# END GRAPH FITTED", lambda _: body, text, flags=re.S)
-    if n != 1:
-        raise RuntimeError(f"{path}: BEGIN GRAPH FITTED / END GRAPH FITTED markers not found")
-    path.write_text(new)
-
-
 def check(paths, target: str, n_inputs: int, out=None):
     """Convert each ``.tflite`` with the defaults, run it on QEMU (both kernels, dithered) and compare
     ``tfsparse.profile`` per layer and in total; returns the rows and writes ``out`` (JSON) if given."""
@@ -252,7 +241,7 @@ def main(argv=None) -> int:
     merged = {**costmodel.GRAPH_COEFFICIENTS, **table}
     pprint.pprint(table, width=110)
     if not args.no_write:
-        write_table(dict(sorted(merged.items())))
+        write_fitted_section("GRAPH FITTED", "benchmarks/graph_cost_fit.py", GRAPH_COEFFICIENTS=dict(sorted(merged.items())))
     print(f"[graphfit] done in {time.time() - t0:.0f} s")
     return 0
 
