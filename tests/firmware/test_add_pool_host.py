@@ -19,6 +19,7 @@ import tfsparse
 from tfsparse.codegen import _testing_graph as _graphs
 from tfsparse.codegen import graph_ops, hostbuild
 from tfsparse.converter.ir import Add, AveragePool2D, MaxPool2D, Quantize
+from tfsparse.errors import FirmwareError
 from tfsparse.converter.model import SparseModel
 
 INPUTS = 6
@@ -111,6 +112,25 @@ def test_add_matches_predict(case, kernel_objects, tmp_path):
 @pytest.mark.parametrize("case", POOL_CASES, ids=[c[0] for c in POOL_CASES])
 def test_pool_matches_predict(case, kernel_objects, tmp_path):
     _check(_pool_model(case, np.random.default_rng(len(case[0]))), kernel_objects, tmp_path, np.random.default_rng(1))
+
+
+def _mean_model(shape, rng) -> SparseModel:
+    b = _graphs._Builder(rng)
+    x = b.tensor("input", shape)
+    return SparseModel(f"mean {shape}", b.tensors, b.ops, x, b.mean(x), source="<mean case>", source_sha256="")
+
+
+@pytest.mark.parametrize("shape", [(1, 37, 24), (1, 5, 7, 9)], ids=["steps_of_conv1d", "height_width"])
+def test_mean_matches_predict(shape, kernel_objects, tmp_path):
+    # (1, steps, channels) is what Keras' GlobalAveragePooling1D after a Conv1D becomes (MEAN over axis 1).
+    _check(_mean_model(shape, np.random.default_rng(sum(shape))), kernel_objects, tmp_path, np.random.default_rng(2))
+
+
+def test_mean_over_another_axis_is_refused_by_name(tmp_path):
+    model = _mean_model((1, 5, 7, 9), np.random.default_rng(0))
+    model.ops[0].axis = (1,)  # height only: the kernel averages pixels of whole channel vectors
+    with pytest.raises(FirmwareError, match=r"op 'mean_0': MEAN over axes \(1,\)"):
+        tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
 
 
 def test_add_table_constants_match_the_header():

@@ -148,12 +148,15 @@ class _Builder:
         return out
 
     def mean(self, t):
-        _, h, w, c = self.shape(t)
-        n = h * w
+        """MEAN over every axis between batch and channels (height and width of NHWC, or the steps of
+        a (1, steps, channels) tensor), keep_dims."""
+        shape = self.shape(t)
+        n, c = int(np.prod(shape[1:-1])), shape[-1]
         m, s = int(self.rng.integers(1 << 30, (1 << 31) - 1)), int(self.rng.integers(-1, 2))
         shift = min(n.bit_length() - 1, 32, 31 + s)  # TFLM folds 1/n into the multiplier this way
-        out = self.tensor(f"mean{len(self.ops)}", (1, 1, 1, c))
-        self.ops.append(Mean(name=f"mean_{len(self.ops)}", input=t, output=out, axis=(1, 2), keep_dims=True,
+        out = self.tensor(f"mean{len(self.ops)}", (1,) * (len(shape) - 1) + (c,))
+        self.ops.append(Mean(name=f"mean_{len(self.ops)}", input=t, output=out, axis=tuple(range(1, len(shape) - 1)),
+                             keep_dims=True,
                              num_elements=n, input_zero_point=self.zp(t), output_zero_point=self.zp(out),
                              multiplier=m, shift=s, mean_multiplier=int((m << shift) // n), mean_shift=s - shift))
         return out

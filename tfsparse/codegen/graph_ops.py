@@ -152,11 +152,12 @@ def _pool(op, ctx, model):
 
 def _mean(op, ctx, model):
     shape = _shape(model, op.input)
-    if len(shape) != 4 or tuple(sorted(op.axis)) != (1, 2) or shape[0] != 1:
+    if len(shape) < 3 or tuple(sorted(op.axis)) != tuple(range(1, len(shape) - 1)) or shape[0] != 1:
         raise FirmwareError(f"op {op.name!r}: MEAN over axes {tuple(op.axis)} of a {shape} tensor; the firmware "
-                            "averages over height and width (axes 1, 2) of NHWC batch-1 tensors only")
+                            "averages over every axis between batch and channels (height and width of NHWC, "
+                            "steps of a Conv1D's (1, steps, channels)) of batch-1 tensors only")
     return "tfs_mean_params_t", "tfs_mean", dict(
-        count=shape[1] * shape[2], channels=shape[3], multiplier=int(op.mean_multiplier), shift=int(op.mean_shift),
+        count=int(np.prod(shape[1:-1])), channels=shape[-1], multiplier=int(op.mean_multiplier), shift=int(op.mean_shift),
         input_zero_point=int(op.input_zero_point), output_zero_point=int(op.output_zero_point))
 
 
