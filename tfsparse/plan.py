@@ -351,7 +351,7 @@ def plan(model, target: Union[str, Target], *, flash: Optional[int] = None, ram:
                                 "coefficients (benchmarks/costmodel_fit.py)")
         assumptions.append(f"instructions not modelled on {tgt.core} (the cost model has no coefficients for it); "
                            "flash and RAM are")
-    arena = plan_arena(base).size
+    arena = plan_arena(base, budget=ram_budget - ram_allowance(tgt)).size  # ADD tables only where they fit
     ram_bytes = arena + ram_allowance(tgt)
     if ram_bytes > ram_budget:
         raise FirmwareError(

@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from .codegen.arena import plan_arena
+from .codegen.project import ram_allowance
 from .codegen.targets import get_target
 from .converter.chooser import measure_input_density, op_inputs
 from .costmodel import COEFFICIENTS, COST_FUNCTIONS, logistic_activity, op_cost, recorded_activity, softmax_activity
@@ -169,11 +170,14 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
             reason=getattr(op, "choice_reason", ""), removed=getattr(op, "removed", "")))
     graph = COEFFICIENTS.get((tgt.cpu, kern, "GRAPH"), {})
     overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)
-    arena = plan_arena(sparse_model).size  # the planner places each op's scratch (arena_bytes) too
+    # The planner places each op's scratch (arena_bytes) too, dropping ADD tables where RAM is short, as generate does.
+    plan = plan_arena(sparse_model, budget=tgt.ram_size - ram_allowance(tgt))
+    dropped = tuple(f"{sparse_model.ops[i].name}: ADD runs without its rescale tables (the arena with them does not "
+                    f"fit {tgt.name}'s RAM)" for i in plan.dropped)
     known = [l for l in layers if not np.isnan(l.instructions)]
     return Profile(model=sparse_model.name, target=tgt.name, layers=tuple(layers),
-                   warnings=tuple(str(w) for w in model_warnings(sparse_model)), unpriced=tuple(unpriced),
+                   warnings=tuple(str(w) for w in model_warnings(sparse_model)) + dropped, unpriced=tuple(unpriced),
                    instructions=sum(l.instructions for l in known) + overhead,
                    worst_case_instructions=sum(l.worst_case_instructions for l in known) + overhead,
-                   flash_bytes=sum(l.flash_bytes for l in layers), arena_bytes=arena,
+                   flash_bytes=sum(l.flash_bytes for l in layers), arena_bytes=plan.size,
                    overhead_instructions=overhead, measured_on=0 if inputs is None else len(np.asarray(inputs)))

@@ -12,6 +12,9 @@ unrolled max), SAME padding (clipped windows), strides, and average windows of m
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import numpy as np
 import pytest
 
@@ -155,3 +158,59 @@ def test_cortex_m4_twins_match_predict_on_qemu(name, tmp_path):
     run = tfsparse.run(tfsparse.generate(model, tmp_path / "fw", target="cortex-m4"), x, kernel_impl="cortex-m")
     bad = run.outputs.reshape(INPUTS, -1) != model.predict(x).reshape(INPUTS, -1)
     assert not bad.any(), f"{name} on cortex-m4: {int(bad.sum())} of {bad.size} bytes differ from predict"
+
+
+def _ram_model(shape) -> SparseModel:
+    """ADD of the input and a requantized copy (three live tensors of ``shape`` while it runs), then a
+    MEAN over the pixels (a small output, as the runtime's output buffer holds one whole output)."""
+    b = _graphs._Builder(np.random.default_rng(5))
+    x = b.tensor("input", shape)
+    y = b.quantize(x)
+    total = b.add(x, y)
+    b.ops[-1].name = "ram_add"
+    return SparseModel("ram_add", b.tensors, b.ops, x, b.mean(total), source="<add case>", source_sha256="")
+
+
+def test_add_tables_dropped_where_the_arena_would_not_fit_ram(kernel_objects, tmp_path):
+    """On cortex-m0 (16 KiB of RAM, 14,592 B left for the arena) three tensors of 4,400 B fit only
+    without the ADD's 2 KiB of tables: generate drops them, says so, and the ADD stays bit-exact."""
+    from tfsparse.codegen.arena import plan_arena
+    from tfsparse.codegen.project import ram_allowance
+    from tfsparse.codegen.targets import get_target
+
+    model = _ram_model((1, 20, 20, 11))
+    tgt = get_target("cortex-m0")
+    budget = tgt.ram_size - ram_allowance(tgt)
+    assert plan_arena(model).size > budget >= plan_arena(model, {1: 0, 2: 44}).size
+    with pytest.warns(UserWarning, match=r"rescale tables of ADD op\(s\) 'ram_add'.*arena 13200 bytes"):
+        project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m0")
+    assert "tfs_add_eval(" in (project / "tfs_model.c").read_text()
+    assert "tfs_add_table_eval(" not in (project / "tfs_model.c").read_text()
+    meta = json.loads((project / "project.json").read_text())
+    assert meta["add_tables_dropped"] == ["ram_add"] and meta["arena_bytes"] == 13200
+    assert any("ram_add: ADD runs without its rescale tables" in w for w in tfsparse.profile(model, "cortex-m0").warnings)
+    rng = np.random.default_rng(3)
+    x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    want = model.predict(x)
+    exe = hostbuild.build_host_model(project, tmp_path / "host", kernel_objects=kernel_objects["portable"])
+    got = hostbuild.run_host_model(exe, x, model.output_tensor.shape[1:])
+    assert np.array_equal(got, want), f"{int((got != want).sum())} bytes differ from predict"
+    # Where the tables fit, the same target keeps them (and says nothing).
+    small = _ram_model((1, 16, 16, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = tfsparse.generate(small, tmp_path / "fw_small", target="cortex-m0")
+    assert "tfs_add_table_eval(" in (kept / "tfs_model.c").read_text()
+    assert json.loads((kept / "project.json").read_text())["add_tables_dropped"] == []
+
+
+@pytest.mark.slow
+def test_add_without_tables_runs_in_the_microbit_ram_on_qemu(tmp_path):
+    """The same model on QEMU's microbit (Cortex-M0, 16 KiB of RAM): it links and runs bit-exact."""
+    model = _ram_model((1, 20, 20, 11))
+    x = np.random.default_rng(4).integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    with pytest.warns(UserWarning, match="rescale tables"):
+        project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m0")
+    run = tfsparse.run(project, x)
+    bad = run.outputs.reshape(INPUTS, -1) != model.predict(x).reshape(INPUTS, -1)
+    assert not bad.any(), f"cortex-m0: {int(bad.sum())} of {bad.size} bytes differ from predict"

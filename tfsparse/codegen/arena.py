@@ -9,6 +9,9 @@ place. RESHAPE and EXPAND_DIMS outputs alias their input (same bytes). Ops that 
 columns, accumulators) get a buffer alive during that op
 only (:func:`op_scratch_bytes`: im2col columns and per-channel accumulators of the graph
 ops, the int32 accumulators of the fully-connected column form ``csc8``).
+Given a RAM ``budget``, the planner drops the scratch an op can run without (an ADD's rescale tables,
+:func:`~tfsparse.codegen.graph_ops.optional_scratch`) when the arena with it would not fit, smallest
+ADDs first, and lists those ops in ``ArenaPlan.dropped``.
 Placement is TFLM's greedy strategy: largest buffers first, each at the lowest aligned offset that
 does not collide with an already placed buffer alive at the same time.
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .graph_ops import scratch_bytes
+from .graph_ops import optional_scratch, scratch_bytes
 
 __all__ = ["ArenaPlan", "plan_arena", "op_scratch_bytes", "ALIGNMENT"]
 
@@ -38,6 +41,7 @@ class ArenaPlan:
     lifetimes: dict = field(default_factory=dict)  # root tensor index -> (first op, last op)
     aliases: dict = field(default_factory=dict)  # tensor index -> tensor index whose bytes it reuses
     scratch: dict = field(default_factory=dict)  # op index -> byte offset of its scratch buffer
+    dropped: tuple = ()  # op indices whose optional scratch (ADD tables) was dropped to meet the budget
 
 
 def op_scratch_bytes(op, model) -> int:
@@ -53,12 +57,15 @@ def _align(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def plan_arena(model, scratch=None) -> ArenaPlan:
+def plan_arena(model, scratch=None, *, budget=None) -> ArenaPlan:
     """Plan the arena of a :class:`~tfsparse.converter.model.SparseModel`.
 
     Args:
         model: the model; its ops in execution order.
         scratch: ``{op index: bytes}`` of per-op scratch buffers (default: :func:`op_scratch_bytes`).
+        budget: bytes the arena may take (None: no limit). Over it, optional scratch is dropped op by
+            op (smallest op first, where that shrinks the arena) until the arena fits or none is left
+            (``ArenaPlan.dropped``); the arena may still exceed the budget, which the caller checks.
 
     Returns:
         An :class:`ArenaPlan` covering every activation tensor the ops read or write.
@@ -66,6 +73,22 @@ def plan_arena(model, scratch=None) -> ArenaPlan:
     Raises:
         ValueError: an op reads a tensor nothing produced (the graph is not in execution order).
     """
+    if budget is not None and scratch is None:
+        scratch = {i: op_scratch_bytes(op, model) for i, op in enumerate(model.ops)}
+        plan = plan_arena(model, scratch)
+        optional = sorted((i for i, op in enumerate(model.ops) if optional_scratch(op, model)),
+                          key=lambda i: (model.tensors[model.ops[i].output].nbytes, i))
+        dropped = []
+        for i in optional:
+            if plan.size <= budget:
+                break
+            lean = plan_arena(model, {**scratch, i: 0})
+            if lean.size < plan.size:  # an ADD away from the arena's peak keeps its tables
+                scratch[i] = 0
+                dropped.append(i)
+                plan = lean
+        plan.dropped = tuple(sorted(dropped))
+        return plan
     aliases = {}
     root = {}
 

@@ -195,6 +195,8 @@ class ProjectContext:
     # ELF it runs (fw.elf, or fw_qemu.elf when a part is relinked at the board's addresses).
     qemu_machine: str = "none"
     qemu_elf: str = "fw.elf"
+    # Names of the ADDs that run without their rescale tables so that the arena fits the RAM budget.
+    add_tables_dropped: tuple = ()
 
     @property
     def flash_constants(self) -> int:
@@ -251,10 +253,12 @@ def _fc_context(op, ctx: OpContext, model) -> None:
                       input_zero_point=input_zero_point(op, model), scratch_offset=None)
 
 
-def build_context(model, target: Target, plan=None, name: Optional[str] = None) -> ProjectContext:
+def build_context(model, target: Target, plan=None, name: Optional[str] = None,
+                  arena_budget: Optional[int] = None) -> ProjectContext:
     """The :class:`ProjectContext` of ``model`` for ``target`` (plans the arena unless given a plan).
 
-    ``name`` prefixes every model-specific C symbol and file (see :class:`Naming`).
+    ``name`` prefixes every model-specific C symbol and file (see :class:`Naming`). ``arena_budget``:
+    bytes of RAM the arena may take; over it the planner drops ADD rescale tables (``plan_arena``).
 
     Raises:
         FirmwareError: an op kind, encoding or dtype the firmware has no kernel for (names the op).
@@ -265,7 +269,7 @@ def build_context(model, target: Target, plan=None, name: Optional[str] = None) 
         raise FirmwareError(f"the standalone firmware has no kernel for op(s) {', '.join(unsupported)}; it supports "
                             f"{', '.join(SUPPORTED_OPS)}. Run such a model through TFLM instead: "
                             "generate(..., tflm=True)")
-    plan = plan or plan_arena(model)
+    plan = plan or plan_arena(model, budget=arena_budget)
     idents = unique_identifiers([op.name for op in model.ops])
     ops = []
     for index, (op, ident) in enumerate(zip(model.ops, idents)):
@@ -297,4 +301,5 @@ def build_context(model, target: Target, plan=None, name: Optional[str] = None) 
         source_sha256=model.source_sha256 or "", target=target, ident=unique_identifiers([model.name], "m_")[0],
         input=_io(model, "input", model.input, plan), output=_io(model, "output", model.output, plan), ops=ops,
         arena_size=plan.size, buffers=buffers, naming=names,
+        add_tables_dropped=tuple(model.ops[i].name for i in plan.dropped),
     )

@@ -18,7 +18,7 @@ import numpy as np
 from ..converter.ir import CSRMatrix, DenseMatrix
 from ..errors import FirmwareError
 
-__all__ = ["GRAPH_OPS", "ALIASING_OPS", "scratch_bytes", "conv_2d_scratch_bytes", "fill_op_context"]
+__all__ = ["GRAPH_OPS", "ALIASING_OPS", "scratch_bytes", "optional_scratch", "conv_2d_scratch_bytes", "fill_op_context"]
 
 #: Ops that are a no-op on the bytes: their output aliases their input in the arena.
 ALIASING_OPS = ("RESHAPE", "EXPAND_DIMS")
@@ -58,6 +58,12 @@ def scratch_bytes(op, model) -> int:
     if op.kind == "ADD" and _add_uses_tables(op, model):
         return ADD_SCRATCH_BYTES
     return 0
+
+
+def optional_scratch(op, model) -> bool:
+    """Whether ``op``'s scratch only speeds it up: an ADD's rescale tables (``tfs_add_table_eval``),
+    which the arena planner may drop when RAM is short; the ADD then runs ``tfs_add_eval``, same bytes out."""
+    return op.kind == "ADD" and _add_uses_tables(op, model)
 
 
 def _window(op, model, *, filter_hw, channels_out=None, dilation=(1, 1)) -> dict:
@@ -181,7 +187,9 @@ def _add(op, ctx, model):
               "activation_min", "activation_max")
     init = dict(size=int(np.prod(out)))
     init.update({f: int(getattr(op, f)) for f in fields})
-    return "tfs_add_params_t", ("tfs_add_table" if _add_uses_tables(op, model) else "tfs_add", "tfs_add"), init
+    # Tables only where the plan reserved their scratch (the planner drops them when RAM is short).
+    tables = _add_uses_tables(op, model) and ctx.index in ctx.plan_scratch
+    return "tfs_add_params_t", ("tfs_add_table" if tables else "tfs_add", "tfs_add"), init
 
 
 def _concatenation(op, ctx, model):
@@ -240,12 +248,13 @@ def fill_op_context(op, ctx, model, plan, make_array) -> None:
     ``make_array(name, values)`` builds the context's const-array record (``context.CArray``).
     """
     ctx.make_array = make_array
+    ctx.plan_scratch = plan.scratch
     params_type, fn, init = GRAPH_OPS[op.kind](op, ctx, model)
     eval_prefix, prepare_prefix = fn if isinstance(fn, tuple) else (fn, fn)
     ctx.params_type = params_type
     ctx.fields.update(
         initializer=init, prepare_fn=f"{prepare_prefix}_prepare", eval_fn=f"{eval_prefix}_eval",
         input_offsets=[plan.offsets[t] for t in op.inputs],
-        scratch_offset=plan.scratch.get(ctx.index) if scratch_bytes(op, model) else None,
+        scratch_offset=plan.scratch.get(ctx.index),
         pointer_array=op.kind == "CONCATENATION",
     )

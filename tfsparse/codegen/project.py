@@ -12,13 +12,16 @@ import dataclasses
 import json
 import os
 import pathlib
+import warnings
 from typing import Optional, Union
 
 from ..converter.model import SparseModel
 from .. import __version__
 from ..errors import FirmwareError
+from .arena import plan_arena
 from .context import ProjectContext, build_context
 from .env import environment
+from .graph_ops import ADD_SCRATCH_BYTES
 from .hostbuild import firmware_root
 from .manifest import BANNER, write_files
 from .targets import Target, get_target
@@ -132,6 +135,10 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
     The project builds with ``make`` (``fw.elf``) and runs on QEMU with ``make run``;
     :func:`tfsparse.run` does both and returns the outputs and instruction counts.
 
+    When the arena with an ADD's rescale tables (2 KiB of scratch) would not fit the target's RAM,
+    that ADD runs without them (same outputs, slower); a warning names it and ``project.json`` lists
+    it (``add_tables_dropped``).
+
     All files (and the manifest that marks them as tfsparse's) are written as one transaction: they are
     staged in ``out_dir/.tfsparse-staging`` and moved into place under a journal, so a run that dies
     midway is completed or rolled back by the next ``generate`` (or ``tfsparse export``) there.
@@ -177,8 +184,15 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         out = pathlib.Path(out_dir)
         write_files(out, tflm_only_files(sparse_model, tgt, name), generator=f"tfsparse {__version__}")
         return out
-    ctx = build_context(sparse_model, tgt, name=name)
+    ctx = build_context(sparse_model, tgt, name=name, arena_budget=tgt.ram_size - ram_allowance(tgt))
     check_fits(ctx)
+    dropped = list(ctx.add_tables_dropped)
+    if dropped:
+        warnings.warn(
+            f"model {ctx.model_name!r} on {tgt.name}: the rescale tables of ADD op(s) {', '.join(map(repr, dropped))} "
+            f"({ADD_SCRATCH_BYTES} bytes of scratch each) would make the arena {plan_arena(sparse_model).size} bytes, "
+            f"more than the {tgt.ram_size - ram_allowance(tgt)} left for it of {tgt.ram_size} bytes of RAM; those ADDs "
+            f"run without tables (same outputs, more instructions per element): arena {ctx.arena_size} bytes", stacklevel=2)
     emulated = tgt.emulated() if tgt.board else None
     ctx.qemu_machine = tgt.qemu_machine or "none"
     ctx.qemu_elf = "fw.elf" if emulated is None or emulated is tgt else "fw_qemu.elf"
@@ -209,6 +223,7 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         "input_bytes": ctx.input.nbytes,
         "output_bytes": ctx.output.nbytes,
         "arena_bytes": ctx.arena_size,
+        "add_tables_dropped": dropped,  # ADDs running without rescale tables to fit the RAM
         "flash_constants_bytes": ctx.flash_constants,
         "flash_size": tgt.flash_size,
         "ram_size": tgt.ram_size,
