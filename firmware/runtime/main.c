@@ -3,9 +3,7 @@
  * endian) and, with TFS_OP_TIMING, one SysTick count per op (uint32 each, op order) to another
  * semihosting file. Only the model's invoke() is inside the counted region.
  *
- * The model is the one whose name prefix (generate(..., name=...), see tfsparse/codegen/context.py)
- * the Makefile passes: -DTFS_MAIN_PREFIX=kws -DTFS_MAIN_PREFIX_UPPER=KWS -DTFS_MAIN_HEADER='"kws_model.h"'
- * runs kws_model_invoke(); without them, tfs_model_invoke(). */
+ * The model is the one whose name prefix the Makefile passes (tfs_main_model.h). */
 #include <stdint.h>
 #include <string.h>
 
@@ -16,18 +14,7 @@
 #include "tfs_semihost.h"
 #include "tfs_stack.h"
 
-#ifndef TFS_MAIN_PREFIX
-#define TFS_MAIN_PREFIX tfs
-#define TFS_MAIN_PREFIX_UPPER TFS
-#define TFS_MAIN_HEADER "tfs_model.h"
-#endif
-#include TFS_MAIN_HEADER
-
-#define TFS_MAIN_PASTE(a, b) a##b
-#define TFS_MAIN_CAT(a, b) TFS_MAIN_PASTE(a, b)
-/* MODEL(invoke) -> kws_model_invoke, MODEL_CONST(INPUT_BYTES) -> KWS_MODEL_INPUT_BYTES */
-#define MODEL(fn) TFS_MAIN_CAT(TFS_MAIN_CAT(TFS_MAIN_PREFIX, _model_), fn)
-#define MODEL_CONST(name) TFS_MAIN_CAT(TFS_MAIN_CAT(TFS_MAIN_PREFIX_UPPER, _MODEL_), name)
+#include "tfs_main_model.h"
 
 #ifndef TFS_INPUT_FILE
 #define TFS_INPUT_FILE "tfs_inputs.bin"

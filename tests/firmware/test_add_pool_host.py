@@ -214,3 +214,15 @@ def test_add_without_tables_runs_in_the_microbit_ram_on_qemu(tmp_path):
     run = tfsparse.run(project, x)
     bad = run.outputs.reshape(INPUTS, -1) != model.predict(x).reshape(INPUTS, -1)
     assert not bad.any(), f"cortex-m0: {int(bad.sum())} of {bad.size} bytes differ from predict"
+
+
+def test_host_build_of_a_prefixed_project(kernel_objects, tmp_path):
+    """hostbuild builds and runs a project generated with name="kws" (kws_model*.c, kws_model_invoke)."""
+    rng = np.random.default_rng(7)
+    model = _add_model(next(c for c in ADD_CASES if c[0] == "table_odd"), rng)
+    project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4", name="kws")
+    assert (project / "kws_model.c").is_file() and not (project / "tfs_model.c").exists()
+    x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    exe = hostbuild.build_host_model(project, tmp_path / "host", kernel_objects=kernel_objects["cortex-m"])
+    got = hostbuild.run_host_model(exe, x, model.output_tensor.shape[1:])
+    assert np.array_equal(got, model.predict(x)), "the kws-prefixed host build differs from predict"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import json
 import pathlib
 import shutil
 import struct
@@ -203,23 +204,37 @@ def build_host_model(project, out: pathlib.Path, *, kernel_impl: str = "portable
                      cc: str = "gcc", extra_flags: Sequence[str] = (), kernel_objects: Sequence = ()) -> pathlib.Path:
     """Compile a generated project's model and kernels for the host with ``firmware/tests/host_model_main.c``
     (``-Wall -Wextra -Werror``, ASan + UBSan when ``sanitize``); run it with :func:`run_host_model`.
+    A project generated with ``name="kws"`` builds its ``kws_model*.c`` and runs ``kws_model_invoke()``.
 
     Args:
         kernel_objects: kernels already compiled by :func:`build_kernel_objects` (same ``sanitize``);
             default: compile the project's ``kernels/`` of ``kernel_impl``.
 
     Raises:
-        FirmwareError: the compiler is missing or fails (its output and exit code are shown).
+        FirmwareError: the compiler is missing or fails (its output and exit code are shown), or
+            ``project`` has no ``project.json``.
     """
     project = pathlib.Path(project)
     kernels = project / "kernels"
-    sources = [project / "tfs_model.c", project / "tfs_model_data.c", firmware_root() / "tests" / "host_model_main.c"]
+    p = _model_prefix(project)
+    sources = [project / f"{p}_model.c", project / f"{p}_model_data.c", firmware_root() / "tests" / "host_model_main.c"]
     linked = list(map(str, kernel_objects)) or list(map(str, kernel_sources(kernels, kernel_impl)))
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _host_compile([f"-I{project}", f"-I{kernels}", *map(str, sources), *linked, "-o", str(out)], cc, sanitize,
-                  extra_flags, "the generated model")
+    model = [f"-DTFS_MAIN_PREFIX={p}", f"-DTFS_MAIN_PREFIX_UPPER={p.upper()}", f'-DTFS_MAIN_HEADER="{p}_model.h"']
+    _host_compile([f"-I{project}", f"-I{kernels}", f"-I{project / 'runtime'}", *model, *map(str, sources), *linked,
+                   "-o", str(out)], cc, sanitize, extra_flags, "the generated model")
     return out
+
+
+def _model_prefix(project: pathlib.Path) -> str:
+    """The prefix of a generated project's model files and symbols: ``generate``'s ``name`` as
+    ``project.json`` records it, ``tfs`` without one (tfsparse.codegen.context.Naming)."""
+    meta = project / "project.json"
+    if not meta.is_file():
+        raise FirmwareError(f"{project} is not a generated tfsparse project (no project.json); create it with "
+                            "tfsparse.generate()")
+    return json.loads(meta.read_text()).get("name") or "tfs"
 
 
 def run_host_model(exe: pathlib.Path, inputs: np.ndarray, output_shape: Sequence[int]) -> np.ndarray:
