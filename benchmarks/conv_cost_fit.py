@@ -14,6 +14,7 @@ the target's board with per-op counts; two linear fits give
 
     python benchmarks/conv_cost_fit.py --target cortex-m4           # prints the table entries
     python benchmarks/conv_cost_fit.py --target cortex-m4 --write   # and merges them into costmodel.py
+    python benchmarks/conv_cost_fit.py --target cortex-m7 --only sparse --write   # sparse entries only
 """
 
 from __future__ import annotations
@@ -74,7 +75,11 @@ def conv_features(op, model) -> dict:
     return conv_geometry(op, model)
 
 
-def fit(target: str) -> dict:
+#: ``--only`` groups: which table entries a run measures (and ``--write`` merges).
+GROUPS = ("dense", "sparse", "im2col")
+
+
+def fit(target: str, only=GROUPS) -> dict:
     from scipy.optimize import nnls
 
     from tfsparse import costmodel
@@ -82,12 +87,13 @@ def fit(target: str) -> dict:
 
     core = get_target(target).core
     table = {}
-    dense = measure(target, "dense")
-    names = ("op", "macs", "outputs", "pixels", "im2col")
-    a = np.array([[conv_features(sm.ops[0], sm)[n] for n in names] for sm, _ in dense], float)
-    coef, *_ = np.linalg.lstsq(a, np.array([m for _, m in dense]), rcond=None)
-    table[(core, "cortex-m", "CONV_2D_DENSE")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
-    for enc in SPARSE_ENCODINGS:
+    if "dense" in only:
+        dense = measure(target, "dense")
+        names = ("op", "macs", "outputs", "pixels", "im2col")
+        a = np.array([[conv_features(sm.ops[0], sm)[n] for n in names] for sm, _ in dense], float)
+        coef, *_ = np.linalg.lstsq(a, np.array([m for _, m in dense]), rcond=None)
+        table[(core, "cortex-m", "CONV_2D_DENSE")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
+    for enc in SPARSE_ENCODINGS if "sparse" in only else ():
         runs = measure(target, enc, densities=(0.2, 0.35))
         names = tuple(costmodel.conv_sparse4_features(runs[0][0].ops[0], runs[0][0]))
         a = np.array([[costmodel.conv_sparse4_features(sm.ops[0], sm)[n] for n in names] for sm, _ in runs], float)
@@ -96,8 +102,10 @@ def fit(target: str) -> dict:
         # count as much as large ones, and no feature buys accuracy with a negative cost.
         coef, _ = nnls(a / y[:, None], np.ones_like(y))
         err = np.abs(a @ coef - y) / y
-        print(f"{enc}: {len(runs)} runs, max relative error {err.max():.3f}", flush=True)
+        print(f"{enc}: {len(runs)} runs, relative error max {err.max():.3f} mean {err.mean():.3f}", flush=True)
         table[(core, "cortex-m", f"CONV_2D_SPARSE4_{enc}")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
+    if "im2col" not in only:
+        return table
     sparse = measure(target, "abs_u16", kernel_impl="portable")
     rows, meas = [], []
     for sm, m in sparse:
@@ -119,8 +127,11 @@ def main(argv=None):
     parser.add_argument("--target", default="cortex-m4")
     parser.add_argument("--write", action="store_true",
                         help="merge the fitted entries into costmodel.py's CONV FITTED table (other cores kept)")
+    parser.add_argument("--only", nargs="+", choices=GROUPS, default=GROUPS,
+                        help="fit (and write) only these entries: CONV_2D_DENSE, CONV_2D_SPARSE4_*, IM2COL "
+                             "(default: all)")
     args = parser.parse_args(argv)
-    table = fit(args.target)
+    table = fit(args.target, args.only)
     pprint.pprint(table)
     if args.write:
         from tfsparse import costmodel
