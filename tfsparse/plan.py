@@ -351,8 +351,9 @@ def plan(model, target: Union[str, Target], *, flash: Optional[int] = None, ram:
                                 "coefficients (benchmarks/costmodel_fit.py)")
         assumptions.append(f"instructions not modelled on {tgt.core} (the cost model has no coefficients for it); "
                            "flash and RAM are")
-    arena = plan_arena(base, budget=ram_budget - ram_allowance(tgt)).size  # ADD tables only where they fit
-    ram_bytes = arena + ram_allowance(tgt)
+    allowance = ram_allowance(tgt, base.tensors[base.output].nbytes, len(base.ops))
+    arena = plan_arena(base, budget=ram_budget - allowance).size  # ADD tables only where they fit
+    ram_bytes = arena + allowance
     if ram_bytes > ram_budget:
         raise FirmwareError(
             f"plan: model {model.name!r} needs about {ram_bytes} bytes of RAM on {tgt.name} (activation arena {arena} "

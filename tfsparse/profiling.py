@@ -171,7 +171,8 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
     graph = COEFFICIENTS.get((tgt.cpu, kern, "GRAPH"), {})
     overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)
     # The planner places each op's scratch (arena_bytes) too, dropping ADD tables where RAM is short, as generate does.
-    plan = plan_arena(sparse_model, budget=tgt.ram_size - ram_allowance(tgt))
+    ram = ram_allowance(tgt, sparse_model.tensors[sparse_model.output].nbytes, len(sparse_model.ops))
+    plan = plan_arena(sparse_model, budget=tgt.ram_size - ram)
     dropped = tuple(f"{sparse_model.ops[i].name}: ADD runs without its rescale tables (the arena with them does not "
                     f"fit {tgt.name}'s RAM)" for i in plan.dropped)
     known = [l for l in layers if not np.isnan(l.instructions)]

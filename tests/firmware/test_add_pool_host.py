@@ -172,7 +172,7 @@ def _ram_model(shape) -> SparseModel:
 
 
 def test_add_tables_dropped_where_the_arena_would_not_fit_ram(kernel_objects, tmp_path):
-    """On cortex-m0 (16 KiB of RAM, 14,592 B left for the arena) three tensors of 4,400 B fit only
+    """On cortex-m0 (16 KiB of RAM, 14,567 B left for the arena) three tensors of 4,400 B fit only
     without the ADD's 2 KiB of tables: generate drops them, says so, and the ADD stays bit-exact."""
     from tfsparse.codegen.arena import plan_arena
     from tfsparse.codegen.project import ram_allowance
@@ -180,7 +180,7 @@ def test_add_tables_dropped_where_the_arena_would_not_fit_ram(kernel_objects, tm
 
     model = _ram_model((1, 20, 20, 11))
     tgt = get_target("cortex-m0")
-    budget = tgt.ram_size - ram_allowance(tgt)
+    budget = tgt.ram_size - ram_allowance(tgt, 11, len(model.ops))  # 11 output bytes (MEAN of 11 channels)
     assert plan_arena(model).size > budget >= plan_arena(model, {1: 0, 2: 44}).size
     with pytest.warns(UserWarning, match=r"rescale tables of ADD op\(s\) 'ram_add'.*arena 13200 bytes"):
         project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m0")
@@ -226,3 +226,14 @@ def test_host_build_of_a_prefixed_project(kernel_objects, tmp_path):
     exe = hostbuild.build_host_model(project, tmp_path / "host", kernel_objects=kernel_objects["cortex-m"])
     got = hostbuild.run_host_model(exe, x, model.output_tensor.shape[1:])
     assert np.array_equal(got, model.predict(x)), "the kws-prefixed host build differs from predict"
+
+
+def test_fit_check_counts_whole_output_records(tmp_path):
+    """The runtime's output buffer holds at least one whole output record (output + count + per-op
+    counts): a 4,400-byte output on cortex-m0 needs 4,412 bytes there, not the target's 512, so the
+    model (arena 13,200 B even without ADD tables) is refused before building, where the link used to
+    overflow RAM by 2,272 bytes."""
+    model = _add_model(("big_output", (1, 20, 20, 11), 20, (1 << 30, 0), (1789569707, -2), (1276901821, -18), None),
+                       np.random.default_rng(0))
+    with pytest.raises(FirmwareError, match=r"activation arena 13200 \+ stack 1024 \+ output buffer 4412"):
+        tfsparse.generate(model, tmp_path / "fw", target="cortex-m0")

@@ -58,9 +58,17 @@ def code_allowance(target: Target, kernel_impl: Optional[str] = None, n_ops: int
     return CODE_ALLOWANCE if base is None else base + CODE_BYTES_PER_OP * n_ops
 
 
-def ram_allowance(target: Target) -> int:
-    """Bytes of RAM the firmware needs on ``target`` besides the activation arena."""
-    return target.stack_size + target.io_buffer + RAM_STATICS
+def ram_allowance(target: Target, output_bytes: int = 0, n_ops: int = 0) -> int:
+    """Bytes of RAM the firmware needs on ``target`` besides the activation arena: the stack, the
+    runtime's small statics and its output buffer, which holds whole records (``output_bytes`` + 4 +
+    4 per op, runtime/main.c), so at least one, plus the per-op time stamps (8 bytes per op)."""
+    return target.stack_size + output_buffer_bytes(target, output_bytes, n_ops) + RAM_STATICS + 8 * n_ops
+
+
+def output_buffer_bytes(target: Target, output_bytes: int = 0, n_ops: int = 0) -> int:
+    """Size of runtime/main.c's ``out_buffer``: ``target.io_buffer`` rounded up to whole output records."""
+    record = output_bytes + 4 + 4 * n_ops
+    return -(-target.io_buffer // record) * record
 
 
 # Besides the model files, whose names carry the model's prefix (Naming.model_files()).
@@ -82,12 +90,13 @@ def check_fits(ctx: ProjectContext) -> None:
     """
     t = ctx.target
     code = code_allowance(t, n_ops=len(ctx.ops))
+    out_buffer = output_buffer_bytes(t, ctx.output.nbytes, len(ctx.ops))
     needs = {
         t.flash.name: (ctx.flash_constants + code, t.flash_size,
                        f"model constants {ctx.flash_constants} + code about {code}"),
-        t.ram[0].name: (ctx.arena_size + ram_allowance(t), t.ram_size,
-                        f"activation arena {ctx.arena_size} + stack {t.stack_size} + output buffer {t.io_buffer} "
-                        f"+ runtime {RAM_STATICS}"),
+        t.ram[0].name: (ctx.arena_size + ram_allowance(t, ctx.output.nbytes, len(ctx.ops)), t.ram_size,
+                        f"activation arena {ctx.arena_size} + stack {t.stack_size} + output buffer {out_buffer} "
+                        f"+ runtime {RAM_STATICS + 8 * len(ctx.ops)}"),
     }
     over = [f"{region}: needs about {need} bytes ({how}) but {t.name} has {have}: over by {need - have} bytes"
             for region, (need, have, how) in needs.items() if need > have]
@@ -184,14 +193,15 @@ def generate(sparse_model, out_dir, *, target: Union[str, Target] = "cortex-m4",
         out = pathlib.Path(out_dir)
         write_files(out, tflm_only_files(sparse_model, tgt, name), generator=f"tfsparse {__version__}")
         return out
-    ctx = build_context(sparse_model, tgt, name=name, arena_budget=tgt.ram_size - ram_allowance(tgt))
+    budget = tgt.ram_size - ram_allowance(tgt, sparse_model.tensors[sparse_model.output].nbytes, len(sparse_model.ops))
+    ctx = build_context(sparse_model, tgt, name=name, arena_budget=budget)
     check_fits(ctx)
     dropped = list(ctx.add_tables_dropped)
     if dropped:
         warnings.warn(
             f"model {ctx.model_name!r} on {tgt.name}: the rescale tables of ADD op(s) {', '.join(map(repr, dropped))} "
             f"({ADD_SCRATCH_BYTES} bytes of scratch each) would make the arena {plan_arena(sparse_model).size} bytes, "
-            f"more than the {tgt.ram_size - ram_allowance(tgt)} left for it of {tgt.ram_size} bytes of RAM; those ADDs "
+            f"more than the {budget} left for it of {tgt.ram_size} bytes of RAM; those ADDs "
             f"run without tables (same outputs, more instructions per element): arena {ctx.arena_size} bytes", stacklevel=2)
     emulated = tgt.emulated() if tgt.board else None
     ctx.qemu_machine = tgt.qemu_machine or "none"
