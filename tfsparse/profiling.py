@@ -147,9 +147,15 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
     tgt = get_target(target)
     kern = kernel or tgt.kernel_impl
     live = _live_fractions(sparse_model, inputs) if inputs is not None else {}
+    # The planner places each op's scratch (arena_bytes) too, dropping ADD tables where RAM is short, as generate does
+    # (the ADD's instructions are still those of the table path: the cost model prices by size).
+    ram = ram_allowance(tgt, sparse_model.tensors[sparse_model.output].nbytes, len(sparse_model.ops))
+    plan = plan_arena(sparse_model, budget=tgt.ram_size - ram)
+    dropped = tuple(f"{sparse_model.ops[i].name}: ADD runs without its rescale tables (the arena with them does not "
+                    f"fit {tgt.name}'s RAM)" for i in plan.dropped)
     layers = []
     unpriced = []
-    for op in sparse_model.ops:
+    for index, op in enumerate(sparse_model.ops):
         fraction = live[op.name] if op.name in live else recorded_activity(op)
         w = getattr(op, "weights", None)
         if op.kind in COST_FUNCTIONS:
@@ -160,6 +166,7 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
             unpriced.append(op.name)
             priced = (_weight_bytes(w), 0, 0, 0 if w is None else int(w.nnz), float("nan"), float("nan"))
         flash, arena_b, macs, nnz, mean, worst = priced
+        arena_b = 0 if index in plan.dropped else arena_b
         layers.append(LayerProfile(
             name=op.name, op=op.kind, kernel=kern if w is not None else "-",
             encoding=w.encoding if w is not None else "", flash_bytes=flash,
@@ -170,11 +177,6 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
             reason=getattr(op, "choice_reason", ""), removed=getattr(op, "removed", "")))
     graph = COEFFICIENTS.get((tgt.cpu, kern, "GRAPH"), {})
     overhead = graph.get("graph", 0.0) + graph.get("op", 0.0) * len(sparse_model.ops)
-    # The planner places each op's scratch (arena_bytes) too, dropping ADD tables where RAM is short, as generate does.
-    ram = ram_allowance(tgt, sparse_model.tensors[sparse_model.output].nbytes, len(sparse_model.ops))
-    plan = plan_arena(sparse_model, budget=tgt.ram_size - ram)
-    dropped = tuple(f"{sparse_model.ops[i].name}: ADD runs without its rescale tables (the arena with them does not "
-                    f"fit {tgt.name}'s RAM)" for i in plan.dropped)
     known = [l for l in layers if not np.isnan(l.instructions)]
     return Profile(model=sparse_model.name, target=tgt.name, layers=tuple(layers),
                    warnings=tuple(str(w) for w in model_warnings(sparse_model)) + dropped, unpriced=tuple(unpriced),

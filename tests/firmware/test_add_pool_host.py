@@ -188,7 +188,9 @@ def test_add_tables_dropped_where_the_arena_would_not_fit_ram(kernel_objects, tm
     assert "tfs_add_table_eval(" not in (project / "tfs_model.c").read_text()
     meta = json.loads((project / "project.json").read_text())
     assert meta["add_tables_dropped"] == ["ram_add"] and meta["arena_bytes"] == 13200
-    assert any("ram_add: ADD runs without its rescale tables" in w for w in tfsparse.profile(model, "cortex-m0").warnings)
+    profile = tfsparse.profile(model, "cortex-m0")
+    assert any("ram_add: ADD runs without its rescale tables" in w for w in profile.warnings)
+    assert profile.arena_bytes == 13200 and profile.layers[1].arena_bytes == 0
     rng = np.random.default_rng(3)
     x = rng.integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
     want = model.predict(x)
