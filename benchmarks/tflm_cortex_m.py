@@ -16,15 +16,19 @@ no exceptions, no RTTI) into ``libtflm.a`` (or ``--lib``, a library built so bef
 (``-Wall -Wextra -Werror`` on tfsparse's files, TFLM's headers ``-isystem``) -> linked with
 ``tflm_cortex_m_fw/harness.cc`` (N inputs as C arrays, outputs printed over semihosting, newlib rdimon)
 -> QEMU ``mps2-an386 -icount shift=0``. The firmware runs the N inputs with an arena of exactly the
-hint, then bisects the smallest arena (buffer 16-byte aligned; AllocateTensors succeeds and the first
-output is unchanged) and re-checks all N inputs at that size. The outputs are compared byte for byte
+hint (the whole buffer when that fails). The smallest arena is then bisected, one QEMU run per probe
+(``tfs_probe_arena`` patched in the ELF; 16-byte aligned buffer filled with 0xA5; a probe passes when
+AllocateTensors succeeds and the first output is unchanged), because TFLM can fault instead of failing
+cleanly on a too-small arena; the result is re-checked on all N inputs. The outputs are compared byte for byte
 with ``tflite_micro``'s Python interpreter on the .tflite before sparse conversion (the custom ops are
 unknown to it). Instructions: SysTick ticks around ``Invoke()`` x 40 (25 MHz board clock).
 
 Models: NAME.tflite + NAME_x.npy (float inputs) in ``--models-dir``; without it the script builds them
 (needs TensorFlow): LeNet-300-100 on MNIST and the 8x8-digits MLP (3 epochs, 90% of the weights of each
-Dense zeroed), mnist_cnn (1 epoch on MNIST), ds_cnn and resnet8 (untrained, synthetic inputs), each
-with 80% of every Conv2D / Dense kernel zeroed, quantized with ``tfsparse.quantize``.
+Dense zeroed), mnist_cnn (1 epoch on MNIST), ds_cnn, resnet8 (untrained, synthetic inputs)
+and branched_tanh (untrained: Conv2D, DepthwiseConv2D, ADD, PAD, both pools, CONCATENATION, a dilated
+Conv2D, TANH, MEAN, Dense), each with 80% of every Conv2D / Dense kernel zeroed, quantized with
+``tfsparse.quantize``.
 
     .venv/bin/python benchmarks/tflm_cortex_m.py --tflm-dir ~/tflite-micro [--lib libtflm.a]
         [--include DIR ...] [--models-dir DIR] [--inputs 20] [model[:encoding] ...]
@@ -47,11 +51,14 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from _common import markdown_table, write_results  # noqa: E402
-from cnn import _tflm  # noqa: E402  (the TFLM Python interpreter on N inputs)
+from cnn import _patch_int32, _tflm  # noqa: E402  (ELF .data patch; the TFLM Python interpreter)
 
 HERE = pathlib.Path(__file__).resolve().parent
 FW = HERE / "tflm_cortex_m_fw"
-MODELS = ("lenet", "lenet:csc8", "digits_mlp:rel4", "mnist_cnn", "ds_cnn", "resnet8")
+#: model[:encoding]: the default policy (custom ops for the sparse layers), forced forms, and all-dense (only
+#: TFLM builtins: CONV_2D, FULLY_CONNECTED, ... as TFLM's reference kernels run them).
+MODELS = ("lenet", "lenet:csc8", "digits_mlp:rel4", "mnist_cnn", "ds_cnn", "resnet8", "branched_tanh", "lenet:dense",
+          "digits_mlp:dense", "mnist_cnn:dense", "ds_cnn:dense", "resnet8:dense")
 CPU_FLAGS = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
 CROSS = "arm-none-eabi-"
 CXXFLAGS = (f"-std=c++17 -O2 {CPU_FLAGS} -fno-rtti -fno-exceptions -fno-threadsafe-statics -ffunction-sections "
@@ -146,6 +153,19 @@ def build_models(out: pathlib.Path) -> None:
         zero(m, 0.8)
         (out / f"{name}.tflite").write_bytes(tfsparse.quantize(m, x[:64]))
         np.save(out / f"{name}_x.npy", x[:64])
+    layers = keras.layers  # a branched graph with a TANH that only TFLM runs (a TFLM-only project)
+    keras.utils.set_random_seed(7)
+    inp = keras.Input((24, 24, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+    y = layers.Conv2D(8, 1)(layers.DepthwiseConv2D(3, padding="same", activation="relu6")(x))
+    z = layers.ZeroPadding2D(((1, 0), (0, 1)))(layers.Add()([x, y]))
+    c = layers.Concatenate()([layers.MaxPooling2D(2)(z), layers.AveragePooling2D(2)(z)])
+    c = layers.Activation("tanh")(layers.Conv2D(12, 3, dilation_rate=2, padding="valid")(c))
+    m = keras.Model(inp, layers.Dense(5)(layers.GlobalAveragePooling2D()(c)))
+    zero(m, 0.8)
+    x = np.random.default_rng(0).normal(size=(148, 24, 24, 3)).astype(np.float32)
+    (out / "branched_tanh.tflite").write_bytes(tfsparse.quantize(m, x[:48]))
+    np.save(out / "branched_tanh_x.npy", x[48:])
 
 
 def _inputs_header(xq: np.ndarray, output_bytes: int) -> str:
@@ -158,31 +178,57 @@ def _inputs_header(xq: np.ndarray, output_bytes: int) -> str:
 
 
 def _parse(log: str) -> dict:
-    runs, outs, lines = [], {}, log.splitlines()
-    hint = min_arena = min_arena_mismatches = None
-    for line in lines:
+    """The firmware's lines: ``hint``, ``run`` (one per arena tried), ``out`` (the last run's outputs)."""
+    runs, outs, hint = [], {}, None
+    for line in log.splitlines():
         f = line.split()
-        if not f:
-            continue
-        if f[0] == "hint":
+        if f and f[0] == "hint":
             hint = int(f[1])
-        elif f[0] == "run":
+        elif f and f[0] == "run":
             runs.append(dict(arena=int(f[1]), status=int(f[2]), arena_used_bytes=int(f[3])))
-        elif f[0] == "out" and len(f) == 4:
+        elif f and f[0] == "out" and len(f) == 4:
             outs[int(f[1])] = (int(f[2]), bytes.fromhex(f[3]))
-        elif f[0] == "min_arena":
-            min_arena, min_arena_mismatches = int(f[1]), int(f[2])
-    if hint is None or min_arena is None or not runs or runs[-1]["status"] != 0:
-        raise SystemExit(f"the firmware did not finish:\n{log[-3000:]}")
     ordered = [outs[i] for i in sorted(outs)]
-    return dict(hint=hint, runs=runs, min_arena=min_arena, min_arena_mismatches=min_arena_mismatches,
+    return dict(hint=hint, runs=runs, ok=bool(runs) and runs[-1]["status"] == 0,
                 ticks=np.array([t for t, _ in ordered], np.int64),
-                outputs=np.array([np.frombuffer(o, np.int8) for _, o in ordered]))
+                outputs=np.array([np.frombuffer(o, np.int8) for _, o in ordered] or np.zeros((0, 0), np.int8)))
+
+
+def _probe(elf: pathlib.Path, arena: int, inputs: int, reference: np.ndarray) -> str:
+    """One QEMU run of ``elf`` patched to try ``arena`` bytes on the first ``inputs`` inputs: "ok" (outputs
+    equal ``reference``), "allocate", "invoke", "wrong outputs" or "fault" (no result: TFLM crashed)."""
+    probe = elf.with_name("tflm_probe.elf")
+    probe.write_bytes(elf.read_bytes())
+    _patch_int32(probe, "tfs_probe_arena", arena)
+    _patch_int32(probe, "tfs_probe_inputs", inputs)
+    p = subprocess.run(f"nice -n 10 {QEMU} {probe}", shell=True, capture_output=True, text=True, timeout=3600)
+    got = _parse(p.stdout)
+    if not got["runs"]:
+        return "fault"
+    if not got["ok"]:
+        return {-1: "allocate", -2: "invoke"}.get(got["runs"][-1]["status"], "error")
+    return "ok" if np.array_equal(got["outputs"], reference[:inputs]) else "wrong outputs"
+
+
+def smallest_arena(elf: pathlib.Path, works: int, reference: np.ndarray) -> tuple:
+    """Bisection between 0 and ``works`` bytes (probe: AllocateTensors succeeds and the first output is
+    right), then the result checked on every input. Returns (bytes, its check, {failure kind: probes})."""
+    lo, hi, failures = 0, works, {}
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        outcome = _probe(elf, mid, 1, reference)
+        if outcome == "ok":
+            hi = mid
+        else:
+            lo = mid
+            failures[outcome] = failures.get(outcome, 0) + 1
+    return hi, _probe(elf, hi, len(reference), reference), failures
 
 
 def bench_model(spec: str, models_dir: pathlib.Path, lib: pathlib.Path, tflm_dir: pathlib.Path, includes: str,
                 work: pathlib.Path, n_inputs: int) -> dict:
     import tfsparse
+    from tfsparse.codegen.hostbuild import firmware_root
     from tfsparse.codegen.tflm import tflm_arena_bytes
 
     name, _, encoding = spec.partition(":")
@@ -200,10 +246,11 @@ def bench_model(spec: str, models_dir: pathlib.Path, lib: pathlib.Path, tflm_dir
     _sh(f"make -C {proj} tflm TFLM_DIR={tflm_dir} CROSS={CROSS} "
         f"{shlex.quote('TFLM_INCLUDES=-isystem ' + str(tflm_dir) + ' ' + includes.replace('-I', '-isystem '))} "
         "EXTRA_CFLAGS=-Werror -j2")
-    inc = f"-I{proj} -I{proj}/tflm -I{proj}/runtime -isystem {tflm_dir} {includes.replace('-I', '-isystem ')}"
+    runtime = firmware_root() / "runtime"  # tfsparse's SysTick counter (a TFLM-only project has no runtime/)
+    inc = f"-I{proj} -I{proj}/tflm -I{runtime} -isystem {tflm_dir} {includes.replace('-I', '-isystem ')}"
     elf = proj / "tflm_fw.elf"
     _sh(f"{CROSS}g++ {CXXFLAGS} -Wall -Wextra -Werror {inc} -c {FW / 'harness.cc'} -o {proj / 'harness.o'}")
-    _sh(f"{CROSS}gcc -std=c11 -O2 {CPU_FLAGS} -Wall -Wextra -Werror -c {proj / 'runtime/tfs_counter.c'} "
+    _sh(f"{CROSS}gcc -std=c11 -O2 {CPU_FLAGS} -Wall -Wextra -Werror -c {runtime / 'tfs_counter.c'} "
         f"-o {proj / 'tfs_counter.o'}")
     _sh(f"{CROSS}g++ {CPU_FLAGS} -nostartfiles --specs=rdimon.specs -Wl,--gc-sections -T {FW / 'linker.ld'} "
         f"{proj / 'harness.o'} {proj / 'tfs_counter.o'} -Wl,--start-group {proj / 'tflm/libtfsparse_tflm.a'} {lib} "
@@ -211,20 +258,22 @@ def bench_model(spec: str, models_dir: pathlib.Path, lib: pathlib.Path, tflm_dir
     size = _sh(f"{CROSS}size -A {elf}")
     flash = sum(int(line.split()[1]) for line in size.splitlines()
                 if line.split() and line.split()[0] in (".text", ".ARM.exidx", ".ARM.extab", ".data"))
-    log = _sh(f"{QEMU} {elf}", timeout=3600)
-    got = _parse(log)
+    got = _parse(_sh(f"{QEMU} {elf}", timeout=3600))
+    if not got["ok"] or len(got["outputs"]) != len(xq):
+        raise SystemExit(f"{spec}: the firmware did not run {len(xq)} inputs: {got['runs']}")
     data = sm.to_tflite()
     mismatches = int((got["outputs"] != ref).sum())
     instructions = got["ticks"] * INSTRUCTIONS_PER_TICK
-    hint_run = got["runs"][0]
+    hint_works = got["runs"][0]["status"] == 0
+    min_arena, min_check, failures = smallest_arena(elf, got["runs"][-1]["arena"], got["outputs"])
     result = dict(
         model=name, encoding=encoding or "default", inputs=len(xq), distinct_outputs=len({r.tobytes() for r in ref}),
         mismatching_bytes_vs_tflm_python=mismatches, oracle="tflite_micro Python interpreter on the .tflite before "
         "sparse conversion", ops=sorted({op.kind + ("/" + op.weights.encoding if hasattr(op, "weights") else "")
                                          for op in sm.ops}),
-        arena_hint=got["hint"], arena_hint_python=tflm_arena_bytes(data, 4), hint_works=hint_run["status"] == 0,
-        arena_used_bytes=got["runs"][-1]["arena_used_bytes"], min_working_arena=got["min_arena"],
-        min_arena_mismatching_inputs=got["min_arena_mismatches"], slack_bytes=got["hint"] - got["min_arena"],
+        arena_hint=got["hint"], arena_hint_python=tflm_arena_bytes(data, 4), hint_works=hint_works,
+        arena_used_bytes=got["runs"][-1]["arena_used_bytes"], min_working_arena=min_arena,
+        min_arena_check_all_inputs=min_check, too_small_probes=failures, slack_bytes=got["hint"] - min_arena,
         instructions_reference_kernels=dict(mean=float(instructions.mean()), min=int(instructions.min()),
                                             max=int(instructions.max())),
         firmware_flash_bytes=flash, model_bytes=len(data))
@@ -236,16 +285,19 @@ def _markdown(results, lib_note) -> str:
     rows = [[f"{r['model']} ({r['encoding']})", r["inputs"], r["mismatching_bytes_vs_tflm_python"], f"{r['arena_hint']:,}",
              f"{r['min_working_arena']:,}", f"{r['slack_bytes']:+,}", f"{r['arena_used_bytes']:,}",
              "yes" if r["hint_works"] else "**no**", f"{r['instructions_reference_kernels']['mean']:,.0f}",
-             f"{r['firmware_flash_bytes']:,}"] for r in results]
+             f"{r['firmware_flash_bytes']:,}",
+             ", ".join(f"{k} {v}" for k, v in sorted(r["too_small_probes"].items()))] for r in results]
     table = markdown_table(["model (encoding)", "inputs", "mismatching bytes", "arena hint (B)",
                             "smallest working arena (B)", "slack", "arena_used_bytes()", "hint works",
                             "instructions / inference (TFLM reference kernels + tfsparse custom ops)",
-                            "firmware flash (B)"], rows)
+                            "firmware flash (B)", "too-small probes: how they failed"], rows)
     return ("# Real TFLM on Cortex-M4 (QEMU mps2-an386): outputs and the arena hint of generate(..., tflm=True)\n\n"
             f"{table}\n\nOracle: tflite_micro's Python interpreter on each .tflite before sparse conversion. "
             "Arena hint = TFSPARSE_ARENA_BYTES of the generated header (tflm_arena_bytes, 4-byte pointers); the "
-            "smallest working arena is bisected on the target (16-byte aligned buffer; AllocateTensors succeeds "
-            "and the outputs of all inputs are unchanged). Instructions: Invoke() entry to return (SysTick x 40 under -icount shift=0) "
+            "smallest working arena is bisected on the target, one QEMU run per probe (16-byte aligned buffer "
+            "filled with 0xA5; AllocateTensors succeeds and the outputs of all inputs are unchanged); a probe "
+            "below it fails in AllocateTensors (allocate) or crashes TFLM (fault: HardFault, no error "
+            "returned). Instructions: Invoke() entry to return (SysTick x 40 under -icount shift=0) "
             "with TFLM's **reference kernels** for the builtins and tfsparse's custom ops (Cortex-M C kernels) for "
             "the sparse layers; not the CMSIS-NN anchor. Firmware flash: "
             f"the harness + model + all of TFLM the linker keeps. {lib_note}\n")
@@ -303,7 +355,7 @@ def main(argv=None) -> int:
         write_results("tflm_cortex_m", dict(target="cortex-m4", qemu="mps2-an386", note=lib_note, results=results),
                       _markdown(results, lib_note))
     short = [r["model"] for r in results if not r["hint_works"] or r["slack_bytes"] < 0]
-    bad = [r["model"] for r in results if r["mismatching_bytes_vs_tflm_python"] or r["min_arena_mismatching_inputs"]]
+    bad = [r["model"] for r in results if r["mismatching_bytes_vs_tflm_python"] or r["min_arena_check_all_inputs"] != "ok"]
     if short or bad:
         print(f"arena hint too small: {short}; outputs differ: {bad}", file=sys.stderr)
         return 1
