@@ -336,7 +336,7 @@ def main(argv=None) -> int:
     work = args.work_dir.resolve()
     work.mkdir(parents=True, exist_ok=True)
     if args.lib:
-        lib, lib_note = args.lib.resolve(), f"libtflm.a: {args.lib.name}, given with --lib."
+        lib, lib_note = args.lib.resolve(), "libtflm.a given with --lib (built from --tflm-dir with these flags)."
     else:
         lib, lib_note = build_tflm(tflm_dir, includes, work, args.jobs), "libtflm.a built by this script."
     rev = args.tflm_rev
