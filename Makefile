@@ -11,12 +11,13 @@ APT_PACKAGES := python3-venv gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi 
                 libstdc++-arm-none-eabi-newlib qemu-system-arm
 PYTEST_ARGS ?=
 
-.PHONY: all setup system-deps demo test bench notebooks clean help
+.PHONY: all setup system-deps demo test bench tflm-cortex-m notebooks clean help
 
 help:
 	@echo "make demo   train, prune, convert, build and run LeNet-300-100 on emulated Cortex-M4"
 	@echo "make test   run the whole test suite (slow tests included)"
 	@echo "make bench  run the benchmarks in benchmarks/ (writes benchmarks/results/)"
+	@echo "make tflm-cortex-m TFLM_DIR=... [TFLM_ARGS=...]  generated TFLM sources on a Cortex-M4 build of real TFLM"
 	@echo "make notebooks  re-execute notebooks/*.ipynb and store them with their outputs"
 
 setup: system-deps $(STAMP)
@@ -53,7 +54,12 @@ test: setup
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	@for b in benchmarks/*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done
+	@for b in $(filter-out benchmarks/tflm_cortex_m.py,$(wildcard benchmarks/*.py)); do echo "== $$b"; $(VPY) $$b || exit 1; done
+
+# Needs a tflite-micro checkout (never downloaded): benchmarks/tflm_cortex_m.py --help lists TFLM_ARGS.
+tflm-cortex-m: setup
+	@test -n "$(TFLM_DIR)" || { echo "make tflm-cortex-m: set TFLM_DIR to a tflite-micro checkout" >&2; exit 2; }
+	$(VPY) benchmarks/tflm_cortex_m.py --tflm-dir $(TFLM_DIR) $(TFLM_ARGS)
 
 notebooks: setup
 	$(VPY) notebooks/store_executed.py
