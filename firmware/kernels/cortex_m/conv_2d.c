@@ -10,7 +10,7 @@
  * taps % 4 as one zero-padded block; a 1x1 filter without padding expands its columns straight from
  * the input (any stride), interior windows row by row (3x3 over 1 or 3 channels packed from input
  * words; interior pixel pairs of one output row without per-pixel checks), border windows through the
- * shared im2col. With every shift <= -2 (the usual case) one assembly loop (pairs_dsp, called straight
+ * shared im2col. With every shift in [-23, -2] (the usual case) one assembly loop (pairs_dsp, called straight
  * from the pixel loop when the channels pair up) runs all row pairs: the MAC loop unrolled by two
  * blocks, each row's last taps % 4 weights as one in-bounds word (a single last tap, e.g. 3x3 over one
  * channel, as 4 SMLABB), requantization in 5 instructions per output (one SMLAL, tfs_cm_dsp.h's
@@ -158,12 +158,12 @@ typedef struct {
   const int8_t *out_end;     /* 12: out_a after the last pair (set by the caller) */
   const int32_t *bias;       /* 16: walking from bias_start */
   const int32_t *mult;       /* 20: walking */
-  const int32_t *shift;      /* 24: walking; every shift <= -2 (TFS_RQ) */
+  const int32_t *shift;      /* 24: walking; every shift in [-23, -2] (TFS_RQ) */
   const int8_t *w;           /* 28: walking, row r */
   int32_t taps;              /* 32 */
   int8_t *out_a;             /* 36: walking */
   int8_t *out_b;             /* 40: walking */
-  int32_t zp;                /* 44 */
+  int32_t zp_k;              /* 44: 2 * output zero point + 1 (TFS_RQ's H adds the zero point) */
   int32_t lo;                /* 48 */
   int32_t hi;                /* 52 */
   int32_t clamp;             /* 56: 0: lo == -128 && hi == 127 (SSAT alone clamps); 1: only lo (hi == 127); 2: both */
@@ -178,9 +178,11 @@ typedef struct {
 #if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
 #define TFS_CONV_ASM_PAIRS 1
 
-/* One output channel's requantization of accumulator ACC in place: tfs_cmd_mbqm_right for e >= 2 as
- * one SMLAL from 2^30 * (1 + 2^e - 2 * [acc < 0]) = (H - [acc < 0]) * 2^32 + 2^30 + [acc < 0] * 2^31
- * with H = 2^(e-2); M multiplier, E = e - 1; LO, HI scratch. */
+/* One output channel's requantization of accumulator ACC in place, plus the output zero point zp:
+ * tfs_cmd_mbqm_right for e >= 2 as one SMLAL from 2^30 * (1 + 2^e - 2 * [acc < 0]) + zp * 2^(32 + E) =
+ * (H - [acc < 0]) * 2^32 + 2^30 + [acc < 0] * 2^31 with H = 2^(e-2) + zp * 2^E = (2 zp + 1) * 2^(E-1)
+ * (the high word grows by exactly zp * 2^E, which the shift by E turns into + zp; for e <= 23 it stays
+ * inside int32); M multiplier, E = e - 1; LO, HI scratch. */
 #define TFS_RQ(ACC, M, H, E, LO, HI)             \
   "and " LO ", " ACC ", #0x80000000\n\t"         \
   "orr " LO ", " LO ", #0x40000000\n\t"          \
@@ -290,7 +292,7 @@ static void pairs_dsp(pair_state_t *state) {
       "ldrd r8, r10, [r6], #8\n\t"
       "ldrd r9, r11, [r7], #8\n\t"
       "strd r6, r7, [r0, #20]\n\t"
-      "movs r1, #1\n\t"
+      "ldr r1, [r0, #44]\n\t"
       "mvn r9, r9\n\t"
       "sub r6, r9, #1\n\t"
       "lsl r6, r1, r6\n\t"
@@ -301,11 +303,6 @@ static void pairs_dsp(pair_state_t *state) {
       TFS_RQ("r3", "r8", "r6", "r9", "r12", "lr")
       TFS_RQ("r4", "r10", "r7", "r11", "r12", "lr")
       TFS_RQ("r5", "r10", "r7", "r11", "r12", "lr")
-      "ldr r6, [r0, #44]\n\t"
-      "add r2, r2, r6\n\t"
-      "add r3, r3, r6\n\t"
-      "add r4, r4, r6\n\t"
-      "add r5, r5, r6\n\t"
       "ssat r2, #8, r2\n\t"
       "ssat r3, #8, r3\n\t"
       "ssat r4, #8, r4\n\t"
@@ -515,15 +512,15 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   const size_t step_x = (size_t)w->stride_width * (size_t)taps;
   const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
   int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
-  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is <= -2, taps >= 4 and
+  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is in [-23, -2], taps >= 4 and
    * there are 2 or more channels; `st` is its state, NULL otherwise. */
   const tfs_fc_params_t *fc = &p->fc;
   const int32_t rest = taps & 3;
   int asm_pairs = TFS_CONV_ASM_PAIRS && taps >= 4 && cout >= 2;
   for (int32_t r = 0; r < cout; ++r) {
-    asm_pairs &= fc->shift[r] <= -2;
+    asm_pairs &= fc->shift[r] <= -2 && fc->shift[r] >= -23;
   }
-  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, fc->output_zero_point,
+  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, 2 * fc->output_zero_point + 1,
                         fc->activation_min, fc->activation_max, fc->activation_max == 127 ? fc->activation_min != -128 : 2,
                         rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values};
   pair_state_t *st = asm_pairs ? &state : NULL;
