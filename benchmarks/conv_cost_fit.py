@@ -3,8 +3,9 @@
 Single-convolution models of many shapes (filter sizes, strides, channels, pointwise or not) run on
 the target's board with per-op counts; two linear fits give
 
-* ``(core, "cortex-m", "CONV_2D_DENSE")``: the dense DSP kernel (int16 im2col, 2 channels x 2
-  columns), features ``op, macs, outputs, pixels, im2col`` (im2col = taps x pixels when not pointwise),
+* ``(core, "cortex-m", "CONV_2D_DENSE")``: the dense DSP kernel (int16 columns, 2 channels x 2
+  pixels), features of ``costmodel.conv_dense_features`` (non-negative least squares on relative
+  errors, over ``DENSE_SHAPES``),
 * ``(core, "cortex-m", "CONV_2D_SPARSE4_<encoding>")``: the Cortex-M sparse convolution (four output
   pixels per walk of each row), one fit per row encoding on the features of
   ``costmodel.conv_sparse4_features`` (each shape at two densities; non-negative least squares on
@@ -33,6 +34,15 @@ SHAPES = [  # (h, w, cin, cout, k, stride)
     (16, 16, 16, 16, 3, 1), (8, 8, 32, 32, 3, 1), (12, 5, 64, 64, 1, 1), (8, 8, 32, 64, 3, 2),
     (25, 10, 1, 32, (10, 4), 2),
 ]
+#: The dense kernel's fit adds the few-channel shapes its special paths take (3x3 over 1 or 3 channels,
+#: VALID and SAME, strides 1 and 2; 1x1 over 8 channels; 1x1 stride 2; taps % 4 of 1, 2 and 3) and an
+#: optional padding (default SAME, VALID for 1x1).
+DENSE_SHAPES = SHAPES + [
+    (28, 28, 1, 16, 3, 1, "VALID"), (20, 19, 1, 8, 3, 1, "VALID"), (24, 24, 3, 8, 3, 2), (16, 16, 3, 16, 3, 1),
+    (24, 24, 8, 16, 1, 1), (12, 12, 8, 8, 1, 1), (16, 16, 16, 32, 1, 2), (13, 11, 1, 16, 3, 2, "VALID"),
+    (10, 10, 2, 6, 3, 1), (12, 12, 5, 9, 3, 1), (17, 17, 3, 16, 3, 1, "VALID"), (32, 32, 3, 16, 3, 1),
+    (17, 15, 1, 16, 3, 2), (9, 12, 3, 8, 3, 2), (11, 7, 1, 8, 3, 1),
+]
 SPARSE_ENCODINGS = ("abs_u8", "abs_u16", "abs_u32", "blk8", "rel8", "rel4")
 
 
@@ -40,23 +50,24 @@ def _model(shape, encoding, seed, density=0.2):
     from tfsparse.codegen._testing_graph import _Builder
     from tfsparse.converter.model import SparseModel
 
-    h, w, cin, cout, k, stride = shape
+    h, w, cin, cout, k, stride = shape[:6]
     k = k if isinstance(k, tuple) else (k, k)
+    padding = shape[6] if len(shape) > 6 else ("SAME" if k != (1, 1) else "VALID")
     b = _Builder(np.random.default_rng(seed))
     x = b.tensor("input", (1, h, w, cin))
-    y = b.conv(x, cout, k, (stride, stride), padding="SAME" if k != (1, 1) else "VALID", encoding=encoding,
+    y = b.conv(x, cout, k, (stride, stride), padding=padding, encoding=encoding,
                density=density if encoding != "dense" else 1.0)
     return SparseModel(f"conv_{seed}", b.tensors, b.ops, x, y, source="<fit>", source_sha256="")
 
 
-def measure(target: str, encoding: str, *, kernel_impl=None, densities=(0.2,)):
+def measure(target: str, encoding: str, *, kernel_impl=None, densities=(0.2,), shapes=None):
     """(model, mean instructions of its one convolution) for every shape and density (shapes with
     more than 256 taps are left out for abs_u8)."""
     import tfsparse
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, shape in enumerate(SHAPES):
+        for i, shape in enumerate(SHAPES if shapes is None else shapes):
             if encoding == "abs_u8" and shape[2] * int(np.prod(shape[4])) > 256:
                 continue
             for j, density in enumerate(densities):
@@ -91,11 +102,17 @@ def fit(target: str, kind: str = "all") -> dict:
 def _fit_dense(target: str, core: str) -> dict:
     from tfsparse import costmodel
 
+    from scipy.optimize import nnls
+
     table = {}
-    dense = measure(target, "dense")
-    names = ("op", "macs", "outputs", "pixels", "im2col")
-    a = np.array([[conv_features(sm.ops[0], sm)[n] for n in names] for sm, _ in dense], float)
-    coef, *_ = np.linalg.lstsq(a, np.array([m for _, m in dense]), rcond=None)
+    dense = measure(target, "dense", shapes=DENSE_SHAPES)
+    names = tuple(costmodel.conv_dense_features(dense[0][0].ops[0], dense[0][0]))
+    a = np.array([[costmodel.conv_dense_features(sm.ops[0], sm)[n] for n in names] for sm, _ in dense], float)
+    y = np.array([m for _, m in dense])
+    coef, _ = nnls(a / y[:, None], np.ones_like(y))  # relative errors, non-negative costs (as the sparse fits)
+    err = (a @ coef - y) / y
+    print("dense: " + ", ".join(f"{sm.ops[0].filter_height}x{sm.ops[0].filter_width} cin {sm.ops[0].input_channels} "
+                                f"cout {sm.ops[0].output_channels} {e:+.1%}" for (sm, _), e in zip(dense, err)), flush=True)
     table[(core, "cortex-m", "CONV_2D_DENSE")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
     sparse = measure(target, "abs_u16", kernel_impl="portable")
     rows, meas = [], []

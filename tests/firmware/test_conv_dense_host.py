@@ -146,11 +146,21 @@ def test_few_channel_conv_matches_predict_on_host(kernel_objects, i, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("i,target", [(0, "cortex-m4"), (1, "cortex-m4"), (2, "cortex-m4"), (3, "cortex-m4"),
-                                      (4, "cortex-m4"), (5, "cortex-m4"), (0, "cortex-m33"), (2, "cortex-m7")])
+                                      (4, "cortex-m4"), (5, "cortex-m4"), (0, "cortex-m33"), (2, "cortex-m7"),
+                                      (1, "cortex-m3"), (3, "cortex-m55")])
 def test_few_channel_conv_bit_exact_on_qemu(i, target, tmp_path):
-    """The same layers through the assembly row-pair loop on QEMU against SparseModel.predict."""
+    """The same layers through the assembly row-pair loop on QEMU against SparseModel.predict, and the
+    cost model's CONV_2D_DENSE prediction within 5% of the layer's QEMU count on the cores it is fitted
+    for (the M3 runs the twin's C loop, no DSP extension)."""
+    from tfsparse import costmodel
+
     model = _few_channel(i)
     x = _few_channel_inputs(model, i)
-    result = tfsparse.run(tfsparse.generate(model, tmp_path / "fw", target=target), x)
+    result = tfsparse.run(tfsparse.generate(model, tmp_path / "fw", target=target), x, kernel_impl="cortex-m")
     expected = model.predict(x)
     assert np.array_equal(result.outputs.reshape(expected.shape), expected), (target, FEW_CHANNEL[i])
+    if target not in ("cortex-m4", "cortex-m7", "cortex-m33"):
+        return
+    predicted = costmodel.op_cost(model.ops[0], model, target, kernel="cortex-m").instructions
+    measured = float(result.layer_instructions.mean(axis=0)[0])
+    assert abs(predicted / measured - 1) < 0.05, (target, FEW_CHANNEL[i], predicted, measured)
