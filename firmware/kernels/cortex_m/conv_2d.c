@@ -524,6 +524,19 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
                         fc->activation_min, fc->activation_max, fc->activation_max == 127 ? fc->activation_min != -128 : 2,
                         rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values};
   pair_state_t *st = asm_pairs ? &state : NULL;
+#if TFS_CONV_ASM_PAIRS
+  if (st != NULL && (cout & 1) == 0 && tfs_conv_2d_is_pointwise(w)) {
+    /* Pointwise, channels in pairs: pixel i's column is input + i * taps; nothing else to track. */
+    for (int32_t i = 0; i < pixels; i += 2) {
+      const int32_t j = i + 1 < pixels ? i + 1 : i;
+      expand_two_columns(input + (size_t)i * (size_t)taps, input + (size_t)j * (size_t)taps, taps, scratch);
+      state.out_a = output + (size_t)i * (size_t)cout, state.out_b = output + (size_t)j * (size_t)cout;
+      state.out_end = state.out_a + cout;
+      pairs_dsp(&state);
+    }
+    return;
+  }
+#endif
   column_plan_t plan;
   column_plan(p, input, &plan);
   /* Interior pixel pairs on one output row of a 3x3 filter over 1 or 3 channels: both columns packed
