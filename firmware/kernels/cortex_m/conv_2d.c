@@ -271,6 +271,7 @@ static void pairs_dsp(pair_state_t *state) {
       "add r7, r7, #4\n\t"
       "4:\n\t"
       "str r7, [r0, #28]\n\t"
+      TFS_RQ_BEGIN
       "ldrd r6, r7, [r0, #20]\n\t"
       "ldrd r8, r10, [r6], #8\n\t"
       "ldrd r9, r11, [r7], #8\n\t"
@@ -297,16 +298,20 @@ static void pairs_dsp(pair_state_t *state) {
       "ssat r5, #8, r5\n\t"
       "ldr r1, [r0, #56]\n\t"
       "cbnz r1, 3f\n\t"
+      TFS_RQ_END TFS_RQ_BEGIN /* straight-line pieces: the clamp runs only when not full_range */
       "ldr r7, [r0, #48]\n\t"
       "ldr r8, [r0, #52]\n\t"
       TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
+      TFS_RQ_END
       "3:\n\t"
+      TFS_RQ_BEGIN
       "ldrd r9, r10, [r0, #36]\n\t"
       "strb r2, [r9], #1\n\t"
       "strb r4, [r9], #1\n\t"
       "strb r3, [r10], #1\n\t"
       "strb r5, [r10], #1\n\t"
       "strd r9, r10, [r0, #36]\n\t"
+      TFS_RQ_END
       "ldr r1, [r0, #12]\n\t"
       "cmp r9, r1\n\t"
       "bne 1b\n\t"
