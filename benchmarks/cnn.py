@@ -3,7 +3,7 @@
 Questions: how much flash (weight arrays, whole firmware), arena and how many instructions per
 inference does each reference model take with the layers ``convert`` chooses (default policy) against
 all-dense (same DSP kernels, ``KERNEL_IMPL=cortex-m``)? Per layer: MACs, encoding, instructions and
-instructions per MAC. ``mnist_cnn``: float, int8 and firmware accuracy. And the external anchor
+instructions per MAC, split into MAC loop and requantization (measured per PC, not modelled). ``mnist_cnn``: float, int8 and firmware accuracy. And the external anchor
 (real TFLM + CMSIS-NN, dense) from issue 13.
 
 Method: each model from ``tfsparse.models`` (seed 0); mnist_cnn trained 2 epochs on the bundled MNIST
