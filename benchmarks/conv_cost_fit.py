@@ -74,30 +74,29 @@ def conv_features(op, model) -> dict:
     return conv_geometry(op, model)
 
 
-def fit(target: str) -> dict:
-    from scipy.optimize import nnls
-
-    from tfsparse import costmodel
+def fit(target: str, kind: str = "all") -> dict:
+    """The table entries of ``target``'s core: with ``kind="dense"`` only CONV_2D_DENSE and IM2COL (the
+    dense DSP kernel and the portable gather), with ``"sparse"`` only the CONV_2D_SPARSE4_* fits."""
     from tfsparse.codegen.targets import get_target
 
     core = get_target(target).core
+    table = {}
+    if kind != "sparse":
+        table.update(_fit_dense(target, core))
+    if kind != "dense":
+        table.update(_fit_sparse4(target, core))
+    return table
+
+
+def _fit_dense(target: str, core: str) -> dict:
+    from tfsparse import costmodel
+
     table = {}
     dense = measure(target, "dense")
     names = ("op", "macs", "outputs", "pixels", "im2col")
     a = np.array([[conv_features(sm.ops[0], sm)[n] for n in names] for sm, _ in dense], float)
     coef, *_ = np.linalg.lstsq(a, np.array([m for _, m in dense]), rcond=None)
     table[(core, "cortex-m", "CONV_2D_DENSE")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
-    for enc in SPARSE_ENCODINGS:
-        runs = measure(target, enc, densities=(0.2, 0.35))
-        names = tuple(costmodel.conv_sparse4_features(runs[0][0].ops[0], runs[0][0]))
-        a = np.array([[costmodel.conv_sparse4_features(sm.ops[0], sm)[n] for n in names] for sm, _ in runs], float)
-        y = np.array([m for _, m in runs])
-        # Relative errors (rows scaled by 1 / measured) with non-negative coefficients: small layers
-        # count as much as large ones, and no feature buys accuracy with a negative cost.
-        coef, _ = nnls(a / y[:, None], np.ones_like(y))
-        err = np.abs(a @ coef - y) / y
-        print(f"{enc}: {len(runs)} runs, max relative error {err.max():.3f}", flush=True)
-        table[(core, "cortex-m", f"CONV_2D_SPARSE4_{enc}")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
     sparse = measure(target, "abs_u16", kernel_impl="portable")
     rows, meas = [], []
     for sm, m in sparse:
@@ -114,13 +113,36 @@ def fit(target: str) -> dict:
     return table
 
 
+def _fit_sparse4(target: str, core: str) -> dict:
+    from scipy.optimize import nnls
+
+    from tfsparse import costmodel
+
+    table = {}
+    for enc in SPARSE_ENCODINGS:
+        runs = measure(target, enc, densities=(0.2, 0.35))
+        names = tuple(costmodel.conv_sparse4_features(runs[0][0].ops[0], runs[0][0]))
+        a = np.array([[costmodel.conv_sparse4_features(sm.ops[0], sm)[n] for n in names] for sm, _ in runs], float)
+        y = np.array([m for _, m in runs])
+        # Relative errors (rows scaled by 1 / measured) with non-negative coefficients: small layers
+        # count as much as large ones, and no feature buys accuracy with a negative cost.
+        coef, _ = nnls(a / y[:, None], np.ones_like(y))
+        err = np.abs(a @ coef - y) / y
+        print(f"{enc}: {len(runs)} runs, max relative error {err.max():.3f}", flush=True)
+        table[(core, "cortex-m", f"CONV_2D_SPARSE4_{enc}")] = {n: round(float(c), 4) for n, c in zip(names, coef)}
+    return table
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", default="cortex-m4")
+    parser.add_argument("--kind", choices=("all", "dense", "sparse"), default="all",
+                        help="fit only CONV_2D_DENSE + IM2COL (dense) or only CONV_2D_SPARSE4_* (sparse); "
+                             "--write then replaces only those entries of the core")
     parser.add_argument("--write", action="store_true",
                         help="merge the fitted entries into costmodel.py's CONV FITTED table (other cores kept)")
     args = parser.parse_args(argv)
-    table = fit(args.target)
+    table = fit(args.target, args.kind)
     pprint.pprint(table)
     if args.write:
         from tfsparse import costmodel
