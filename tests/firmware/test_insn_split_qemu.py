@@ -40,7 +40,8 @@ def _outside_systick_span(lines) -> int:
     bases = {m.group(1) for _, text in lines for m in [re.match(r"mov(?:\.w|w)?\s+(r\d+), #3758153728", text)] if m}
     loads = [i for i, (_, text) in enumerate(lines)
              if (m := re.match(r"ldr(?:\.w)?\s+r\d+, \[(r\d+), #24\]", text)) and m.group(1) in bases]
-    assert len(loads) == 2 and all(not re.match(r"b(?!l\s)|cb|pop|ldm", t) for _, t in lines), lines
+    branch = r"(b(eq|ne|cs|cc|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)?(\.[nw])?|bx|cbn?z|tb[bh]|pop|ldm\S*)\s"
+    assert len(loads) == 2 and not any(re.match(branch, t) for _, t in lines), lines
     return loads[0] + len(lines) - loads[1]
 
 
