@@ -14,6 +14,9 @@ kernel runs). Each counted PC is then classified:
 - MAC loop: every other counted instruction (gathers, im2col, column expansion, pointer walking,
   loop control, the per-layer setup and the call itself).
 
+Known edge: where a C body stores the helper's result itself (fully_connected.c's dense and csc8
+bodies: ``out[r] = tfs_cm_requantize_row(...)``), that one STRB per output counts as MAC loop.
+
 So the two parts sum to the layer's count by construction; cnn.py checks that count against the
 SysTick per-op count of the same run, and tests/firmware/test_insn_split_qemu.py checks the plugin
 against QEMU's instruction clock exactly (dithered SysTick) and the requantization count against
