@@ -288,6 +288,7 @@ static void pairs_dsp(pair_state_t *state) {
       "smlabb r5, r11, r12, r5\n\t"
       "4:\n\t"
       "str r7, [r0, #28]\n\t"
+      TFS_RQ_BEGIN
       "ldrd r6, r7, [r0, #20]\n\t"
       "ldrd r8, r10, [r6], #8\n\t"
       "ldrd r9, r11, [r7], #8\n\t"
@@ -309,19 +310,24 @@ static void pairs_dsp(pair_state_t *state) {
       "ssat r5, #8, r5\n\t"
       "ldr r1, [r0, #56]\n\t"
       "cbz r1, 3f\n\t"
+      TFS_RQ_END TFS_RQ_BEGIN /* straight-line pieces: the clamps run only as the activation needs */
       "ldr r7, [r0, #48]\n\t"
       TFS_CLAMP_LO("r2") TFS_CLAMP_LO("r3") TFS_CLAMP_LO("r4") TFS_CLAMP_LO("r5")
       "cmp r1, #1\n\t"
       "beq 3f\n\t"
+      TFS_RQ_END TFS_RQ_BEGIN
       "ldr r8, [r0, #52]\n\t"
       TFS_CLAMP_HI("r2") TFS_CLAMP_HI("r3") TFS_CLAMP_HI("r4") TFS_CLAMP_HI("r5")
+      TFS_RQ_END
       "3:\n\t"
+      TFS_RQ_BEGIN
       "ldrd r9, r10, [r0, #36]\n\t"
       "strb r2, [r9], #1\n\t"
       "strb r4, [r9], #1\n\t"
       "strb r3, [r10], #1\n\t"
       "strb r5, [r10], #1\n\t"
       "strd r9, r10, [r0, #36]\n\t"
+      TFS_RQ_END
       "ldr r1, [r0, #12]\n\t"
       "cmp r9, r1\n\t"
       "bne 1b\n\t"
