@@ -3,7 +3,7 @@
 Questions: how much flash (weight arrays, whole firmware), arena and how many instructions per
 inference does each reference model take with the layers ``convert`` chooses (default policy) against
 all-dense (same DSP kernels, ``KERNEL_IMPL=cortex-m``)? Per layer: MACs, encoding, instructions and
-instructions per MAC. ``mnist_cnn``: float, int8 and firmware accuracy. And the external anchor
+instructions per MAC, split into MAC loop and requantization (measured per PC, not modelled). ``mnist_cnn``: float, int8 and firmware accuracy. And the external anchor
 (real TFLM + CMSIS-NN, dense) from issue 13.
 
 Method: each model from ``tfsparse.models`` (seed 0); mnist_cnn trained 2 epochs on the bundled MNIST
@@ -15,7 +15,12 @@ fine-tuned 1 epoch with the mask kept; ``tfsparse.quantize`` (per-channel int8) 
 every output compared with the TFLM interpreter on the .tflite. Per-layer counts: the same firmware
 built with a hook header that runs only op ``k`` (``tfs_bench_only_op``, patched into the ELF), so
 each run counts one op on whatever its input buffer holds (data-independent for the row kernels).
-The split of a layer's instructions into MAC loop and requantization is not measured here.
+A layer's instructions are counted exactly, per guest PC, by a QEMU plugin between the labels the
+hooks put right after TFS_BEFORE_OP(k) and before TFS_AFTER_OP(k) (its two SysTick stamps, the call,
+the kernel), checked against the SysTick per-op count of the same run (within one tick); each PC is
+split into requantization (assembly ranges marked TFS_RQ_BEGIN/END, or DWARF attributing it to a
+requantization helper: multiply, shift, zero point, clamp, store) and MAC loop (everything else:
+gathers, im2col, column expansion, pointer walking, loop control, setup); see _insn_split.py.
 
     .venv/bin/python benchmarks/cnn.py [model ...]     # writes results/cnn.{json,md,png}
 """
@@ -36,6 +41,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+import _insn_split  # noqa: E402
 from _common import RESULTS, markdown_table, write_results  # noqa: E402
 
 MODELS = ("mnist_cnn", "ds_cnn", "resnet8", "fc_autoencoder", "mobilenet_v1")
@@ -43,7 +49,8 @@ SPARSITIES = tuple(float(s) for s in os.environ.get("TFS_BENCH_SPARSITIES", "0,0
 TARGET = "cortex-m4"
 N_RUN = 20  # inputs per full-model firmware run
 N_ACC = 200  # mnist_cnn test digits run on the firmware for its accuracy
-HOOKS = pathlib.Path(__file__).resolve().parent / "_only_op_hooks.h"
+HOOKS = _insn_split.HOOKS
+TICK = 40  # instructions per SysTick tick on mps2-an386
 #: Issue 13's anchor: real TFLM 90b983c + CMSIS-NN 4ab83cc, arm-none-eabi-gcc 12.2, Cortex-M4F on
 #: mps2-an386, Invoke() entry to return, batch-1 int8, dense.
 ANCHORS = {
@@ -126,17 +133,28 @@ def _patch_int32(elf: pathlib.Path, symbol: str, value: int) -> None:
     raise RuntimeError(f"{elf}: no .data section")
 
 
-def _per_layer(sparse, project, x1):
+def _per_layer(sparse, project, x1, plugin):
     import tfsparse
 
     flags = f"-DTFS_HOOKS_HEADER='\"{HOOKS}\"'"
     built = tfsparse.build(project, kernel_impl="cortex-m", extra_cflags=flags)
     pristine = built.elf.read_bytes()
+    windows = _insn_split.hook_windows(built.elf)
+    counts_file = pathlib.Path(plugin).with_suffix(".txt")
     rows = []
     for k, op in enumerate(sparse.ops):
         built.elf.write_bytes(pristine)  # newer than its sources: run() does not rebuild it
         _patch_int32(built.elf, "tfs_bench_only_op", k)
-        res = tfsparse.run(project, x1, kernel_impl="cortex-m", extra_cflags=flags)
+        res = tfsparse.run(project, x1, kernel_impl="cortex-m", extra_cflags=flags,
+                           qemu_args=_insn_split.plugin_args(plugin, counts_file, start=windows[k][0],
+                                                             stop=windows[k][1]))
+        counts = _insn_split.parse_counts(counts_file)
+        part = _insn_split.split(built.elf, counts)
+        systick = int(res.layer_instructions[0, k])
+        # The window holds the SysTick span (whose count is exact to within one tick) plus the few
+        # instructions around the two stamps' loads (5 on cortex-m4, tests/firmware/test_insn_split_qemu.py).
+        assert counts.opened == 1 and -TICK < part["instructions"] - systick < TICK + 8, (op.name, part, systick)
+        assert part["mac_loop"] + part["requant"] == part["instructions"] == counts.window
         w = getattr(op, "weights", None)
         out = sparse.tensors[op.output].shape
         if op.kind == "CONV_2D":
@@ -147,16 +165,23 @@ def _per_layer(sparse, project, x1):
             macs = int(w.shape[0] * w.shape[1]) * int(np.prod(sparse.tensors[op.input].shape)) // int(w.shape[1])
         else:
             macs = 0
-        instructions = int(np.median(res.instructions))
+        instructions = part["instructions"]
+        outputs = int(np.prod(out[1:]))
         rows.append(dict(op=op.name, kind=op.kind, encoding=getattr(w, "encoding", ""), macs=macs,
                          nnz=int(getattr(w, "nnz", 0) or (w.weights.size if w is not None and hasattr(w, "weights") else 0)),
-                         instructions=instructions, per_mac=round(instructions / macs, 3) if macs else None))
+                         instructions=instructions, instructions_systick=systick, outputs=outputs,
+                         mac_loop=part["mac_loop"], requant=part["requant"],
+                         per_mac=round(instructions / macs, 3) if macs else None,
+                         mac_loop_per_mac=round(part["mac_loop"] / macs, 3) if macs else None,
+                         requant_per_mac=round(part["requant"] / macs, 3) if macs else None,
+                         requant_per_output=round(part["requant"] / outputs, 2) if macs else None))
     return rows
 
 
 def bench_model(name, work: pathlib.Path):
     import tfsparse
 
+    plugin = _insn_split.build_plugin(work)
     out = []
     for sparsity in SPARSITIES:
         t0 = time.time()
@@ -180,7 +205,7 @@ def bench_model(name, work: pathlib.Path):
                                 sparse_layers=sum(1 for op in sm.ops if getattr(getattr(op, "weights", None), "encoding",
                                                                                 "dense") != "dense"))
             if label == "chosen":
-                entry["layers"] = _per_layer(sm, project, xq[:1])
+                entry["layers"] = _per_layer(sm, project, xq[:1], plugin)
         entry["speedup_vs_all_dense"] = round(entry["all_dense"]["instructions"] / entry["chosen"]["instructions"], 3)
         if name == "mnist_cnn":
             (_, _), (xt, yt) = tfsparse.datasets.mnist(image=True)
@@ -221,12 +246,19 @@ def _markdown(results) -> str:
             text.append(f"mnist_cnn at {int(e['sparsity'] * 100)}%: float {a['float']:.3f}, int8 {a['int8']:.3f} "
                         f"({a['test_inputs']} test digits); firmware {a['firmware']:.3f} vs int8 {a['int8_same_inputs']:.3f} "
                         f"on the first {a['firmware_inputs']}.")
-    text += ["", "## Per layer (chosen layers, one op per run)", ""]
+    text += ["", "## Per layer (chosen layers, one op per run)", "",
+             "Instructions between the op's hooks, counted per PC by a QEMU plugin (exact; the SysTick count of the "
+             "same run agrees within one tick): requantization = the marked assembly and the C requantization "
+             "helpers (multiply, shift, zero point, clamp, store), MAC loop = the rest (gathers, im2col, pointer "
+             "walking, loop control, setup). Per MAC for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED.", ""]
+    fmt = lambda v: "" if v is None else v  # noqa: E731
     for e in results:
         text += [f"### {e['model']} at {int(e['sparsity'] * 100)}%", "",
-                 markdown_table(["op", "kind", "encoding", "MACs", "instructions", "per MAC"],
+                 markdown_table(["op", "kind", "encoding", "MACs", "instructions", "per MAC", "MAC loop per MAC",
+                                 "requant per MAC", "requant per output"],
                                 [[r["op"], r["kind"], r["encoding"], f"{r['macs']:,}", f"{r['instructions']:,}",
-                                  r["per_mac"] if r["per_mac"] is not None else ""] for r in e["layers"]]), ""]
+                                  fmt(r["per_mac"]), fmt(r.get("mac_loop_per_mac")), fmt(r.get("requant_per_mac")),
+                                  fmt(r.get("requant_per_output"))] for r in e["layers"]]), ""]
     return "\n".join(text)
 
 

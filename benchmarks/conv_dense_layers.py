@@ -10,7 +10,8 @@ quantized unpruned (``cnn_firmware.magnitude_pruned_tflite(name, 0.0)``), conver
 ``encoding="dense"``, generated for cortex-m4 and run on QEMU (``-icount shift=0``, SysTick: exact to
 one tick of 40 instructions) on N synthetic inputs with ``KERNEL_IMPL=cortex-m``; per-op counts from
 ``RunResult.layer_instructions`` (the mean over the inputs), every output compared with the TFLM
-interpreter on the same ``.tflite``.
+interpreter on the same ``.tflite``. Each layer also gets the cost model's prediction
+(``costmodel.op_cost(..., kernel="cortex-m")``) and its relative error against QEMU.
 
     .venv/bin/python benchmarks/conv_dense_layers.py [model ...]   # writes results/conv_dense_layers.{json,md}
 """
@@ -37,6 +38,7 @@ CMSIS_NN = {"1x1": "2.09 (64->64)", "3x3": "1.76-2.33", "10x4": "3.49"}
 
 def measure(name: str) -> dict:
     import tfsparse
+    from tfsparse import costmodel
     from cnn_firmware import INPUT_SHAPES, magnitude_pruned_tflite, synthetic_inputs
 
     tflite = magnitude_pruned_tflite(name, 0.0, train_steps=12)
@@ -58,9 +60,11 @@ def measure(name: str) -> dict:
             continue
         out = sm.tensors[op.output].shape
         macs = int(np.prod(out[1:3])) * int(op.weights.shape[0]) * int(op.weights.shape[1])
+        predicted = costmodel.op_cost(op, sm, "cortex-m4", kernel="cortex-m").instructions
         layers.append(dict(op=op.name, filter=f"{op.filter_height}x{op.filter_width}", stride=op.stride_height,
                            cin=op.input_channels, cout=op.output_channels, out=f"{out[1]}x{out[2]}", macs=macs,
-                           instructions=float(n), per_mac=round(float(n) / macs, 3)))
+                           instructions=float(n), per_mac=round(float(n) / macs, 3), predicted=round(predicted),
+                           prediction_error=round(predicted / float(n) - 1, 4)))
     return dict(model=name, instructions=float(result.instructions.mean()), mismatches_vs_tflm=mismatches,
                 layers=layers)
 
@@ -74,10 +78,10 @@ def main(argv):
             kind = "1x1" if layer["filter"] == "1x1" else ("10x4" if layer["filter"] == "10x4" else "3x3")
             table.append([r["model"], layer["op"], f"{layer['filter']} s{layer['stride']}", layer["cin"], layer["cout"],
                           layer["out"], f"{layer['macs']:,}", f"{layer['instructions']:,.0f}", f"{layer['per_mac']:.2f}",
-                          CMSIS_NN[kind]])
+                          CMSIS_NN[kind], f"{layer['predicted']:,}", f"{layer['prediction_error']:+.1%}"])
     md = ["## Dense CONV_2D layers, cortex-m4, Cortex-M DSP kernel (instructions per MAC)", "",
           markdown_table(["model", "layer", "filter", "cin", "cout", "output", "MACs", "instructions", "per MAC",
-                          "CMSIS-NN (issue 13)"], table), "",
+                          "CMSIS-NN (issue 13)", "cost model", "model error"], table), "",
           "Whole model (all dense), mismatching output bytes vs the TFLM interpreter: " +
           "; ".join(f"{r['model']} {r['instructions']:,.0f} instructions, {r['mismatches_vs_tflm']}" for r in rows) + "."]
     print(write_results("conv_dense_layers", {"models": rows}, "\n".join(md)))

@@ -1449,12 +1449,25 @@ def _reshape_cost(op, model, core, kernel, live_fraction) -> OpCost:
 # CONV_2D (firmware/kernels/conv_2d.c and cortex_m/conv_2d.c), fitted by benchmarks/conv_cost_fit.py on
 # cortex-m4, m7 and m33; other cores use cortex-m4's coefficients until fitted there.
 # BEGIN CONV FITTED (benchmarks/conv_cost_fit.py; do not edit by hand)
-CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps': -0.1962},
- ('cortex-m33', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.0985,
-                                               'macs': 1.065,
-                                               'op': 9461.095,
-                                               'outputs': 47.7413,
-                                               'pixels': 128.0836},
+CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 392.4927, 'taps': -0.0238},
+ ('cortex-m33', 'cortex-m', 'CONV_2D_DENSE'): {'blocks': 17.4928,
+                                               'border_kx': 28.6791,
+                                               'border_pixels': 149.4243,
+                                               'border_rows': 50.2794,
+                                               'border_taps': 0.0,
+                                               'clamps': 13.657,
+                                               'direct_blocks': 0.0,
+                                               'gather_rows': 39.8166,
+                                               'gather_taps': 1.6268,
+                                               'general_pairs': 70.3109,
+                                               'odd_blocks': 39.7116,
+                                               'op': 758.7898,
+                                               'packed_pairs': 41.3091,
+                                               'packed_single': 46.7279,
+                                               'pixel_pairs': 71.4861,
+                                               'row_pairs': 59.7625,
+                                               'tail1': 7.3359,
+                                               'tail23': 31.7169},
  ('cortex-m33', 'cortex-m', 'CONV_2D_SPARSE4_abs_u16'): {'blocks': 454.8937,
                                                          'gather_bytes_odd': 4.4998,
                                                          'gather_kx': 103.7519,
@@ -1509,12 +1522,25 @@ CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps
                                                       'row_blocks': 66.5251,
                                                       'runs': 14.7836,
                                                       'taps': 8.5684},
- ('cortex-m4', 'any', 'IM2COL'): {'pixels': 301.4253, 'taps': 0.5426},
- ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 1.6915,
-                                              'macs': 1.0837,
-                                              'op': -427.8432,
-                                              'outputs': 17.2911,
-                                              'pixels': 314.8363},
+ ('cortex-m4', 'any', 'IM2COL'): {'pixels': 387.6995, 'taps': 0.015},
+ ('cortex-m4', 'cortex-m', 'CONV_2D_DENSE'): {'blocks': 17.4853,
+                                              'border_kx': 28.6513,
+                                              'border_pixels': 149.9551,
+                                              'border_rows': 50.1353,
+                                              'border_taps': 0.0,
+                                              'clamps': 13.6943,
+                                              'direct_blocks': 0.0,
+                                              'gather_rows': 39.9307,
+                                              'gather_taps': 1.6454,
+                                              'general_pairs': 70.4678,
+                                              'odd_blocks': 39.4492,
+                                              'op': 797.8774,
+                                              'packed_pairs': 44.3151,
+                                              'packed_single': 44.9414,
+                                              'pixel_pairs': 68.573,
+                                              'row_pairs': 59.774,
+                                              'tail1': 7.3017,
+                                              'tail23': 31.7031},
  ('cortex-m4', 'cortex-m', 'CONV_2D_SPARSE4_abs_u16'): {'blocks': 460.6164,
                                                         'gather_bytes_odd': 4.4755,
                                                         'gather_kx': 107.419,
@@ -1569,12 +1595,25 @@ CONV_COEFFICIENTS = {('cortex-m33', 'any', 'IM2COL'): {'pixels': 306.2619, 'taps
                                                      'row_blocks': 66.4095,
                                                      'runs': 16.9422,
                                                      'taps': 8.5387},
- ('cortex-m7', 'any', 'IM2COL'): {'pixels': 295.4125, 'taps': -0.354},
- ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'im2col': 5.3675,
-                                              'macs': 1.0557,
-                                              'op': 9864.4641,
-                                              'outputs': 48.1445,
-                                              'pixels': 128.7419},
+ ('cortex-m7', 'any', 'IM2COL'): {'pixels': 410.0454, 'taps': -0.0275},
+ ('cortex-m7', 'cortex-m', 'CONV_2D_DENSE'): {'blocks': 17.4606,
+                                              'border_kx': 30.3064,
+                                              'border_pixels': 155.6748,
+                                              'border_rows': 49.1034,
+                                              'border_taps': 0.0,
+                                              'clamps': 13.855,
+                                              'direct_blocks': 0.0,
+                                              'gather_rows': 42.0032,
+                                              'gather_taps': 1.3329,
+                                              'general_pairs': 68.1621,
+                                              'odd_blocks': 39.3033,
+                                              'op': 752.9264,
+                                              'packed_pairs': 53.0229,
+                                              'packed_single': 59.8964,
+                                              'pixel_pairs': 66.8261,
+                                              'row_pairs': 59.7129,
+                                              'tail1': 7.3731,
+                                              'tail23': 31.106},
  ('cortex-m7', 'cortex-m', 'CONV_2D_SPARSE4_abs_u16'): {'blocks': 467.8167,
                                                         'gather_bytes_odd': 4.8665,
                                                         'gather_kx': 117.937,
@@ -1649,6 +1688,76 @@ def conv_geometry(op, model) -> dict:
             "im2col": 0 if pointwise else taps * pixels, "pointwise": pointwise}
 
 
+def conv_dense_features(op, model) -> dict:
+    """Loop counts of the Cortex-M dense convolution (eval_dense in firmware/kernels/cortex_m/conv_2d.c):
+    output pixels in pairs (``pixel_pairs``; ``general_pairs`` those outside the lean loop of a
+    pointwise layer with an even channel count), each pair's two columns built one way: a 1x1 filter
+    without padding expands them straight from the input (``direct_blocks``: blocks of 4 taps), a 3x3
+    filter over 1 or 3 channels packs interior pairs of one output row from the input words
+    (``packed_pairs``; its other interior windows one by one, ``packed_single``), other interior
+    windows are read row by row (``gather_rows`` filter rows, ``gather_taps`` taps) and border windows
+    go through the im2col (``border_pixels``, ``border_taps``; ``border_rows`` filter rows filled or
+    copied whole, ``border_kx`` filter columns filled or copied one by one); then every pair of output
+    channels (``row_pairs``) runs the whole blocks of 4 taps (``blocks``), the taps % 4 last taps
+    (``tail1`` for one, ``tail23`` for two or three), requantization and the clamps the activation
+    needs (``clamps``: row pairs x sides); an odd last channel takes the C loop (``odd_blocks``). A
+    layer with a requantization shift outside [-23, -2] runs the slower C loop, which this does not price."""
+    _, oh, ow, cout = (int(d) for d in model.tensors[op.output].shape)
+    _, ih, iw, cin = (int(d) for d in model.tensors[op.input].shape)
+    taps = int(op.weights.shape[1])
+    kh, kw, sh, sw = int(op.filter_height), int(op.filter_width), int(op.stride_height), int(op.stride_width)
+    ph, pw = int(op.padding_height), int(op.padding_width)
+    pixels = oh * ow
+    pairs = -(-pixels // 2)
+    rp = pairs * (cout // 2)
+    blocks4, rest = taps >> 2, taps & 3
+    direct = kh == kw == 1 and ph == pw == 0
+    dilated = op.dilation_height_factor != 1 or op.dilation_width_factor != 1
+
+    def interior(p_, k, s, size, n):
+        lo = -(-p_ // s)
+        lim = size - k + p_
+        hi = 0 if lim < 0 else min(n, lim // s + 1)
+        return lo, hi
+
+    (oy_lo, oy_hi), (ox_lo, ox_hi) = interior(ph, kh, sh, ih, oh), interior(pw, kw, sw, iw, ow)
+    if dilated:
+        oy_hi = oy_lo
+    pix = np.arange(pixels)
+    oy, ox = pix // ow, pix % ow
+    inside = (oy >= oy_lo) & (oy < oy_hi) & (ox >= ox_lo) & (ox < ox_hi)
+    packed = np.zeros(pixels, bool)
+    small = kh == 3 and kw * cin in (3, 9) and not direct
+    if small:
+        first = pix[0::2]
+        second = np.minimum(first + 1, pixels - 1)
+        ok = inside[first] & inside[second] & (oy[first] == oy[second])
+        packed[first[ok]] = packed[second[ok]] = True
+    n_single = int((inside & ~packed).sum()) if small else 0
+    n_inside = 0 if small else int(inside.sum())
+    n_border = int((~inside).sum())
+    # tfs_conv_2d_column on the border pixels: a filter row wholly in the padding or inside the input
+    # is one fill or copy, any other row one fill or copy per filter column
+    dh, dw = int(op.dilation_height_factor), int(op.dilation_width_factor)
+    by, bx = oy[~inside] * sh - ph, ox[~inside] * sw - pw
+    y = by[:, None] + np.arange(kh)[None, :] * dh
+    x_ok = (dw == 1) & (bx >= 0) & (bx + (kw - 1) * dw < iw)
+    split = ((y >= 0) & (y < ih)) & ~x_ok[:, None]
+    border_kx = int(split.sum()) * kw
+    border_rows = int((~split).sum())
+    lo, hi = int(op.activation_min), int(op.activation_max)
+    sides = 0 if (lo, hi) == (-128, 127) else (1 if hi == 127 else 2)
+    pointwise = direct and sh == sw == 1 and (ih, iw) == (oh, ow) and cout % 2 == 0
+    return {"op": 1.0, "pixel_pairs": pairs, "general_pairs": 0 if pointwise else pairs, "row_pairs": rp, "blocks": rp * blocks4,
+            "tail1": rp * (rest == 1), "tail23": rp * (rest > 1), "clamps": rp * sides,
+            "odd_blocks": pairs * (cout & 1) * -(-taps // 4),
+            "direct_blocks": pairs * -(-taps // 4) if direct else 0,
+            "packed_pairs": int(packed.sum()) // 2, "packed_single": n_single,
+            "gather_rows": 0 if direct else kh * n_inside, "gather_taps": 0 if direct else taps * n_inside,
+            "border_pixels": 0 if direct else n_border, "border_taps": 0 if direct else taps * n_border,
+            "border_rows": 0 if direct else border_rows, "border_kx": 0 if direct else border_kx}
+
+
 def conv_sparse4_features(op, model) -> dict:
     """Loop counts of the Cortex-M sparse convolution (firmware/kernels/cortex_m/conv_2d.c): output
     pixels in blocks of four, each block interleaving its columns (``taps``; when not pointwise the
@@ -1720,7 +1829,8 @@ def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
     rows = int(w.shape[0])
     if isinstance(w, DenseMatrix) and kernel == "cortex-m":
         coef = _conv_coefficients(core, kernel, "CONV_2D_DENSE")
-        mean = worst = float(sum(c * float(g[n]) for n, c in coef.items()))
+        f = conv_dense_features(op, model)
+        mean = worst = float(sum(c * float(f[n]) for n, c in coef.items()))
         flash = _const_bytes(w.weights)
     elif kernel in ("cortex-m", "helium") and w.encoding in CONV_SPARSE4_ENCODINGS:  # helium links cortex_m/conv_2d.c
         coef = _conv_coefficients(core, "cortex-m", f"CONV_2D_SPARSE4_{w.encoding}")

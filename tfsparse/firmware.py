@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -232,7 +232,7 @@ def size(out_dir, *, elf: str = "fw.elf") -> dict:
 
 
 def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str = "",
-        timeout: float = 1800, counter: Optional[str] = None) -> RunResult:
+        timeout: float = 1800, counter: Optional[str] = None, qemu_args: Sequence[str] = ()) -> RunResult:
     """Build (when needed) and run the firmware on QEMU for every input vector.
 
     Args:
@@ -243,6 +243,7 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
         timeout: seconds before QEMU is stopped.
         counter: ``"systick"`` (default) or ``"dwt"``. QEMU 7.2 does not model the DWT: with ``"dwt"``
             every count reads 0 (a warning says so); the option is for firmware you flash.
+        qemu_args: more QEMU arguments, e.g. ``("-plugin", "counts.so,out=/tmp/c.txt")``.
 
     Returns:
         A :class:`RunResult` with ``outputs`` int8 ``(N, *output_shape[1:])`` and ``instructions``
@@ -285,7 +286,7 @@ def run(out_dir, inputs, *, kernel_impl: Optional[str] = None, extra_cflags: str
         (work / INPUT_FILE).write_bytes(np.ascontiguousarray(x).tobytes())
         cmd = [qemu, "-M", meta["qemu_machine"], "-nographic", "-monitor", "none", "-serial", "none",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,align=off,sleep=off",
-               "-kernel", str(elf.resolve())]
+               "-kernel", str(elf.resolve()), *qemu_args]
         try:
             proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout,
                                   env={**os.environ, "QEMU_AUDIO_DRV": "none"})

@@ -106,3 +106,61 @@ def test_dense_conv_chain_bit_exact_on_qemu(seed, target, tmp_path):
     expected = model.predict(x)
     assert np.array_equal(result.outputs.reshape(expected.shape), expected)
     assert len(np.unique(expected.reshape(INPUTS, -1), axis=0)) > 1
+
+
+# The few-channel layers the Cortex-M kernel specialises (3x3 over 1 or 3 channels: interior pixel pairs
+# packed straight from the input, a last single tap (9 taps) by SMLABB; 1x1 over 8 channels), with each
+# clamp form of the assembly (none, activation_min only, both): (h, w, cin, cout, k, stride, padding, act).
+FEW_CHANNEL = [(28, 28, 1, 16, 3, 1, "VALID", (-128, 127)), (15, 13, 1, 8, 3, 2, "SAME", (-40, 127)),
+               (12, 11, 3, 8, 3, 2, "SAME", (-128, 127)), (11, 9, 3, 16, 3, 1, "VALID", (-100, 90)),
+               (13, 10, 1, 16, 3, 1, "SAME", (-128, 60)), (10, 10, 8, 16, 1, 1, "VALID", (-30, 127))]
+
+
+def _few_channel(i: int) -> SparseModel:
+    h, w, cin, cout, k, stride, padding, act = FEW_CHANNEL[i]
+    b = _graphs._Builder(np.random.default_rng(2000 + i))
+    b.activation = lambda: act
+    x = b.tensor("input", (1, h, w, cin))
+    y = b.conv(x, cout, (k, k), (stride, stride), (1, 1), padding, encoding="dense", density=1.0)
+    return SparseModel(f"few_channel_{i}", b.tensors, b.ops, x, y, source="<few channels>", source_sha256="")
+
+
+def _few_channel_inputs(model, i):
+    x = np.random.default_rng(i).integers(-128, 128, (INPUTS, *model.input_tensor.shape[1:])).astype(np.int8)
+    x[0] = model.input_tensor.quantization.zero_point[0]
+    return x
+
+
+@pytest.mark.parametrize("i", range(len(FEW_CHANNEL)))
+def test_few_channel_conv_matches_predict_on_host(kernel_objects, i, tmp_path):
+    model = _few_channel(i)
+    project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
+    x = _few_channel_inputs(model, i)
+    expected = model.predict(x)
+    assert len(np.unique(expected.reshape(INPUTS, -1), axis=0)) > 1
+    for impl, objects in kernel_objects.items():
+        exe = hostbuild.build_host_model(project, tmp_path / f"host_{impl}", kernel_objects=objects)
+        got = hostbuild.run_host_model(exe, x, model.output_tensor.shape[1:])
+        assert np.array_equal(got.reshape(expected.shape), expected), (impl, FEW_CHANNEL[i])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("i,target", [(0, "cortex-m4"), (1, "cortex-m4"), (2, "cortex-m4"), (3, "cortex-m4"),
+                                      (4, "cortex-m4"), (5, "cortex-m4"), (0, "cortex-m33"), (2, "cortex-m7"),
+                                      (1, "cortex-m3"), (3, "cortex-m55")])
+def test_few_channel_conv_bit_exact_on_qemu(i, target, tmp_path):
+    """The same layers through the assembly row-pair loop on QEMU against SparseModel.predict, and the
+    cost model's CONV_2D_DENSE prediction within 5% of the layer's QEMU count on the cores it is fitted
+    for (the M3 runs the twin's C loop, no DSP extension)."""
+    from tfsparse import costmodel
+
+    model = _few_channel(i)
+    x = _few_channel_inputs(model, i)
+    result = tfsparse.run(tfsparse.generate(model, tmp_path / "fw", target=target), x, kernel_impl="cortex-m")
+    expected = model.predict(x)
+    assert np.array_equal(result.outputs.reshape(expected.shape), expected), (target, FEW_CHANNEL[i])
+    if target not in ("cortex-m4", "cortex-m7", "cortex-m33"):
+        return
+    predicted = costmodel.op_cost(model.ops[0], model, target, kernel="cortex-m").instructions
+    measured = float(result.layer_instructions.mean(axis=0)[0])
+    assert abs(predicted / measured - 1) < 0.05, (target, FEW_CHANNEL[i], predicted, measured)

@@ -9,11 +9,13 @@
  * loads, 4 SXTB16, 4 column loads and 8 SMLAD for 16 multiply-accumulates. Columns get the last
  * taps % 4 as one zero-padded block; a 1x1 filter without padding expands its columns straight from
  * the input (any stride), interior windows row by row (3x3 over 1 or 3 channels packed from input
- * words), border windows through the shared im2col. With every shift <= -2 (the usual case) one
- * assembly loop (pairs_dsp) runs all row pairs: the MAC loop unrolled by two blocks, each row's last
- * taps % 4 weights as one in-bounds word, requantization in 5 instructions per output (one SMLAL,
- * tfs_cm_dsp.h's tfs_cmd_mbqm_right identity), SSAT; other layers, an unpaired last row and builds
- * without the DSP extension or optimization take the C loop.
+ * words; interior pixel pairs of one output row without per-pixel checks), border windows through the
+ * shared im2col. With every shift in [-23, -2] (the usual case) one assembly loop (pairs_dsp, called straight
+ * from the pixel loop when the channels pair up) runs all row pairs: the MAC loop unrolled by two
+ * blocks, each row's last taps % 4 weights as one in-bounds word (a single last tap, e.g. 3x3 over one
+ * channel, as 4 SMLABB), requantization in 5 instructions per output (one SMLAL, tfs_cm_dsp.h's
+ * tfs_cmd_mbqm_right identity), SSAT, and only the clamps the activation needs; other layers, an
+ * unpaired last row and builds without the DSP extension or optimization take the C loop.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -156,15 +158,15 @@ typedef struct {
   const int8_t *out_end;     /* 12: out_a after the last pair (set by the caller) */
   const int32_t *bias;       /* 16: walking from bias_start */
   const int32_t *mult;       /* 20: walking */
-  const int32_t *shift;      /* 24: walking; every shift <= -2 (TFS_RQ) */
+  const int32_t *shift;      /* 24: walking; every shift in [-23, -2] (TFS_RQ) */
   const int8_t *w;           /* 28: walking, row r */
   int32_t taps;              /* 32 */
   int8_t *out_a;             /* 36: walking */
   int8_t *out_b;             /* 40: walking */
-  int32_t zp;                /* 44 */
+  int32_t zp_k;              /* 44: 2 * output zero point + 1 (TFS_RQ's H adds the zero point) */
   int32_t lo;                /* 48 */
   int32_t hi;                /* 52 */
-  int32_t full_range;        /* 56: lo == -128 && hi == 127: SSAT alone clamps */
+  int32_t clamp;             /* 56: 0: lo == -128 && hi == 127 (SSAT alone clamps); 1: only lo (hi == 127); 2: both */
   int32_t tail_offset;       /* 60: rest - 4 (0 when rest == 0): the row's last 4 bytes, from the end of its whole blocks */
   int32_t tail_bits;         /* 64: 8 * (4 - rest): shifts the bytes before the tail out */
   const int32_t *bias_start; /* 68 */
@@ -176,19 +178,22 @@ typedef struct {
 #if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
 #define TFS_CONV_ASM_PAIRS 1
 
-/* One output channel's requantization of accumulator ACC in place: tfs_cmd_mbqm_right for e >= 2 as
- * one SMLAL from 2^30 * (1 + 2^e - 2 * [acc < 0]) = (H - [acc < 0]) * 2^32 + 2^30 + [acc < 0] * 2^31
- * with H = 2^(e-2); M multiplier, E = e - 1; LO, HI scratch. */
+/* One output channel's requantization of accumulator ACC in place, plus the output zero point zp:
+ * tfs_cmd_mbqm_right for e >= 2 as one SMLAL from 2^30 * (1 + 2^e - 2 * [acc < 0]) + zp * 2^(32 + E) =
+ * (H - [acc < 0]) * 2^32 + 2^30 + [acc < 0] * 2^31 with H = 2^(e-2) + zp * 2^E = (2 zp + 1) * 2^(E-1)
+ * (the high word grows by exactly zp * 2^E, which the shift by E turns into + zp; for e <= 23 it stays
+ * inside int32); M multiplier, E = e - 1; LO, HI scratch. */
 #define TFS_RQ(ACC, M, H, E, LO, HI)             \
   "and " LO ", " ACC ", #0x80000000\n\t"         \
   "orr " LO ", " LO ", #0x40000000\n\t"          \
   "add " HI ", " H ", " ACC ", asr #31\n\t"      \
   "smlal " LO ", " HI ", " ACC ", " M "\n\t"      \
   "asr " ACC ", " HI ", " E "\n\t"
-#define TFS_CLAMP(ACC)                       \
+#define TFS_CLAMP_LO(ACC)                    \
   "cmp " ACC ", r7\n\t"                      \
   "it lt\n\t"                                \
-  "movlt " ACC ", r7\n\t"                    \
+  "movlt " ACC ", r7\n\t"
+#define TFS_CLAMP_HI(ACC)                    \
   "cmp " ACC ", r8\n\t"                      \
   "it gt\n\t"                                \
   "movgt " ACC ", r8\n\t"
@@ -247,6 +252,8 @@ static void pairs_dsp(pair_state_t *state) {
       "ldr r0, [sp]\n\t"
       "ldr r1, [r0, #60]\n\t"
       "cbz r1, 4f\n\t"
+      "cmn r1, #3\n\t"
+      "beq 6f\n\t"
       "ldr r0, [r0, #64]\n\t"
       "ldrd r9, r10, [r8]\n\t"
       "ldrd r11, r12, [r8, #8]\n\t"
@@ -269,13 +276,24 @@ static void pairs_dsp(pair_state_t *state) {
       "ldr r0, [sp]\n\t"
       "add r7, r7, r1\n\t" /* row r + 2 = end of the whole blocks + rest, rest = tail offset + 4 */
       "add r7, r7, #4\n\t"
+      "b 4f\n\t"
+      "6:\n\t" /* one last tap (rest 1): its column values are the low halves of words 0 and 2 */
+      "ldr r9, [r8]\n\t"
+      "ldr r11, [r8, #8]\n\t"
+      "ldrsb lr, [r6]\n\t"
+      "ldrsb r12, [r7], #1\n\t"
+      "smlabb r2, r9, lr, r2\n\t"
+      "smlabb r3, r11, lr, r3\n\t"
+      "smlabb r4, r9, r12, r4\n\t"
+      "smlabb r5, r11, r12, r5\n\t"
       "4:\n\t"
       "str r7, [r0, #28]\n\t"
+      TFS_RQ_BEGIN
       "ldrd r6, r7, [r0, #20]\n\t"
       "ldrd r8, r10, [r6], #8\n\t"
       "ldrd r9, r11, [r7], #8\n\t"
       "strd r6, r7, [r0, #20]\n\t"
-      "movs r1, #1\n\t"
+      "ldr r1, [r0, #44]\n\t"
       "mvn r9, r9\n\t"
       "sub r6, r9, #1\n\t"
       "lsl r6, r1, r6\n\t"
@@ -286,27 +304,30 @@ static void pairs_dsp(pair_state_t *state) {
       TFS_RQ("r3", "r8", "r6", "r9", "r12", "lr")
       TFS_RQ("r4", "r10", "r7", "r11", "r12", "lr")
       TFS_RQ("r5", "r10", "r7", "r11", "r12", "lr")
-      "ldr r6, [r0, #44]\n\t"
-      "add r2, r2, r6\n\t"
-      "add r3, r3, r6\n\t"
-      "add r4, r4, r6\n\t"
-      "add r5, r5, r6\n\t"
       "ssat r2, #8, r2\n\t"
       "ssat r3, #8, r3\n\t"
       "ssat r4, #8, r4\n\t"
       "ssat r5, #8, r5\n\t"
       "ldr r1, [r0, #56]\n\t"
-      "cbnz r1, 3f\n\t"
+      "cbz r1, 3f\n\t"
+      TFS_RQ_END TFS_RQ_BEGIN /* straight-line pieces: the clamps run only as the activation needs */
       "ldr r7, [r0, #48]\n\t"
+      TFS_CLAMP_LO("r2") TFS_CLAMP_LO("r3") TFS_CLAMP_LO("r4") TFS_CLAMP_LO("r5")
+      "cmp r1, #1\n\t"
+      "beq 3f\n\t"
+      TFS_RQ_END TFS_RQ_BEGIN
       "ldr r8, [r0, #52]\n\t"
-      TFS_CLAMP("r2") TFS_CLAMP("r3") TFS_CLAMP("r4") TFS_CLAMP("r5")
+      TFS_CLAMP_HI("r2") TFS_CLAMP_HI("r3") TFS_CLAMP_HI("r4") TFS_CLAMP_HI("r5")
+      TFS_RQ_END
       "3:\n\t"
+      TFS_RQ_BEGIN
       "ldrd r9, r10, [r0, #36]\n\t"
       "strb r2, [r9], #1\n\t"
       "strb r4, [r9], #1\n\t"
       "strb r3, [r10], #1\n\t"
       "strb r5, [r10], #1\n\t"
       "strd r9, r10, [r0, #36]\n\t"
+      TFS_RQ_END
       "ldr r1, [r0, #12]\n\t"
       "cmp r9, r1\n\t"
       "bne 1b\n\t"
@@ -317,7 +338,8 @@ static void pairs_dsp(pair_state_t *state) {
 }
 #undef TFS_RQ
 #undef TFS_MAC_BLOCK
-#undef TFS_CLAMP
+#undef TFS_CLAMP_LO
+#undef TFS_CLAMP_HI
 #else
 #define TFS_CONV_ASM_PAIRS 0
 #endif
@@ -496,20 +518,40 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   const size_t step_x = (size_t)w->stride_width * (size_t)taps;
   const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
   int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
-  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is <= -2, taps >= 4 and
+  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is in [-23, -2], taps >= 4 and
    * there are 2 or more channels; `st` is its state, NULL otherwise. */
   const tfs_fc_params_t *fc = &p->fc;
   const int32_t rest = taps & 3;
   int asm_pairs = TFS_CONV_ASM_PAIRS && taps >= 4 && cout >= 2;
   for (int32_t r = 0; r < cout; ++r) {
-    asm_pairs &= fc->shift[r] <= -2;
+    asm_pairs &= fc->shift[r] <= -2 && fc->shift[r] >= -23;
   }
-  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, fc->output_zero_point,
-                        fc->activation_min, fc->activation_max, fc->activation_min == -128 && fc->activation_max == 127,
+  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, 2 * fc->output_zero_point + 1,
+                        fc->activation_min, fc->activation_max, fc->activation_max == 127 ? fc->activation_min != -128 : 2,
                         rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values};
   pair_state_t *st = asm_pairs ? &state : NULL;
+#if TFS_CONV_ASM_PAIRS
+  if (st != NULL && (cout & 1) == 0 && tfs_conv_2d_is_pointwise(w)) {
+    /* Pointwise, channels in pairs: pixel i's column is input + i * taps; nothing else to track. */
+    for (int32_t i = 0; i < pixels; i += 2) {
+      const int32_t j = i + 1 < pixels ? i + 1 : i;
+      expand_two_columns(input + (size_t)i * (size_t)taps, input + (size_t)j * (size_t)taps, taps, scratch);
+      state.out_a = output + (size_t)i * (size_t)cout, state.out_b = output + (size_t)j * (size_t)cout;
+      state.out_end = state.out_a + cout;
+      pairs_dsp(&state);
+    }
+    return;
+  }
+#endif
   column_plan_t plan;
   column_plan(p, input, &plan);
+  /* Interior pixel pairs on one output row of a 3x3 filter over 1 or 3 channels: both columns packed
+   * straight from the input (pack_small_rows) when the second window's last word stays inside the
+   * input (input offset of its origin <= pack_limit). */
+  const int small = plan.kh == 3 && (plan.row_bytes == 3 || plan.row_bytes == 9) && plan.oy_lo < plan.oy_hi;
+  const ptrdiff_t pack_limit = (ptrdiff_t)(plan.end - input) - (ptrdiff_t)(2 * plan.stride) - ((plan.row_bytes + 3) & ~3);
+  const ptrdiff_t pair_step = (ptrdiff_t)w->stride_width * w->input_channels;
+  const ptrdiff_t row_step = (ptrdiff_t)w->stride_height * (ptrdiff_t)plan.stride;
   int32_t oy = 0, ox = 0; /* pixel i */
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;
@@ -517,15 +559,30 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
     if (ox_j == ow) {
       oy_j += 1, ox_j = 0;
     }
+    int8_t *out_a = output + (size_t)i * (size_t)cout, *out_b = output + (size_t)j * (size_t)cout;
     if (direct) {
       expand_two_columns(input + (size_t)oy * step_y + (size_t)ox * step_x,
                          input + (size_t)oy_j * step_y + (size_t)ox_j * step_x, taps, scratch);
     } else {
-      dense_column(p, &plan, input, oy, ox, staging, scratch);
-      dense_column(p, &plan, input, oy_j, ox_j, staging, scratch + 2);
+      const ptrdiff_t at = plan.origin + oy * row_step + ox * pair_step;
+      if (small && oy_j == oy && oy >= plan.oy_lo && oy < plan.oy_hi && ox >= plan.ox_lo && ox_j < plan.ox_hi &&
+          at + pair_step <= pack_limit) {
+        pack_small_rows(input + at, plan.stride, plan.row_bytes, 3, scratch);
+        pack_small_rows(input + at + (ox_j - ox) * pair_step, plan.stride, plan.row_bytes, 3, scratch + 2);
+      } else {
+        dense_column(p, &plan, input, oy, ox, staging, scratch);
+        dense_column(p, &plan, input, oy_j, ox_j, staging, scratch + 2);
+      }
     }
-    dense_two_columns(&p->fc, scratch, output + (size_t)i * (size_t)cout, output + (size_t)j * (size_t)cout,
-                      st);
+#if TFS_CONV_ASM_PAIRS
+    if (st != NULL && (cout & 1) == 0) { /* dense_two_columns' assembly case, called directly */
+      st->out_a = out_a, st->out_b = out_b, st->out_end = out_a + cout;
+      pairs_dsp(st);
+    } else
+#endif
+    {
+      dense_two_columns(&p->fc, scratch, out_a, out_b, st);
+    }
     oy = oy_j, ox = ox_j + 1;
     if (ox == ow) {
       oy += 1, ox = 0;

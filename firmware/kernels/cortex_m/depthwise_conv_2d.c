@@ -300,7 +300,7 @@ typedef struct {
 #define TFS_DW_ASM_STORE_NEXT        \
   "ldr r4, [lr, #4]\n\t"             \
   "str r0, [r4], #4\n\t"             \
-  "str r4, [lr, #4]\n\t"             \
+  "str r4, [lr, #4]\n\t" TFS_RQ_END  \
   "ldr r4, [lr, #8]\n\t"             \
   "cmp r12, r4\n\t"                  \
   "bne 1b\n\t"
@@ -330,7 +330,7 @@ typedef struct {
                      "add r10, r10, r5\n\t" TFS_DW_ASM_ROW                                                  \
                      "ldr r4, [lr, #0]\n\t"                                                                 \
                      "add r4, r4, #4\n\t"                                                                   \
-                     "str r4, [lr, #0]\n\t" TFS_DW_ASM_REQUANTIZE_STORE clamp TFS_DW_ASM_STORE_NEXT         \
+                     "str r4, [lr, #0]\n\t" TFS_RQ_BEGIN TFS_DW_ASM_REQUANTIZE_STORE clamp TFS_DW_ASM_STORE_NEXT         \
                      "ldr r4, [lr, #32]\n\t"                                                                \
                      "subs r4, r4, #1\n\t"                                                                  \
                      "beq 2f\n\t"                                                                           \
@@ -372,7 +372,7 @@ TFS_DW_ASM_ROWS_FN(packed_rows_full, "")
                      "1:\n\t"                                                                               \
                      "ldm r12!, {r0-r3}\n\t" TFS_DW_ASM_TABLE_ROW(0, 4, 8) TFS_DW_ASM_TABLE_ROW(12, 16, 20) \
                      TFS_DW_ASM_TABLE_ROW(24, 28, 32)                                                       \
-                     "add r11, r11, #4\n\t" TFS_DW_ASM_REQUANTIZE_STORE clamp TFS_DW_ASM_STORE_NEXT         \
+                     "add r11, r11, #4\n\t" TFS_RQ_BEGIN TFS_DW_ASM_REQUANTIZE_STORE clamp TFS_DW_ASM_STORE_NEXT         \
                      "pop {r4-r11, pc}\n\t");                                                               \
   }
 TFS_DW_ASM_TAPS_FN(packed_taps_clamp, TFS_DW_ASM_CLAMP)

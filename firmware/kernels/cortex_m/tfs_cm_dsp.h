@@ -256,4 +256,14 @@ static inline int32_t tfs_cmd_mbqm_right(int32_t acc, int32_t multiplier, uint32
   return (int32_t)(t >> 32) >> exponent_minus_1;
 }
 
+/* Requantization markers for benchmarks/_insn_split.py (measured MAC-loop / requantization split):
+ * TFS_RQ_BEGIN ... TFS_RQ_END around the requantization instructions inside an assembly block record
+ * their [start, end) addresses in the non-allocated ELF section .debug_tfs_requant (not loaded; a
+ * .debug_* name, so --gc-sections keeps it without keeping the code it points to). The instructions
+ * are the same with or without them. Numeric local labels: inlined or duplicated blocks are fine. */
+#ifndef TFS_RQ_BEGIN /* tests/firmware/test_insn_split_qemu.py builds without them (defined as "") */
+#define TFS_RQ_BEGIN "91:\n\t"
+#define TFS_RQ_END "92:\n\t.pushsection .debug_tfs_requant, \"\"\n\t.word 91b, 92b\n\t.popsection\n\t"
+#endif
+
 #endif /* TFS_CM_DSP_H_ */
