@@ -1701,7 +1701,9 @@ def conv_dense_features(op, model) -> dict:
     channels (``row_pairs``) runs the whole blocks of 4 taps (``blocks``), the taps % 4 last taps
     (``tail1`` for one, ``tail23`` for two or three), requantization and the clamps the activation
     needs (``clamps``: row pairs x sides); an odd last channel takes the C loop (``odd_blocks``). A
-    layer with a requantization shift outside [-23, -2] runs the slower C loop, which this does not price."""
+    layer with a shift below -23 runs the same loop with the zero point added after the shift
+    (``_conv_cost`` adds its 4 instructions per row pair); one with a shift above -2 runs the slower C
+    loop, which this does not price."""
     _, oh, ow, cout = (int(d) for d in model.tensors[op.output].shape)
     _, ih, iw, cin = (int(d) for d in model.tensors[op.input].shape)
     taps = int(op.weights.shape[1])
@@ -1820,6 +1822,19 @@ def _conv_coefficients(core, kernel, what):
     return coef
 
 
+#: Instructions per row pair that pairs_dsp_zp (cortex_m/conv_2d.c) runs beyond pairs_dsp: the zero point
+#: loaded and added to 4 outputs after the shift instead of riding in the SMLAL start (counted from the
+#: assembly, the same on every core).
+ZP_AFTER_SHIFT = 4.0
+
+
+def _zp_after_shift(op, features) -> int:
+    """Row pairs the dense Cortex-M conv runs through pairs_dsp_zp: every shift <= -2 and one below -23."""
+    shift = np.asarray(op.shift)
+    deep = int(op.weights.shape[1]) >= 4 and shift.max() <= -2 and shift.min() < -23
+    return features["row_pairs"] if deep else 0
+
+
 def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
     """CONV_2D: dense weights on the Cortex-M kernel run the DSP convolution (its own fit), sparse row
     forms the four-pixel sparse convolution (a fit per encoding); the portable kernel runs the
@@ -1830,7 +1845,7 @@ def _conv_cost(op, model, core, kernel, live_fraction) -> OpCost:
     if isinstance(w, DenseMatrix) and kernel == "cortex-m":
         coef = _conv_coefficients(core, kernel, "CONV_2D_DENSE")
         f = conv_dense_features(op, model)
-        mean = worst = float(sum(c * float(f[n]) for n, c in coef.items()))
+        mean = worst = float(sum(c * float(f[n]) for n, c in coef.items())) + ZP_AFTER_SHIFT * _zp_after_shift(op, f)
         flash = _const_bytes(w.weights)
     elif kernel in ("cortex-m", "helium") and w.encoding in CONV_SPARSE4_ENCODINGS:  # helium links cortex_m/conv_2d.c
         coef = _conv_coefficients(core, "cortex-m", f"CONV_2D_SPARSE4_{w.encoding}")

@@ -131,17 +131,20 @@ def _few_channel_inputs(model, i):
     return x
 
 
-@pytest.mark.parametrize("i", range(len(FEW_CHANNEL)))
-def test_few_channel_conv_matches_predict_on_host(kernel_objects, i, tmp_path):
-    model = _few_channel(i)
+def _single_conv_on_host(kernel_objects, model, x, tmp_path, label):
     project = tfsparse.generate(model, tmp_path / "fw", target="cortex-m4")
-    x = _few_channel_inputs(model, i)
     expected = model.predict(x)
     assert len(np.unique(expected.reshape(INPUTS, -1), axis=0)) > 1
     for impl, objects in kernel_objects.items():
         exe = hostbuild.build_host_model(project, tmp_path / f"host_{impl}", kernel_objects=objects)
         got = hostbuild.run_host_model(exe, x, model.output_tensor.shape[1:])
-        assert np.array_equal(got.reshape(expected.shape), expected), (impl, FEW_CHANNEL[i])
+        assert np.array_equal(got.reshape(expected.shape), expected), (impl, label)
+
+
+@pytest.mark.parametrize("i", range(len(FEW_CHANNEL)))
+def test_few_channel_conv_matches_predict_on_host(kernel_objects, i, tmp_path):
+    model = _few_channel(i)
+    _single_conv_on_host(kernel_objects, model, _few_channel_inputs(model, i), tmp_path, FEW_CHANNEL[i])
 
 
 @pytest.mark.slow
@@ -152,15 +155,60 @@ def test_few_channel_conv_bit_exact_on_qemu(i, target, tmp_path):
     """The same layers through the assembly row-pair loop on QEMU against SparseModel.predict, and the
     cost model's CONV_2D_DENSE prediction within 5% of the layer's QEMU count on the cores it is fitted
     for (the M3 runs the twin's C loop, no DSP extension)."""
+    model = _few_channel(i)
+    _single_conv_on_qemu(model, _few_channel_inputs(model, i), target, tmp_path, FEW_CHANNEL[i])
+
+
+def _single_conv_on_qemu(model, x, target, tmp_path, label):
     from tfsparse import costmodel
 
-    model = _few_channel(i)
-    x = _few_channel_inputs(model, i)
     result = tfsparse.run(tfsparse.generate(model, tmp_path / "fw", target=target), x, kernel_impl="cortex-m")
     expected = model.predict(x)
-    assert np.array_equal(result.outputs.reshape(expected.shape), expected), (target, FEW_CHANNEL[i])
+    assert np.array_equal(result.outputs.reshape(expected.shape), expected), (target, label)
     if target not in ("cortex-m4", "cortex-m7", "cortex-m33"):
         return
     predicted = costmodel.op_cost(model.ops[0], model, target, kernel="cortex-m").instructions
     measured = float(result.layer_instructions.mean(axis=0)[0])
-    assert abs(predicted / measured - 1) < 0.05, (target, FEW_CHANNEL[i], predicted, measured)
+    assert abs(predicted / measured - 1) < 0.05, (target, label, predicted, measured)
+
+
+# Dense convs with a channel shift below -23 (a pruned layer's near-empty filter gets one from TFLite's
+# converter) and a nonzero output zero point: the Cortex-M kernel runs them through the assembly loop
+# that adds the zero point after the shift (pairs_dsp_zp) instead of folding it into the requantization
+# (which fits int32 only for shifts >= -23). (h, w, cin, cout, k, padding, zero point, activation).
+DEEP_SHIFT = [(12, 12, 16, 16, 3, "SAME", 5, (-128, 127)), (10, 10, 64, 64, 1, "VALID", -20, (-20, 127)),
+              (28, 28, 1, 16, 3, "VALID", 17, (-128, 80)), (9, 8, 5, 7, 3, "SAME", -3, (-128, 127))]
+
+
+def _deep_shift(i: int) -> SparseModel:
+    h, w, cin, cout, k, padding, zp, act = DEEP_SHIFT[i]
+    b = _graphs._Builder(np.random.default_rng(3000 + i))
+    b.activation = lambda: act
+    x = b.tensor("input", (1, h, w, cin))
+    y = b.conv(x, cout, (k, k), (1, 1), (1, 1), padding, encoding="dense", density=1.0)
+    op = b.ops[-1]
+    b.tensors[y].quantization.zero_point[0] = op.output_zero_point = zp
+    op.shift[[1, cout - 2]] = [-26, -31]
+    return SparseModel(f"deep_shift_{i}", b.tensors, b.ops, x, y, source="<deep shift>", source_sha256="")
+
+
+def test_deep_shift_cases():
+    for i in range(len(DEEP_SHIFT)):
+        op = _deep_shift(i).ops[0]
+        assert op.shift.min() < -23 and (op.shift <= -2).all() and op.output_zero_point != 0
+
+
+@pytest.mark.parametrize("i", range(len(DEEP_SHIFT)))
+def test_deep_shift_conv_matches_predict_on_host(kernel_objects, i, tmp_path):
+    model = _deep_shift(i)
+    _single_conv_on_host(kernel_objects, model, _few_channel_inputs(model, i), tmp_path, DEEP_SHIFT[i])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("i,target", [(0, "cortex-m4"), (1, "cortex-m4"), (2, "cortex-m4"), (3, "cortex-m4"),
+                                      (0, "cortex-m33"), (2, "cortex-m7")])
+def test_deep_shift_conv_bit_exact_on_qemu(i, target, tmp_path):
+    """pairs_dsp_zp (every channel of the layer goes through it) on QEMU against SparseModel.predict, and
+    the cost model's prediction within 5% of QEMU's count."""
+    model = _deep_shift(i)
+    _single_conv_on_qemu(model, _few_channel_inputs(model, i), target, tmp_path, DEEP_SHIFT[i])

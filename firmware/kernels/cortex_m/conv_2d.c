@@ -10,8 +10,9 @@
  * taps % 4 as one zero-padded block; a 1x1 filter without padding expands its columns straight from
  * the input (any stride), interior windows row by row (3x3 over 1 or 3 channels packed from input
  * words; interior pixel pairs of one output row without per-pixel checks), border windows through the
- * shared im2col. With every shift in [-23, -2] (the usual case) one assembly loop (pairs_dsp, called straight
- * from the pixel loop when the channels pair up) runs all row pairs: the MAC loop unrolled by two
+ * shared im2col. With every shift <= -2 (the usual case) one assembly loop (pairs_dsp, called straight
+ * from the pixel loop when the channels pair up; pairs_dsp_zp, 4 instructions more per row pair, when a
+ * shift is below -23, e.g. a pruned layer's near-empty filter) runs all row pairs: the MAC loop unrolled by two
  * blocks, each row's last taps % 4 weights as one in-bounds word (a single last tap, e.g. 3x3 over one
  * channel, as 4 SMLABB), requantization in 5 instructions per output (one SMLAL, tfs_cm_dsp.h's
  * tfs_cmd_mbqm_right identity), SSAT, and only the clamps the activation needs; other layers, an
@@ -23,6 +24,14 @@
 
 #include "../tfs_conv.h"
 #include "tfs_cm_dsp.h"
+
+#if defined(__GNUC__)
+#define CONV_NOINLINE __attribute__((noinline))
+#define CONV_INLINE inline __attribute__((always_inline))
+#else
+#define CONV_NOINLINE
+#define CONV_INLINE inline
+#endif
 
 /* Expand `taps` int8 values into int16 pairs for the DSP loop: for each 4 taps, the words (x0, x2),
  * (x1, x3) (what SXTB16 makes of 4 weight bytes) at words 4q, 4q + 1 of `blocks` (column a) or
@@ -158,12 +167,12 @@ typedef struct {
   const int8_t *out_end;     /* 12: out_a after the last pair (set by the caller) */
   const int32_t *bias;       /* 16: walking from bias_start */
   const int32_t *mult;       /* 20: walking */
-  const int32_t *shift;      /* 24: walking; every shift in [-23, -2] (TFS_RQ) */
+  const int32_t *shift;      /* 24: walking; every shift <= -2 (pairs_dsp: in [-23, -2]) */
   const int8_t *w;           /* 28: walking, row r */
   int32_t taps;              /* 32 */
   int8_t *out_a;             /* 36: walking */
   int8_t *out_b;             /* 40: walking */
-  int32_t zp_k;              /* 44: 2 * output zero point + 1 (TFS_RQ's H adds the zero point) */
+  int32_t zp_term;           /* 44: pairs_dsp: 2 zp + 1 (TFS_RQ's H adds the zero point); pairs_dsp_zp: zp */
   int32_t lo;                /* 48 */
   int32_t hi;                /* 52 */
   int32_t clamp;             /* 56: 0: lo == -128 && hi == 127 (SSAT alone clamps); 1: only lo (hi == 127); 2: both */
@@ -174,6 +183,7 @@ typedef struct {
   const int32_t *shift_start; /* 76 */
   const int8_t *w_start;     /* 80 */
 } pair_state_t;
+typedef void (*pairs_fn_t)(pair_state_t *);
 
 #if TFS_CMD_HAVE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
 #define TFS_CONV_ASM_PAIRS 1
@@ -221,127 +231,144 @@ typedef struct {
  * whole blocks, the last taps % 4 weights of each row as one word read at the row's end and shifted
  * down (never past the row), requantization, zero point, clamp, 4 byte stores. Equal to the C loop
  * of dense_two_columns. */
-static void pairs_dsp(pair_state_t *state) {
-  register pair_state_t *st __asm__("r0") = state;
-  __asm__ volatile(
-      "push {r0}\n\t"
-      "add r1, r0, #68\n\t"
-      "ldm r1, {r2, r3, r4, r5}\n\t"
-      "add r1, r0, #16\n\t"
-      "stm r1, {r2, r3, r4, r5}\n\t"
-      "1:\n\t"
-      "ldr r1, [r0, #16]\n\t"
-      "ldrd r2, r4, [r1], #8\n\t"
-      "str r1, [r0, #16]\n\t"
-      "mov r3, r2\n\t"
-      "mov r5, r4\n\t"
-      "ldrd r6, r1, [r0, #28]\n\t"
-      "add r7, r6, r1\n\t"
-      "ldrd r8, r0, [r0]\n\t"
-      "lsrs r0, r0, #1\n\t" /* whole blocks in twos; an odd one first */
-      "bcc 2f\n\t"
-      TFS_MAC_BLOCK
-      "cmp r0, #0\n\t"
-      "beq 5f\n\t"
-      "2:\n\t"
-      TFS_MAC_BLOCK
-      TFS_MAC_BLOCK
-      "subs r0, r0, #1\n\t"
-      "bne 2b\n\t"
-      "5:\n\t"
-      "ldr r0, [sp]\n\t"
-      "ldr r1, [r0, #60]\n\t"
-      "cbz r1, 4f\n\t"
-      "cmn r1, #3\n\t"
-      "beq 6f\n\t"
-      "ldr r0, [r0, #64]\n\t"
-      "ldrd r9, r10, [r8]\n\t"
-      "ldrd r11, r12, [r8, #8]\n\t"
-      "ldr lr, [r6, r1]\n\t"
-      "lsr lr, lr, r0\n\t"
-      "sxtb16 r8, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r2, r8, r9, r2\n\t"
-      "smlad r2, lr, r10, r2\n\t"
-      "smlad r3, r8, r11, r3\n\t"
-      "smlad r3, lr, r12, r3\n\t"
-      "ldr lr, [r7, r1]\n\t"
-      "lsr lr, lr, r0\n\t"
-      "sxtb16 r8, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r4, r8, r9, r4\n\t"
-      "smlad r4, lr, r10, r4\n\t"
-      "smlad r5, r8, r11, r5\n\t"
-      "smlad r5, lr, r12, r5\n\t"
-      "ldr r0, [sp]\n\t"
-      "add r7, r7, r1\n\t" /* row r + 2 = end of the whole blocks + rest, rest = tail offset + 4 */
-      "add r7, r7, #4\n\t"
-      "b 4f\n\t"
-      "6:\n\t" /* one last tap (rest 1): its column values are the low halves of words 0 and 2 */
-      "ldr r9, [r8]\n\t"
-      "ldr r11, [r8, #8]\n\t"
-      "ldrsb lr, [r6]\n\t"
-      "ldrsb r12, [r7], #1\n\t"
-      "smlabb r2, r9, lr, r2\n\t"
-      "smlabb r3, r11, lr, r3\n\t"
-      "smlabb r4, r9, r12, r4\n\t"
-      "smlabb r5, r11, r12, r5\n\t"
-      "4:\n\t"
-      "str r7, [r0, #28]\n\t"
-      TFS_RQ_BEGIN
-      "ldrd r6, r7, [r0, #20]\n\t"
-      "ldrd r8, r10, [r6], #8\n\t"
-      "ldrd r9, r11, [r7], #8\n\t"
-      "strd r6, r7, [r0, #20]\n\t"
-      "ldr r1, [r0, #44]\n\t"
-      "mvn r9, r9\n\t"
-      "sub r6, r9, #1\n\t"
-      "lsl r6, r1, r6\n\t"
-      "mvn r11, r11\n\t"
-      "sub r7, r11, #1\n\t"
-      "lsl r7, r1, r7\n\t"
-      TFS_RQ("r2", "r8", "r6", "r9", "r12", "lr")
-      TFS_RQ("r3", "r8", "r6", "r9", "r12", "lr")
-      TFS_RQ("r4", "r10", "r7", "r11", "r12", "lr")
-      TFS_RQ("r5", "r10", "r7", "r11", "r12", "lr")
-      "ssat r2, #8, r2\n\t"
-      "ssat r3, #8, r3\n\t"
-      "ssat r4, #8, r4\n\t"
-      "ssat r5, #8, r5\n\t"
-      "ldr r1, [r0, #56]\n\t"
-      "cbz r1, 3f\n\t"
-      TFS_RQ_END TFS_RQ_BEGIN /* straight-line pieces: the clamps run only as the activation needs */
-      "ldr r7, [r0, #48]\n\t"
-      TFS_CLAMP_LO("r2") TFS_CLAMP_LO("r3") TFS_CLAMP_LO("r4") TFS_CLAMP_LO("r5")
-      "cmp r1, #1\n\t"
-      "beq 3f\n\t"
-      TFS_RQ_END TFS_RQ_BEGIN
-      "ldr r8, [r0, #52]\n\t"
-      TFS_CLAMP_HI("r2") TFS_CLAMP_HI("r3") TFS_CLAMP_HI("r4") TFS_CLAMP_HI("r5")
-      TFS_RQ_END
-      "3:\n\t"
-      TFS_RQ_BEGIN
-      "ldrd r9, r10, [r0, #36]\n\t"
-      "strb r2, [r9], #1\n\t"
-      "strb r4, [r9], #1\n\t"
-      "strb r3, [r10], #1\n\t"
-      "strb r5, [r10], #1\n\t"
-      "strd r9, r10, [r0, #36]\n\t"
-      TFS_RQ_END
-      "ldr r1, [r0, #12]\n\t"
-      "cmp r9, r1\n\t"
-      "bne 1b\n\t"
-      "add sp, sp, #4\n\t"
-      : "+r"(st)
-      :
-      : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+#define TFS_PAIRS_DSP(NAME, H_BASE, ZP_ADD) \
+static void NAME(pair_state_t *state) {                                                                   \
+  register pair_state_t *st __asm__("r0") = state;                                                        \
+  __asm__ volatile(                                                                                       \
+      "push {r0}\n\t"                                                                                     \
+      "add r1, r0, #68\n\t"                                                                               \
+      "ldm r1, {r2, r3, r4, r5}\n\t"                                                                      \
+      "add r1, r0, #16\n\t"                                                                               \
+      "stm r1, {r2, r3, r4, r5}\n\t"                                                                      \
+      "1:\n\t"                                                                                            \
+      "ldr r1, [r0, #16]\n\t"                                                                             \
+      "ldrd r2, r4, [r1], #8\n\t"                                                                         \
+      "str r1, [r0, #16]\n\t"                                                                             \
+      "mov r3, r2\n\t"                                                                                    \
+      "mov r5, r4\n\t"                                                                                    \
+      "ldrd r6, r1, [r0, #28]\n\t"                                                                        \
+      "add r7, r6, r1\n\t"                                                                                \
+      "ldrd r8, r0, [r0]\n\t"                                                                             \
+      "lsrs r0, r0, #1\n\t" /* whole blocks in twos; an odd one first */                                  \
+      "bcc 2f\n\t"                                                                                        \
+      TFS_MAC_BLOCK                                                                                       \
+      "cmp r0, #0\n\t"                                                                                    \
+      "beq 5f\n\t"                                                                                        \
+      "2:\n\t"                                                                                            \
+      TFS_MAC_BLOCK                                                                                       \
+      TFS_MAC_BLOCK                                                                                       \
+      "subs r0, r0, #1\n\t"                                                                               \
+      "bne 2b\n\t"                                                                                        \
+      "5:\n\t"                                                                                            \
+      "ldr r0, [sp]\n\t"                                                                                  \
+      "ldr r1, [r0, #60]\n\t"                                                                             \
+      "cbz r1, 4f\n\t"                                                                                    \
+      "cmn r1, #3\n\t"                                                                                    \
+      "beq 6f\n\t"                                                                                        \
+      "ldr r0, [r0, #64]\n\t"                                                                             \
+      "ldrd r9, r10, [r8]\n\t"                                                                            \
+      "ldrd r11, r12, [r8, #8]\n\t"                                                                       \
+      "ldr lr, [r6, r1]\n\t"                                                                              \
+      "lsr lr, lr, r0\n\t"                                                                                \
+      "sxtb16 r8, lr\n\t"                                                                                 \
+      "sxtb16 lr, lr, ror #8\n\t"                                                                         \
+      "smlad r2, r8, r9, r2\n\t"                                                                          \
+      "smlad r2, lr, r10, r2\n\t"                                                                         \
+      "smlad r3, r8, r11, r3\n\t"                                                                         \
+      "smlad r3, lr, r12, r3\n\t"                                                                         \
+      "ldr lr, [r7, r1]\n\t"                                                                              \
+      "lsr lr, lr, r0\n\t"                                                                                \
+      "sxtb16 r8, lr\n\t"                                                                                 \
+      "sxtb16 lr, lr, ror #8\n\t"                                                                         \
+      "smlad r4, r8, r9, r4\n\t"                                                                          \
+      "smlad r4, lr, r10, r4\n\t"                                                                         \
+      "smlad r5, r8, r11, r5\n\t"                                                                         \
+      "smlad r5, lr, r12, r5\n\t"                                                                         \
+      "ldr r0, [sp]\n\t"                                                                                  \
+      "add r7, r7, r1\n\t" /* row r + 2 = end of the whole blocks + rest, rest = tail offset + 4 */       \
+      "add r7, r7, #4\n\t"                                                                                \
+      "b 4f\n\t"                                                                                          \
+      "6:\n\t" /* one last tap (rest 1): its column values are the low halves of words 0 and 2 */         \
+      "ldr r9, [r8]\n\t"                                                                                  \
+      "ldr r11, [r8, #8]\n\t"                                                                             \
+      "ldrsb lr, [r6]\n\t"                                                                                \
+      "ldrsb r12, [r7], #1\n\t"                                                                           \
+      "smlabb r2, r9, lr, r2\n\t"                                                                         \
+      "smlabb r3, r11, lr, r3\n\t"                                                                        \
+      "smlabb r4, r9, r12, r4\n\t"                                                                        \
+      "smlabb r5, r11, r12, r5\n\t"                                                                       \
+      "4:\n\t"                                                                                            \
+      "str r7, [r0, #28]\n\t"                                                                             \
+      TFS_RQ_BEGIN                                                                                        \
+      "ldrd r6, r7, [r0, #20]\n\t"                                                                        \
+      "ldrd r8, r10, [r6], #8\n\t"                                                                        \
+      "ldrd r9, r11, [r7], #8\n\t"                                                                        \
+      "strd r6, r7, [r0, #20]\n\t"                                                                        \
+      H_BASE                                                                                              \
+      "mvn r9, r9\n\t"                                                                                    \
+      "sub r6, r9, #1\n\t"                                                                                \
+      "lsl r6, r1, r6\n\t"                                                                                \
+      "mvn r11, r11\n\t"                                                                                  \
+      "sub r7, r11, #1\n\t"                                                                               \
+      "lsl r7, r1, r7\n\t"                                                                                \
+      TFS_RQ("r2", "r8", "r6", "r9", "r12", "lr")                                                         \
+      TFS_RQ("r3", "r8", "r6", "r9", "r12", "lr")                                                         \
+      TFS_RQ("r4", "r10", "r7", "r11", "r12", "lr")                                                       \
+      TFS_RQ("r5", "r10", "r7", "r11", "r12", "lr")                                                       \
+      ZP_ADD                                                                                              \
+      "ssat r2, #8, r2\n\t"                                                                               \
+      "ssat r3, #8, r3\n\t"                                                                               \
+      "ssat r4, #8, r4\n\t"                                                                               \
+      "ssat r5, #8, r5\n\t"                                                                               \
+      "ldr r1, [r0, #56]\n\t"                                                                             \
+      "cbz r1, 3f\n\t"                                                                                    \
+      TFS_RQ_END TFS_RQ_BEGIN /* straight-line pieces: the clamps run only as the activation needs */     \
+      "ldr r7, [r0, #48]\n\t"                                                                             \
+      TFS_CLAMP_LO("r2") TFS_CLAMP_LO("r3") TFS_CLAMP_LO("r4") TFS_CLAMP_LO("r5")                         \
+      "cmp r1, #1\n\t"                                                                                    \
+      "beq 3f\n\t"                                                                                        \
+      TFS_RQ_END TFS_RQ_BEGIN                                                                             \
+      "ldr r8, [r0, #52]\n\t"                                                                             \
+      TFS_CLAMP_HI("r2") TFS_CLAMP_HI("r3") TFS_CLAMP_HI("r4") TFS_CLAMP_HI("r5")                         \
+      TFS_RQ_END                                                                                          \
+      "3:\n\t"                                                                                            \
+      TFS_RQ_BEGIN                                                                                        \
+      "ldrd r9, r10, [r0, #36]\n\t"                                                                       \
+      "strb r2, [r9], #1\n\t"                                                                             \
+      "strb r4, [r9], #1\n\t"                                                                             \
+      "strb r3, [r10], #1\n\t"                                                                            \
+      "strb r5, [r10], #1\n\t"                                                                            \
+      "strd r9, r10, [r0, #36]\n\t"                                                                       \
+      TFS_RQ_END                                                                                          \
+      "ldr r1, [r0, #12]\n\t"                                                                             \
+      "cmp r9, r1\n\t"                                                                                    \
+      "bne 1b\n\t"                                                                                        \
+      "add sp, sp, #4\n\t"                                                                                \
+      : "+r"(st)                                                                                          \
+      :                                                                                                   \
+      : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
 }
+/* pairs_dsp: every shift in [-23, -2], the zero point folded into H (state zp_term = 2 zp + 1); pairs_dsp_zp:
+ * any shift <= -2 (H = 2^(e-2) would not fit int32 with the zero point folded in for e > 23), the zero
+ * point (state zp_term = zp) added after the shift, 4 instructions more per row pair. */
+TFS_PAIRS_DSP(pairs_dsp, "ldr r1, [r0, #44]\n\t", "")
+TFS_PAIRS_DSP(pairs_dsp_zp, "movs r1, #1\n\t",
+              "ldr r6, [r0, #44]\n\t"
+              "add r2, r2, r6\n\t"
+              "add r3, r3, r6\n\t"
+              "add r4, r4, r6\n\t"
+              "add r5, r5, r6\n\t")
+#undef TFS_PAIRS_DSP
 #undef TFS_RQ
 #undef TFS_MAC_BLOCK
 #undef TFS_CLAMP_LO
 #undef TFS_CLAMP_HI
+#define TFS_PAIRS_FN(f) f
+#define TFS_PAIRS_FOLD(f) ((f) == pairs_dsp)
 #else
 #define TFS_CONV_ASM_PAIRS 0
+#define TFS_PAIRS_FN(f) NULL
+#define TFS_PAIRS_FOLD(f) 0
 #endif
 
 /* Two columns (expand_column layout, ceil(taps / 4) blocks) times every output channel: out_a, out_b
@@ -350,7 +377,7 @@ static void pairs_dsp(pair_state_t *state) {
  * blocks: the up to 3 weight bytes read past such a row belong to the next row and meet zero taps.
  * The last pair reads its last block through tail_word instead (never past the array). */
 static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, int8_t *out_a, int8_t *out_b,
-                              pair_state_t *st) {
+                              pair_state_t *st, pairs_fn_t pairs) {
   const int32_t rows = fc->rows, taps = fc->cols, blocks = taps >> 2, rest = taps & 3;
   const int32_t *tail = cols + 4 * blocks;
   const int32_t out_params[3] = {fc->output_zero_point, fc->activation_min, fc->activation_max};
@@ -360,7 +387,7 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
 #if TFS_CONV_ASM_PAIRS
   if (st != NULL) {
     st->out_a = out_a, st->out_b = out_b, st->out_end = out_a + 2 * (rows >> 1);
-    pairs_dsp(st);
+    pairs(st);
     if ((rows & 1) == 0) {
       return;
     }
@@ -368,7 +395,7 @@ static void dense_two_columns(const tfs_fc_params_t *fc, const int32_t *cols, in
     inner = 0, first = rows - 1;
   }
 #else
-  (void)st;
+  (void)st, (void)pairs;
 #endif
   for (int32_t k = inner; k > 0; --k) {
     int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
@@ -510,7 +537,8 @@ static void dense_column(const tfs_conv_params_t *p, const column_plan_t *plan, 
  * the same place). Scratch (within TFS_CONV_2D_SCRATCH_BYTES): the interleaved blocks of both columns
  * (16 * ceil(taps / 4) bytes), then the int8 im2col column. A 1x1 filter without padding (any stride)
  * expands its columns straight from the input. */
-static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, int32_t *scratch) {
+static CONV_INLINE void eval_dense_with(const tfs_conv_params_t *p, const int8_t *input, int8_t *output,
+                                        int32_t *scratch, int asm_pairs, pairs_fn_t pairs) {
   const tfs_window_t *w = &p->window;
   const int32_t taps = p->fc.cols, cout = w->output_channels, ow = w->output_width;
   const int32_t pixels = w->output_height * ow;
@@ -518,15 +546,11 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
   const size_t step_x = (size_t)w->stride_width * (size_t)taps;
   const size_t step_y = (size_t)w->stride_height * (size_t)w->input_width * (size_t)taps;
   int8_t *staging = (int8_t *)(scratch + 4 * ((taps + 3) >> 2));
-  /* The assembly row-pair loop (pairs_dsp) applies when every channel's shift is in [-23, -2], taps >= 4 and
-   * there are 2 or more channels; `st` is its state, NULL otherwise. */
+  /* `st`: the assembly row-pair loop's state, NULL without it (eval_dense). */
   const tfs_fc_params_t *fc = &p->fc;
   const int32_t rest = taps & 3;
-  int asm_pairs = TFS_CONV_ASM_PAIRS && taps >= 4 && cout >= 2;
-  for (int32_t r = 0; r < cout; ++r) {
-    asm_pairs &= fc->shift[r] <= -2 && fc->shift[r] >= -23;
-  }
-  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL, 2 * fc->output_zero_point + 1,
+  pair_state_t state = {scratch, taps >> 2, rest, NULL, NULL, NULL, NULL, NULL, taps, NULL, NULL,
+                        TFS_PAIRS_FOLD(pairs) ? 2 * fc->output_zero_point + 1 : fc->output_zero_point,
                         fc->activation_min, fc->activation_max, fc->activation_max == 127 ? fc->activation_min != -128 : 2,
                         rest != 0 ? rest - 4 : 0, 8 * (4 - rest), fc->bias, fc->multiplier, fc->shift, fc->values};
   pair_state_t *st = asm_pairs ? &state : NULL;
@@ -538,7 +562,7 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
       expand_two_columns(input + (size_t)i * (size_t)taps, input + (size_t)j * (size_t)taps, taps, scratch);
       state.out_a = output + (size_t)i * (size_t)cout, state.out_b = output + (size_t)j * (size_t)cout;
       state.out_end = state.out_a + cout;
-      pairs_dsp(&state);
+      pairs(&state);
     }
     return;
   }
@@ -577,16 +601,34 @@ static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *
 #if TFS_CONV_ASM_PAIRS
     if (st != NULL && (cout & 1) == 0) { /* dense_two_columns' assembly case, called directly */
       st->out_a = out_a, st->out_b = out_b, st->out_end = out_a + cout;
-      pairs_dsp(st);
+      pairs(st);
     } else
 #endif
     {
-      dense_two_columns(&p->fc, scratch, out_a, out_b, st);
+      dense_two_columns(&p->fc, scratch, out_a, out_b, st, pairs);
     }
     oy = oy_j, ox = ox_j + 1;
     if (ox == ow) {
       oy += 1, ox = 0;
     }
+  }
+}
+
+/* The assembly row-pair loops apply when every channel's shift is <= -2, taps >= 4 and there are 2 or
+ * more channels: pairs_dsp (zero point folded into the requantization) when every shift is also >= -23,
+ * else pairs_dsp_zp. Each gets its own copy of the pixel loops (direct calls, chosen once per layer). */
+static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, int32_t *scratch) {
+  const tfs_fc_params_t *fc = &p->fc;
+  const int32_t cout = p->window.output_channels;
+  int asm_pairs = TFS_CONV_ASM_PAIRS && fc->cols >= 4 && cout >= 2, fold = 1;
+  for (int32_t r = 0; r < cout; ++r) {
+    asm_pairs &= fc->shift[r] <= -2;
+    fold &= fc->shift[r] >= -23;
+  }
+  if (fold || !asm_pairs) {
+    eval_dense_with(p, input, output, scratch, asm_pairs, TFS_PAIRS_FN(pairs_dsp));
+  } else {
+    eval_dense_with(p, input, output, scratch, asm_pairs, TFS_PAIRS_FN(pairs_dsp_zp));
   }
 }
 
@@ -617,14 +659,6 @@ typedef struct {
   const int32_t *shift;
   int32_t zp, k, lo, hi, full_range;
 } conv_requant_t;
-
-#if defined(__GNUC__)
-#define CONV_NOINLINE __attribute__((noinline))
-#define CONV_INLINE inline __attribute__((always_inline))
-#else
-#define CONV_NOINLINE
-#define CONV_INLINE inline
-#endif
 
 /* One lane's output, fast form (e2 = -2 - shift >= 0), before the activation clamp. */
 static CONV_INLINE int32_t conv_fast1(int32_t acc, int32_t m, int32_t e2, int32_t k) {
