@@ -617,18 +617,21 @@ static CONV_INLINE void eval_dense_with(const tfs_conv_params_t *p, const int8_t
 /* The assembly row-pair loops apply when every channel's shift is <= -2, taps >= 4 and there are 2 or
  * more channels: pairs_dsp (zero point folded into the requantization) when every shift is also >= -23,
  * else pairs_dsp_zp. Each gets its own copy of the pixel loops (direct calls, chosen once per layer). */
-static void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, int32_t *scratch) {
+static CONV_NOINLINE void eval_dense(const tfs_conv_params_t *p, const int8_t *input, int8_t *output, int32_t *scratch) {
   const tfs_fc_params_t *fc = &p->fc;
   const int32_t cout = p->window.output_channels;
-  int asm_pairs = TFS_CONV_ASM_PAIRS && fc->cols >= 4 && cout >= 2, fold = 1;
+  const int can = TFS_CONV_ASM_PAIRS && fc->cols >= 4 && cout >= 2;
+  int fold = can, deep = can; /* the common case scans the shifts once */
   for (int32_t r = 0; r < cout; ++r) {
-    asm_pairs &= fc->shift[r] <= -2;
-    fold &= fc->shift[r] >= -23;
+    fold &= fc->shift[r] <= -2 && fc->shift[r] >= -23;
   }
-  if (fold || !asm_pairs) {
-    eval_dense_with(p, input, output, scratch, asm_pairs, TFS_PAIRS_FN(pairs_dsp));
+  for (int32_t r = 0; r < cout && !fold && deep; ++r) {
+    deep &= fc->shift[r] <= -2;
+  }
+  if (fold || !deep) {
+    eval_dense_with(p, input, output, scratch, fold, TFS_PAIRS_FN(pairs_dsp));
   } else {
-    eval_dense_with(p, input, output, scratch, asm_pairs, TFS_PAIRS_FN(pairs_dsp_zp));
+    eval_dense_with(p, input, output, scratch, 1, TFS_PAIRS_FN(pairs_dsp_zp));
   }
 }
 
