@@ -265,7 +265,8 @@ def fit_all(raw: dict):
                         s[0].append({"op": 1.0})
                         s[1].append(float(means[k]))
             for (kern, enc), (fx, fy) in samples.items():
-                _fit_one(table, info, (core, kern, enc), costmodel.FEATURES[(kern, enc)], fx, fy)
+                names = costmodel.CORE_FEATURES.get((core, kern, enc), costmodel.FEATURES[(kern, enc)])
+                _fit_one(table, info, (core, kern, enc), names, fx, fy)
             (n1, o1), (n2, o2) = overhead[:2]
             per_op = (o1 - o2) / (n1 - n2)
             table[(core, kernel, "GRAPH")] = {"op": round(per_op, 4), "graph": round(o1 - per_op * n1, 4)}

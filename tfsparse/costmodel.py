@@ -31,7 +31,7 @@ from .converter.csr import coordinates
 from .converter.ir import CSRMatrix, DenseMatrix
 from .converter.quant_math import multiply_by_quantized_multiplier, saturating_rounding_doubling_high_mul
 
-__all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "CONV_COEFFICIENTS", "conv_geometry", "FEATURES", "COEFFICIENTS", "fc_features",
+__all__ = ["OpCost", "op_cost", "COST_FUNCTIONS", "CONV_COEFFICIENTS", "conv_geometry", "FEATURES", "CORE_FEATURES", "COEFFICIENTS", "fc_features",
            "predict_instructions", "CostModelError", "GRAPH_COEFFICIENTS", "GRAPH_FEATURES", "graph_features", "logistic_activity", "softmax_activity", "input_activity", "recorded_activity"]
 
 
@@ -68,13 +68,10 @@ FEATURES.update({
     ("cortex-m", "rel8"): ("op", "rows", "rows_nz", "nnz", "escapes", "e_div4", "e_rem4", "e_div4_any", "e_rem4_any",
                            "chunks"),
     ("portable", "rel4"): ("op", "rows", "rows_nz", "nnz", "escapes", "r4_peel", "p4_pairs", "r4_last"),
-    # rel4 on DSP cores (assembly, 16-bit row pointers): whole words without an escape, with one ("r4_esc1")
-    # or more ("r4_escn"), loop iterations over pairs of words ("r4_pairs"), each row's last partial word
-    # ("r4_tails", its entries "r4_tail_n", "r4_tail_esc" when it holds an escape); the C loop of cores
-    # without DSP keeps the other features.
-    ("cortex-m", "rel4"): ("op", "rows", "rows_nz", "nnz", "escapes", "r4_peel", "r4_words", "r4_bytes", "r4_last",
-                           "r4_words_any", "r4_bytes_any", "chunks", "r4_esc1", "r4_escn", "r4_pairs", "r4_tails",
-                           "r4_tail_n", "r4_tail_esc"),
+    # rel4 on DSP cores runs assembly (16-bit row pointers) whose paths depend on where the escapes fall:
+    # "r4_asm" counts its row loop's instructions path by path (see _rel4_word_features); the rest is the
+    # call, the requantization (rows) and the chunks. Cores without DSP run the C loop (CORE_FEATURES).
+    ("cortex-m", "rel4"): ("op", "rows", "rows_nz", "chunks", "r4_asm"),
     # blk8: one run of 8-bit indices per (row, 255-column block); runs counted like abs rows.
     ("portable", "blk8"): ("op", "rows", "row_blocks", "runs_nz", "nnz"),
     # blk8 and csc8 on DSP cores: assembly, a TBH per run and a plain loop for a run's entries past 64
@@ -95,6 +92,10 @@ FEATURES.update({
     ("any", "SOFTMAX"): ("op", "elems", "live", "exp_bits"),
     ("any", "RESHAPE"): ("op",),
 })
+#: (core, kernel, encoding) fitted on other features than FEATURES[(kernel, encoding)]: the Cortex-M
+#: kernel on cores without the DSP extension runs rel4's C loop (words of eight gaps, then bytes).
+CORE_FEATURES = {("cortex-m3", "cortex-m", "rel4"): ("op", "rows", "rows_nz", "nnz", "escapes", "r4_peel", "r4_words",
+                                                     "r4_bytes", "r4_last", "r4_words_any", "r4_bytes_any", "chunks")}
 for _enc in ("abs_u8", "abs_u16"):
     FEATURES[("helium", _enc)] = FEATURES[("cortex-m", _enc)] + ("m_op", "m_rows", "m_rows_nz", "m_steps")
 for _enc in ("abs_u32", "rel8", "rel4", "blk8", "csc8"):
@@ -201,24 +202,18 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                       'd_single': 6.9711,
                                       'op': 92.0281,
                                       'pairs': 104.9725},
- ('cortex-m3', 'cortex-m', 'rel4'): {'chunks': 37.5814,
-                                     'escapes': 3.3175,
-                                     'nnz': 7.6826,
-                                     'op': 106.6511,
-                                     'r4_bytes': 0.1146,
+ ('cortex-m3', 'cortex-m', 'rel4'): {'chunks': 47.5455,
+                                     'escapes': 3.3019,
+                                     'nnz': 7.0761,
+                                     'op': 97.0877,
+                                     'r4_bytes': 2.6217,
                                      'r4_bytes_any': 0.0,
-                                     'r4_esc1': 0.0,
-                                     'r4_escn': 3.8777,
                                      'r4_last': 0.0,
-                                     'r4_pairs': 0.0,
-                                     'r4_peel': 11.2784,
-                                     'r4_tail_esc': 3.9832,
-                                     'r4_tail_n': 0.0,
-                                     'r4_tails': 0.0,
-                                     'r4_words': 6.7674,
-                                     'r4_words_any': 2.4307,
-                                     'rows': 63.0415,
-                                     'rows_nz': 4.5581},
+                                     'r4_peel': 10.9249,
+                                     'r4_words': 11.562,
+                                     'r4_words_any': 3.2333,
+                                     'rows': 63.0754,
+                                     'rows_nz': 3.5479},
  ('cortex-m3', 'cortex-m', 'rel8'): {'chunks': 59.074,
                                      'e_div4': 35.9954,
                                      'e_div4_any': 6.9455,
@@ -324,24 +319,11 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                        'd_single': 7.9933,
                                        'op': 88.0086,
                                        'pairs': 70.9884},
- ('cortex-m33', 'cortex-m', 'rel4'): {'chunks': 12.4292,
-                                      'escapes': 0.0,
-                                      'nnz': 3.0863,
-                                      'op': 136.4279,
-                                      'r4_bytes': 0.0,
-                                      'r4_bytes_any': 6.9371,
-                                      'r4_esc1': 4.6667,
-                                      'r4_escn': 22.6809,
-                                      'r4_last': 4.777,
-                                      'r4_pairs': 4.0142,
-                                      'r4_peel': 0.0,
-                                      'r4_tail_esc': 15.2701,
-                                      'r4_tail_n': 0.0,
-                                      'r4_tails': 0.0,
-                                      'r4_words': 11.1106,
-                                      'r4_words_any': 0.0,
-                                      'rows': 30.4168,
-                                      'rows_nz': 32.6451},
+ ('cortex-m33', 'cortex-m', 'rel4'): {'chunks': 26.8835,
+                                      'op': 124.5381,
+                                      'r4_asm': 0.9899,
+                                      'rows': 14.5361,
+                                      'rows_nz': 5.8466},
  ('cortex-m33', 'cortex-m', 'rel8'): {'chunks': 54.4155,
                                       'e_div4': 35.9967,
                                       'e_div4_any': 7.0515,
@@ -447,24 +429,11 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                       'd_single': 7.9765,
                                       'op': 91.0209,
                                       'pairs': 70.9775},
- ('cortex-m4', 'cortex-m', 'rel4'): {'chunks': 12.3156,
-                                     'escapes': 0.0,
-                                     'nnz': 3.1924,
-                                     'op': 138.3157,
-                                     'r4_bytes': 0.0,
-                                     'r4_bytes_any': 6.4068,
-                                     'r4_esc1': 4.4049,
-                                     'r4_escn': 23.3325,
-                                     'r4_last': 4.1764,
-                                     'r4_pairs': 4.0183,
-                                     'r4_peel': 0.0,
-                                     'r4_tail_esc': 15.6577,
-                                     'r4_tail_n': 0.0,
-                                     'r4_tails': 0.0,
-                                     'r4_words': 10.2597,
-                                     'r4_words_any': 0.0,
-                                     'rows': 30.4531,
-                                     'rows_nz': 32.8827},
+ ('cortex-m4', 'cortex-m', 'rel4'): {'chunks': 27.0097,
+                                     'op': 126.2217,
+                                     'r4_asm': 0.9901,
+                                     'rows': 14.5711,
+                                     'rows_nz': 5.7556},
  ('cortex-m4', 'cortex-m', 'rel8'): {'chunks': 56.0,
                                      'e_div4': 44.0,
                                      'e_div4_any': 6.0,
@@ -570,24 +539,11 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                        'd_single': 0.0,
                                        'op': 89.5125,
                                        'pairs': 71.9395},
- ('cortex-m55', 'cortex-m', 'rel4'): {'chunks': 33.5982,
-                                      'escapes': 0.0,
-                                      'nnz': 0.0,
-                                      'op': 122.2782,
-                                      'r4_bytes': 6.9491,
-                                      'r4_bytes_any': 11.6901,
-                                      'r4_esc1': 0.0,
-                                      'r4_escn': 0.0,
-                                      'r4_last': 12.07,
-                                      'r4_pairs': 0.0,
-                                      'r4_peel': 0.0,
-                                      'r4_tail_esc': 0.0,
-                                      'r4_tail_n': 0.0,
-                                      'r4_tails': 0.0,
-                                      'r4_words': 36.9055,
-                                      'r4_words_any': 2.9404,
-                                      'rows': 31.2367,
-                                      'rows_nz': 22.2526},
+ ('cortex-m55', 'cortex-m', 'rel4'): {'chunks': 39.9998,
+                                      'op': 122.8028,
+                                      'r4_asm': 0.9895,
+                                      'rows': 14.6967,
+                                      'rows_nz': 0.6001},
  ('cortex-m55', 'cortex-m', 'rel8'): {'chunks': 53.5314,
                                       'e_div4': 36.0019,
                                       'e_div4_any': 7.9185,
@@ -662,24 +618,11 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                     'zero_quad_blocks_bn': 0.0,
                                     'zero_quads': 17.8351},
  ('cortex-m55', 'helium', 'dense'): {'op': 75.4222, 'rows': 35.9954, 'v16': 15.9989},
- ('cortex-m55', 'helium', 'rel4'): {'chunks': 33.9495,
-                                    'escapes': 0.0,
-                                    'nnz': 0.0,
-                                    'op': 140.9696,
-                                    'r4_bytes': 6.9694,
-                                    'r4_bytes_any': 11.6653,
-                                    'r4_esc1': 0.0,
-                                    'r4_escn': 0.0,
-                                    'r4_last': 11.6562,
-                                    'r4_pairs': 0.0,
-                                    'r4_peel': 0.0,
-                                    'r4_tail_esc': 0.0,
-                                    'r4_tail_n': 0.0,
-                                    'r4_tails': 0.0,
-                                    'r4_words': 36.8777,
-                                    'r4_words_any': 2.9625,
-                                    'rows': 31.2127,
-                                    'rows_nz': 22.4799},
+ ('cortex-m55', 'helium', 'rel4'): {'chunks': 40.3808,
+                                    'op': 141.4536,
+                                    'r4_asm': 0.9898,
+                                    'rows': 14.6769,
+                                    'rows_nz': 0.5767},
  ('cortex-m55', 'helium', 'rel8'): {'chunks': 52.5025,
                                     'e_div4': 36.0018,
                                     'e_div4_any': 7.9558,
@@ -785,24 +728,11 @@ COEFFICIENTS = {('cortex-m0', 'any', 'RESHAPE'): {'op': 3.024},
                                       'd_single': 7.9415,
                                       'op': 89.048,
                                       'pairs': 75.7552},
- ('cortex-m7', 'cortex-m', 'rel4'): {'chunks': 12.224,
-                                     'escapes': 0.0,
-                                     'nnz': 3.1594,
-                                     'op': 134.3659,
-                                     'r4_bytes': 0.0,
-                                     'r4_bytes_any': 6.5189,
-                                     'r4_esc1': 4.4512,
-                                     'r4_escn': 23.09,
-                                     'r4_last': 4.2285,
-                                     'r4_pairs': 4.2617,
-                                     'r4_peel': 0.0,
-                                     'r4_tail_esc': 15.6583,
-                                     'r4_tail_n': 0.0,
-                                     'r4_tails': 0.0,
-                                     'r4_words': 10.403,
-                                     'r4_words_any': 0.0,
-                                     'rows': 30.4552,
-                                     'rows_nz': 32.8612},
+ ('cortex-m7', 'cortex-m', 'rel4'): {'chunks': 26.7272,
+                                     'op': 122.4594,
+                                     'r4_asm': 0.99,
+                                     'rows': 14.5634,
+                                     'rows_nz': 5.8076},
  ('cortex-m7', 'cortex-m', 'rel8'): {'chunks': 59.0,
                                      'e_div4': 44.0,
                                      'e_div4_any': 6.0,
@@ -916,8 +846,8 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
                               'max_rel_error': 0.0001,
                               'mean_instructions': 91426.6,
                               'samples': 24},
- 'cortex-m3/cortex-m/rel4': {'max_abs_error': 211.2,
-                             'max_rel_error': 0.0034,
+ 'cortex-m3/cortex-m/rel4': {'max_abs_error': 245.2,
+                             'max_rel_error': 0.0069,
                              'mean_instructions': 28596.2,
                              'samples': 21},
  'cortex-m3/cortex-m/rel8': {'max_abs_error': 24.1,
@@ -988,8 +918,8 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
                                'max_rel_error': 0.0001,
                                'mean_instructions': 45472.4,
                                'samples': 25},
- 'cortex-m33/cortex-m/rel4': {'max_abs_error': 266.0,
-                              'max_rel_error': 0.0186,
+ 'cortex-m33/cortex-m/rel4': {'max_abs_error': 1055.7,
+                              'max_rel_error': 0.0329,
                               'mean_instructions': 17178.2,
                               'samples': 21},
  'cortex-m33/cortex-m/rel8': {'max_abs_error': 8.2,
@@ -1060,8 +990,8 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
                               'max_rel_error': 0.0001,
                               'mean_instructions': 45475.4,
                               'samples': 25},
- 'cortex-m4/cortex-m/rel4': {'max_abs_error': 246.5,
-                             'max_rel_error': 0.0173,
+ 'cortex-m4/cortex-m/rel4': {'max_abs_error': 1031.2,
+                             'max_rel_error': 0.0317,
                              'mean_instructions': 17180.1,
                              'samples': 21},
  'cortex-m4/cortex-m/rel8': {'max_abs_error': 0.0,
@@ -1132,8 +1062,8 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
                                'max_rel_error': 0.0004,
                                'mean_instructions': 20473.0,
                                'samples': 12},
- 'cortex-m55/cortex-m/rel4': {'max_abs_error': 0.0,
-                              'max_rel_error': 0.0,
+ 'cortex-m55/cortex-m/rel4': {'max_abs_error': 32.6,
+                              'max_rel_error': 0.0118,
                               'mean_instructions': 4215.5,
                               'samples': 9},
  'cortex-m55/cortex-m/rel8': {'max_abs_error': 5.9,
@@ -1164,8 +1094,8 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
                              'max_rel_error': 0.0003,
                              'mean_instructions': 11508.2,
                              'samples': 12},
- 'cortex-m55/helium/rel4': {'max_abs_error': 0.0,
-                            'max_rel_error': 0.0,
+ 'cortex-m55/helium/rel4': {'max_abs_error': 31.6,
+                            'max_rel_error': 0.0102,
                             'mean_instructions': 4234.6,
                             'samples': 9},
  'cortex-m55/helium/rel8': {'max_abs_error': 4.8,
@@ -1236,8 +1166,8 @@ FIT_INFO = {'cortex-m0/any/RESHAPE': {'max_abs_error': 0.0,
                               'max_rel_error': 0.0005,
                               'mean_instructions': 45549.1,
                               'samples': 25},
- 'cortex-m7/cortex-m/rel4': {'max_abs_error': 252.7,
-                             'max_rel_error': 0.0175,
+ 'cortex-m7/cortex-m/rel4': {'max_abs_error': 1041.9,
+                             'max_rel_error': 0.0321,
                              'mean_instructions': 17176.1,
                              'samples': 21},
  'cortex-m7/cortex-m/rel8': {'max_abs_error': 0.0,
@@ -1393,19 +1323,40 @@ def fc_features(weights, kernel: str, batches: int = 1, live_fraction=None) -> d
 
 
 def _rel4_word_features(weights, first, rest) -> dict:
-    """The Cortex-M rel4 assembly's word paths: per row, ``rest`` entries from entry ``first`` (after a
-    first gap on a high nibble) go as whole words of eight gaps, then a partial word."""
+    """``r4_asm``: the instructions of the Cortex-M rel4 assembly's row loop (tfs_cm_rel4_rows in
+    firmware/kernels/cortex_m/fully_connected.c), path by path. Per row, ``rest`` entries from entry
+    ``first`` (after a first gap on a high nibble) go as whole words of eight gaps, two words per loop,
+    then a partial word: an escape-free word takes 37 instructions, a word with one escape 43 (+1 as the
+    first of a pair), one with several 38 (+1) plus 3 per nonzero, a loop over a pair 2; the partial
+    word 16 + 4 per gap, or with an escape 16 + 3 per gap + 3 per nonzero; a row 31 (30 with an odd
+    word count), 16 when empty; a first gap on a high nibble 5, + 3 unless it is the escape."""
     packed = np.asarray(weights.indices, np.uint8)
     esc = np.stack([(packed & 15) == 15, (packed >> 4) == 15], axis=1).reshape(-1).astype(np.int64)
     cum = np.concatenate([[0], np.cumsum(esc)])
     words = rest >> 3
-    k = np.repeat(np.arange(len(words)), words)  # one item per whole word
-    w0 = first[k] + 8 * (np.arange(int(words.sum())) - np.repeat(np.cumsum(words) - words, words))
+    n_words = int(words.sum())
+    row_of = np.repeat(np.arange(len(words)), words)
+    index = np.arange(n_words) - np.repeat(np.cumsum(words) - words, words)  # word k of its row
+    w0 = first[row_of] + 8 * index
     per_word = cum[w0 + 8] - cum[w0]
+    # The loop starts at copy B with an odd word count: copy A holds the even-numbered words of its row.
+    copy_a = ((index + (words[row_of] & 1)) & 1) == 0
+    one, several = per_word == 1, per_word > 1
+    word_cost = (37 * (per_word == 0) + (43 + copy_a) * one + (38 + copy_a + 3 * (8 - per_word)) * several).sum()
+    pairs = int(((words + 1) >> 1).sum())
+    rem = rest & 7
     tail0 = first + 8 * words
-    tail_esc = (cum[first + rest] - cum[tail0]) > 0
-    return dict(r4_esc1=int((per_word == 1).sum()), r4_escn=int((per_word > 1).sum()), r4_pairs=int(((words + 1) >> 1).sum()),
-                r4_tails=int(((rest & 7) > 0).sum()), r4_tail_n=int((rest & 7).sum()), r4_tail_esc=int(tail_esc.sum()))
+    tail_esc_count = cum[first + rest] - cum[tail0]
+    tail_esc = tail_esc_count > 0
+    tail_cost = np.where(rem == 0, 0, np.where(tail_esc, 16 + 3 * rem + 3 * (rem - tail_esc_count), 16 + 4 * rem)).sum()
+    peel = first - weights.row_ptr.astype(np.int64)[:-1][: len(first)]  # 1 where the row starts on a high nibble
+    peel_esc = np.zeros_like(peel)
+    odd = peel > 0
+    peel_esc[odd] = esc[first[odd] - 1]
+    entries = np.diff(weights.row_ptr.astype(np.int64))
+    nonempty = entries > 0
+    row_cost = np.where(nonempty, 31 - (words & 1), 16).sum() + (5 * peel + 3 * (peel - peel_esc)).sum()
+    return dict(r4_asm=float(word_cost + 2 * pairs + tail_cost + row_cost))
 
 
 def _helium_features(weights, f: dict) -> dict:

@@ -8,7 +8,8 @@
  * SXTB16 of the byte-rotated word) and summed with SMLAD, two products per instruction.
  * Blocked rows (TFS_ENC_BLK8): one run per 255-column block. Columns (TFS_ENC_CSC8): a word of four
  * inputs at the zero point skips four columns; a live column scatters into int32 accumulators. On DSP
- * cores both loops are Thumb-2 assembly (one TBH per run into an unrolled body, see below).
+ * cores both loops are Thumb-2 assembly (one TBH per run into an unrolled body, see below), and so are
+ * rel4's rows (16-bit row pointers): one UXTAB per gap, see tfs_cm_rel4_rows.
  * Requantization: TFLM's MultiplyByQuantizedMultiplier with double rounding in about 15 instructions
  * per output (see tfs_cm_scaled for why it equals TFLM's formula).
  *
