@@ -18,7 +18,8 @@ table is written into tfsparse/costmodel.py between its BEGIN FITTED / END FITTE
 
     .venv/bin/python benchmarks/costmodel_fit.py [CORE ...]   # ~15 minutes for all; rewrites the table
     .venv/bin/python benchmarks/costmodel_fit.py --refit      # fit again from the stored raw counts
-    (measuring skips firmwares already in the raw counts unless --remeasure: after a kernel change, pass it)
+    (measuring skips firmwares already in the raw counts unless --remeasure: after a kernel change, pass it;
+    --kernel=NAME, repeatable, measures only those kernels and keeps the others' stored counts)
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:
     from tfsparse.codegen.targets import get_target
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="tfsparse-costfit-"))
+    kernels_only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--kernel=")]
     for core, (target_name, per_encoding, width) in CORES.items():
         if only and core not in only:
             continue
@@ -185,6 +187,8 @@ def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:
         per_tick = target.instructions_per_tick
         x = calibration_inputs(per_tick)
         for kernel in target.kernels:
+            if kernels_only and kernel not in kernels_only:
+                continue
             for tag, model in core_models(core, per_encoding, width).items():
                 if f"{core}|{kernel}|{tag}" in raw and "--remeasure" not in sys.argv:
                     continue
@@ -261,7 +265,8 @@ def fit_all(raw: dict):
                         s[0].append({"op": 1.0})
                         s[1].append(float(means[k]))
             for (kern, enc), (fx, fy) in samples.items():
-                _fit_one(table, info, (core, kern, enc), costmodel.FEATURES[(kern, enc)], fx, fy)
+                names = costmodel.CORE_FEATURES.get((core, kern, enc), costmodel.FEATURES[(kern, enc)])
+                _fit_one(table, info, (core, kern, enc), names, fx, fy)
             (n1, o1), (n2, o2) = overhead[:2]
             per_op = (o1 - o2) / (n1 - n2)
             table[(core, kernel, "GRAPH")] = {"op": round(per_op, 4), "graph": round(o1 - per_op * n1, 4)}

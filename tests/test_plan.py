@@ -25,7 +25,8 @@ def dense_model():
 def flash_plan(dense_model, digits):
     import tfsparse
 
-    return tfsparse.plan(dense_model, "cortex-m4", flash=20 * KiB, representative_data=digits[0][0][:100])
+    # 22 KiB: the DSP kernels' code (with the FC kernel's rel4 assembly) takes ~16 KiB of it.
+    return tfsparse.plan(dense_model, "cortex-m4", flash=22 * KiB, representative_data=digits[0][0][:100])
 
 
 def _prune_to(model, sparsity):
@@ -64,12 +65,12 @@ def test_plan_meets_flash_budget_and_the_firmware_links_in_it(flash_plan, dense_
     # The real firmware, from the model pruned to the plan, links in a part with exactly that flash.
     x = digits[0][0]
     sparse = tfsparse.convert(tfsparse.quantize(_prune_to(dense_model, p.sparsity), x[:100]), encoding="smallest")
-    part = get_target("cortex-m4").replace(name="m4-20k", flash_size=20 * KiB, ram_size=32 * KiB, stack_size=2 * KiB)
+    part = get_target("cortex-m4").replace(name="m4-22k", flash_size=22 * KiB, ram_size=32 * KiB, stack_size=2 * KiB)
     built = tfsparse.build(tfsparse.generate(sparse, tmp_path / "fw", target=part))
-    assert built.flash <= 20 * KiB
+    assert built.flash <= 22 * KiB
     assert abs(built.flash - p.flash_bytes) <= 0.1 * p.flash_bytes  # the projection is close to the real image
     text = str(p)
-    for needle in ("fc1", "headroom", "assumed:", "encoding='smallest'", "of 20,480 bytes"):
+    for needle in ("fc1", "headroom", "assumed:", "encoding='smallest'", "of 22,528 bytes"):
         assert needle in text, needle
 
 

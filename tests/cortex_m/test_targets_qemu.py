@@ -190,3 +190,65 @@ def test_assembly_runs_of_every_length_bit_exact(target, tmp_path):
     r = tfsparse.run(tfsparse.generate(model, tmp_path / target, target=target), x, kernel_impl="cortex-m")
     expected = model.predict(x)
     assert int((r.outputs != expected).sum()) == 0
+
+
+def _rel4_paths(weights) -> dict:
+    """How often each path of the Cortex-M rel4 assembly runs on these rel4 weights: rows starting on a
+    high nibble, whole words without / with one / with several escapes, last partial words with and
+    without an escape, and whether the array's last row ends in a partial word (read byte by byte)."""
+    rp = weights.row_ptr.astype(np.int64)
+    packed = np.asarray(weights.indices, np.uint8)
+    gaps = np.stack([packed & 15, packed >> 4], axis=1).reshape(-1)
+    seen = dict(empty=0, odd_start=0, clean=0, one_escape=0, escapes=0, tail=0, tail_escape=0, short=0,
+                one_escape_at=set())
+    for start, end in zip(rp[:-1], rp[1:]):
+        seen["empty"] += int(end == start)
+        seen["short"] += int(0 < end - start < 8)
+        e = start + (start & 1 and end > start)
+        seen["odd_start"] += int(e != start)
+        for k in range((end - e) // 8):
+            word = gaps[e + 8 * k:e + 8 * k + 8] == 15
+            n = int(word.sum())
+            seen["clean" if n == 0 else "one_escape" if n == 1 else "escapes"] += 1
+            if n == 1:
+                seen["one_escape_at"].add(int(word.argmax()))
+        tail = gaps[end - (end - e) % 8:end]
+        seen["tail"] += int(len(tail) > 0)
+        seen["tail_escape"] += int((tail == 15).any())
+    seen["last_row_tail"] = int((rp[-1] - rp[-2]) % 8 != 0)
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"))
+def test_rel4_assembly_paths_bit_exact(target, tmp_path):
+    """The Cortex-M rel4 assembly (DSP cores): rows of every length 0..9 and long ones, starting on either
+    nibble, whole words with no escape, one escape at every position, several escapes, last partial
+    words with and without escapes, and the array's last row ending in a partial word (byte reads)."""
+    import dataclasses
+
+    from tfsparse.converter import csr
+
+    rng = np.random.default_rng(21)
+    sizes = (300, 96, 40, 10)
+    model = random_fc_model(sizes, ("rel4", "rel4", "rel4"), density=0.2, seed=22, name="rel4_paths")
+    ops = list(model.ops)
+    for k, (cols, rows) in enumerate(zip(sizes[:2], sizes[1:3])):
+        w = rng.integers(-127, 128, (rows, cols)).astype(np.int8)
+        w[w == 0] = 1
+        density = rng.choice([0.01, 0.04, 0.08, 0.15, 0.3, 0.7, 1.0], size=rows)
+        keep = rng.random((rows, cols)) < density[:, None]
+        for r in range(min(rows, 10)):  # rows of 0..9 entries
+            keep[r] = False
+            keep[r, np.sort(rng.choice(cols, r, replace=False))] = True
+        keep[-1] = False
+        keep[-1, [3, 40, cols - 1]] = True  # the last row: three entries, with escapes, ending in a partial word
+        ops[k] = dataclasses.replace(ops[k], weights=csr.encode(np.where(keep, w, 0).astype(np.int8), "rel4"))
+    model = dataclasses.replace(model, ops=ops)
+    seen = [_rel4_paths(op.weights) for op in model.ops[:2]]
+    for key in ("empty", "short", "odd_start", "clean", "one_escape", "escapes", "tail", "tail_escape", "last_row_tail"):
+        assert sum(s[key] for s in seen) > 0, (key, seen)
+    assert set().union(*(s["one_escape_at"] for s in seen)) == set(range(8)), seen
+    x = rng.integers(-128, 128, size=(30, sizes[0])).astype(np.int8)
+    r = tfsparse.run(tfsparse.generate(model, tmp_path / target, target=target), x, kernel_impl="cortex-m")
+    assert int((r.outputs != model.predict(x)).sum()) == 0

@@ -35,15 +35,16 @@ PROJECT_FILE = "project.json"
 #: counters and every encoding's kernel), rounded up;
 #: tests/codegen/test_targets.py re-measures that the allowance bounds the real code on every core.
 #: (After merging the conv kernels and main's re-measure: the larger of the two measurements per entry.)
-#: DSP cores' cortex-m/helium entries: +2,304 B for the FC kernel's assembly loops (csc8, blk8).
+#: DSP cores' cortex-m/helium entries: +2,304 B for the FC kernel's assembly loops (csc8, blk8), then
+#: +2,112 B for rel4's (measured on cortex-m4: text of the same firmwares before and after).
 CODE_BYTES = {
     ("cortex-m0", "portable"): 6720, ("cortex-m0plus", "portable"): 6720, ("cortex-m23", "portable"): 6464,
     ("cortex-m3", "portable"): 4928, ("cortex-m3", "cortex-m"): 11328,
-    ("cortex-m4", "portable"): 4672, ("cortex-m4", "cortex-m"): 13376,
-    ("cortex-m7", "portable"): 4672, ("cortex-m7", "cortex-m"): 13376,
-    ("cortex-m33", "portable"): 4416, ("cortex-m33", "cortex-m"): 13376,
-    ("cortex-m35p", "portable"): 4416, ("cortex-m35p", "cortex-m"): 13376,
-    ("cortex-m55", "portable"): 4672, ("cortex-m55", "cortex-m"): 13632, ("cortex-m55", "helium"): 15680,
+    ("cortex-m4", "portable"): 4672, ("cortex-m4", "cortex-m"): 15488,
+    ("cortex-m7", "portable"): 4672, ("cortex-m7", "cortex-m"): 15488,
+    ("cortex-m33", "portable"): 4416, ("cortex-m33", "cortex-m"): 15488,
+    ("cortex-m35p", "portable"): 4416, ("cortex-m35p", "cortex-m"): 15488,
+    ("cortex-m55", "portable"): 4672, ("cortex-m55", "cortex-m"): 15744, ("cortex-m55", "helium"): 17792,
 }
 CODE_BYTES_PER_OP = 512
 #: Code allowance of a (core, kernel) not measured above.

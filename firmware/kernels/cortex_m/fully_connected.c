@@ -8,7 +8,8 @@
  * SXTB16 of the byte-rotated word) and summed with SMLAD, two products per instruction.
  * Blocked rows (TFS_ENC_BLK8): one run per 255-column block. Columns (TFS_ENC_CSC8): a word of four
  * inputs at the zero point skips four columns; a live column scatters into int32 accumulators. On DSP
- * cores both loops are Thumb-2 assembly (one TBH per run into an unrolled body, see below).
+ * cores both loops are Thumb-2 assembly (one TBH per run into an unrolled body, see below), and so are
+ * rel4's rows (16-bit row pointers): one UXTAB per gap, see tfs_cm_rel4_rows.
  * Requantization: TFLM's MultiplyByQuantizedMultiplier with double rounding in about 15 instructions
  * per output (see tfs_cm_scaled for why it equals TFLM's formula).
  *
@@ -32,6 +33,13 @@
 #else
 #define TFS_CM_ASM 0
 #endif
+
+/* File-scope assembly functions (TFS_CM_ASM): the directives around each body. */
+#define TFS_CM_ASM_FN_BEGIN(NAME)                                                          \
+  "  .text\n  .syntax unified\n  .thumb\n  .p2align 2\n  .global " NAME "\n"              \
+  "  .hidden " NAME "\n  .type " NAME ", %function\n  .thumb_func\n" NAME ":\n"
+
+#define TFS_CM_ASM_FN_END(NAME) "  .size " NAME ", . - " NAME "\n"
 
 /* Each encoding's loop is its own function: inlined into one switch they spill each other's registers. */
 #if defined(__GNUC__)
@@ -309,11 +317,283 @@ static TFS_CM_INLINE void tfs_cm_eval_rel8_body(const tfs_fc_params_t *p, const 
   }
 }
 
+#if TFS_CM_ASM
+/* rel4 rows in Thumb-2 assembly. The state of one row's walk (offsets used by the assembly). */
+typedef struct {
+  const int8_t *x;        /*  0: the inputs */
+  const int8_t *v;        /*  4: values, advanced over the rows done */
+  const uint8_t *packed;  /*  8: gaps */
+  const uint16_t *rp;     /* 12: the next row's row pointer */
+  const int32_t *bias;    /* 16: the next row's bias */
+  const uint8_t *safe;    /* 20: a word of gaps loads whole below it (the array's end - 3) */
+  int32_t *acc;           /* 24: scratch: the next row's accumulator */
+  int32_t rows;           /* 28: scratch: rows left */
+  uint32_t rem;           /* 32: scratch: the row's entries after its whole words (0..7) */
+} tfs_cm_rel4_asm_t;
+
+/* acc[0..rows-1] = bias + the next rows' dot products (rows > 0). Each row: its first gap alone when it
+ * starts on a high nibble, then its whole words of eight gaps, then the last (rem) gaps.
+ * - A word without an escape (no nibble 0xF: w & w >> 1 & w >> 2 has no bit 4k set) is split into its
+ *   even and odd gaps as bytes (lo, hi), so each entry is one UXTAB (x += gap), the input's LDRSB with
+ *   post-increment (x += 1) and, per four entries, one word of values split into halfword pairs by
+ *   SXTB16 for SMLABB/SMLABT: 39 instructions per word.
+ * - A word with one escape (a quarter of the words at 20% density) jumps (TBH on its position) to a
+ *   straight body where the escape only moves x by 15 and the seven entries load their own values.
+ * - A row that starts on a high nibble takes that gap alone first. Its last gaps are shifted into the
+ *   top nibbles of a word (read whole below `safe`, else byte by byte) and enter by TBB a straight body
+ *   of eight entries at entry 8 - count; with an escape among them (or a word with two or more), a
+ *   checked body of eight entries instead: x += gap, and unless the gap is the escape (skip 15
+ *   columns), a value times the input.
+ * r0 x, r1 acc, r2 words left, r3 gaps, r4 values, r5 the word, r6/r7 its lo/hi gaps, r8 0x0F0F0F0F,
+ * r9/r10 an input and a value, r11 where a partial word returns to (the next word, the row's end),
+ * r12 its count, lr the state. Two words per loop (A, B), so that the loop's test is paid per pair. */
+void tfs_cm_rel4_rows(tfs_cm_rel4_asm_t *s, int32_t *acc, int32_t rows);
+
+/* Two entries (gaps in bytes ROT / 8 of r6, r7) with the values' pair registers r12 (even) and r10
+ * (odd): MUL is SMLABB for the low halves of the pairs, SMLABT for the high ones. */
+#define TFS_CM_ASM_R4_PAIR(ROT, MUL)                                              \
+  "  uxtab r0, r0, r6" ROT "\n"                                                   \
+  "  ldrsb r9, [r0], #1\n"                                                        \
+  "  uxtab r0, r0, r7" ROT "\n"                                                   \
+  "  ldrsb r11, [r0], #1\n"                                                       \
+  "  " MUL " r1, r9, r12, r1\n"                                                  \
+  "  " MUL " r1, r11, r10, r1\n"
+
+/* Four entries: one word of values, then two pairs (bytes ROT_A and ROT_B of the gap words). */
+#define TFS_CM_ASM_R4_QUAD(ROT_A, ROT_B)                                          \
+  "  ldr r10, [r4], #4\n"                                                         \
+  "  sxtb16 r12, r10\n"                                                           \
+  "  sxtb16 r10, r10, ror #8\n"                                                   \
+  TFS_CM_ASM_R4_PAIR(ROT_A, "smlabb")                                             \
+  TFS_CM_ASM_R4_PAIR(ROT_B, "smlabt")
+
+/* One word of eight gaps: its escape mask (r9), its lo/hi gaps, then straight unless it holds an escape. */
+#define TFS_CM_ASM_R4_WORD(ESC)                                                   \
+  "  ldr r5, [r3], #4\n"                                                          \
+  "  and r9, r5, r5, lsr #1\n"                                                    \
+  "  and r9, r9, r9, lsr #2\n"                                                    \
+  "  ands r9, r9, #0x11111111\n" /* bit 4k: gap k is the escape */                \
+  "  and r6, r5, #0x0F0F0F0F\n"                                                   \
+  "  and r7, r8, r5, lsr #4\n"                                                    \
+  "  bne " ESC "\n"                                                               \
+  TFS_CM_ASM_R4_QUAD("", ", ror #8")                                              \
+  TFS_CM_ASM_R4_QUAD(", ror #16", ", ror #24")
+
+/* One entry with its own value, gap k in byte ROT / 8 of REG (r6 for even k, r7 for odd k; 16 bytes:
+ * every instruction 32-bit), and the escape at gap k (x += 15). */
+#define TFS_CM_ASM_R4_ENTRY(REG, ROT)                                             \
+  "  uxtab.w r0, r0, " REG ROT "\n"                                               \
+  "  ldrsb.w r9, [r0], #1\n"                                                      \
+  "  ldrsb.w r10, [r4], #1\n"                                                     \
+  "  smlabb r1, r9, r10, r1\n"
+#define R4_E0 TFS_CM_ASM_R4_ENTRY("r6", "")
+#define R4_E1 TFS_CM_ASM_R4_ENTRY("r7", "")
+#define R4_E2 TFS_CM_ASM_R4_ENTRY("r6", ", ror #8")
+#define R4_E3 TFS_CM_ASM_R4_ENTRY("r7", ", ror #8")
+#define R4_E4 TFS_CM_ASM_R4_ENTRY("r6", ", ror #16")
+#define R4_E5 TFS_CM_ASM_R4_ENTRY("r7", ", ror #16")
+#define R4_E6 TFS_CM_ASM_R4_ENTRY("r6", ", ror #24")
+#define R4_E7 TFS_CM_ASM_R4_ENTRY("r7", ", ror #24")
+#define R4_X0 "  uxtab r0, r0, r6\n"
+#define R4_X1 "  uxtab r0, r0, r7\n"
+#define R4_X2 "  uxtab r0, r0, r6, ror #8\n"
+#define R4_X3 "  uxtab r0, r0, r7, ror #8\n"
+#define R4_X4 "  uxtab r0, r0, r6, ror #16\n"
+#define R4_X5 "  uxtab r0, r0, r7, ror #16\n"
+#define R4_X6 "  uxtab r0, r0, r6, ror #24\n"
+#define R4_X7 "  uxtab r0, r0, r7, ror #24\n"
+/* The straight body of a word whose only escape is gap J. */
+#define TFS_CM_ASM_R4_ONE_ESC(J, G0, G1, G2, G3, G4, G5, G6, G7) \
+  ".Ltfs_r4_v" #J ":\n" G0 G1 G2 G3 G4 G5 G6 G7 "  mov pc, r11\n"
+
+/* One checked entry, gap k in byte ROT / 8 of REG, the escape flag in bit 4k of r9 (shifted into N by
+ * LSLS #SH = 31 - 4k): x += gap, then unless the escape, the input times its own value (24 bytes). */
+#define TFS_CM_ASM_R4_CHECKED(REG, ROT, SH)                                       \
+  "  uxtab.w r0, r0, " REG ROT "\n"                                               \
+  "  lsls.w r10, r9, #" SH "\n"                                                   \
+  "  bmi.w 1f\n"                                                                  \
+  "  ldrsb.w r10, [r0], #1\n"                                                     \
+  "  ldrsb.w r12, [r4], #1\n"                                                     \
+  "  smlabb r1, r10, r12, r1\n"                                                   \
+  "1:\n"
+
+/* TBB over r12 <= 8 entries of SIZE bytes ending at END: table entry n = (END - SIZE * n - TBL) / 2. */
+#define TFS_CM_ASM_R4_TBB(TBL, END, SIZE)                                         \
+  "  tbb [pc, r12]\n" TBL ":\n"                                                   \
+  "  .set .Ltfs_k, 0\n"                                                           \
+  "  .rept 9\n"                                                                   \
+  "  .byte ((" END " - " #SIZE " * .Ltfs_k) - " TBL ") / 2\n"                     \
+  "  .set .Ltfs_k, .Ltfs_k + 1\n"                                                 \
+  "  .endr\n"                                                                     \
+  "  .p2align 1\n"
+
+/* A partial word returns to r11 (MOV PC: a plain branch). */
+#define TFS_CM_ASM_R4_RETURN "  mov pc, r11\n"
+
+__asm__(
+    TFS_CM_ASM_FN_BEGIN("tfs_cm_rel4_rows")
+    "  push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n"
+    "  mov lr, r0\n"
+    "  str r1, [lr, #24]\n  str r2, [lr, #28]\n"
+    "  ldr r4, [lr, #4]\n"
+    "  mov r8, #0x0F0F0F0F\n"
+    ".Ltfs_r4_row:\n"
+    "  ldr r12, [lr, #12]\n"
+    "  ldrh r9, [r12], #2\n" /* the row's entries [r9, r10) */
+    "  ldrh r10, [r12]\n"
+    "  str r12, [lr, #12]\n"
+    "  ldr r12, [lr, #16]\n"
+    "  ldr r1, [r12], #4\n"
+    "  str r12, [lr, #16]\n"
+    "  subs r10, r10, r9\n"
+    "  beq .Ltfs_r4_done\n"
+    "  ldr r0, [lr, #0]\n"
+    "  ldr r3, [lr, #8]\n"
+    "  add r3, r3, r9, lsr #1\n"
+    "  ands r9, r9, #1\n"
+    "  sub r10, r10, r9\n"
+    "  lsr r2, r10, #3\n"
+    "  and r10, r10, #7\n"
+    "  str r10, [lr, #32]\n"
+    "  beq .Ltfs_r4_words\n"
+    "  ldrb r5, [r3], #1\n" /* the first gap alone: the high nibble */
+    "  lsr r5, r5, #4\n"
+    "  add r0, r0, r5\n"
+    "  cmp r5, #15\n"
+    "  beq .Ltfs_r4_words\n"
+    "  ldrsb r9, [r0], #1\n"
+    "  ldrsb r10, [r4], #1\n"
+    "  smlabb r1, r9, r10, r1\n"
+    ".Ltfs_r4_words:\n" /* two words per loop (A, B); an odd count starts at B */
+    "  lsrs r12, r2, #1\n"
+    "  bcs .Ltfs_r4_wordB\n"
+    "  beq .Ltfs_r4_tail\n"
+    ".Ltfs_r4_wordA:\n"
+    TFS_CM_ASM_R4_WORD(".Ltfs_r4_escA")
+    ".Ltfs_r4_wordB:\n"
+    TFS_CM_ASM_R4_WORD(".Ltfs_r4_escB")
+    ".Ltfs_r4_next:\n"
+    "  subs r2, r2, #2\n"
+    "  bhi .Ltfs_r4_wordA\n"
+    ".Ltfs_r4_tail:\n" /* the last rem gaps, into the top nibbles */
+    "  ldr r12, [lr, #32]\n"
+    "  cmp r12, #0\n"
+    "  beq .Ltfs_r4_done\n"
+    "  adr r11, .Ltfs_r4_done\n"
+    "  ldr r9, [lr, #20]\n"
+    "  cmp r3, r9\n"
+    "  bhs .Ltfs_r4_bytes\n"
+    "  ldr r5, [r3]\n"
+    ".Ltfs_r4_shift:\n"
+    "  rsb r9, r12, #8\n"
+    "  lsl r9, r9, #2\n"
+    "  lsl r5, r5, r9\n"
+    ".Ltfs_r4_part:\n" /* r12 gaps at the top of r5: straight unless one is the escape */
+    "  and r9, r5, r5, lsr #1\n"
+    "  and r9, r9, r9, lsr #2\n"
+    "  ands r9, r9, #0x11111111\n"
+    "  and r6, r5, #0x0F0F0F0F\n"
+    "  and r7, r8, r5, lsr #4\n"
+    "  bne .Ltfs_r4_chk\n"
+    TFS_CM_ASM_R4_TBB(".Ltfs_r4_ptbl", ".Ltfs_r4_pend", 16)
+    R4_E0 R4_E1 R4_E2 R4_E3 R4_E4 R4_E5 R4_E6 R4_E7
+    ".Ltfs_r4_pend:\n"
+    TFS_CM_ASM_R4_RETURN
+    ".Ltfs_r4_bytes:\n" /* (rem + 1) / 2 bytes, no read past the array's end */
+    "  add r9, r12, #1\n"
+    "  lsr r9, r9, #1\n"
+    "  movs r5, #0\n"
+    "  movs r10, #0\n"
+    "2:\n"
+    "  ldrb r6, [r3], #1\n"
+    "  lsl r6, r6, r10\n"
+    "  orr r5, r5, r6\n"
+    "  add r10, r10, #8\n"
+    "  subs r9, r9, #1\n"
+    "  bne 2b\n"
+    "  b .Ltfs_r4_shift\n"
+    ".Ltfs_r4_escA:\n" /* one escape (gap j): the straight body of its position; more: checked */
+    "  adr r11, .Ltfs_r4_wordB\n"
+    "  b .Ltfs_r4_esc\n"
+    ".Ltfs_r4_escB:\n"
+    "  adr r11, .Ltfs_r4_next\n"
+    ".Ltfs_r4_esc:\n"
+    "  sub r12, r9, #1\n"
+    "  tst r9, r12\n"
+    "  bne .Ltfs_r4_multi\n"
+    "  clz r12, r9\n" /* 31 - 4 j */
+    "  tbh [pc, r12, lsl #1]\n"
+    ".Ltfs_r4_vtbl:\n"
+    "  .hword 0, 0, 0, (.Ltfs_r4_v7 - .Ltfs_r4_vtbl) / 2, 0, 0, 0, (.Ltfs_r4_v6 - .Ltfs_r4_vtbl) / 2\n"
+    "  .hword 0, 0, 0, (.Ltfs_r4_v5 - .Ltfs_r4_vtbl) / 2, 0, 0, 0, (.Ltfs_r4_v4 - .Ltfs_r4_vtbl) / 2\n"
+    "  .hword 0, 0, 0, (.Ltfs_r4_v3 - .Ltfs_r4_vtbl) / 2, 0, 0, 0, (.Ltfs_r4_v2 - .Ltfs_r4_vtbl) / 2\n"
+    "  .hword 0, 0, 0, (.Ltfs_r4_v1 - .Ltfs_r4_vtbl) / 2, 0, 0, 0, (.Ltfs_r4_v0 - .Ltfs_r4_vtbl) / 2\n"
+    TFS_CM_ASM_R4_ONE_ESC(0, R4_X0, R4_E1, R4_E2, R4_E3, R4_E4, R4_E5, R4_E6, R4_E7)
+    TFS_CM_ASM_R4_ONE_ESC(1, R4_E0, R4_X1, R4_E2, R4_E3, R4_E4, R4_E5, R4_E6, R4_E7)
+    TFS_CM_ASM_R4_ONE_ESC(2, R4_E0, R4_E1, R4_X2, R4_E3, R4_E4, R4_E5, R4_E6, R4_E7)
+    TFS_CM_ASM_R4_ONE_ESC(3, R4_E0, R4_E1, R4_E2, R4_X3, R4_E4, R4_E5, R4_E6, R4_E7)
+    TFS_CM_ASM_R4_ONE_ESC(4, R4_E0, R4_E1, R4_E2, R4_E3, R4_X4, R4_E5, R4_E6, R4_E7)
+    TFS_CM_ASM_R4_ONE_ESC(5, R4_E0, R4_E1, R4_E2, R4_E3, R4_E4, R4_X5, R4_E6, R4_E7)
+    TFS_CM_ASM_R4_ONE_ESC(6, R4_E0, R4_E1, R4_E2, R4_E3, R4_E4, R4_E5, R4_X6, R4_E7)
+    TFS_CM_ASM_R4_ONE_ESC(7, R4_E0, R4_E1, R4_E2, R4_E3, R4_E4, R4_E5, R4_E6, R4_X7)
+    ".Ltfs_r4_multi:\n"
+    "  movs r12, #8\n"
+    ".Ltfs_r4_chk:\n"
+    TFS_CM_ASM_R4_TBB(".Ltfs_r4_tbl", ".Ltfs_r4_end", 24)
+    TFS_CM_ASM_R4_CHECKED("r6", "", "31") TFS_CM_ASM_R4_CHECKED("r7", "", "27")
+    TFS_CM_ASM_R4_CHECKED("r6", ", ror #8", "23") TFS_CM_ASM_R4_CHECKED("r7", ", ror #8", "19")
+    TFS_CM_ASM_R4_CHECKED("r6", ", ror #16", "15") TFS_CM_ASM_R4_CHECKED("r7", ", ror #16", "11")
+    TFS_CM_ASM_R4_CHECKED("r6", ", ror #24", "7") TFS_CM_ASM_R4_CHECKED("r7", ", ror #24", "3")
+    ".Ltfs_r4_end:\n"
+    TFS_CM_ASM_R4_RETURN
+    ".Ltfs_r4_done:\n"
+    "  ldr r12, [lr, #24]\n"
+    "  str r1, [r12], #4\n"
+    "  str r12, [lr, #24]\n"
+    "  ldr r12, [lr, #28]\n"
+    "  subs r12, r12, #1\n"
+    "  str r12, [lr, #28]\n"
+    "  bne .Ltfs_r4_row\n"
+    "  str r4, [lr, #4]\n"
+    "  pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n"
+    TFS_CM_ASM_FN_END("tfs_cm_rel4_rows"));
+#endif
+
 /* rel4: two entries per byte, low nibble first; rows need not start on a byte boundary, so a row may
  * begin with the high nibble of a byte and end with the low nibble of another. Whole rows are read
  * eight nibbles per (unaligned) word load. */
+#if TFS_CM_ASM
+/* rel4 with 16-bit row pointers (up to 65535 entries): the rows' dot products in chunks of 16
+ * (assembly), each chunk then requantized. */
+static TFS_CM_INLINE void tfs_cm_eval_rel4_asm(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
+    const int32_t full) {
+  const tfs_cm_requant_t q = tfs_cm_requant(p, full);
+  const uint16_t *rp = (const uint16_t *)p->row_ptr;
+  const uint32_t bytes = ((uint32_t)rp[p->rows] + 1u) >> 1;
+  int32_t acc[TFS_CM_CHUNK];
+  tfs_cm_rel4_asm_t s;
+  s.x = x;
+  s.v = p->values;
+  s.packed = (const uint8_t *)p->indices;
+  s.rp = rp;
+  s.bias = p->bias;
+  s.safe = s.packed + (bytes >= 3u ? bytes - 3u : 0u);
+  for (int32_t r = 0; r < p->rows; r += TFS_CM_CHUNK) {
+    const int32_t n = tfs_cm_chunk_rows(p->rows, r);
+    tfs_cm_rel4_rows(&s, acc, n);
+    tfs_cm_requantize_rows(&q, r, acc, out, n);
+  }
+}
+#endif
+
 static TFS_CM_INLINE void tfs_cm_eval_rel4_body(const tfs_fc_params_t *p, const int8_t *x, int8_t *out,
     const int32_t full) {
+#if TFS_CM_ASM
+  if (p->row_ptr_bytes == 2) {
+    tfs_cm_eval_rel4_asm(p, x, out, full);
+    return;
+  }
+#endif
   const int8_t *v = p->values;
   const uint8_t *packed = (const uint8_t *)p->indices;
   const tfs_cm_rows_t rp = tfs_cm_rows(p);
@@ -526,12 +806,6 @@ static TFS_CM_INLINE void tfs_cm_csc8_columns(const tfs_fc_params_t *p, const in
   "  .hword ((" END " - " #SIZE " * .Ltfs_k) - " TBL ") / 2\n"          \
   "  .set .Ltfs_k, .Ltfs_k + 1\n"                                       \
   "  .endr\n"
-
-#define TFS_CM_ASM_FN_BEGIN(NAME)                                                          \
-  "  .text\n  .syntax unified\n  .thumb\n  .p2align 2\n  .global " NAME "\n"              \
-  "  .hidden " NAME "\n  .type " NAME ", %function\n  .thumb_func\n" NAME ":\n"
-
-#define TFS_CM_ASM_FN_END(NAME) "  .size " NAME ", . - " NAME "\n"
 
 /* Worst-case builds take the same instructions but never skip: the branch goes where falling through
  * would, so every column costs exactly what a live one costs in the normal build. */
