@@ -78,8 +78,9 @@ def test_batchnorm_folds_into_the_weights(name, reference_models):
 def test_pruned_layers_stay_sparse(name, reference_models):
     """Every Conv2D/Dense op holds 20% nonzeros (before dead-unit elimination, which drops all-zero
     rows and columns and so raises the density of what stays) and the default policy stores it as
-    CSR, with the chooser's reason; resnet8's and mnist_cnn's weight arrays are <= 40% of their dense
-    int8 weights, under the default policy and under "smallest"."""
+    CSR, with the chooser's reason (dense only where every sparse form is larger or slower);
+    resnet8's and mnist_cnn's weight arrays are <= 40% of their dense int8 weights, under the default
+    policy and under "smallest"."""
     kinds = ("CONV_2D", "FULLY_CONNECTED")
     for op in _convert(reference_models[name].tflite, remove_dead=False).ops:
         if op.kind in kinds:
@@ -89,7 +90,15 @@ def test_pruned_layers_stay_sparse(name, reference_models):
     weighted = [op for op in sparse.ops if op.kind in kinds]
     assert weighted
     for op in weighted:
-        assert op.weights.encoding != "dense" and op.weights.encoding in op.choice_reason, op.name
+        # A layer may stay dense only where the cost model says every sparse form is larger or slower
+        # (mnist_cnn's conv1: 144 weights over one input channel, where the dense kernel is faster).
+        if op.weights.encoding == "dense":
+            assert op.choice_reason.startswith("dense: every sparse form is larger or slower"), (op.name, op.choice_reason)
+        else:
+            assert op.weights.encoding in op.choice_reason, op.name
+    # ... and those are small: the sparse layers hold at least 99% of the weights.
+    held = sum(int(np.prod(op.weights.shape)) for op in weighted if op.weights.encoding != "dense")
+    assert held >= 0.99 * sum(int(np.prod(op.weights.shape)) for op in weighted), name
     if name in ("resnet8", "mnist_cnn"):
         # The size goal holds under the default policy (smallest product of bytes and predicted
         # instructions: resnet8's larger convolutions and mnist_cnn's 800-input Dense layer take rel4)
