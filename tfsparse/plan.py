@@ -115,7 +115,7 @@ class Plan:
             q = matrices.get(layer.name)
             if q is not None and tuple(np.shape(q)) != layer.q.shape:
                 raise ValueError(f"layer {layer.name!r}: matrix of shape {np.shape(q)}, the plan has {layer.q.shape}")
-            planned[layer.op_index] = (costs.layer(k, grid) if q is None else costs.matrix(k, np.asarray(q, np.int8)))[0]
+            planned[layer.op_index] = costs.layer(k, grid) if q is None else costs.matrix(k, np.asarray(q, np.int8))
         return costs.sum(planned)
 
     @property
@@ -198,7 +198,8 @@ class _Costs:
     def __init__(self, base, layers, target, kernel, encoding):
         self.base, self.layers, self.target, self.kernel, self.encoding = base, layers, target, kernel, encoding
         self._cache = {}
-        self.code = code_allowance(target, kernel, n_ops=len(base.ops))
+        self.code = code_allowance(target, kernel, n_ops=len(base.ops))  # any FC encodings
+        self._code_target, self._code_kernel = target, kernel
         self.instructions_known = True
         self.target = target.replace(kernel_impl=kernel)  # the chooser prices the target's default kernel
         try:
@@ -224,13 +225,24 @@ class _Costs:
         return self._cache[key]
 
     def totals(self, grids) -> tuple:
-        return self.sum({layer.op_index: self.layer(k, g)[0] for k, (layer, g) in enumerate(zip(self.layers, grids))})
+        return self.sum({layer.op_index: self.layer(k, g) for k, (layer, g) in enumerate(zip(self.layers, grids))})
+
+    def code_bytes(self, planned: dict) -> int:
+        """Code allowance with the FC loops of the encodings ``planned`` (op index -> (OpCost, encoding)) and the
+        unplanned ops use; a portable convolution links them all."""
+        ops = self.base.ops
+        if self._code_kernel == "portable" and any(op.kind == "CONV_2D" for op in ops):
+            return self.code
+        encodings = {planned[i][1] if i in planned else op.weights.encoding
+                     for i, op in enumerate(ops) if op.kind == "FULLY_CONNECTED"}
+        return code_allowance(self._code_target, self._code_kernel, n_ops=len(ops), fc_encodings=encodings)
 
     def sum(self, planned: dict) -> tuple:
-        """(flash bytes with code, instructions) with the costs of ``planned`` (op index -> OpCost) replacing the dense ones."""
-        flash, instructions = self.code, 0.0
+        """(flash bytes with code, instructions) with the costs of ``planned`` (op index -> (OpCost, encoding))
+        replacing the dense ones."""
+        flash, instructions = self.code_bytes(planned), 0.0
         for i, cost in enumerate(self.fixed):
-            c = planned.get(i, cost)
+            c = planned[i][0] if i in planned else cost
             flash += c.flash_bytes
             instructions += c.worst_case_instructions
         return flash, instructions if self.instructions_known else float("nan")
@@ -372,7 +384,8 @@ def plan(model, target: Union[str, Target], *, flash: Optional[int] = None, ram:
         f, i = costs.totals(top)
         misses = []
         if f > flash_budget - margin_bytes:
-            misses.append(f"flash: needs {f} bytes (code about {costs.code}) with {margin_bytes} kept as margin, "
+            code = costs.code_bytes({layer.op_index: costs.layer(k, g) for k, (layer, g) in enumerate(zip(layers, top))})
+            misses.append(f"flash: needs {f} bytes (code about {code}) with {margin_bytes} kept as margin, "
                           f"budget {flash_budget}: over by {f + margin_bytes - flash_budget} bytes")
         if instructions is not None and i > instructions:
             misses.append(f"instructions: needs {i:,.0f} per inference, budget {instructions:,.0f}: over by "
@@ -382,6 +395,7 @@ def plan(model, target: Union[str, Target], *, flash: Optional[int] = None, ram:
                             + "\nRaise the budget, or use a smaller model")
     grids = _search(costs, fits)
     flash_bytes, total_instructions = costs.totals(grids)
+    code_bytes = costs.code_bytes({layer.op_index: costs.layer(k, g) for k, (layer, g) in enumerate(zip(layers, grids))})
     planned = []
     for layer, g in zip(layers, grids):
         cost, enc = costs.layer(layers.index(layer), g)
@@ -394,11 +408,12 @@ def plan(model, target: Union[str, Target], *, flash: Optional[int] = None, ram:
     assumptions += [
         f"each layer keeps its largest-magnitude weights (what prune_low_magnitude keeps), encoded by "
         f"convert(..., encoding={encoding!r})",
-        f"code about {costs.code} bytes for {len(base.ops)} ops with the {kernel} kernel (measured per core)",
+        f"code about {code_bytes} bytes for {len(base.ops)} ops with the {kernel} kernel (measured per core, "
+        f"with the FC loops of the encodings chosen)",
         f"{margin_bytes} bytes of flash kept as margin ({margin:.0%}): the trained pattern differs from the planned one",
         "after training, tfsparse.generate's size check is the final word",
     ]
     return Plan(target=tgt, kernel=kernel, encoding=encoding, flash_budget=flash_budget, ram_budget=ram_budget,
-                instructions_budget=instructions, layers=planned, flash_bytes=int(flash_bytes), code_bytes=costs.code,
+                instructions_budget=instructions, layers=planned, flash_bytes=int(flash_bytes), code_bytes=code_bytes,
                 ram_bytes=ram_bytes, arena_bytes=arena, instructions=float(total_instructions),
                 margin_bytes=margin_bytes, assumptions=assumptions, _costs=costs)

@@ -181,46 +181,42 @@ static void eval_csc8(const tfs_fc_params_t *p, const int8_t *x, int8_t *y, int3
   }
 }
 
+/* One entry point per encoding (tfs_fully_connected.h): ROW(p, x, y) over the batch rows. */
+#define TFS_DEFINE_EVAL_ENTRY(ENC, ROW)                                                              \
+  void tfs_fully_connected_eval_##ENC(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, \
+                                      int8_t *output, int32_t *scratch) {                            \
+    (void)scratch;                                                                                   \
+    for (int32_t b = 0; b < batches; ++b) {                                                          \
+      ROW(p, input + (int32_t)b * p->cols, output + (int32_t)b * p->rows);                           \
+    }                                                                                                \
+  }
+
+TFS_DEFINE_EVAL_ENTRY(dense, eval_dense)
+TFS_DEFINE_EVAL_ENTRY(abs_u8, eval_abs_u8)
+TFS_DEFINE_EVAL_ENTRY(abs_u16, eval_abs_u16)
+TFS_DEFINE_EVAL_ENTRY(abs_u32, eval_abs_u32)
+TFS_DEFINE_EVAL_ENTRY(rel8, eval_rel8)
+TFS_DEFINE_EVAL_ENTRY(rel4, eval_rel4)
+TFS_DEFINE_EVAL_ENTRY(blk8, eval_blk8)
+
+void tfs_fully_connected_eval_csc8(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, int8_t *output,
+                                   int32_t *scratch) {
+  if (scratch == 0) {
+    return;
+  }
+  for (int32_t b = 0; b < batches; ++b) {
+    eval_csc8(p, input + (int32_t)b * p->cols, output + (int32_t)b * p->rows, scratch);
+  }
+}
+
 void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, int8_t *output) {
   tfs_fully_connected_eval_scratch(p, batches, input, output, 0);
 }
 
+/* The run-time switch (TFLM glue, host tests, the portable convolution). */
 void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
                                       int8_t *output, int32_t *scratch) {
-  for (int32_t b = 0; b < batches; ++b) {
-    const int8_t *x = input + (int32_t)b * p->cols;
-    int8_t *y = output + (int32_t)b * p->rows;
-    switch (p->encoding) {
-      case TFS_ENC_DENSE:
-        eval_dense(p, x, y);
-        break;
-      case TFS_ENC_ABS_U8:
-        eval_abs_u8(p, x, y);
-        break;
-      case TFS_ENC_ABS_U16:
-        eval_abs_u16(p, x, y);
-        break;
-      case TFS_ENC_ABS_U32:
-        eval_abs_u32(p, x, y);
-        break;
-      case TFS_ENC_REL8:
-        eval_rel8(p, x, y);
-        break;
-      case TFS_ENC_REL4:
-        eval_rel4(p, x, y);
-        break;
-      case TFS_ENC_BLK8:
-        eval_blk8(p, x, y);
-        break;
-      case TFS_ENC_CSC8:
-        if (scratch != 0) {
-          eval_csc8(p, x, y, scratch);
-        }
-        break;
-      default:
-        break;
-    }
-  }
+  TFS_FC_EVAL_SWITCH(p, batches, input, output, scratch)
 }
 
 const char *tfs_fully_connected_impl(void) { return "portable"; }

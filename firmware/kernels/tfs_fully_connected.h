@@ -87,6 +87,53 @@ void tfs_fully_connected_eval(const tfs_fc_params_t *params, int32_t batches, co
 void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *params, int32_t batches, const int8_t *input,
                                       int8_t *output, int32_t *scratch);
 
+/* One encoding's Eval, same arguments as tfs_fully_connected_eval_scratch (whose switch on
+ * params->encoding calls these): generated firmware calls the one its layer's encoding names, so the
+ * linker (--gc-sections) keeps only the loops of the encodings the model uses. */
+#define TFS_FC_EVAL_ARGS \
+  const tfs_fc_params_t *params, int32_t batches, const int8_t *input, int8_t *output, int32_t *scratch
+void tfs_fully_connected_eval_dense(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_abs_u8(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_abs_u16(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_abs_u32(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_rel8(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_rel4(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_blk8(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_csc8(TFS_FC_EVAL_ARGS); /* scratch as for the switch; NULL: does nothing */
+
+/* Body of tfs_fully_connected_eval_scratch in each implementation: the run-time switch (TFLM glue, host
+ * tests) over the entry points above, which links every encoding's loop. A macro so that its names
+ * resolve where it is expanded (the Helium twin renames the Cortex-M kernel's while including it). */
+#define TFS_FC_EVAL_SWITCH(p, batches, input, output, scratch)               \
+  switch ((p)->encoding) {                                                   \
+    case TFS_ENC_DENSE:                                                      \
+      tfs_fully_connected_eval_dense(p, batches, input, output, scratch);    \
+      break;                                                                 \
+    case TFS_ENC_ABS_U8:                                                     \
+      tfs_fully_connected_eval_abs_u8(p, batches, input, output, scratch);   \
+      break;                                                                 \
+    case TFS_ENC_ABS_U16:                                                    \
+      tfs_fully_connected_eval_abs_u16(p, batches, input, output, scratch);  \
+      break;                                                                 \
+    case TFS_ENC_ABS_U32:                                                    \
+      tfs_fully_connected_eval_abs_u32(p, batches, input, output, scratch);  \
+      break;                                                                 \
+    case TFS_ENC_REL8:                                                       \
+      tfs_fully_connected_eval_rel8(p, batches, input, output, scratch);     \
+      break;                                                                 \
+    case TFS_ENC_REL4:                                                       \
+      tfs_fully_connected_eval_rel4(p, batches, input, output, scratch);     \
+      break;                                                                 \
+    case TFS_ENC_BLK8:                                                       \
+      tfs_fully_connected_eval_blk8(p, batches, input, output, scratch);     \
+      break;                                                                 \
+    case TFS_ENC_CSC8:                                                       \
+      tfs_fully_connected_eval_csc8(p, batches, input, output, scratch);     \
+      break;                                                                 \
+    default:                                                                 \
+      break;                                                                 \
+  }
+
 /* Name of the implementation linked in ("portable" or "cortex-m-dsp"), for reports. */
 const char *tfs_fully_connected_impl(void);
 

@@ -125,7 +125,7 @@ def test_dense_model_misses_by_bytes_on_small_part(tmp_path):
     with pytest.raises(FirmwareError) as err:
         tfsparse.generate(model, tmp_path, target="cortex-m0")
     flash_need = build_context(model, get_target("cortex-m0")).flash_constants + project.code_allowance(
-        get_target("cortex-m0"), n_ops=3)
+        get_target("cortex-m0"), n_ops=3, fc_encodings={"dense"})
     assert f"over by {flash_need - 256 * KiB} bytes" in str(err.value)
     assert "tfsparse.plan" in str(err.value)
 
@@ -147,7 +147,8 @@ def test_code_allowance_bounds_the_real_code(tmp_path):
                 built = tfsparse.build(out, kernel_impl=kernel)
                 ctx = build_context(model, target)
                 code = built.flash - ctx.flash_constants
-                allowance = project.code_allowance(target, kernel, n_ops=len(model.ops))
+                encodings = {op.weights.encoding for op in model.ops if op.kind == "FULLY_CONNECTED"}
+                allowance = project.code_allowance(target, kernel, n_ops=len(model.ops), fc_encodings=encodings)
                 assert code <= allowance <= code + 2 * KiB, (core, kernel, model.name, code, allowance)
                 assert built.ram <= ctx.arena_size + project.ram_allowance(target), (core, built.ram)
     assert set(BOARDS) == {t.qemu_machine for t in TARGETS.values()}

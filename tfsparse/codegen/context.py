@@ -18,14 +18,11 @@ from ..converter.ops.sparse_fully_connected import input_zero_point, kernel_bias
 from ..errors import FirmwareError
 from .arena import plan_arena
 from .env import unique_identifiers
-from .graph_ops import ALIASING_OPS, GRAPH_OPS, fill_op_context
+from .graph_ops import ALIASING_OPS, ENCODING_ENUM, GRAPH_OPS, fill_op_context
 from .targets import Target
 
 __all__ = ["CArray", "OpContext", "IOContext", "ProjectContext", "Naming", "naming", "build_context"]
 
-_ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
-                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4",
-                  "blk8": "TFS_ENC_BLK8", "csc8": "TFS_ENC_CSC8"}
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.uint16): "uint16_t",
            np.dtype(np.uint32): "uint32_t", np.dtype(np.int32): "int32_t"}
 SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "SOFTMAX", "EXPAND_DIMS") + tuple(GRAPH_OPS)
@@ -233,7 +230,7 @@ def _fc_context(op, ctx: OpContext, model) -> None:
                    f"({100.0 * w.nnz / max(rows * cols, 1):.1f}%), {w.nbytes} bytes vs {rows * cols} dense")
     else:
         raise FirmwareError(f"op {op.name!r}: unknown weight container {type(w).__name__}")
-    if w.encoding not in _ENCODING_ENUM:
+    if w.encoding not in ENCODING_ENUM:
         raise FirmwareError(f"op {op.name!r}: weight encoding {w.encoding!r} has no firmware kernel")
     for suffix, values in (("bias", kernel_bias(op, model)), ("multiplier", op.multiplier), ("shift", op.shift)):
         arr = np.asarray(values, dtype=np.int64).reshape(-1)
@@ -246,8 +243,8 @@ def _fc_context(op, ctx: OpContext, model) -> None:
     ctx.arrays = arrays
     ctx.params_type = "tfs_fc_params_t"
     ctx.summary = summary
-    ctx.fields = dict(rows=rows, cols=cols, encoding_enum=_ENCODING_ENUM[w.encoding], values_name=values_name,
-                      row_ptr_name=row_ptr_name, indices_name=indices_name, row_ptr_bytes=rp_bytes,
+    ctx.fields = dict(rows=rows, cols=cols, encoding=w.encoding, encoding_enum=ENCODING_ENUM[w.encoding],
+                      values_name=values_name, row_ptr_name=row_ptr_name, indices_name=indices_name, row_ptr_bytes=rp_bytes,
                       output_zero_point=int(op.output_zero_point), activation_min=int(op.activation_min),
                       activation_max=int(op.activation_max), batches=in_elems // cols,
                       input_zero_point=input_zero_point(op, model), scratch_offset=None)

@@ -23,9 +23,12 @@ __all__ = ["GRAPH_OPS", "ALIASING_OPS", "scratch_bytes", "optional_scratch", "co
 #: Ops that are a no-op on the bytes: their output aliases their input in the arena.
 ALIASING_OPS = ("RESHAPE", "EXPAND_DIMS")
 
-_ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
-                  "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4",
-                  "blk8": "TFS_ENC_BLK8"}  # the row forms; the column form csc8 needs the FC's own scratch
+#: Weight encoding -> its ``tfs_encoding_t`` name (the generated FC call is ``tfs_fully_connected_eval_<encoding>``).
+ENCODING_ENUM = {"dense": "TFS_ENC_DENSE", "abs_u8": "TFS_ENC_ABS_U8", "abs_u16": "TFS_ENC_ABS_U16",
+                 "abs_u32": "TFS_ENC_ABS_U32", "rel8": "TFS_ENC_REL8", "rel4": "TFS_ENC_REL4",
+                 "blk8": "TFS_ENC_BLK8", "csc8": "TFS_ENC_CSC8"}
+#: The row forms, which a convolution can use; the column form csc8 needs the FC's own scratch.
+_CONV_ENCODINGS = tuple(e for e in ENCODING_ENUM if e != "csc8")
 
 
 def _shape(model, index) -> tuple:
@@ -111,7 +114,7 @@ def _conv_2d(op, ctx, model):
                        f"{w.nbytes} bytes vs {rows * cols} dense")
     else:
         raise FirmwareError(f"op {op.name!r}: unknown weight container {type(w).__name__}")
-    if w.encoding not in _ENCODING_ENUM:
+    if w.encoding not in _CONV_ENCODINGS:
         raise FirmwareError(f"op {op.name!r}: weight encoding {w.encoding!r} has no firmware kernel")
     q = _per_channel(ctx, op, rows)
     window = _window(op, model, filter_hw=(op.filter_height, op.filter_width),
@@ -120,7 +123,7 @@ def _conv_2d(op, ctx, model):
         raise FirmwareError(f"op {op.name!r}: weights {rows}x{cols} do not match the filter "
                             f"{op.filter_height}x{op.filter_width}x{window['input_channels']} -> "
                             f"{window['output_channels']} channels")
-    fc = dict(rows=rows, cols=cols, encoding=_ENCODING_ENUM[w.encoding], values=values, row_ptr=row_ptr,
+    fc = dict(rows=rows, cols=cols, encoding=ENCODING_ENUM[w.encoding], values=values, row_ptr=row_ptr,
               row_ptr_bytes=rp_bytes, indices=indices, bias=q["bias"], multiplier=q["multiplier"],
               shift=q["shift"], output_zero_point=int(op.output_zero_point),
               activation_min=int(op.activation_min), activation_max=int(op.activation_max))

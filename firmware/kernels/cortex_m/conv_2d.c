@@ -1172,7 +1172,8 @@ void tfs_conv_2d_eval(const tfs_conv_params_t *p, const int8_t *input, int8_t *o
   const conv_rows_fn rows = conv_rows_for(&p->fc);
   if (rows != NULL) {
     eval_sparse4(p, rows, input, output, (uint8_t *)scratch);
-    return;
   }
-  tfs_conv_2d_eval_per_pixel(p, input, output, scratch);
+  /* Every row form has a loop above; the column form (csc8) has none, as with the FC Eval without
+   * scratch that the per-pixel fallback used to call (it wrote nothing). Not calling it keeps the FC
+   * switch, and with it every FC encoding's loop, out of the link. */
 }

@@ -34,12 +34,13 @@
 #define TFS_CM_ASM 0
 #endif
 
-/* File-scope assembly functions (TFS_CM_ASM): the directives around each body. */
-#define TFS_CM_ASM_FN_BEGIN(NAME)                                                          \
-  "  .text\n  .syntax unified\n  .thumb\n  .p2align 2\n  .global " NAME "\n"              \
-  "  .hidden " NAME "\n  .type " NAME ", %function\n  .thumb_func\n" NAME ":\n"
+/* File-scope assembly functions (TFS_CM_ASM): the directives around each body. Each function has its
+ * own section, as -ffunction-sections gives C functions, so --gc-sections drops the unused ones. */
+#define TFS_CM_ASM_FN_BEGIN(NAME)                                                                  \
+  "  .pushsection .text." NAME ",\"ax\",%progbits\n  .syntax unified\n  .thumb\n  .p2align 2\n" \
+  "  .global " NAME "\n  .hidden " NAME "\n  .type " NAME ", %function\n  .thumb_func\n" NAME ":\n"
 
-#define TFS_CM_ASM_FN_END(NAME) "  .size " NAME ", . - " NAME "\n"
+#define TFS_CM_ASM_FN_END(NAME) "  .size " NAME ", . - " NAME "\n  .popsection\n"
 
 /* Each encoding's loop is its own function: inlined into one switch they spill each other's registers. */
 #if defined(__GNUC__)
@@ -1117,45 +1118,42 @@ static TFS_CM_NOINLINE void tfs_cm_eval_csc8(const tfs_fc_params_t *p, const int
 
 /* ---- Eval ------------------------------------------------------------------------------------------ */
 
-void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
-                              int8_t *output) {
+/* One entry point per encoding (tfs_fully_connected.h): ROW(p, x, y) over the batch rows. */
+#define TFS_CM_EVAL_ENTRY(ENC, ROW)                                                                  \
+  void tfs_fully_connected_eval_##ENC(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, \
+                                      int8_t *output, int32_t *scratch) {                            \
+    (void)scratch;                                                                                   \
+    for (int32_t b = 0; b < batches; ++b) {                                                          \
+      ROW(p, input + (size_t)b * (size_t)p->cols, output + (size_t)b * (size_t)p->rows);             \
+    }                                                                                                \
+  }
+
+TFS_CM_EVAL_ENTRY(dense, tfs_cm_eval_dense)
+TFS_CM_EVAL_ENTRY(abs_u8, tfs_cm_eval_uint8_t)
+TFS_CM_EVAL_ENTRY(abs_u16, tfs_cm_eval_uint16_t)
+TFS_CM_EVAL_ENTRY(abs_u32, tfs_cm_eval_uint32_t)
+TFS_CM_EVAL_ENTRY(rel8, tfs_cm_eval_rel8)
+TFS_CM_EVAL_ENTRY(rel4, tfs_cm_eval_rel4)
+TFS_CM_EVAL_ENTRY(blk8, tfs_cm_eval_blk8)
+
+void tfs_fully_connected_eval_csc8(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, int8_t *output,
+                                   int32_t *scratch) {
+  if (scratch == NULL) {
+    return;
+  }
+  for (int32_t b = 0; b < batches; ++b) {
+    tfs_cm_eval_csc8(p, input + (size_t)b * (size_t)p->cols, output + (size_t)b * (size_t)p->rows, scratch);
+  }
+}
+
+void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const int8_t *input, int8_t *output) {
   tfs_fully_connected_eval_scratch(p, batches, input, output, NULL);
 }
 
+/* The run-time switch (TFLM glue, host tests). */
 void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
                                       int8_t *output, int32_t *scratch) {
-  for (int32_t b = 0; b < batches; ++b) {
-    const int8_t *x = input + (size_t)b * (size_t)p->cols;
-    int8_t *out = output + (size_t)b * (size_t)p->rows;
-    switch (p->encoding) {
-      case TFS_ENC_DENSE:
-        tfs_cm_eval_dense(p, x, out);
-        break;
-      case TFS_ENC_ABS_U8:
-        tfs_cm_eval_uint8_t(p, x, out);
-        break;
-      case TFS_ENC_ABS_U16:
-        tfs_cm_eval_uint16_t(p, x, out);
-        break;
-      case TFS_ENC_ABS_U32:
-        tfs_cm_eval_uint32_t(p, x, out);
-        break;
-      case TFS_ENC_REL8:
-        tfs_cm_eval_rel8(p, x, out);
-        break;
-      case TFS_ENC_BLK8:
-        tfs_cm_eval_blk8(p, x, out);
-        break;
-      case TFS_ENC_CSC8:
-        if (scratch != NULL) {
-          tfs_cm_eval_csc8(p, x, out, scratch);
-        }
-        break;
-      default: /* TFS_ENC_REL4, the only other encoding Prepare accepts */
-        tfs_cm_eval_rel4(p, x, out);
-        break;
-    }
-  }
+  TFS_FC_EVAL_SWITCH(p, batches, input, output, scratch)
 }
 
 const char *tfs_fully_connected_impl(void) { return "cortex-m-dsp"; }

@@ -22,7 +22,13 @@
 #define tfs_fully_connected_eval tfs_fc_dsp_eval
 #define tfs_fully_connected_eval_scratch tfs_fc_dsp_eval_scratch
 #define tfs_fully_connected_impl tfs_fc_dsp_impl
+#define tfs_fully_connected_eval_dense tfs_fc_dsp_eval_dense
+#define tfs_fully_connected_eval_abs_u8 tfs_fc_dsp_eval_abs_u8
+#define tfs_fully_connected_eval_abs_u16 tfs_fc_dsp_eval_abs_u16
 #include "../cortex_m/fully_connected.c"
+#undef tfs_fully_connected_eval_dense
+#undef tfs_fully_connected_eval_abs_u8
+#undef tfs_fully_connected_eval_abs_u16
 #undef tfs_fully_connected_eval
 #undef tfs_fully_connected_eval_scratch
 #undef tfs_fully_connected_impl
@@ -32,6 +38,9 @@ void tfs_fully_connected_eval(const tfs_fc_params_t *params, int32_t batches, co
 void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *params, int32_t batches, const int8_t *input,
                                       int8_t *output, int32_t *scratch);
 const char *tfs_fully_connected_impl(void);
+void tfs_fully_connected_eval_dense(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_abs_u8(TFS_FC_EVAL_ARGS);
+void tfs_fully_connected_eval_abs_u16(TFS_FC_EVAL_ARGS);
 
 /* acc + sum of n int8 products a[i] * b[i], 16 lanes per step, the tail predicated. */
 static inline int32_t tfs_mve_dot_s8(int32_t acc, const int8_t *a, const int8_t *b, int32_t n) {
@@ -101,6 +110,35 @@ static void tfs_mve_eval_abs_u16(const tfs_fc_params_t *p, const int8_t *x, int8
   }
 }
 
+/* ROW(p, x, out) over the batch rows. */
+static void tfs_mve_rows(void (*row)(const tfs_fc_params_t *, const int8_t *, int8_t *), const tfs_fc_params_t *p,
+                         int32_t batches, const int8_t *input, int8_t *output) {
+  for (int32_t b = 0; b < batches; ++b) {
+    row(p, input + (size_t)b * (size_t)p->cols, output + (size_t)b * (size_t)p->rows);
+  }
+}
+
+void tfs_fully_connected_eval_dense(TFS_FC_EVAL_ARGS) {
+  (void)scratch;
+  tfs_mve_rows(tfs_mve_eval_dense, params, batches, input, output);
+}
+
+void tfs_fully_connected_eval_abs_u8(TFS_FC_EVAL_ARGS) {
+  if (tfs_mve_pays(params)) {
+    tfs_mve_rows(tfs_mve_eval_abs_u8, params, batches, input, output);
+  } else {
+    tfs_fc_dsp_eval_abs_u8(params, batches, input, output, scratch);
+  }
+}
+
+void tfs_fully_connected_eval_abs_u16(TFS_FC_EVAL_ARGS) {
+  if (tfs_mve_pays(params)) {
+    tfs_mve_rows(tfs_mve_eval_abs_u16, params, batches, input, output);
+  } else {
+    tfs_fc_dsp_eval_abs_u16(params, batches, input, output, scratch);
+  }
+}
+
 void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
                               int8_t *output) {
   tfs_fully_connected_eval_scratch(p, batches, input, output, NULL);
@@ -108,27 +146,7 @@ void tfs_fully_connected_eval(const tfs_fc_params_t *p, int32_t batches, const i
 
 void tfs_fully_connected_eval_scratch(const tfs_fc_params_t *p, int32_t batches, const int8_t *input,
                                       int8_t *output, int32_t *scratch) {
-  void (*row_kernel)(const tfs_fc_params_t *, const int8_t *, int8_t *) = NULL;
-  switch (p->encoding) {
-    case TFS_ENC_DENSE:
-      row_kernel = tfs_mve_eval_dense;
-      break;
-    case TFS_ENC_ABS_U8:
-      row_kernel = tfs_mve_pays(p) ? tfs_mve_eval_abs_u8 : NULL;
-      break;
-    case TFS_ENC_ABS_U16:
-      row_kernel = tfs_mve_pays(p) ? tfs_mve_eval_abs_u16 : NULL;
-      break;
-    default:
-      break;
-  }
-  if (row_kernel == NULL) {
-    tfs_fc_dsp_eval_scratch(p, batches, input, output, scratch);
-    return;
-  }
-  for (int32_t b = 0; b < batches; ++b) {
-    row_kernel(p, input + (size_t)b * (size_t)p->cols, output + (size_t)b * (size_t)p->rows);
-  }
+  TFS_FC_EVAL_SWITCH(p, batches, input, output, scratch)
 }
 
 const char *tfs_fully_connected_impl(void) { return "helium"; }
