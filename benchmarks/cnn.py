@@ -27,6 +27,7 @@ gathers, im2col, column expansion, pointer walking, loop control, setup); see _i
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pathlib
@@ -286,14 +287,25 @@ def _plot(results, path):
 
 
 def main(argv):
-    names = argv or list(MODELS)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="*", choices=MODELS, metavar="MODEL",
+                        help=f"models to measure (default: all of {', '.join(MODELS)}); the other models' rows "
+                             "of results/cnn.json are kept, so the tables stay whole")
+    args = parser.parse_args(argv)
+    names = args.models or list(MODELS)
+    kept = []
+    if args.models and (RESULTS / "cnn.json").exists():
+        old = json.loads((RESULTS / "cnn.json").read_text())
+        if old.get("target") == TARGET:
+            kept = [e for e in old["results"] if e["model"] not in names]
     results = []
     with tempfile.TemporaryDirectory(prefix="tfsparse-cnn-") as tmp:
         for name in names:  # results are written after each model, so a long run keeps what it measured
             results += bench_model(name, pathlib.Path(tmp))
-            payload = dict(target=TARGET, n_run=N_RUN, anchors=ANCHORS, results=results)
-            write_results("cnn", payload, _markdown(results))
-            _plot(results, RESULTS / "cnn.png")
+            merged = sorted(kept + results, key=lambda e: (MODELS.index(e["model"]), e["sparsity"]))
+            payload = dict(target=TARGET, n_run=N_RUN, anchors=ANCHORS, results=merged)
+            write_results("cnn", payload, _markdown(merged))
+            _plot(merged, RESULTS / "cnn.png")
 
 
 if __name__ == "__main__":
