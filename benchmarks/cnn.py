@@ -288,10 +288,13 @@ def _plot(results, path):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="*", choices=MODELS, metavar="MODEL",
+    parser.add_argument("models", nargs="*", metavar="MODEL",
                         help=f"models to measure (default: all of {', '.join(MODELS)}); the other models' rows "
                              "of results/cnn.json are kept, so the tables stay whole")
     args = parser.parse_args(argv)
+    unknown = [m for m in args.models if m not in MODELS]
+    if unknown:  # (argparse's choices= rejects an empty list for nargs="*" on Python < 3.12)
+        parser.error(f"unknown model {', '.join(map(repr, unknown))}; choose from {', '.join(MODELS)}")
     names = args.models or list(MODELS)
     kept = []
     if args.models and (RESULTS / "cnn.json").exists():
