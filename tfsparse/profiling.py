@@ -22,7 +22,8 @@ from .codegen.arena import plan_arena
 from .codegen.project import ram_allowance
 from .codegen.targets import get_target
 from .converter.chooser import measure_input_density, op_inputs
-from .costmodel import COEFFICIENTS, COST_FUNCTIONS, logistic_activity, op_cost, recorded_activity, softmax_activity
+from .costmodel import (COEFFICIENTS, COST_FUNCTIONS, add_without_tables, logistic_activity, op_cost, recorded_activity,
+                        softmax_activity)
 from .layer_health import model_warnings
 
 __all__ = ["profile", "Profile", "LayerProfile"]
@@ -148,7 +149,7 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
     kern = kernel or tgt.kernel_impl
     live = _live_fractions(sparse_model, inputs) if inputs is not None else {}
     # The planner places each op's scratch (arena_bytes) too, dropping ADD tables where RAM is short, as generate does
-    # (the ADD's instructions are still those of the table path: the cost model prices by size).
+    # (such an ADD is priced on its per-element path).
     ram = ram_allowance(tgt, sparse_model.tensors[sparse_model.output].nbytes, len(sparse_model.ops))
     plan = plan_arena(sparse_model, budget=tgt.ram_size - ram)
     dropped = tuple(f"{sparse_model.ops[i].name}: ADD runs without its rescale tables (the arena with them does not "
@@ -166,7 +167,9 @@ def profile(sparse_model, target="cortex-m4", inputs=None, *, kernel: Optional[s
             unpriced.append(op.name)
             priced = (_weight_bytes(w), 0, 0, 0 if w is None else int(w.nnz), float("nan"), float("nan"))
         flash, arena_b, macs, nnz, mean, worst = priced
-        arena_b = 0 if index in plan.dropped else arena_b
+        if index in plan.dropped:
+            arena_b, mean = 0, add_without_tables(op, sparse_model, tgt, kern)
+            worst = max(worst, mean)
         layers.append(LayerProfile(
             name=op.name, op=op.kind, kernel=kern if w is not None else "-",
             encoding=w.encoding if w is not None else "", flash_bytes=flash,
