@@ -46,14 +46,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 
-def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400, wide: bool = False, real: bool = False,
-                      sparse: bool = False):
-    """A chain of FC layers (all encodings, varied shapes/densities/row lengths), RESHAPE, SOFTMAX."""
-    from tfsparse.converter import csr
-    from tfsparse.converter.ir import FullyConnected, Quantization, Reshape, Softmax, Tensor
-    from tfsparse.converter.model import SparseModel
+def _chain_start():
+    """(tensors, ops, add(name, shape, zp) -> tensor index, input, flattened input) of a calibration chain."""
+    from tfsparse.converter.ir import Quantization, Reshape, Tensor
 
-    rng = np.random.default_rng(seed)
     tensors, ops = [], []
 
     def add(name, shape, zp):
@@ -64,6 +60,18 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400,
     first = add("input", (1, 28, 28), -128)
     cur = add("flat", (1, 784), -128)
     ops.append(Reshape("flatten", first, cur))
+    return tensors, ops, add, first, cur
+
+
+def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400, wide: bool = False, real: bool = False,
+                      sparse: bool = False):
+    """A chain of FC layers (all encodings, varied shapes/densities/row lengths), RESHAPE, SOFTMAX."""
+    from tfsparse.converter import csr
+    from tfsparse.converter.ir import FullyConnected, Softmax
+    from tfsparse.converter.model import SparseModel
+
+    rng = np.random.default_rng(seed)
+    tensors, ops, add, first, cur = _chain_start()
     cols = 784
     order = [ENCODINGS[k % len(ENCODINGS)] for k in range(layers_per_encoding * len(ENCODINGS))]
     if wide:  # 3-4 column blocks (blk8) and 2-4 row blocks (csc8): the kernels specialize by block count
@@ -121,13 +129,43 @@ def calibration_model(seed: int, layers_per_encoding: int, max_width: int = 400,
     return SparseModel(f"calib{seed}", tensors, ops, first, probs, source="<calibration>")
 
 
-def softmax_live(model, x) -> np.ndarray:
-    """Per input: (live entries, exp barrel steps) of the final SOFTMAX (costmodel.softmax_activity)."""
+SOFTMAX_SIZES = (2, 3, 5, 10, 12, 20, 35, 64, 100)
+
+
+def softmax_model(seed: int = 7):
+    """Softmaxes of varied widths (the FC chain's last one is always 10 wide): FC → SOFTMAX pairs chained,
+    one per width in SOFTMAX_SIZES; only its SOFTMAX counts enter the fit."""
+    from tfsparse.converter import csr
+    from tfsparse.converter.ir import FullyConnected, Softmax
+    from tfsparse.converter.model import SparseModel
+    from tfsparse.converter.quant_math import softmax_params
+
+    rng = np.random.default_rng(seed)
+    tensors, ops, add, first, cur = _chain_start()
+    cols = 784
+    # Two logit scales per width: a small one keeps every entry within diff_min of the maximum, a large one
+    # leaves many out (dead entries cost less), so the per-element and per-live-entry costs separate.
+    for k, (n, scale) in enumerate((n, s) for n in SOFTMAX_SIZES for s in (0.06, rng.choice([0.2, 0.35, 0.6]))):
+        w = rng.integers(-127, 128, (n, cols)).astype(np.int8)
+        w[rng.random((n, cols)) >= 0.3] = 0
+        logits = add(f"logits{k}_{n}", (1, n), 0)
+        ops.append(FullyConnected(f"fc{k}_{n}", cur, logits, csr.encode(w, "dense"),
+                                  rng.integers(-3000, 3000, n).astype(np.int32) + 128 * w.astype(np.int32).sum(axis=1),
+                                  np.full(n, 1 << 30, np.int32), np.full(n, -4, np.int32), 0, -128, 127, "NONE"))
+        cur = add(f"probs{k}_{n}", (1, n), -128)
+        ops.append(Softmax(f"softmax{k}_{n}", logits, cur, 1.0, *softmax_params(1.0, float(scale))))
+        cols = n
+    return SparseModel(f"calib_softmax{seed}", tensors, ops, first, cur, source="<calibration>")
+
+
+def softmax_live(model, x, k=None) -> np.ndarray:
+    """Per input: (live entries, exp barrel steps) of SOFTMAX op ``k`` (default: the last op)."""
     from tfsparse import costmodel
 
-    sm = model.ops[-1]
+    k = len(model.ops) - 1 if k is None else k
+    sm = model.ops[k]
     elems = int(np.prod(model.tensors[sm.input].shape))
-    return costmodel.softmax_activity(sm, layer_inputs(model, x)[len(model.ops) - 1]) * np.array([elems, elems * 7])
+    return costmodel.softmax_activity(sm, layer_inputs(model, x)[k]) * np.array([elems, elems * 7])
 
 
 def measure(model, target, kernel, work, inputs, dither_modulo):
@@ -192,11 +230,15 @@ def measure_all(path: pathlib.Path, raw: dict, only=()) -> dict:
             for tag, model in core_models(core, per_encoding, width).items():
                 if f"{core}|{kernel}|{tag}" in raw and "--remeasure" not in sys.argv:
                     continue
+                if tag == "softmax" and kernel != target.kernels[0]:
+                    continue  # SOFTMAX has one implementation: one build measures it
                 dith = measure(model, target_name, kernel, work / f"{core}_{kernel}_{tag}_d", x, per_tick)
                 plain = measure(model, target_name, kernel, work / f"{core}_{kernel}_{tag}_p", x[:4], 0)
                 raw[f"{core}|{kernel}|{tag}"] = {
                     "layer_means": dith.layer_instructions.mean(axis=0).tolist(),
                     "softmax": dith.layer_instructions[:, -1].tolist(),
+                    "softmax_ops": {str(k): dith.layer_instructions[:, k].tolist()
+                                    for k, op in enumerate(model.ops) if op.kind == "SOFTMAX"},
                     "total_plain": float(plain.instructions.mean()),
                 }
                 print(f"[costfit] measured {core} {kernel} {tag}", flush=True)
@@ -218,6 +260,7 @@ def core_models(core, per_encoding, width) -> dict:
     if core in REAL_MODEL:
         seed, n = REAL_MODEL[core]
         models["real"] = calibration_model(seed, n, width, real=True)
+    models["softmax"] = softmax_model()
     return models
 
 
@@ -240,9 +283,15 @@ def fit_all(raw: dict):
             samples, overhead = {}, []
             for tag, model in models.items():
                 if f"{core}|{kernel}|{tag}" not in raw:  # a calibration model added since this core was measured
+                    if tag == "softmax" and kernel != target.kernels[0]:
+                        continue
                     print(f"[costfit] {core} {kernel}: no counts for the {tag!r} model (measure it)", flush=True)
                     continue
                 r = raw[f"{core}|{kernel}|{tag}"]
+                if tag == "softmax":  # only its SOFTMAX samples: the FC/RESHAPE/GRAPH fits stay as they were
+                    for k, counts in r["softmax_ops"].items():
+                        _softmax_samples(any_samples, model, x, int(k), counts)
+                    continue
                 means = np.asarray(r["layer_means"])
                 overhead.append((len(model.ops), r["total_plain"] - float(means.sum())))
                 live = softmax_live(model, x)
@@ -255,11 +304,7 @@ def fit_all(raw: dict):
                         s[0].append(costmodel.fc_features(op.weights, kernel, 1, masks))
                         s[1].append(float(means[k]))
                     elif op.kind == "SOFTMAX":
-                        elems = int(np.prod(model.tensors[op.input].shape))
-                        s = any_samples.setdefault("SOFTMAX", ([], []))
-                        s[0].extend({"op": 1.0, "elems": elems, "live": float(v[0]), "exp_bits": float(v[1])}
-                                    for v in live)
-                        s[1].extend(float(v) for v in r["softmax"])
+                        _softmax_samples(any_samples, model, x, k, r["softmax"], live)
                     else:
                         s = any_samples.setdefault(op.kind, ([], []))
                         s[0].append({"op": 1.0})
@@ -275,6 +320,15 @@ def fit_all(raw: dict):
             names = costmodel.FEATURES[("any", kind)]
             _fit_one(table, info, (core, "any", kind), names, fx, fy)
     return table, info
+
+
+def _softmax_samples(any_samples, model, x, k, counts, live=None):
+    """Add SOFTMAX op ``k``'s per-inference samples (features, measured counts) to ``any_samples``."""
+    live = softmax_live(model, x, k) if live is None else live
+    elems = int(np.prod(model.tensors[model.ops[k].input].shape))
+    s = any_samples.setdefault("SOFTMAX", ([], []))
+    s[0].extend({"op": 1.0, "elems": elems, "live": float(v[0]), "exp_bits": float(v[1])} for v in live)
+    s[1].extend(float(v) for v in counts)
 
 
 def _fit_one(table, info, key, names, fx, fy):

@@ -149,3 +149,34 @@ def test_every_core_with_a_qemu_board_has_its_own_graph_coefficients():
         for kernel in set(spec.kernels) & {k for k, _ in GRAPH_FEATURES}:
             for kind in {kd for k, kd in GRAPH_FEATURES if k == kernel}:
                 assert (own, kernel, kind) in GRAPH_COEFFICIENTS, f"{core} ({own}) has no {kernel} {kind} fit"
+
+
+def _softmax_model(n, logit_scale, seed):
+    """Input (1, 32) → dense FC → n logits → SOFTMAX, TFLM's parameters for ``logit_scale``."""
+    from tfsparse.converter import csr
+    from tfsparse.converter.ir import FullyConnected, Quantization, Softmax, Tensor
+    from tfsparse.converter.quant_math import softmax_params
+
+    rng = np.random.default_rng(seed)
+    tensors = [Tensor(k, name, shape, "int8", Quantization(np.array([s]), np.array([zp], dtype=np.int64)))
+               for k, (name, shape, s, zp) in enumerate([("x", (1, 32), 0.05, -128), ("logits", (1, n), logit_scale, 3),
+                                                          ("probs", (1, n), 1 / 256, -128)])]
+    w = rng.integers(-127, 128, (n, 32)).astype(np.int8)
+    bias = rng.integers(-3000, 3000, n).astype(np.int32) + 128 * w.astype(np.int32).sum(axis=1)
+    fc = FullyConnected("fc", 0, 1, csr.encode(w, "dense"), bias, np.full(n, 1 << 30, np.int32),
+                        np.full(n, -7, np.int32), 3, -128, 127, "NONE")
+    sm = Softmax("softmax", 1, 2, 1.0, *softmax_params(1.0, logit_scale))
+    return SparseModel(f"softmax{n}", tensors, [fc, sm], 0, 2, source="<test>", source_sha256="")
+
+
+@pytest.mark.parametrize("n", [2, 100])
+def test_softmax_cost_predicts_qemu_for_any_width(n, tmp_path):
+    """The SOFTMAX fit saw widths 2..100 (benchmarks/costmodel_fit.py's softmax model); a 2-class and a
+    100-class softmax of other logit scales within 5% of dithered QEMU counts on cortex-m4."""
+    sm = _softmax_model(n, {2: 0.11, 100: 0.27}[n], 31 + n)
+    x = np.random.default_rng(6).integers(-128, 128, (40, 32)).astype(np.int8)
+    run = tfsparse.run(tfsparse.generate(sm, tmp_path / "fw", target="cortex-m4"), x, extra_cflags=dither_cflags(40))
+    assert np.array_equal(run.outputs.reshape(len(x), -1), sm.predict(x).reshape(len(x), -1))
+    prof = tfsparse.profile(sm, "cortex-m4", inputs=x)
+    predicted, measured = prof.layers[1].instructions, run.layer_instructions[:, 1].mean()
+    assert abs(predicted / measured - 1) <= 0.05, (n, predicted, measured)
